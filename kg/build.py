@@ -1,0 +1,54 @@
+"""Building the graph: ontology + taxonomy + bundled corpus + harvested records.
+
+Idempotent (the same inputs give the same graph) and atomic (the new graph is
+published only once it is complete; see kg.store.StoreDir).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .corpus import load_corpus
+from .graph import bundle_quads, iter_ontology_quads
+from .paths import corpus_dir, ontology_dir
+from .recordfile import read_records_dir
+from .records import Bundle
+from .stats import graph_stats
+from .store import LocalGraph, StoreDir
+from .taxonomy import read_taxonomy
+
+ONTOLOGY_FILES = ("kg.ttl", "taxonomy.ttl")
+
+
+@dataclass
+class BuildReport:
+    store: str
+    seconds: float
+    stats: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None) -> Bundle:
+    """Every record the graph is built from, in a stable order."""
+    taxonomy = taxonomy or read_taxonomy()
+    bundle = load_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
+    bundle.extend(read_records_dir(store_dir.records_dir))
+    return bundle
+
+
+def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
+    started = time.monotonic()
+    store_dir = StoreDir(store)
+    taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
+    bundle = gather(store_dir, corpus, taxonomy)
+    quads, warnings = bundle_quads(bundle, taxonomy)
+    meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus": str(corpus or corpus_dir())}
+    with store_dir.new_generation(meta) as ox_store:
+        ox_store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES)))
+        ox_store.extend(quads)
+        stats = graph_stats(LocalGraph(store, store=ox_store))
+    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, warnings)

@@ -1,0 +1,248 @@
+"""The `kg` command line: thin wiring from arguments to library calls.
+
+Domain errors (kg.errors.KgError) become a message on stderr and the error's
+exit code; nothing else is caught, so bugs still show their traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pyoxigraph as ox
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import ids
+from .errors import KgError, UsageError
+from .paths import default_store
+from .results import QueryResult
+from .vocab import BASE, PREFIXES
+
+app = typer.Typer(
+    name="kg",
+    help="Knowledge-graph explorer and taxonomy gap analysis for research surveys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+QUERY_FORMATS = ("table", "csv", "json", "nt")
+
+
+class State:
+    store: str | None = None
+
+
+def store_location() -> str:
+    return State.store or default_store()
+
+
+@app.callback()
+def _main(
+    store: Optional[str] = typer.Option(
+        None, "--store", help="Graph store folder (or SPARQL endpoint URL). Default: $KG_STORE, else $KG_HOME/store."),
+):
+    """Knowledge-graph explorer and taxonomy gap analysis for research surveys."""
+    State.store = store
+
+
+def _graph():
+    from .store import open_graph
+
+    return open_graph(store_location())
+
+
+# ---------------------------------------------------------------- build / stats
+@app.command()
+def build(
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder of YAML files (default: the bundled survey corpus)."),
+):
+    """Build (or refresh) the graph from the bundled corpus and harvested records."""
+    from .build import build as run_build
+
+    with err.status("Building the graph..."):
+        report = run_build(store_location(), corpus)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+    _print_counts(report.stats, f"Built {report.store} in {report.seconds:.2f} s")
+
+
+def _print_counts(stats: dict, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in stats.items():
+        if key != "cells":
+            table.add_row(key, str(value))
+    cells = stats.get("cells", {})
+    table.add_row("taxonomy cells filled", f"{sum(1 for v in cells.values() if v)}/{len(cells)}")
+    out.print(table)
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
+    """Counts: triples, papers, authors, datasets, citations, and papers per taxonomy cell."""
+    from .stats import graph_stats
+
+    data = graph_stats(_graph())
+    if as_json:
+        out.print_json(json.dumps(data))
+    else:
+        _print_counts(data, f"Graph in {store_location()}")
+        table = Table(title="Papers per cell (category/mechanism)", title_justify="left")
+        table.add_column("cell")
+        table.add_column("papers", justify="right")
+        for cell, count in data["cells"].items():
+            table.add_row(cell, str(count))
+        out.print(table)
+
+
+# ---------------------------------------------------------------- query
+def _parse_binding(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise UsageError(f"--bind takes NAME=VALUE, got {text!r}")
+    name, _, value = text.partition("=")
+    value = value.strip()
+    if not value.startswith("http"):
+        parsed = ids.parse_any(value)
+        value = parsed[1] if parsed else value
+    return name.strip().lstrip("?$"), value
+
+
+@app.command()
+def query(
+    sparql: Optional[str] = typer.Argument(None, help="A SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE)."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Read the query from a file."),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Run a named query (see --list)."),
+    list_: bool = typer.Option(False, "--list", help="List the named queries and what each answers."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json (W3C SPARQL results JSON; JSON-LD for graphs) | nt"),
+    bind: list[str] = typer.Option([], "--bind", "-b", help="Bind a variable: NAME=VALUE (e.g. id=2406.09400)."),
+    limit: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Stop after this many seconds."),
+):
+    """Ask the graph in SPARQL (read-only), or run a named query."""
+    from .guard import QueryLimits
+    from .named import get_query, named_queries
+
+    if list_:
+        table = Table(title="Named queries", title_justify="left")
+        for col in ("name", "answers", "params"):
+            table.add_column(col)
+        for q in named_queries().values():
+            table.add_row(q.name, q.answers, ", ".join(q.params))
+        out.print(table)
+        return
+    if fmt not in QUERY_FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(QUERY_FORMATS)}")
+    given = [x for x in (sparql, file, name) if x]
+    if len(given) != 1:
+        raise UsageError("give exactly one of: a SPARQL query, --file F, --name NAME (or --list)")
+    bindings = dict(_parse_binding(b) for b in bind)
+    limits = QueryLimits(max_rows=limit, timeout_s=timeout)
+    if name:
+        named = get_query(name)
+        missing = [p for p in named.params if p not in bindings]
+        if missing:
+            raise UsageError(f"query {name!r} needs --bind {missing[0]}=VALUE", hint=named.answers)
+        text = named.text
+    elif file:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {file}: {exc}") from None
+    else:
+        text = sparql
+    result = _graph().query(text, bindings, limits)
+    _print_result(result, fmt)
+    if result.truncated:
+        err.print(f"note: stopped at {limit} rows (--max-rows)")
+
+
+def compact(value: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if value.startswith(ns) and "/" not in value[len(ns):]:
+            return f"{prefix}:{value[len(ns):]}"
+    if value.startswith(BASE):
+        return "…/" + value[len(BASE):]
+    return value
+
+
+def _print_result(result: QueryResult, fmt: str) -> None:
+    if fmt == "json":
+        if result.kind == "graph":
+            sys.stdout.write(_graph_as(result, ox.RdfFormat.JSON_LD).decode() + "\n")
+        else:
+            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(result.to_csv())
+    elif fmt == "nt":
+        if result.kind != "graph":
+            raise UsageError("--format nt is for CONSTRUCT/DESCRIBE results; use table, csv or json")
+        sys.stdout.write(result.to_ntriples())
+    elif result.kind == "ask":
+        out.print("yes" if result.boolean else "no")
+    else:
+        table = Table(show_lines=False)
+        if result.kind == "graph":
+            for col in ("subject", "predicate", "object"):
+                table.add_column(col)
+            rows = [[compact(t.value) for t in triple] for triple in result.triples]
+        else:
+            for var in result.vars:
+                table.add_column(var)
+            rows = [["" if row.get(v) is None else compact(row[v].value) for v in result.vars] for row in result.rows]
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        out.print(f"{len(rows)} row(s)", style="dim")
+
+
+def _graph_as(result: QueryResult, fmt: ox.RdfFormat) -> bytes:
+    data = ox.parse(result.to_ntriples(), format=ox.RdfFormat.N_TRIPLES)
+    return ox.serialize(data, format=fmt)
+
+
+# ---------------------------------------------------------------- validate / export
+@app.command()
+def validate():
+    """Check the graph against the SHACL shapes (exit 0 when it conforms, 1 otherwise)."""
+    from .validate import to_rdflib, validate_graph
+
+    with err.status("Validating..."):
+        report = validate_graph(to_rdflib(_graph()))
+    out.print(report.text(), highlight=False, markup=False)
+    raise typer.Exit(0 if report.conforms else 1)
+
+
+@app.command()
+def export(
+    fmt: str = typer.Option(..., "--format", help="ttl | nt | jsonld | graphml | csv"),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+):
+    """Export the graph (RDF, GraphML for network tools, CSV of papers)."""
+    from .export import export as run_export
+
+    out.print(run_export(_graph(), fmt, output), highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KgError as exc:
+        err.print(f"error: {exc.message}", markup=False, highlight=False)
+        if exc.hint:
+            err.print(exc.hint, markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

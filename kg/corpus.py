@@ -1,0 +1,252 @@
+"""Reading the bundled, human-editable corpus (YAML) into records.
+
+Two kinds of file are understood, told apart by their top-level keys:
+- a survey table (`survey:` + `works:`), e.g. data/survey.yaml;
+- a curated list (`papers:` and/or `datasets:`), e.g. data/awesome.yaml.
+Every file starts with a `source:` block saying where its facts come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from . import ids
+from .errors import CorpusError
+from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
+
+RESOLUTIONS = {"verified", "background_only", "unresolved", "candidate"}
+CONFIDENCE_WORDS = {"low", "low-medium", "medium", "medium-high", "high"}
+
+
+def load_corpus(folder: Path, vocabulary: dict[str, set[str]]) -> Bundle:
+    """All *.yaml files of a corpus folder, in name order."""
+    files = sorted(Path(folder).glob("*.yaml"))
+    if not files:
+        raise CorpusError(folder, None, "no corpus files (*.yaml) found")
+    bundle = Bundle()
+    for path in files:
+        bundle.extend(load_file(path, vocabulary))
+    return bundle
+
+
+def load_file(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise CorpusError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorpusError(path, None, f"cannot be read: {exc}") from None
+    if not isinstance(doc, dict) or "source" not in doc:
+        raise CorpusError(path, None, "expected a mapping with a 'source:' block at the top")
+    reader = _Reader(path, vocabulary)
+    source = reader.source(doc["source"])
+    bundle = Bundle(sources=[source])
+    if "works" in doc:
+        survey = reader.survey(doc.get("survey"), source)
+        if survey:
+            bundle.works.append(survey)
+        for i, entry in enumerate(_list(doc, "works", path)):
+            work, matches = reader.table_work(i, entry, source)
+            bundle.works.append(work)
+            bundle.works += matches
+            if survey:
+                bundle.citations.append(Citation(_ref(survey), _ref(work), source.id))
+    for i, entry in enumerate(_list(doc, "papers", path)):
+        bundle.works.append(reader.list_paper(i, entry, source))
+    for i, entry in enumerate(_list(doc, "datasets", path)):
+        bundle.datasets.append(reader.dataset(i, entry, source))
+    if not (bundle.works or bundle.datasets):
+        raise CorpusError(path, None, "holds no works, papers or datasets")
+    return bundle
+
+
+def _list(doc: dict, key: str, path: Path) -> list:
+    value = doc.get(key) or []
+    if not isinstance(value, list):
+        raise CorpusError(path, None, f"'{key}:' must be a list")
+    return value
+
+
+def _ref(work: Work) -> str:
+    """The strongest reference to a work, for citations and dataset links."""
+    for kind in ("arxiv", "doi", "s2", "openalex", "cite"):
+        if kind in work.ids:
+            return f"{kind}:{work.ids[kind]}"
+    return f"title:{work.title}"
+
+
+class _Reader:
+    def __init__(self, path: Path, vocabulary: dict[str, set[str]]):
+        self.path = path
+        self.vocabulary = vocabulary
+
+    def fail(self, entry: str, problem: str):
+        raise CorpusError(self.path, entry, problem)
+
+    def source(self, block) -> Source:
+        if not isinstance(block, dict) or not block.get("id") or not block.get("title"):
+            self.fail("source", "needs at least 'id' and 'title'")
+        return Source(
+            id=str(block["id"]),
+            title=str(block["title"]),
+            agent=str(block.get("agent") or block["title"]),
+            url=block.get("url"),
+            retrieved=str(block["retrieved"]) if block.get("retrieved") else None,
+            note=block.get("note"),
+        )
+
+    def _entry_name(self, kind: str, i: int, entry) -> str:
+        if isinstance(entry, dict):
+            name = entry.get("name") or entry.get("cite") or entry.get("title")
+            if name:
+                return f"{kind} #{i + 1} ({name})"
+        return f"{kind} #{i + 1}"
+
+    def _year(self, where: str, value) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
+            self.fail(where, f"year must be a number between 1900 and 2100, got {value!r}")
+        return value
+
+    def _concept(self, where: str, axis: str, value) -> str:
+        allowed = self.vocabulary.get(axis, set())
+        if value not in allowed:
+            self.fail(where, f"unknown {axis} {value!r}; valid: {', '.join(sorted(allowed))}")
+        return value
+
+    def _ids(self, where: str, entry: dict) -> dict[str, str]:
+        out = {}
+        for kind in ("arxiv", "doi", "s2", "openalex"):
+            if entry.get(kind):
+                value = ids.normalise(kind, entry[kind])
+                if not value:
+                    self.fail(where, f"{kind} id {entry[kind]!r} is not valid")
+                out[kind] = value
+        return out
+
+    def survey(self, block, source: Source) -> Work | None:
+        if not block:
+            return None
+        if not isinstance(block, dict) or not block.get("title"):
+            self.fail("survey", "needs a 'title'")
+        return Work(
+            ids=self._ids("survey", block),
+            sources=[source.id],
+            title=block["title"],
+            year=self._year("survey", block.get("year")),
+            authors=[Author(a) for a in block.get("authors", [])],
+            resolution="verified",
+            is_survey=True,
+        )
+
+    def table_work(self, i: int, entry, source: Source) -> tuple[Work, list[Work]]:
+        where = self._entry_name("works", i, entry)
+        if not isinstance(entry, dict):
+            self.fail(where, "must be a mapping")
+        if not entry.get("cite"):
+            self.fail(where, "needs 'cite' (how the survey cites the work)")
+        for key in ("category", "mechanism"):
+            if not entry.get(key):
+                self.fail(where, f"needs '{key}'")
+        resolution = entry.get("resolution", "verified")
+        if resolution not in RESOLUTIONS:
+            self.fail(where, f"unknown resolution {resolution!r}; valid: {', '.join(sorted(RESOLUTIONS))}")
+        labels = [
+            Label("category", self._concept(where, "category", entry["category"]), source.id,
+                  at=source.retrieved, evidence=f"Table 1, {entry.get('subsection', '')}".strip(", ")),
+            Label("mechanism", self._concept(where, "mechanism", entry["mechanism"]), source.id,
+                  at=source.retrieved, evidence=f"Table 1, {entry.get('subsection', '')}".strip(", ")),
+        ]
+        work = Work(
+            ids={**self._ids(where, entry), "cite": str(entry["cite"])},
+            sources=[source.id],
+            title=entry.get("title"),
+            short_name=entry.get("name"),
+            year=self._year(where, entry.get("year")),
+            venue=entry.get("venue"),
+            authors=[Author(a) for a in _names(entry.get("authors"))],
+            labels=labels,
+            resolution=resolution,
+            subsection=str(entry["subsection"]) if entry.get("subsection") else None,
+        )
+        matches = []
+        for j, cand in enumerate(entry.get("candidates") or []):
+            cwhere = f"{where}, candidate #{j + 1}"
+            if not isinstance(cand, dict) or not cand.get("title"):
+                self.fail(cwhere, "needs a 'title'")
+            conf = cand.get("confidence", "low")
+            if conf not in CONFIDENCE_WORDS:
+                self.fail(cwhere, f"confidence must be one of {', '.join(sorted(CONFIDENCE_WORDS))}")
+            match = Work(ids=self._ids(cwhere, cand), sources=[source.id], title=cand["title"],
+                         year=self._year(cwhere, cand.get("year")), candidate=True)
+            matches.append(match)
+            work.possible_matches.append((_ref(match), conf))
+        return work, matches
+
+    def list_paper(self, i: int, entry, source: Source) -> Work:
+        where = self._entry_name("papers", i, entry)
+        if not isinstance(entry, dict):
+            self.fail(where, "must be a mapping")
+        if not entry.get("title"):
+            self.fail(where, "needs a 'title'")
+        found = self._ids(where, entry)
+        if entry.get("url") and "arxiv" not in found:
+            guess = ids.arxiv_id(entry["url"])
+            if guess:
+                found["arxiv"] = guess
+        if entry.get("url"):
+            found["url"] = entry["url"]
+        labels = []
+        for key, axis in (("input", "input_modality"), ("output", "output_modality")):
+            values = entry.get(key) or []
+            if not isinstance(values, list):
+                self.fail(where, f"'{key}' must be a list of modality ids")
+            for value in values:
+                labels.append(Label(axis, self._concept(where, "modality", value), source.id,
+                                    at=source.retrieved, evidence=f"{key} column of the list"))
+        return Work(
+            ids=found,
+            sources=[source.id],
+            title=entry["title"],
+            year=self._year(where, entry.get("year")),
+            venue=entry.get("venue"),
+            code=entry.get("code"),
+            page=entry.get("page"),
+            labels=labels,
+            list_section=" / ".join(x for x in (entry.get("section"), entry.get("group")) if x) or None,
+        )
+
+    def dataset(self, i: int, entry, source: Source) -> Dataset:
+        where = self._entry_name("datasets", i, entry)
+        if not isinstance(entry, dict) or not entry.get("name"):
+            self.fail(where, "needs a 'name'")
+        concepts = entry.get("concepts")
+        if concepts is not None and (not isinstance(concepts, int) or concepts < 0):
+            self.fail(where, f"concepts must be a count, got {concepts!r}")
+        refs = entry.get("introduced_by") or []
+        refs = [refs] if isinstance(refs, str) else refs
+        for ref in refs:
+            if ":" not in str(ref):
+                self.fail(where, f"introduced_by {ref!r} must look like 'arxiv:ID', 'title:TEXT' or 'name:NAME'")
+        return Dataset(
+            name=str(entry["name"]),
+            sources=[source.id],
+            year=self._year(where, entry.get("year")),
+            concepts=concepts,
+            url=entry.get("url"),
+            notes=entry.get("notes"),
+            introduced_by=[str(r) for r in refs],
+        )
+
+
+def _names(value) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [n.strip() for n in value.split(",") if n.strip()]
+    return [str(n) for n in value]

@@ -1,0 +1,59 @@
+"""Exporting the graph: RDF serialisations, GraphML for network tools, CSV for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import networkx as nx
+import pyoxigraph as ox
+
+from .errors import KgError, UsageError
+from .named import run_named
+from .network import build_link_graph
+from .vocab import PREFIXES
+
+RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+FORMATS = (*RDF_FORMATS, "graphml", "csv")
+
+
+def export(graph, fmt: str, output: Path) -> str:
+    """Write the graph to `output` in `fmt`; returns a one-line summary."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    output = Path(output)
+    if output.is_dir():
+        raise UsageError(f"{output} is a folder; give a file name")
+    if not output.parent.exists():
+        raise KgError(f"the folder {output.parent} does not exist")
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        if fmt in RDF_FORMATS:
+            data = _serialise(graph, RDF_FORMATS[fmt])
+            tmp.write_bytes(data)
+            summary = f"{graph.triple_count()} triples"
+        elif fmt == "graphml":
+            g = build_link_graph(graph)
+            nx.write_graphml(g, tmp)
+            summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
+        else:
+            result = run_named(graph, "papers")
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(result.vars)
+                for row in result.records():
+                    writer.writerow(["" if row[v] is None else row[v] for v in result.vars])
+            summary = f"{len(result.rows)} papers"
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return f"wrote {output} ({fmt}, {summary})"
+
+
+def _serialise(graph, fmt: ox.RdfFormat) -> bytes:
+    if fmt == ox.RdfFormat.TURTLE:
+        triples = ox.parse(graph.dump(ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        return ox.serialize(triples, format=fmt, prefixes=PREFIXES)
+    return graph.dump(fmt)

@@ -1,0 +1,221 @@
+"""Turning merged records into RDF quads (the default graph of the store).
+
+Pure: records and taxonomy in, quads out. IRIs are deterministic (no blank
+nodes), so building twice gives the same graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from .errors import CorpusError
+from .labels import effective_labels
+from .records import Bundle, Label, Source
+from .resolve import Node, Resolver
+from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
+from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, XSD, digest, mint, slug
+
+_T = ox.NamedNode
+TYPE = _T(RDF + "type")
+LABEL = _T(RDFS + "label")
+COMMENT = _T(RDFS + "comment")
+
+
+def _n(term) -> ox.NamedNode:
+    return _T(str(term))
+
+
+def _lit(value, datatype: str | None = None) -> ox.Literal:
+    if datatype:
+        return ox.Literal(str(value), datatype=_T(datatype))
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=_T(XSD + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_T(XSD + "integer"))
+    return ox.Literal(str(value))
+
+
+def _link(url: str) -> ox.NamedNode | ox.Literal:
+    try:
+        return _T(quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~.-_"))
+    except ValueError:
+        return _lit(url, XSD + "anyURI")
+
+
+def _time(value: str) -> ox.Literal:
+    kind = "dateTime" if "T" in value else "date" if len(value) == 10 else "gYearMonth" if len(value) == 7 else "string"
+    return _lit(value, XSD + kind)
+
+
+class QuadWriter:
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self.quads: list[ox.Quad] = []
+        self.sources: dict[str, Source] = {}
+        self.warnings: list[str] = []
+
+    def add(self, s, p, o) -> None:
+        self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _n(p), o))
+
+    # ------------------------------------------------------------ sources and agents
+    def source(self, src: Source) -> None:
+        self.sources[src.id] = src
+        s = _T(mint("source", src.id))
+        self.add(s, TYPE, _n(KG.Source))
+        self.add(s, LABEL, _lit(src.title))
+        self.add(s, _T(DCTERMS + "title"), _lit(src.title))
+        if src.url:
+            self.add(s, _T(SCHEMA + "url"), _link(src.url))
+        if src.retrieved:
+            self.add(s, _T(DCTERMS + "date"), _time(src.retrieved))
+        if src.request:
+            self.add(s, _T(PROV + "atLocation"), _lit(src.request))
+        if src.note:
+            self.add(s, COMMENT, _lit(src.note))
+        self.add(s, _T(PROV + "wasAttributedTo"), self.agent(src.agent))
+
+    def agent(self, name: str) -> ox.NamedNode:
+        a = _T(mint("agent", slug(name)))
+        self.add(a, TYPE, _T(PROV + "Agent"))
+        self.add(a, LABEL, _lit(name))
+        return a
+
+    # ------------------------------------------------------------ works
+    def work(self, node: Node) -> None:
+        w = _T(node.iri)
+        first = node.first
+        self.add(w, TYPE, _T(FABIO + "ScholarlyWork"))
+        if any(r.is_survey for r in node.records):
+            self.add(w, TYPE, _T(FABIO + "ReviewArticle"))
+        display = first("short_name") or first("title") or node.ids.get("cite") or node.ids.get("url")
+        self.add(w, LABEL, _lit(display))
+        for kind, value in node.ids.items():
+            prop = ID_PROPERTIES[kind]
+            self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
+        for attr, prop in (("title", DCTERMS + "title"), ("abstract", DCTERMS + "abstract"),
+                           ("venue", PRISM + "publicationName"), ("short_name", str(KG.shortName)),
+                           ("tldr", str(KG.tldr)), ("resolution", str(KG.resolution)),
+                           ("subsection", str(KG.surveySubsection)), ("list_section", str(KG.listSection))):
+            value = first(attr)
+            if value:
+                self.add(w, _T(prop), _lit(value))
+        if first("year"):
+            self.add(w, _T(FABIO + "hasPublicationYear"), _lit(first("year"), XSD + "gYear"))
+        if first("date"):
+            self.add(w, _T(DCTERMS + "issued"), _time(first("date")))
+        if first("citation_count") is not None:
+            self.add(w, _n(KG.citationCount), _lit(int(first("citation_count"))))
+        for attr, prop in (("code", SCHEMA + "codeRepository"), ("page", FOAF + "homepage"), ("pdf", str(KG.openAccessPdf))):
+            if first(attr):
+                self.add(w, _T(prop), _link(first(attr)))
+        for subject in sorted({f for r in node.records for f in r.fields_of_study}):
+            self.add(w, _T(DCTERMS + "subject"), _lit(subject))
+        seen_authors = set()
+        for author in first("authors") or []:
+            key = author.ids.get("s2") or slug(author.name)
+            if key in seen_authors:
+                continue
+            seen_authors.add(key)
+            a = _T(mint("person", key))
+            self.add(a, TYPE, _T(FOAF + "Person"))
+            self.add(a, _T(FOAF + "name"), _lit(author.name))
+            self.add(a, LABEL, _lit(author.name))
+            self.add(w, _T(DCTERMS + "creator"), a)
+        for src in sorted({s for r in node.records for s in r.sources}):
+            self.add(w, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
+        in_taxonomy = False
+        labels = [lab for r in node.records for lab in r.labels]
+        for label in labels:
+            self.label(node, label)
+        for axis, values in effective_labels(labels).items():
+            for value in values:
+                concept = self.taxonomy.get(LABEL_AXIS_SCHEME[axis], value)
+                self.add(w, _n(AXES[axis]), _T(concept.iri))
+                in_taxonomy = in_taxonomy or axis == "category"
+        if any(r.candidate for r in node.records) and not in_taxonomy:
+            self.add(w, _n(KG.isCandidate), _lit(True))
+
+    def label(self, node: Node, label: Label) -> None:
+        concept = self.taxonomy.get(LABEL_AXIS_SCHEME.get(label.axis, ""), label.value)
+        if concept is None:
+            if label.value != "unknown":
+                self.warnings.append(f"{node.iri}: unknown {label.axis} {label.value!r} ignored")
+            return
+        src = self.sources.get(label.source)
+        agent_name = label.agent or (src.agent if src else label.source)
+        a = _T(mint("label", digest(node.iri, label.axis, label.value, label.source, agent_name)))
+        self.add(_T(node.iri), _n(KG.hasLabel), a)
+        self.add(a, TYPE, _n(KG.LabelAssertion))
+        self.add(a, _n(KG.axis), _n(AXES[label.axis]))
+        self.add(a, _n(KG.concept), _T(concept.iri))
+        self.add(a, _n(KG.confidence), _lit(f"{label.confidence:.4f}", XSD + "decimal"))
+        self.add(a, _T(PROV + "wasAttributedTo"), self.agent(agent_name))
+        self.add(a, _T(PROV + "wasDerivedFrom"), _T(mint("source", label.source)))
+        when = label.at or (src.retrieved if src else None)
+        if when:
+            self.add(a, _T(PROV + "generatedAtTime"), _time(when))
+        if label.evidence:
+            self.add(a, COMMENT, _lit(label.evidence))
+
+    # ------------------------------------------------------------ the whole bundle
+    def bundle(self, bundle: Bundle) -> None:
+        for src in bundle.sources:
+            self.source(src)
+        resolver = Resolver(bundle.works)
+        for node in resolver.nodes:
+            self.work(node)
+        for node in resolver.nodes:
+            for rec in node.records:
+                for ref, conf in rec.possible_matches:
+                    target = resolver.lookup(ref)
+                    if target:
+                        self.add(_T(node.iri), _n(KG.possibleMatch), _T(target.iri))
+                        self.add(_T(target.iri), _n(KG.matchConfidence), _lit(conf))
+        cites = set()
+        for cit in bundle.citations:
+            a, b = resolver.lookup(cit.citing), resolver.lookup(cit.cited)
+            if a is None or b is None:
+                self.warnings.append(f"citation {cit.citing} -> {cit.cited}: a work is unknown, skipped")
+            elif a is not b:
+                cites.add((a.iri, b.iri))
+        for a, b in sorted(cites):
+            self.add(_T(a), _T(CITO + "cites"), _T(b))
+        for ds in bundle.datasets:
+            self.dataset(ds, resolver)
+
+    def dataset(self, ds, resolver: Resolver) -> None:
+        d = _T(mint("dataset", slug(ds.name)))
+        self.add(d, TYPE, _T(DCAT + "Dataset"))
+        self.add(d, LABEL, _lit(ds.name))
+        self.add(d, _T(DCTERMS + "title"), _lit(ds.name))
+        if ds.year:
+            self.add(d, _T(DCTERMS + "issued"), _lit(ds.year, XSD + "gYear"))
+        if ds.concepts is not None:
+            self.add(d, _n(KG.conceptCount), _lit(ds.concepts))
+        if ds.url:
+            self.add(d, _T(DCAT + "landingPage"), _link(ds.url))
+        if ds.notes:
+            self.add(d, COMMENT, _lit(ds.notes))
+        for src in ds.sources:
+            self.add(d, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
+        for prop, refs in ((KG.introducesDataset, ds.introduced_by), (KG.usesDataset, ds.used_by)):
+            for ref in refs:
+                node = resolver.lookup(ref)
+                if node is None:
+                    raise CorpusError(ds.sources[0], f"dataset {ds.name}", f"{ref!r} matches no work in the corpus")
+                self.add(_T(node.iri), _n(prop), d)
+
+
+def bundle_quads(bundle: Bundle, taxonomy: Taxonomy) -> tuple[list[ox.Quad], list[str]]:
+    """All quads for a bundle of records (deduplicated, in a stable order) and warnings."""
+    writer = QuadWriter(taxonomy)
+    writer.bundle(bundle)
+    return list(dict.fromkeys(writer.quads)), writer.warnings
+
+
+def iter_ontology_quads(paths) -> Iterator[ox.Quad]:
+    for path in paths:
+        yield from ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)

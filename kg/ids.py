@@ -1,0 +1,94 @@
+"""Normalising work identifiers so one work gets one node across sources."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NEW_ARXIV = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_OLD_ARXIV = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^?#\s]+?)(?:\.pdf)?(?:[?#].*)?$", re.I)
+_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
+_S2 = re.compile(r"^[0-9a-f]{40}$")
+_OPENALEX = re.compile(r"^(?:https?://openalex\.org/)?(W\d+)$", re.I)
+
+
+def arxiv_id(value: str | None) -> str | None:
+    """'arXiv:2402.13587v2', 'https://arxiv.org/abs/astro-ph/0601001' -> the bare id, no version."""
+    if not value:
+        return None
+    v = value.strip()
+    m = _ARXIV_URL.search(v)
+    if m:
+        v = m.group(1)
+    v = re.sub(r"^arxiv:\s*", "", v, flags=re.I)
+    for pattern in (_NEW_ARXIV, _OLD_ARXIV):
+        m = pattern.match(v)
+        if m:
+            return m.group(1)
+    return None
+
+
+def doi(value: str | None) -> str | None:
+    """DOIs compare case-insensitively: store them lowercase, without a resolver prefix."""
+    if not value:
+        return None
+    m = _DOI.match(value.strip())
+    return m.group(1).lower().rstrip(".") if m else None
+
+
+def openalex_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = _OPENALEX.match(value.strip())
+    return m.group(1).upper() if m else None
+
+
+def s2_id(value: str | None) -> str | None:
+    if value and _S2.match(value.strip().lower()):
+        return value.strip().lower()
+    return None
+
+
+def normalise_title(title: str | None) -> str | None:
+    """Lowercase, accents and punctuation removed, spaces collapsed."""
+    if not title:
+        return None
+    t = unicodedata.normalize("NFKD", title)
+    t = "".join(c for c in t if not unicodedata.combining(c)).lower()
+    t = re.sub(r"[^a-z0-9]+", " ", t).strip()
+    return t or None
+
+
+def parse_any(value: str) -> tuple[str, str] | None:
+    """Guess an identifier's kind: ('arxiv', id), ('doi', id), ('s2', id), ('openalex', id)."""
+    v = value.strip()
+    for kind, fn in (("arxiv", arxiv_id), ("doi", doi), ("openalex", openalex_id), ("s2", s2_id)):
+        out = fn(v)
+        if out:
+            return kind, out
+    if re.fullmatch(r"(?i)corpusid:\d+", v):
+        return "corpus", v.split(":", 1)[1]
+    return None
+
+
+def normalise(kind: str, value) -> str | None:
+    """Normalise one identifier of a known kind (None if it is not valid)."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    match kind:
+        case "arxiv":
+            return arxiv_id(value)
+        case "doi":
+            return doi(value)
+        case "openalex":
+            return openalex_id(value)
+        case "s2":
+            return s2_id(value)
+        case "corpus":
+            return value if value.isdigit() else None
+        case _:
+            return value

@@ -1,0 +1,211 @@
+"""The graph store: an embedded Oxigraph database on disk.
+
+A store folder holds immutable generations; `current` points at the live one.
+Building writes a new generation and then swaps the pointer in one rename, so a
+crash or kill mid-build leaves the previous graph readable, and readers (the
+CLI, the app) open generations read-only without locking each other out.
+
+    <store>/current -> gen-20261121T221500-1234
+    <store>/gen-...            Oxigraph (RocksDB) files
+    <store>/records/           harvested and imported records (JSON lines)
+    <store>/curation.yaml      people's label decisions
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import GraphMissing, KgError
+from .guard import QueryLimits, check_query, parse_error
+from .results import QueryResult, Term, term_from_ox
+from .vocab import PREFIXES
+
+CURRENT = "current"
+KEEP_GENERATIONS = 2
+
+
+class StoreDir:
+    """The on-disk folder of a local store."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser()
+
+    @property
+    def records_dir(self) -> Path:
+        return self.path / "records"
+
+    @property
+    def curation_file(self) -> Path:
+        return self.path / "curation.yaml"
+
+    def current(self) -> Path | None:
+        link = self.path / CURRENT
+        if not link.is_symlink():
+            return None
+        target = self.path / os.readlink(link)
+        return target if target.is_dir() else None
+
+    def info(self) -> dict:
+        gen = self.current()
+        if gen is None:
+            return {}
+        try:
+            return json.loads((gen / "kg-build.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @contextlib.contextmanager
+    def new_generation(self, meta: dict):
+        """Yield an empty writable Oxigraph store; publish it only if the block succeeds."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._remove_stale()
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 100000}"
+        tmp = self.path / f"{name}.tmp"
+        store = ox.Store(str(tmp))
+        try:
+            yield store
+            store.flush()
+            store.optimize()
+        except BaseException:
+            del store
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        del store
+        (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
+        final = self.path / name
+        os.rename(tmp, final)
+        link_tmp = self.path / f".{CURRENT}.{os.getpid()}"
+        if link_tmp.is_symlink():
+            link_tmp.unlink()
+        os.symlink(name, link_tmp)
+        os.replace(link_tmp, self.path / CURRENT)
+        self._prune(keep=final)
+
+    def _remove_stale(self) -> None:
+        for tmp in self.path.glob("gen-*.tmp"):
+            pid = tmp.name.split("-")[2] if tmp.name.count("-") >= 3 else ""
+            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                continue  # another build is running
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _prune(self, keep: Path) -> None:
+        gens = sorted((p for p in self.path.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp")),
+                      key=lambda p: p.stat().st_mtime)
+        for old in gens[:-KEEP_GENERATIONS]:
+            if old != keep:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalGraph:
+    """A read-only view of the current generation of a local store."""
+
+    def __init__(self, path: str | Path, store: ox.Store | None = None):
+        self.dir = StoreDir(path)
+        if store is not None:
+            self.store = store
+            self.generation = None
+            return
+        gen = self.dir.current()
+        if gen is None:
+            raise GraphMissing(f"no graph in {self.dir.path} yet", hint="Run `kg build` first.")
+        try:
+            self.store = ox.Store.read_only(str(gen))
+        except OSError as exc:
+            raise KgError(f"cannot open the graph in {gen}: {exc}") from None
+        self.generation = gen
+
+    @property
+    def location(self) -> str:
+        return str(self.dir.path)
+
+    def is_stale(self) -> bool:
+        """True when a newer build has been published since this view was opened."""
+        return self.generation is not None and self.dir.current() != self.generation
+
+    def query(self, sparql: str, bindings: dict | None = None, limits: QueryLimits | None = None,
+              *, trusted: bool = False) -> QueryResult:
+        """Run a query. User queries (trusted=False) pass the read-only guard and limits."""
+        limits = limits or (QueryLimits.unbounded() if trusted else QueryLimits())
+        if not trusted:
+            check_query(sparql)
+        subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
+        try:
+            answer = self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None)
+        except SyntaxError as exc:
+            raise parse_error(str(exc)) from None
+        except (OSError, RuntimeError) as exc:
+            raise KgError(f"query failed: {exc}") from None
+        return _collect(answer, limits)
+
+    def triple_count(self) -> int:
+        return len(self.store)
+
+    def dump(self, fmt: ox.RdfFormat) -> bytes:
+        return self.store.dump(format=fmt, from_graph=ox.DefaultGraph())
+
+
+def _to_ox(value):
+    if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+        return value
+    if isinstance(value, Term):
+        if value.type == "uri":
+            return ox.NamedNode(value.value)
+        return ox.Literal(value.value, datatype=ox.NamedNode(value.datatype) if value.datatype else None,
+                          language=value.lang)
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(PREFIXES["xsd"] + "boolean"))
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
+    return ox.Literal(str(value))
+
+
+def _collect(answer, limits: QueryLimits) -> QueryResult:
+    clock = limits.start()
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult("ask", boolean=bool(answer))
+    if isinstance(answer, ox.QueryTriples):
+        result = QueryResult("graph")
+        for triple in answer:
+            clock.tick(len(result.triples))
+            if len(result.triples) >= limits.max_rows:
+                result.truncated = True
+                break
+            result.triples.append((term_from_ox(triple.subject), term_from_ox(triple.predicate),
+                                   term_from_ox(triple.object)))
+        return result
+    names = [v.value for v in answer.variables]
+    result = QueryResult("select", vars=names)
+    for solution in answer:
+        clock.tick(len(result.rows))
+        if len(result.rows) >= limits.max_rows:
+            result.truncated = True
+            break
+        result.rows.append({n: term_from_ox(solution[n]) for n in names if solution[n] is not None})
+    return result
+
+
+def open_graph(location: str | None = None):
+    """The graph at a store location (a folder; a SPARQL endpoint URL where supported)."""
+    from .paths import default_store
+
+    location = location or default_store()
+    if location.startswith(("http://", "https://")):
+        raise KgError("remote SPARQL stores are not supported by this version; give a folder")
+    return LocalGraph(location)
