@@ -1,0 +1,172 @@
+"""The bundled graph: Table 1's 16 cells, the awesome list, idempotent and atomic builds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import build as build_module
+from kg.build import build
+from kg.named import run_named
+from kg.stats import graph_stats
+from kg.store import LocalGraph, StoreDir
+
+
+TABLE1 = Path(__file__).resolve().parent / "fixtures" / "survey_table1.json"
+
+
+def table1():
+    return json.loads(TABLE1.read_text(encoding="utf-8"))
+
+
+def test_all_16_cells_hold_their_table1_works(graph):
+    rows = run_named(graph, "papers-by-cell").records()
+    assert len(rows) == 16
+    cells = {(r["category"], r["mechanism"]): r for r in rows}
+    expected: dict = {}
+    for work in table1()["works"]:
+        expected.setdefault((work["category"], work["mechanism"]), []).append(work)
+    assert set(cells) == set(expected)
+    for key, works in expected.items():
+        assert cells[key]["count"] == len(works) == 2
+        listed = cells[key]["papers"].split(" | ")
+        for work in works:
+            shown = work["name"] or work["title"] or work["cite"]
+            assert shown in listed, (key, shown, listed)
+
+
+def test_stats_count_table1_list_and_datasets(graph):
+    stats = graph_stats(graph)
+    assert stats["surveyed"] == 32
+    assert stats["listed"] == 15  # the list's 15 papers (its template row is skipped)
+    assert stats["datasets"] == 5
+    assert stats["citations"] == 32  # the survey cites every Table-1 work
+    # 32 table works + 15 list papers - 2 on both (PVIT, Yo'LLaVA) + the survey + 3 possible matches
+    assert stats["papers"] == 49
+    assert set(stats) >= {"triples", "papers", "authors", "datasets", "citations", "cells"}
+    assert all(isinstance(stats[k], int) for k in ("triples", "papers", "authors", "datasets", "citations"))
+
+
+def test_unresolved_works_are_kept_by_their_citation(graph):
+    rows = graph.query(
+        'SELECT ?cite ?res WHERE { ?w kg:citationKey ?cite ; kg:resolution ?res . FILTER NOT EXISTS { ?w dcterms:title ?t } }',
+        trusted=True).records()
+    cites = {r["cite"] for r in rows}
+    assert "Yong et al. (2023)" in cites and "Xu et al. (2024)" in cites
+    assert {r["res"] for r in rows} <= {"unresolved", "candidate"}
+
+
+def test_possible_matches_are_flagged_candidates(graph):
+    rows = graph.query(
+        "SELECT ?cite ?title ?conf WHERE { ?w kg:citationKey ?cite ; kg:possibleMatch ?m . "
+        "?m dcterms:title ?title ; kg:matchConfidence ?conf ; kg:isCandidate true }", trusted=True).records()
+    assert {(r["cite"], r["conf"]) for r in rows} >= {("Wang et al. (2023)", "low-medium"), ("Wei et al. (2024a)", "medium")}
+
+
+def test_one_node_for_works_in_table_and_list(graph):
+    rows = graph.query('SELECT ?w WHERE { ?w kg:arxivId "2406.09400" }', trusted=True).records()
+    assert len(rows) == 1
+    srcs = graph.query(
+        'SELECT ?s WHERE { ?w kg:arxivId "2406.09400" ; prov:wasDerivedFrom ?s }', trusted=True).records()
+    assert {r["s"].rsplit("/", 1)[-1] for r in srcs} == {"survey-table1", "awesome-list"}
+
+
+def test_every_label_carries_provenance(graph):
+    missing = graph.query("""
+        SELECT ?w ?p ?c WHERE {
+          VALUES ?p { kg:category kg:mechanism kg:inputModality kg:outputModality }
+          ?w ?p ?c .
+          FILTER NOT EXISTS { ?w kg:hasLabel ?a . ?a kg:axis ?p ; kg:concept ?c ;
+                              prov:wasAttributedTo ?agent ; prov:wasDerivedFrom ?src ; kg:confidence ?conf }
+        }""", trusted=True).records()
+    assert missing == []
+
+
+def test_datasets_link_to_the_papers_that_introduce_them(graph):
+    rows = {r["name"]: r for r in run_named(graph, "datasets").records()}
+    assert set(rows) == {"ConCon-Chi", "PODS", "MC-LLaVA", "Yo'LLaVA", "MyVLM"}
+    assert rows["PODS"]["concepts"] == 100
+    assert "Yo'LLaVA" in rows["Yo'LLaVA"]["introducedBy"]
+    assert rows["MC-LLaVA"]["concepts"] is None
+
+
+def test_awesome_list_text_is_repaired_and_modalities_kept(graph):
+    rows = graph.query(
+        'SELECT ?t WHERE { ?w dcterms:title ?t . FILTER(CONTAINS(?t, "unicorn")) }', trusted=True).records()
+    assert rows[0]["t"].startswith("\u201cThis is my unicorn, Fluffy\u201d")
+    mods = graph.query(
+        'SELECT ?m WHERE { ?w kg:arxivId "2403.14599" ; kg:inputModality/skos:notation ?m }', trusted=True).records()
+    assert {r["m"] for r in mods} == {"image", "text"}
+
+
+def _dump(path) -> set:
+    g = LocalGraph(path)
+    return set(g.store.quads_for_pattern(None, None, None))
+
+
+def test_build_twice_gives_the_same_graph(tmp_path):
+    store = tmp_path / "s"
+    first = build(store)
+    quads1 = _dump(store)
+    second = build(store)
+    quads2 = _dump(store)
+    assert quads1 == quads2
+    assert first.stats == second.stats
+    assert len(quads2) == first.stats["triples"]
+
+
+def test_failed_build_leaves_previous_graph(tmp_path, monkeypatch):
+    store = tmp_path / "s"
+    build(store)
+    before = _dump(store)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(build_module, "graph_stats", boom)
+    with pytest.raises(RuntimeError):
+        build(store)
+    assert _dump(store) == before
+    assert not list(Path(store).glob("*.tmp"))
+
+
+def test_killed_build_leaves_previous_graph(tmp_path):
+    store = tmp_path / "s"
+    build(store)
+    before = _dump(store)
+    gen = StoreDir(store).current()
+    code = (
+        "import time, kg.build as b\n"
+        "orig = b.graph_stats\n"
+        "def slow(g):\n"
+        "    print('writing', flush=True); time.sleep(60)\n"
+        "b.graph_stats = slow\n"
+        f"b.build({str(store)!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert StoreDir(store).current() == gen
+    assert _dump(store) == before
+    assert list(Path(store).glob("*.tmp"))  # the half-written generation, never published
+    build(store)  # the next build cleans it up
+    assert not list(Path(store).glob("*.tmp"))
+    assert _dump(store) == before
+
+
+def test_readers_do_not_lock_each_other(built_store):
+    a, b = LocalGraph(built_store), LocalGraph(built_store)
+    assert a.triple_count() == b.triple_count() > 0
