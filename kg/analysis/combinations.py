@@ -1,0 +1,122 @@
+"""Method combinations: which mechanisms, modalities, datasets, tasks and methods occur
+together in papers, and which common pairs never do (candidate research directions),
+scored by link prediction on the concept co-occurrence graph.
+
+Concepts are keyed "kind:notation" (e.g. "mechanism:alignment", "input:audio",
+"dataset:<dataset IRI>"); kinds are those of kg.analysis.data.KINDS.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+import networkx as nx
+import pandas as pd
+
+from ..errors import UsageError
+from .data import KINDS, load_corpus
+
+DEFAULT_KINDS = ("category", "mechanism", "input", "output", "task", "dataset", "method")
+SINGLE_VALUED = ("category",)  # two values of these never co-occur by construction
+METHODS = ("adamic_adar", "resource_allocation", "jaccard")
+
+SCORE_EXPLANATION = (
+    "A combination is two concepts (mechanism, input or output modality, task, dataset, "
+    "method, category) that each occur in at least min_support papers but never in the same "
+    "paper. Its score is the Adamic-Adar index on the concept co-occurrence graph: the sum "
+    "over concepts co-occurring with both of 1 / log(number of concepts that one co-occurs "
+    "with), so shared specific neighbours weigh more than shared generic ones; 'expected' is "
+    "how many papers would combine them if the two occurred independently."
+)
+
+OCCURRENCE_COLUMNS = ["work", "kind", "key", "notation", "label"]
+COMBINATION_COLUMNS = ["a", "b", "a_kind", "b_kind", "a_label", "b_label", "a_count", "b_count",
+                       "expected", "common", "adamic_adar", "resource_allocation", "jaccard", "score"]
+
+
+def _kinds(kinds) -> tuple[str, ...]:
+    kinds = tuple(kinds) if kinds else DEFAULT_KINDS
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise UsageError(f"unknown concept kind {unknown[0]!r}; valid: {', '.join(KINDS)}")
+    return kinds
+
+
+def concept_occurrences(source, kinds=None) -> pd.DataFrame:
+    """One row per (work, concept): columns work, kind, key ("kind:notation"), notation, label."""
+    corpus = load_corpus(source)
+    links = corpus.links[corpus.links["kind"].isin(_kinds(kinds))].copy()
+    links["key"] = links["kind"] + ":" + links["notation"]
+    return links[OCCURRENCE_COLUMNS].drop_duplicates(["work", "key"]).reset_index(drop=True)
+
+
+def _labels(occ: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(occ["key"], occ["label"]))
+
+
+def cooccurrence_matrix(source, kinds=None) -> pd.DataFrame:
+    """Square DataFrame over concept keys: papers holding both (diagonal: papers holding one)."""
+    occ = concept_occurrences(source, kinds)
+    if occ.empty:
+        return pd.DataFrame()
+    table = pd.crosstab(occ["work"], occ["key"])
+    table = (table > 0).astype(int)
+    matrix = table.T @ table
+    matrix.index.name, matrix.columns.name = None, None
+    return matrix
+
+
+def cooccurrence_graph(source, kinds=None) -> nx.Graph:
+    """Concepts as nodes (attributes kind, label, count = papers), edges weighted by
+    the number of papers holding both (attribute weight)."""
+    occ = concept_occurrences(source, kinds)
+    g = nx.Graph()
+    counts = Counter(occ["key"])
+    labels = _labels(occ)
+    kind_of = dict(zip(occ["key"], occ["kind"]))
+    for key, n in counts.items():
+        g.add_node(key, kind=kind_of[key], label=labels[key], count=n)
+    for _, group in occ.groupby("work"):
+        for a, b in combinations(sorted(set(group["key"])), 2):
+            w = g.edges[a, b]["weight"] + 1 if g.has_edge(a, b) else 1
+            g.add_edge(a, b, weight=w)
+    return g
+
+
+def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method: str = "adamic_adar",
+                            top: int | None = None) -> pd.DataFrame:
+    """Pairs of concepts both in >= min_support papers that no paper combines, best first.
+
+    Columns COMBINATION_COLUMNS: keys, kinds, labels, paper counts, expected papers
+    under independence, common (shared co-occurring concepts), the three link-prediction
+    scores, and `score` = the one named by `method` (adamic_adar | resource_allocation |
+    jaccard). Pairs within a single-valued kind (two categories) are left out.
+    """
+    if method not in METHODS:
+        raise UsageError(f"unknown scoring method {method!r}; valid: {', '.join(METHODS)}")
+    corpus = load_corpus(source)
+    occ = concept_occurrences(corpus, kinds)
+    g = cooccurrence_graph(corpus, kinds)
+    papers = occ["work"].nunique()
+    common_nodes = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
+    pairs = [(a, b) for a, b in combinations(common_nodes, 2)
+             if not g.has_edge(a, b) and not (g.nodes[a]["kind"] == g.nodes[b]["kind"] in SINGLE_VALUED)]
+    if not pairs:
+        return pd.DataFrame(columns=COMBINATION_COLUMNS)
+    aa = {(a, b): s for a, b, s in nx.adamic_adar_index(g, pairs)}
+    ra = {(a, b): s for a, b, s in nx.resource_allocation_index(g, pairs)}
+    jc = {(a, b): s for a, b, s in nx.jaccard_coefficient(g, pairs)}
+    rows = []
+    for a, b in pairs:
+        na, nb = g.nodes[a], g.nodes[b]
+        scores = {"adamic_adar": round(aa[(a, b)], 4), "resource_allocation": round(ra[(a, b)], 4),
+                  "jaccard": round(jc[(a, b)], 4)}
+        rows.append({"a": a, "b": b, "a_kind": na["kind"], "b_kind": nb["kind"], "a_label": na["label"],
+                     "b_label": nb["label"], "a_count": na["count"], "b_count": nb["count"],
+                     "expected": round(na["count"] * nb["count"] / papers, 3) if papers else 0.0,
+                     "common": len(set(g[a]) & set(g[b])), **scores, "score": scores[method]})
+    frame = pd.DataFrame(rows, columns=COMBINATION_COLUMNS)
+    frame = frame.sort_values(["score", "expected", "a", "b"], ascending=[False, False, True, True],
+                              kind="stable").reset_index(drop=True)
+    return frame.head(top) if top else frame

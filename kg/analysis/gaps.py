@@ -1,0 +1,341 @@
+"""Where the field is thin: the taxonomy gap matrix, trends, dataset and modality gaps.
+
+Pure functions: a graph or a kg.analysis.Corpus in, DataFrames and dicts out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import pandas as pd
+
+from ..errors import UsageError
+from .data import Corpus, load_corpus
+
+BY_CHOICES = ("modality", "year")
+THIN_RATIO = 0.5
+TREND_WINDOW = 2
+TREND_MARGIN = 0.15
+
+SCORE_EXPLANATION = (
+    "Each cell's expected count is what the table's margins predict if the two (or three) "
+    "dimensions were independent: row total x column total / grand total, computed over "
+    "(paper, cell) incidences (a paper with two mechanisms counts in both cells). The score "
+    "is the Pearson residual (observed - expected) / sqrt(expected): 0 means as the margins "
+    "predict, -1 one Poisson standard deviation thinner, +1 one thicker. A cell is 'empty' "
+    "when no paper sits in it and 'thin' when it holds at most half of its expected count."
+)
+
+CELL_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "expected",
+                "ratio", "score", "status", "papers", "works"]
+
+
+def check_category(corpus: Corpus, category: str | None) -> None:
+    """UsageError listing the valid categories when `category` is not one of them."""
+    if category is None:
+        return
+    valid = list(corpus.axis("category")["notation"])
+    if category not in valid:
+        raise UsageError(f"unknown category {category!r}; valid: {', '.join(valid) or '(none in this taxonomy)'}")
+
+
+def _cell_incidences(corpus: Corpus) -> list[tuple[str, str, str]]:
+    """(work, category, mechanism) for every placed work and each of its mechanisms."""
+    category = {w: c for w, c in zip(corpus.works["work"], corpus.works["category"]) if c}
+    mechanisms = corpus.concepts_by_work("mechanism")
+    return [(w, c, m) for w, c in category.items() for m in mechanisms.get(w, [])]
+
+
+def _score(count: int, expected: float) -> float:
+    return round((count - expected) / math.sqrt(expected), 3) if expected > 0 else 0.0
+
+
+def _status(count: int, expected: float, thin_ratio: float) -> str:
+    if count == 0:
+        return "empty"
+    if expected > 0 and count <= thin_ratio * expected:
+        return "thin"
+    return "ok"
+
+
+def _rows_for(keys, incidences, labels, thin_ratio) -> list[dict]:
+    """Rows for every key (a tuple of dimension values) of a full table.
+
+    incidences: list of (work, key); expected from the margins of each dimension.
+    """
+    counts: dict[tuple, list[str]] = defaultdict(list)
+    for work, key in incidences:
+        counts[key].append(work)
+    total = len(incidences)
+    dims = len(keys[0]) if keys else 0
+    margins = [Counter(key[d] for _, key in incidences) for d in range(dims)]
+    rows = []
+    for key in keys:
+        works = sorted(set(counts.get(key, [])), key=lambda w: (labels.get(w, w).lower(), w))
+        count = len(counts.get(key, []))
+        expected = total * math.prod(margins[d][key[d]] / total for d in range(dims)) if total else 0.0
+        rows.append({"key": key, "count": count, "expected": round(expected, 3),
+                     "ratio": round(count / expected, 3) if expected else None,
+                     "score": _score(count, expected), "status": _status(count, expected, thin_ratio),
+                     "papers": [labels.get(w, w) for w in works], "works": works})
+    return rows
+
+
+def _year_span(years) -> list[int]:
+    years = [y for y in years if y is not None]
+    return list(range(min(years), max(years) + 1)) if years else []
+
+
+def gap_matrix(source, by: str | None = None, *, category: str | None = None,
+               thin_ratio: float = THIN_RATIO) -> pd.DataFrame:
+    """The taxonomy gap matrix in long form: one row per cell, empty cells included.
+
+    by=None: category x mechanism; by="modality": x every taxonomy modality (input or
+    output); by="year": x every year of the placed works' span. Columns: CELL_COLUMNS,
+    plus `modality`, `modality_label` or `year` after `mechanism_label`. `category`
+    keeps only that category's rows (expected counts still come from the whole table).
+    """
+    if by not in (None, *BY_CHOICES):
+        raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
+    corpus = load_corpus(source)
+    check_category(corpus, category)
+    labels = corpus.labels()
+    cats = list(corpus.axis("category")["notation"])
+    mechs = list(corpus.axis("mechanism")["notation"])
+    cat_labels, mech_labels = corpus.notation_labels("category"), corpus.notation_labels("mechanism")
+    cells = _cell_incidences(corpus)
+    extra: list[str] = []
+    if by is None:
+        keys = [(c, m) for c in cats for m in mechs]
+        incidences = [(w, (c, m)) for w, c, m in cells]
+    elif by == "modality":
+        mods = list(corpus.axis("modality")["notation"])
+        mod_labels = corpus.notation_labels("modality")
+        inputs, outputs = corpus.concepts_by_work("input"), corpus.concepts_by_work("output")
+        keys = [(c, m, x) for c in cats for m in mechs for x in mods]
+        incidences = [(w, (c, m, x)) for w, c, m in cells
+                      for x in sorted(set(inputs.get(w, [])) | set(outputs.get(w, [])))]
+        extra = ["modality", "modality_label"]
+    else:
+        year_of = dict(zip(corpus.works["work"], corpus.works["year"]))
+        years = _year_span(year_of.get(w) for w, _, _ in cells)
+        keys = [(c, m, y) for c in cats for m in mechs for y in years]
+        incidences = [(w, (c, m, year_of[w])) for w, c, m in cells if year_of.get(w) is not None]
+        extra = ["year"]
+    rows = []
+    for row in _rows_for(keys, incidences, labels, thin_ratio):
+        key = row.pop("key")
+        out = {"category": key[0], "category_label": cat_labels.get(key[0], key[0]),
+               "mechanism": key[1], "mechanism_label": mech_labels.get(key[1], key[1])}
+        if by == "modality":
+            out.update(modality=key[2], modality_label=mod_labels.get(key[2], key[2]))
+        elif by == "year":
+            out["year"] = key[2]
+        out.update(row)
+        rows.append(out)
+    columns = CELL_COLUMNS[:4] + extra + CELL_COLUMNS[4:]
+    frame = pd.DataFrame(rows, columns=columns)
+    if category:
+        frame = frame[frame["category"] == category].reset_index(drop=True)
+    return frame
+
+
+def gap_pivot(cells: pd.DataFrame, value: str = "count", columns: str = "mechanism") -> pd.DataFrame:
+    """A gap_matrix frame as a table: rows category, columns mechanism (or modality/year)."""
+    if cells.empty:
+        return pd.DataFrame()
+    index = "category" if columns == "mechanism" else ["category", "mechanism"]
+    table = cells.pivot_table(index=index, columns=columns, values=value, aggfunc="sum", sort=False)
+    return table
+
+
+def nearest_papers(source, category: str, mechanism: str, k: int = 3) -> list[dict]:
+    """Works outside the cell that share its category or mechanism (best first).
+
+    Ranked by how many of the two they share, then in-corpus citations, then recency.
+    Each: {work, label, year, category, mechanisms, shares}.
+    """
+    corpus = load_corpus(source)
+    mechanisms = corpus.concepts_by_work("mechanism")
+    cited = Counter(corpus.edges["cited"])
+    found = []
+    for w, label, year, cat in zip(*(corpus.works[c] for c in ("work", "label", "year", "category"))):
+        mechs = mechanisms.get(w, [])
+        if cat == category and mechanism in mechs:
+            continue
+        shares = [name for name, hit in (("category", cat == category), ("mechanism", mechanism in mechs)) if hit]
+        if shares:
+            found.append({"work": w, "label": label, "year": year, "category": cat, "mechanisms": mechs,
+                          "shares": shares})
+    found.sort(key=lambda r: (-len(r["shares"]), -cited[r["work"]], -(r["year"] or 0), r["label"].lower()))
+    return found[:k]
+
+
+def empty_cells(source, *, category: str | None = None, nearest: int = 3) -> pd.DataFrame:
+    """Empty category x mechanism cells, most surprising (highest expected) first, with nearest papers."""
+    return _flagged(source, "empty", category, nearest)
+
+
+def thin_cells(source, *, category: str | None = None, nearest: int = 3,
+               thin_ratio: float = THIN_RATIO) -> pd.DataFrame:
+    """Thin cells (at most thin_ratio x expected), lowest score first, with nearest papers."""
+    return _flagged(source, "thin", category, nearest, thin_ratio)
+
+
+def _flagged(source, status, category, nearest, thin_ratio=THIN_RATIO) -> pd.DataFrame:
+    corpus = load_corpus(source)
+    cells = gap_matrix(corpus, category=category, thin_ratio=thin_ratio)
+    cells = cells[cells["status"] == status].sort_values(["score", "expected"], ascending=[True, False],
+                                                         kind="stable").reset_index(drop=True)
+    cells["nearest"] = [nearest_papers(corpus, c, m, nearest) for c, m in zip(cells["category"], cells["mechanism"])]
+    return cells
+
+
+def year_counts(source) -> pd.DataFrame:
+    """Works per year: columns year, works, in_taxonomy, surveyed, candidates (years without works skipped)."""
+    works = load_corpus(source).works
+    works = works[works["year"].notna()]
+    if works.empty:
+        return pd.DataFrame(columns=["year", "works", "in_taxonomy", "surveyed", "candidates"])
+    grouped = works.groupby("year")
+    frame = pd.DataFrame({
+        "works": grouped.size(),
+        "in_taxonomy": grouped["category"].apply(lambda s: int(s.notna().sum())),
+        "surveyed": grouped["surveyed"].sum().astype(int),
+        "candidates": grouped["candidate"].sum().astype(int),
+    }).reset_index()
+    frame["year"] = frame["year"].astype(int)
+    return frame
+
+
+def trends(source, *, category: str | None = None, window: int = TREND_WINDOW,
+           margin: float = TREND_MARGIN) -> pd.DataFrame:
+    """How each category x mechanism cell moves over the years.
+
+    Columns: category, mechanism, total, by_year ({year: count} over the span of placed
+    works), first_year, last_year, slope (papers/year, least squares), recent_share
+    (share of the cell's papers in the last `window` years), field_recent_share (the
+    same for all placed papers) and trend: 'empty', 'new' (only recent papers while the
+    field has older ones), 'growing' / 'fading' (recent share at least `margin` above /
+    below the field's), else 'steady'.
+    """
+    corpus = load_corpus(source)
+    cells = gap_matrix(corpus, by="year", category=category)
+    full = gap_matrix(corpus, by="year")
+    years = sorted(set(full["year"]))
+    recent = set(years[-min(window, max(1, len(years) // 2)):]) if years else set()
+    total_all = int(full["count"].sum())
+    field_share = (int(full[full["year"].isin(recent)]["count"].sum()) / total_all) if total_all else 0.0
+    rows = []
+    for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):
+        by_year = {int(y): int(n) for y, n in zip(group["year"], group["count"])}
+        total = sum(by_year.values())
+        present = [y for y, n in by_year.items() if n]
+        share = sum(n for y, n in by_year.items() if y in recent) / total if total else 0.0
+        if total == 0:
+            trend = "empty"
+        elif min(present) in recent and years and min(years) not in recent:
+            trend = "new"
+        elif share >= field_share + margin:
+            trend = "growing"
+        elif share <= field_share - margin:
+            trend = "fading"
+        else:
+            trend = "steady"
+        rows.append({"category": cat, "mechanism": mech, "total": total, "by_year": by_year,
+                     "first_year": min(present) if present else None,
+                     "last_year": max(present) if present else None,
+                     "slope": _slope(by_year), "recent_share": round(share, 3),
+                     "field_recent_share": round(field_share, 3), "trend": trend})
+    return pd.DataFrame(rows, columns=["category", "mechanism", "total", "by_year", "first_year", "last_year",
+                                       "slope", "recent_share", "field_recent_share", "trend"])
+
+
+def _slope(by_year: dict[int, int]) -> float:
+    if len(by_year) < 2:
+        return 0.0
+    xs, ys = list(by_year), list(by_year.values())
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var, 3) if var else 0.0
+
+
+def dataset_gaps(source) -> pd.DataFrame:
+    """Categories and tasks with no benchmark dataset linked to any of their works.
+
+    Columns: axis ('category' | 'task'), notation, label, works (papers with that
+    label), datasets (names used or introduced by those papers), gap (no dataset).
+    """
+    corpus = load_corpus(source)
+    dataset_names = dict(zip(corpus.datasets["dataset"], corpus.datasets["name"]))
+    by_work: dict[str, set[str]] = defaultdict(set)
+    for w, concept, label in zip(*(corpus.kind("dataset")[c] for c in ("work", "concept", "label"))):
+        by_work[w].add(dataset_names.get(concept, label))
+    rows = []
+    for axis, kind in (("category", "category"), ("task", "task")):
+        members: dict[str, set[str]] = defaultdict(set)
+        for w, notation in zip(*(corpus.kind(kind)[c] for c in ("work", "notation"))):
+            members[notation].add(w)
+        for notation, label in corpus.notation_labels(axis).items():
+            works = members.get(notation, set())
+            names = sorted({d for w in works for d in by_work.get(w, ())}, key=str.lower)
+            rows.append({"axis": axis, "notation": notation, "label": label, "works": len(works),
+                         "datasets": names, "gap": not names})
+    return pd.DataFrame(rows, columns=["axis", "notation", "label", "works", "datasets", "gap"])
+
+
+def modality_gaps(source) -> pd.DataFrame:
+    """Per taxonomy modality: how many works take it in, give it out, and in which categories.
+
+    Columns: modality, label, input, output, works (either), categories ({category:
+    works}), missing_categories (categories with none), status: 'absent', 'input only',
+    'output only' or 'covered'.
+    """
+    corpus = load_corpus(source)
+    category = dict(zip(corpus.works["work"], corpus.works["category"]))
+    cats = list(corpus.axis("category")["notation"])
+    inputs, outputs = corpus.concepts_by_work("input"), corpus.concepts_by_work("output")
+    rows = []
+    for notation, label in corpus.notation_labels("modality").items():
+        ins = {w for w, mods in inputs.items() if notation in mods}
+        outs = {w for w, mods in outputs.items() if notation in mods}
+        both = ins | outs
+        per_cat = Counter(category[w] for w in both if category.get(w))
+        status = ("absent" if not both else "input only" if not outs else "output only" if not ins else "covered")
+        rows.append({"modality": notation, "label": label, "input": len(ins), "output": len(outs),
+                     "works": len(both), "categories": {c: per_cat.get(c, 0) for c in cats},
+                     "missing_categories": [c for c in cats if not per_cat.get(c)], "status": status})
+    return pd.DataFrame(rows, columns=["modality", "label", "input", "output", "works", "categories",
+                                       "missing_categories", "status"])
+
+
+def summary(source) -> dict:
+    """Headline numbers for a report or a dashboard (plain ints and strings).
+
+    Keys: works, in_taxonomy, surveyed, candidates, citations, datasets, cells, filled,
+    empty, thin, years ([first, last] or []), enough (bool: at least one placed work and
+    two cells' worth of data), note (a sentence when the graph is too small to analyse).
+    """
+    corpus = load_corpus(source)
+    works = corpus.works
+    cells = gap_matrix(corpus)
+    years = sorted(y for y in works["year"] if y is not None)
+    placed = int(works["category"].notna().sum())
+    incidences = int(cells["count"].sum()) if not cells.empty else 0
+    enough = placed > 0 and incidences >= 2
+    if works.empty:
+        note = "The graph holds no works yet: build it (kg build) or harvest papers first."
+    elif not placed:
+        note = "No work is placed in the taxonomy yet (no category labels): classify papers first."
+    elif not enough:
+        note = "Only one work is placed in the taxonomy: too little to tell gaps from chance."
+    else:
+        note = ""
+    return {
+        "works": len(works), "in_taxonomy": placed, "surveyed": int(works["surveyed"].sum()),
+        "candidates": int(works["candidate"].sum()), "citations": len(corpus.edges),
+        "datasets": len(corpus.datasets), "cells": len(cells), "filled": int((cells["count"] > 0).sum()),
+        "empty": int((cells["status"] == "empty").sum()), "thin": int((cells["status"] == "thin").sum()),
+        "years": [years[0], years[-1]] if years else [], "enough": enough, "note": note,
+    }
