@@ -231,6 +231,12 @@ def export(
     out.print(run_export(_graph(), fmt, output), highlight=False)
 
 
+# ---------------------------------------------------------------- gaps / report (kg/gaps_cli.py)
+from .gaps_cli import register as _register_gaps  # noqa: E402
+
+_register_gaps(app)
+
+
 def main() -> None:
     try:
         app()

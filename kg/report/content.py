@@ -1,0 +1,181 @@
+"""The gap report's content: one JSON-ready dict built from the kg.analysis functions.
+
+Every output format (Markdown, LaTeX, HTML, CSV, JSON, BibTeX) renders this same dict,
+so the formats never disagree. The JSON format is this dict; its schema is
+kg/report/report.schema.json.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections import defaultdict
+
+from .. import __version__
+from ..analysis import (
+    COMBINATION_EXPLANATION,
+    SCORE_EXPLANATION,
+    citation_metrics,
+    coverage_audit,
+    dataset_gaps,
+    empty_cells,
+    gap_matrix,
+    load_corpus,
+    modality_gaps,
+    summary,
+    thin_cells,
+    trends,
+    unexplored_combinations,
+)
+from ..analysis.gaps import check_category
+
+REPORT_VERSION = 1
+EXAMPLES_PER_CELL = 3
+TREND_EXPLANATION = (
+    "A cell is 'growing' when its share of papers from the most recent years (the last two "
+    "years of the span, at most half of it) is at least 0.15 above the same share for all "
+    "placed papers, 'fading' when at least 0.15 below, 'new' when all its papers are recent "
+    "while the field has older ones, otherwise 'steady'."
+)
+COVERAGE_EXPLANATION = (
+    "Candidates are works in the graph that are not placed in the taxonomy (harvested or "
+    "listed). Score = surveyed works citing it + surveyed works it cites + 1 when it may be "
+    "the same work as one the survey cites only by its citation."
+)
+
+
+def _year(value):
+    return None if value is None or value != value else int(value)
+
+
+def _ascii_word(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def citation_keys(works: list[dict]) -> dict[str, str]:
+    """Stable BibTeX keys, unique, [a-z0-9] only: surname + year + first title word.
+
+    The surname comes from the survey's citation ("Li et al. (2024c)") or a sole author;
+    the graph does not keep author order, so other works use the title word alone.
+    """
+    keys, taken = {}, set()
+    for work in sorted(works, key=lambda w: w["work"]):
+        cite = work.get("cite") or ""
+        surname = cite.split()[0] if cite else (work["authors"][0].split()[-1] if len(work.get("authors") or []) == 1 else "")
+        letter = re.search(r"\(\d{4}([a-z]?)\)", cite)
+        words = [w for w in re.split(r"\W+", work.get("title") or "") if len(w) > 2]
+        year = str(work.get("year") or "")
+        tail = _ascii_word(words[0]) if words else (letter.group(1) if letter else "")
+        base = (_ascii_word(surname) + year + tail) or ("work" + year)
+        key, n = base, 0
+        while key in taken:
+            n += 1
+            key = f"{base}{chr(ord('a') + (n - 1) % 26)}{(n - 1) // 26 or ''}"
+        taken.add(key)
+        keys[work["work"]] = key
+    return keys
+
+
+def _records(frame, columns) -> list[dict]:
+    return [{c: row[c] for c in columns} for row in frame.to_dict("records")]
+
+
+def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
+    """The report as plain data (see report.schema.json). `category` narrows the taxonomy
+    table, the cells, trends, combinations and the BibTeX to one category."""
+    corpus = load_corpus(source)
+    check_category(corpus, category)
+    head = summary(corpus)
+    cells = gap_matrix(corpus, category=category)
+    metrics = citation_metrics(corpus)
+    cited_by = dict(zip(metrics["work"], metrics["cited_by"]))
+    works = corpus.works.set_index("work", drop=False)
+    mechanisms = corpus.concepts_by_work("mechanism")
+    cell_of = defaultdict(list)
+    for row in cells.itertuples(index=False):
+        for w in row.works:
+            cell_of[w].append(f"{row.category}/{row.mechanism}")
+    def lead_author(authors: list[str], cite: str | None) -> str | None:
+        """The first author, when known: a sole author, or the one the survey's citation names."""
+        if len(authors) == 1:
+            return authors[0]
+        surname = _ascii_word((cite or "").split(" ")[0]) if cite else ""
+        found = [a for a in authors if surname and _ascii_word(a.split()[-1]) == surname]
+        return found[0] if len(found) == 1 else None
+
+    entries = []
+    for w in sorted(cell_of, key=lambda w: (works.at[w, "label"].lower(), w)):
+        rec = works.loc[w]
+        entries.append({
+            "work": w, "label": rec["label"], "title": rec["title"], "year": _year(rec["year"]),
+            "venue": rec["venue"], "authors": list(rec["authors"]),
+            "lead_author": lead_author(list(rec["authors"]), rec["cite"]), "arxiv": rec["arxiv"], "doi": rec["doi"],
+            "cite": rec["cite"], "url": rec["url"] or (f"https://arxiv.org/abs/{rec['arxiv']}" if rec["arxiv"] else None),
+            "category": rec["category"], "mechanisms": mechanisms.get(w, []), "cells": cell_of[w],
+            "cited_by": int(cited_by.get(w, 0)),
+        })
+    keys = citation_keys(entries)
+    for entry in entries:
+        entry["key"] = keys[entry["work"]]
+    by_work = {e["work"]: e for e in entries}
+
+    def examples(ws: list[str]) -> list[dict]:
+        chosen = sorted(ws, key=lambda w: (-by_work[w]["cited_by"], -(by_work[w]["year"] or 0), by_work[w]["label"].lower()))
+        return [{"work": w, "label": by_work[w]["label"], "key": by_work[w]["key"]} for w in chosen]
+
+    table = []
+    for row in cells.to_dict("records"):
+        table.append({k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
+                                           "expected", "score", "status")}
+                     | {"ratio": row["ratio"], "papers": examples(row["works"])})
+
+    def flagged(frame) -> list[dict]:
+        return [{k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
+                                     "expected", "score")}
+                | {"papers": [p for p in row["papers"]],
+                   "nearest": [{"work": n["work"], "label": n["label"], "year": _year(n["year"]),
+                                "shares": n["shares"]} for n in row["nearest"]]}
+                for row in frame.to_dict("records")]
+
+    combos = unexplored_combinations(corpus)
+    if category:
+        combos = combos[(combos["a"] == f"category:{category}") | (combos["b"] == f"category:{category}")]
+    trend_rows = trends(corpus, category=category)
+    report = {
+        "kind": "kg-gap-report",
+        "version": REPORT_VERSION,
+        "kg_version": __version__,
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "title": "Taxonomy gap report" + (f": {corpus.notation_labels('category')[category]}" if category else ""),
+        "category": category,
+        "summary": head,
+        "mechanisms": [{"notation": n, "label": lab} for n, lab in corpus.notation_labels("mechanism").items()],
+        "categories": [{"notation": r["notation"], "label": r["label"],
+                        "section": int(r["order"]) if r["order"] else None}
+                       for r in corpus.axis("category").to_dict("records") if category in (None, r["notation"])],
+        "cells": table,
+        "empty_cells": flagged(empty_cells(corpus, category=category)),
+        "thin_cells": flagged(thin_cells(corpus, category=category)),
+        "missed_candidates": [
+            {k: row[k] for k in ("work", "label", "title", "venue", "cited_by_surveyed", "cites_surveyed",
+                                 "possible_match_for", "score")} | {"year": _year(row["year"])}
+            for row in coverage_audit(corpus).head(top).to_dict("records")],
+        "unexplored_combinations": _records(combos.head(top), ["a", "b", "a_kind", "b_kind", "a_label", "b_label",
+                                                               "a_count", "b_count", "expected", "score"]),
+        "trends": [{k: row[k] for k in ("category", "mechanism", "total", "slope", "recent_share", "trend")}
+                   | {"first_year": _year(row["first_year"]), "last_year": _year(row["last_year"]),
+                      "by_year": {str(y): n for y, n in row["by_year"].items()}}
+                   for row in trend_rows.to_dict("records")],
+        "modality_gaps": _records(modality_gaps(corpus), ["modality", "label", "input", "output", "works",
+                                                          "missing_categories", "status"]),
+        "dataset_gaps": _records(dataset_gaps(corpus), ["axis", "notation", "label", "works", "datasets", "gap"]),
+        "central_papers": [
+            {k: row[k] for k in ("work", "label", "category", "cited_by", "pagerank")} | {"year": _year(row["year"])}
+            for row in metrics[~metrics["review"] & (metrics["cited_by"] > 0)].head(top).to_dict("records")],
+        "works": entries,
+        "methods": {"gap_score": SCORE_EXPLANATION, "combination_score": COMBINATION_EXPLANATION,
+                    "trend": TREND_EXPLANATION, "coverage": COVERAGE_EXPLANATION},
+    }
+    return report

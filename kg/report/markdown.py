@@ -1,0 +1,111 @@
+"""The gap report as Markdown (CommonMark + GitHub tables); every text escaped."""
+
+from __future__ import annotations
+
+from .escape import markdown as md
+from .escape import markdown_url
+from .layout import cell_examples, combination_text, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out + [""]
+
+
+def _work(entry: dict) -> str:
+    url = markdown_url(entry.get("url"))
+    label = md(entry["label"])
+    return f"[{label}]({url})" if url else label
+
+
+def render_markdown(report: dict) -> str:
+    lines = [f"# {md(report['title'])}", ""]
+    lines += [f"Generated {md(report['generated_at'])} by kg {md(report['kg_version'])}.", ""]
+    if report["summary"]["note"]:
+        lines += [f"**Note:** {md(report['summary']['note'])}", ""]
+    lines += ["## Summary", ""] + [f"- {md(text)}" for text in summary_lines(report)] + [""]
+
+    lines += ["## Taxonomy table", "",
+              "Papers per category x mechanism cell, with expected count and score (see *How the scores "
+              "are computed*) and example works.", ""]
+    header, rows = table_rows(report)
+    if rows:
+        body = []
+        for category, cells in rows:
+            row = [f"{md(category['label'])} {md(section_of(category))}".rstrip()]
+            for cell in cells:
+                examples, more = cell_examples(cell)
+                text = f"**{cell['count']}** (exp. {fmt_num(cell['expected'])}, {fmt_score(cell['score'])})"
+                if examples:
+                    text += ": " + ", ".join(md(p["label"]) for p in examples) + (f", +{more} more" if more else "")
+                row.append(text)
+            body.append(row)
+        lines += _table(["Category"] + [md(h) for h in header], body)
+    else:
+        lines += ["The taxonomy has no category x mechanism cells.", ""]
+
+    lines += ["## Empty and thin cells", ""]
+    flagged = [("empty", c) for c in report["empty_cells"]] + [("thin", c) for c in report["thin_cells"]]
+    if not flagged:
+        lines += ["None: every cell holds at least half the papers its margins predict.", ""]
+    for status, cell in flagged:
+        near = nearest_text(cell)
+        lines.append(f"- **{md(cell['category_label'])} x {md(cell['mechanism_label'])}** ({status}: "
+                     f"{cell['count']} papers, {fmt_num(cell['expected'])} expected, score {fmt_score(cell['score'])})"
+                     + (f"; nearest papers: {', '.join(md(n) for n in near)}" if near else ""))
+    lines.append("")
+
+    lines += ["## Papers the survey may have missed", ""]
+    if report["missed_candidates"]:
+        lines += _table(["Candidate", "Year", "Cited by surveyed", "Cites surveyed", "Possible match for", "Score"],
+                        [[md(c["label"]), md(c["year"] or ""), str(c["cited_by_surveyed"]), str(c["cites_surveyed"]),
+                          md(", ".join(c["possible_match_for"])), str(c["score"])] for c in report["missed_candidates"]])
+    else:
+        lines += ["No candidates in the graph (harvest papers to audit coverage).", ""]
+
+    lines += ["## Unexplored combinations", ""]
+    if report["unexplored_combinations"]:
+        lines += _table(["Combination", "Papers with each", "Expected together", "Score"],
+                        [[md(combination_text(c)), f"{c['a_count']} / {c['b_count']}", fmt_num(c["expected"]),
+                          fmt_num(c["score"])] for c in report["unexplored_combinations"]])
+    else:
+        lines += ["No pair of common concepts is missing (or too few labelled papers to tell).", ""]
+
+    lines += ["## Trends", ""]
+    if report["trends"]:
+        lines += _table(["Cell", "Papers by year", "Trend"],
+                        [[md(f"{t['category']} / {t['mechanism']}"),
+                          md(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), md(t["trend"])]
+                         for t in report["trends"]])
+    else:
+        lines += ["No dated papers in the taxonomy.", ""]
+
+    lines += ["## Modality gaps", ""]
+    lines += _table(["Modality", "Input", "Output", "Status", "Categories without it"],
+                    [[md(m["label"]), str(m["input"]), str(m["output"]), md(m["status"]),
+                      md(", ".join(m["missing_categories"]) or "none")] for m in report["modality_gaps"]])
+    lines += ["## Dataset gaps", ""]
+    gaps = [d for d in report["dataset_gaps"] if d["gap"] and (d["axis"] == "category" or d["works"])]
+    covered = [d for d in report["dataset_gaps"] if not d["gap"]]
+    lines += [f"- No benchmark dataset linked to {md(d['axis'])} **{md(d['label'])}** ({d['works']} papers)" for d in gaps]
+    lines += [f"- {md(d['label'])}: {md(', '.join(d['datasets']))}" for d in covered]
+    lines += ["" if gaps or covered else "No categories or tasks in the taxonomy.", ""]
+
+    lines += ["## Most central papers", ""]
+    if report["central_papers"]:
+        lines += _table(["Paper", "Year", "Category", "Cited in corpus", "PageRank"],
+                        [[md(p["label"]), md(p["year"] or ""), md(p["category"] or ""), str(p["cited_by"]),
+                          f"{p['pagerank']:.4f}"] for p in report["central_papers"]])
+    else:
+        lines += ["No citation links in the graph yet.", ""]
+
+    lines += ["## Works per cell", ""]
+    for entry in report["works"]:
+        lines.append(f"- {_work(entry)} ({md(entry['year'] or 'n.d.')}), `{entry['key']}`: "
+                     + md(", ".join(entry["cells"])))
+    lines += ["" if report["works"] else "No works placed in the taxonomy.", ""]
+
+    lines += ["## How the scores are computed", ""]
+    lines += [f"- **{md(name.replace('_', ' '))}**: {md(text)}" for name, text in report["methods"].items()]
+    return "\n".join(lines).rstrip() + "\n"
