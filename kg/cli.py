@@ -236,6 +236,24 @@ from .gaps_cli import register as _register_gaps  # noqa: E402
 
 _register_gaps(app)
 
+# ---------------------------------------------------------------- harvest / import (kg/harvest/cli.py)
+from .harvest.cli import harvest_app, import_app  # noqa: E402
+
+app.add_typer(harvest_app, name="harvest")
+app.add_typer(import_app, name="import")
+
+
+@app.command("app")
+def app_command(
+    port: int = typer.Option(8501, "--port", help="Port to serve the app on."),
+    address: str = typer.Option("127.0.0.1", "--address", help="Address to listen on (127.0.0.1: this machine only)."),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open the app in the web browser."),
+):
+    """Open the explorer app (Streamlit) in the browser; its first start builds the graph."""
+    from .app.launch import launch
+
+    raise typer.Exit(launch(store_location(), port, address, browser))
+
 
 def main() -> None:
     try:

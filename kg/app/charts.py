@@ -1,0 +1,88 @@
+"""Altair chart specifications for the app's pages (pure: DataFrame in, chart out)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+CELL_SELECTION = "cell"
+EMPTY_FILL = "#FBE3E1"
+EMPTY_STROKE = "#D1495B"
+THIN_STROKE = "#F08A24"
+GROUP_COLORS = {"in the taxonomy": "#0072B2", "listed or harvested": "#56B4E9", "candidate": "#E69F00"}
+
+
+def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
+    """Category x mechanism heat map of a gap_matrix frame; empty cells red, thin cells
+    outlined orange; each cell shows its count and score; click selects a cell."""
+    frame = cells.copy()
+    frame["score_text"] = [f"score {s:+.2f}" if s == s else "" for s in frame["score"]]
+    frame["status_text"] = frame["status"].map({"empty": "empty", "thin": "thin"}).fillna("")
+    frame["papers_text"] = [", ".join(p[:6]) + (" …" if len(p) > 6 else "") for p in frame["papers"]]
+    frame = frame.drop(columns=["papers", "works"])
+    cats = list(dict.fromkeys(frame["category_label"]))
+    mechs = list(dict.fromkeys(frame["mechanism_label"]))
+    select = alt.selection_point(name=CELL_SELECTION, fields=["category", "mechanism"], on="click",
+                                 clear="dblclick", empty=False)
+    base = alt.Chart(frame).encode(
+        x=alt.X("mechanism_label:N", sort=mechs, title="mechanism (how)",
+                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelFontSize=12)),
+        y=alt.Y("category_label:N", sort=cats, title="category (what is personalized)",
+                axis=alt.Axis(labelLimit=240, labelFontSize=12)),
+    )
+    legend_title = "papers" if value == "count" else "score"
+    color_scale = alt.Scale(scheme="blues") if value == "count" else alt.Scale(scheme="redblue", domainMid=0)
+    empty, thin = alt.datum.status == "empty", alt.datum.status == "thin"
+    rect = base.mark_rect(cornerRadius=3).encode(
+        color=alt.when(empty).then(alt.value(EMPTY_FILL)).otherwise(
+            alt.Color(f"{value}:Q", scale=color_scale, title=legend_title)),
+        stroke=alt.when(select).then(alt.value("#111111")).when(thin).then(alt.value(THIN_STROKE))
+        .when(empty).then(alt.value(EMPTY_STROKE)).otherwise(alt.value("#FFFFFF")),
+        strokeWidth=alt.when(select).then(alt.value(4)).when(alt.datum.status != "ok").then(alt.value(2.5))
+        .otherwise(alt.value(1)),
+        strokeDash=alt.when(empty).then(alt.value([5, 3])).otherwise(alt.value([1, 0])),
+        tooltip=[alt.Tooltip("category_label:N", title="category"), alt.Tooltip("mechanism_label:N", title="mechanism"),
+                 alt.Tooltip("count:Q", title="papers"), alt.Tooltip("expected:Q", format=".2f"),
+                 alt.Tooltip("score:Q", format="+.2f"), alt.Tooltip("status:N"),
+                 alt.Tooltip("papers_text:N", title="works")],
+    ).add_params(select)
+    dark = (alt.datum[value] > 4) if value == "count" else (alt.datum[value] > 1.5) | (alt.datum[value] < -1.5)
+    count_text = base.mark_text(fontSize=20, fontWeight="bold", dy=-8).encode(
+        text=alt.Text("count:Q"),
+        color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("#31333F")))
+    score_text = base.mark_text(fontSize=11, dy=13).encode(
+        text=alt.Text("score_text:N"),
+        color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("#555867")))
+    status_text = base.mark_text(fontSize=11, dy=27, fontStyle="italic").encode(
+        text=alt.Text("status_text:N"),
+        color=alt.when(empty).then(alt.value(EMPTY_STROKE)).otherwise(alt.value(THIN_STROKE)))
+    return (rect + count_text + score_text + status_text).properties(height=max(220, 92 * len(cats)))
+
+
+def year_bars(rows: list[dict]) -> alt.Chart:
+    """Stacked bars of papers per year from kg.browse.papers_per_year rows."""
+    frame = pd.DataFrame(rows, columns=["year", "group", "papers"])
+    groups = [g for g in GROUP_COLORS if g in set(frame["group"])] or list(GROUP_COLORS)
+    return alt.Chart(frame).mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2).encode(
+        x=alt.X("year:O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("sum(papers):Q", title="papers"),
+        color=alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=[GROUP_COLORS[g] for g in groups]),
+                        legend=alt.Legend(orient="bottom")),
+        order=alt.Order("group:N"),
+        tooltip=["year:O", "group:N", "papers:Q"],
+    ).properties(height=260)
+
+
+def cooccurrence_heatmap(frame: pd.DataFrame) -> alt.Chart:
+    """A long-form co-occurrence frame (a_label, b_label, a_kind, b_kind, papers) as a heat map;
+    zero off-diagonal pairs are drawn pale so unexplored pairs stand out."""
+    order = list(dict.fromkeys(frame["a_label"]))
+    return alt.Chart(frame).mark_rect().encode(
+        x=alt.X("b_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-50, labelLimit=170, labelOverlap=False)),
+        y=alt.Y("a_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
+        color=alt.when(alt.datum.papers == 0).then(alt.value("#F4F4F6")).otherwise(
+            alt.Color("papers:Q", scale=alt.Scale(scheme="purples"), title="papers together")),
+        tooltip=[alt.Tooltip("a_label:N", title="concept"), alt.Tooltip("a_kind:N", title="kind"),
+                 alt.Tooltip("b_label:N", title="with"), alt.Tooltip("b_kind:N", title="kind "),
+                 alt.Tooltip("papers:Q", title="papers with both")],
+    ).properties(width=alt.Step(17), height=alt.Step(17))

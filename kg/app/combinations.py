@@ -1,0 +1,60 @@
+"""Method combinations: which concepts occur together in papers, and the ranked
+combinations nobody has tried although both parts are common."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kg import analysis
+
+from . import charts, data
+
+KIND_LABELS = {"category": "categories", "mechanism": "mechanisms", "input": "input modalities",
+               "output": "output modalities", "task": "tasks", "metric": "metrics", "dataset": "datasets",
+               "method": "named methods"}
+
+
+def render() -> None:
+    st.title("Method combinations")
+    st.markdown("Mechanisms, modalities, datasets, tasks and methods that appear together in papers, and the "
+                "pairs that never do although each part is common: candidate research directions.")
+    c1, c2, c3 = st.columns([4, 2, 1], gap="medium")
+    kinds = c1.multiselect("Concept kinds", list(analysis.KINDS), default=list(analysis.DEFAULT_KINDS),
+                           key="combo_kinds", format_func=lambda k: KIND_LABELS.get(k, k))
+    method = c2.selectbox("Score", analysis.METHODS, key="combo_method",
+                          format_func=lambda m: m.replace("_", "-").capitalize())
+    support = c3.number_input("Min. papers", min_value=1, max_value=100, value=2, key="combo_support",
+                              help="Each part of a combination must occur in at least this many papers.")
+    if not kinds:
+        st.warning("Pick at least one concept kind.", icon=":material/filter_alt_off:")
+        return
+    pairs, unexplored = data.combinations(kinds, method, int(support))
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.subheader("Co-occurrence")
+        if pairs.empty:
+            st.info("No paper carries concepts of these kinds yet.")
+        else:
+            st.caption("Papers holding both concepts (the 30 most frequent concepts); pale = never together.")
+            st.altair_chart(charts.cooccurrence_heatmap(pairs), width="content")
+    with right:
+        st.subheader("Unexplored combinations")
+        if unexplored.empty:
+            st.info("No unexplored combination: every pair of common concepts already occurs together, or too "
+                    "few concepts reach the minimum number of papers. Lower “Min. papers” or add kinds.")
+        else:
+            st.caption(f"{len(unexplored)} pairs, best first.")
+            st.dataframe(unexplored, hide_index=True, width="stretch", height=520,
+                         column_order=["a_label", "a_kind", "b_label", "b_kind", "score", "a_count", "b_count",
+                                       "expected", "common"],
+                         column_config={"a_label": st.column_config.TextColumn("concept", width="medium"),
+                                        "a_kind": "kind", "b_label": st.column_config.TextColumn("with", width="medium"),
+                                        "b_kind": "kind ", "score": st.column_config.NumberColumn(format="%.3f"),
+                                        "a_count": st.column_config.NumberColumn("papers", help="Papers with the first"),
+                                        "b_count": st.column_config.NumberColumn("papers ", help="Papers with the second"),
+                                        "expected": st.column_config.NumberColumn(
+                                            format="%.2f", help="Papers expected to combine them under independence"),
+                                        "common": st.column_config.NumberColumn(
+                                            help="Concepts co-occurring with both")})
+    with st.expander("How the score works"):
+        st.write(analysis.COMBINATION_EXPLANATION)

@@ -1,0 +1,202 @@
+"""The app's cached access to the graph: the store in st.cache_resource, every query or
+analysis result in st.cache_data, keyed by the store generation so a rebuild shows at once.
+
+Only calls kg/ library functions; pages call these instead of the library when a result
+is worth caching.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from kg import analysis, browse, netviz, views
+from kg.errors import GraphMissing, KgError
+from kg.guard import QueryLimits
+from kg.paths import default_store
+from kg.stats import graph_stats
+from kg.store import LocalGraph, StoreDir
+
+TTL = None  # results are tied to a generation; a rebuild makes a new key
+
+
+def store_location() -> str:
+    """Where the app's graph lives: KG_STORE, else KG_HOME/store (as for the CLI)."""
+    return default_store()
+
+
+@st.cache_resource(show_spinner=False)
+def build_lock() -> threading.Lock:
+    """One build at a time in this server process (several browser tabs may ask at once)."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open(location: str, generation: str) -> LocalGraph:
+    return LocalGraph(location)
+
+
+def has_graph() -> bool:
+    return StoreDir(store_location()).current() is not None
+
+
+def graph_and_key() -> tuple[LocalGraph, str]:
+    """The open graph of the current generation and the cache key naming that generation."""
+    location = store_location()
+    if location.startswith(("http://", "https://")):
+        raise KgError("the app reads a local store folder; remote SPARQL stores are not supported yet",
+                      hint="Set KG_STORE to a folder (or unset it to use the default store).")
+    generation = StoreDir(location).current()
+    if generation is None:
+        raise GraphMissing(f"no graph in {location} yet", hint="Reload the page to build it, or run `kg build`.")
+    return _open(location, str(generation)), str(generation)
+
+
+def store_info() -> dict:
+    """The current build's metadata (built_at, kg_version, corpus) plus the location."""
+    location = store_location()
+    return {"location": location, **StoreDir(location).info()}
+
+
+# ---------------------------------------------------------------- cached results
+@st.cache_data(show_spinner=False, max_entries=8)
+def _stats(_graph, key: str) -> dict:
+    return graph_stats(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _corpus(_graph, key: str) -> analysis.Corpus:
+    return analysis.load_corpus(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _overview(_graph, key: str) -> dict:
+    return {"per_year": browse.papers_per_year(_graph), "latest": browse.latest_additions(_graph, 12),
+            "sources": browse.data_sources(_graph)}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _search_rows(_graph, key: str) -> list[dict]:
+    return browse.search_index(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _paper(_graph, key: str, work: str) -> browse.PaperPage:
+    return browse.paper_page(_graph, work)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _gap_cells(_graph, key: str, modality: str | None, years: tuple[int, int] | None):
+    corpus = _corpus(_graph, key)
+    sliced = views.restrict_corpus(corpus, modality=modality, years=years)
+    return analysis.gap_matrix(sliced), len(sliced.works)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _gap_tables(_graph, key: str) -> dict:
+    corpus = _corpus(_graph, key)
+    return {"modalities": analysis.modality_gaps(corpus), "datasets": analysis.dataset_gaps(corpus),
+            "trends": analysis.trends(corpus), "summary": analysis.summary(corpus)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _nearest(_graph, key: str, category: str, mechanism: str) -> list[dict]:
+    return analysis.nearest_papers(_corpus(_graph, key), category, mechanism, k=5)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _citations(_graph, key: str):
+    corpus = _corpus(_graph, key)
+    return analysis.citation_graph(corpus), analysis.citation_metrics(corpus)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> str:
+    cgraph, metrics = _citations(_graph, key)
+    labels = _corpus(_graph, key).notation_labels("category")
+    return netviz.network_html(cgraph, metrics, list(nodes), color_by=color_by, category_labels=labels)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _combinations(_graph, key: str, kinds: tuple[str, ...], method: str, min_support: int, top: int):
+    corpus = _corpus(_graph, key)
+    return (views.cooccurrence_pairs(corpus, kinds, top=top),
+            analysis.unexplored_combinations(corpus, kinds, min_support=min_support, method=method))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _query(_graph, key: str, text: str, bindings: tuple[tuple[str, str], ...], max_rows: int, timeout_s: float):
+    return _graph.query(text, dict(bindings), QueryLimits(max_rows=max_rows, timeout_s=timeout_s), trusted=False)
+
+
+# ---------------------------------------------------------------- what pages call
+def stats() -> dict:
+    return _stats(*graph_and_key())
+
+
+def corpus() -> analysis.Corpus:
+    return _corpus(*graph_and_key())
+
+
+def overview() -> dict:
+    return _overview(*graph_and_key())
+
+
+def search(text: str) -> list[browse.SearchHit]:
+    return browse.search_papers(_search_rows(*graph_and_key()), text)
+
+
+def paper(work: str) -> browse.PaperPage:
+    return _paper(*graph_and_key(), work)
+
+
+def gap_cells(modality: str | None = None, years: tuple[int, int] | None = None):
+    """(gap_matrix frame of the slice, number of works in the slice)."""
+    return _gap_cells(*graph_and_key(), modality, years)
+
+
+def gap_tables() -> dict:
+    return _gap_tables(*graph_and_key())
+
+
+def nearest(category: str, mechanism: str) -> list[dict]:
+    return _nearest(*graph_and_key(), category, mechanism)
+
+
+def citations():
+    """(citation graph, citation metrics) of the whole graph."""
+    return _citations(*graph_and_key())
+
+
+def network_html(nodes: list[str], color_by: str) -> str:
+    return _network_html(*graph_and_key(), tuple(nodes), color_by)
+
+
+def combinations(kinds: list[str], method: str, min_support: int, top: int = 30):
+    """(co-occurrence pairs in long form, ranked unexplored combinations)."""
+    return _combinations(*graph_and_key(), tuple(kinds), method, min_support, top)
+
+
+def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
+    """A user's SPARQL through the read-only guard with row and time limits."""
+    return _query(*graph_and_key(), text, tuple(sorted(bindings.items())), max_rows, timeout_s)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _report(_graph, key: str, category: str | None) -> dict:
+    from kg.report import build_report
+
+    return build_report(_corpus(_graph, key), category)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rendered(_graph, key: str, category: str | None, fmt: str) -> str:
+    from kg.report import render
+
+    return render(_report(_graph, key, category), fmt)
+
+
+def report_text(fmt: str, category: str | None = None) -> str:
+    """The gap report (kg.report) rendered in one format."""
+    return _rendered(*graph_and_key(), category, fmt)

@@ -1,0 +1,99 @@
+"""Taxonomy & gaps: the category x mechanism heat map with modality and year filters;
+empty and thin cells highlighted with their score; a selected cell lists its papers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kg import analysis, views
+
+from . import charts, data, ui
+
+CELL_KEY = "gap_cell"
+_CHART_PICK = "_gap_chart_pick"
+
+
+def _cell_key(category: str, mechanism: str) -> str:
+    return f"{category}|{mechanism}"
+
+
+def render() -> None:
+    corpus = data.corpus()
+    st.title("Taxonomy & gaps")
+    st.markdown("Papers per taxonomy cell (**category** x **mechanism**). A cell is **empty** when no paper sits "
+                "in it and **thin** when it holds at most half of what the table's margins predict; the score is "
+                "the Pearson residual (0 = as predicted, negative = thinner). Click a cell to list its papers.")
+    modalities = views.modalities(corpus)
+    span = views.year_span(corpus)
+    c1, c2, c3 = st.columns([2, 3, 2], gap="medium")
+    modality = c1.selectbox("Modality (input or output)", [None, *modalities], key="gap_modality",
+                            format_func=lambda m: "any modality" if m is None else modalities[m])
+    years = None
+    if span and span[0] < span[1]:
+        chosen = c2.slider("Publication years", span[0], span[1], span, key="gap_years")
+        years = None if tuple(chosen) == span else tuple(chosen)
+    value = c3.radio("Colour by", ["count", "score"], horizontal=True, key="gap_value",
+                     format_func=lambda v: "papers" if v == "count" else "score")
+    cells, n_works = data.gap_cells(modality, years)
+    if n_works == 0:
+        st.warning("No paper matches these filters, so every cell below is empty. Widen the year range or "
+                   "pick another modality.", icon=":material/filter_alt_off:")
+    counts = cells["status"].value_counts()
+    st.caption(f"{n_works} papers in view · {int(counts.get('empty', 0))} empty cells · "
+               f"{int(counts.get('thin', 0))} thin cells · {len(cells)} cells")
+    event = st.altair_chart(charts.gap_heatmap(cells, value=value), width="stretch", on_select="rerun",
+                            selection_mode=charts.CELL_SELECTION, key="gap_heatmap")
+    _sync_pick(event)
+    keys = [_cell_key(c, m) for c, m in zip(cells["category"], cells["mechanism"])]
+    names = {k: f"{r.category_label} x {r.mechanism_label}" for k, r in zip(keys, cells.itertuples())}
+    picked = st.selectbox("Cell", keys, index=None, key=CELL_KEY, placeholder="Click a cell above, or pick one here",
+                          format_func=names.get)
+    if picked:
+        _cell_panel(corpus, cells.iloc[keys.index(picked)])
+    _tables()
+
+
+def _sync_pick(event) -> None:
+    """A click on the heat map selects that cell in the cell picker (once per click)."""
+    chosen = (event.selection.get(charts.CELL_SELECTION) or []) if event else []
+    pick = _cell_key(chosen[0]["category"], chosen[0]["mechanism"]) if chosen else None
+    if pick and pick != st.session_state.get(_CHART_PICK):
+        st.session_state[CELL_KEY] = pick
+    st.session_state[_CHART_PICK] = pick
+
+
+def _cell_panel(corpus, row) -> None:
+    st.subheader(f"{row.category_label} x {row.mechanism_label}")
+    a, b, c, d = st.columns(4)
+    a.metric("Papers", int(row["count"]), border=True)
+    b.metric("Expected", f"{row.expected:.2f}", border=True, help="What the margins predict under independence.")
+    c.metric("Score", f"{row.score:+.2f}", border=True, help=analysis.SCORE_EXPLANATION)
+    d.metric("Status", row.status, border=True)
+    if row["count"]:
+        st.dataframe(views.works_table(corpus, row.works), hide_index=True, width="stretch",
+                     column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d"),
+                                    "work": st.column_config.TextColumn("IRI", width="small")})
+    else:
+        near = data.nearest(row.category, row.mechanism)
+        st.info("No paper sits in this cell: a gap. The nearest papers share its category or its mechanism:",
+                icon=":material/lightbulb:")
+        if near:
+            st.dataframe(near, hide_index=True, width="stretch",
+                         column_order=["label", "year", "category", "mechanisms", "shares"],
+                         column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d")})
+
+
+def _tables() -> None:
+    tables = data.gap_tables()
+    st.divider()
+    st.subheader("More gaps")
+    modal, datasets, trends = st.tabs(["Modalities", "Datasets and benchmarks", "Trends"])
+    with modal:
+        st.caption("Which input and output modalities the field covers, and in which categories.")
+        st.dataframe(ui.flat(tables["modalities"]), hide_index=True, width="stretch")
+    with datasets:
+        st.caption("Categories and tasks without a benchmark dataset are dataset gaps.")
+        st.dataframe(ui.flat(tables["datasets"]), hide_index=True, width="stretch")
+    with trends:
+        st.caption("Cells growing or fading over the years.")
+        st.dataframe(ui.flat(tables["trends"]), hide_index=True, width="stretch")

@@ -1,0 +1,44 @@
+"""`kg app`: start the Streamlit app on this machine (imports nothing heavy until run)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from kg.errors import KgError, UsageError
+
+SCRIPT = Path(__file__).with_name("script.py")
+STREAMLIT_SETTINGS = ("--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
+                      "--theme.primaryColor", "#0072B2")
+
+
+def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(SCRIPT), "--server.port", str(port),
+            "--server.address", address, "--server.headless", "false" if browser else "true", *STREAMLIT_SETTINGS]
+
+
+def check_port(address: str, port: int) -> None:
+    """A clear message instead of Streamlit's when the port is taken or the address is not ours."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port must be between 1 and 65535, got {port}")
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KgError(f"port {port} on {address} is already in use", hint="Pick another with --port.") from None
+            raise UsageError(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
+
+
+def launch(store: str, port: int = 8501, address: str = "127.0.0.1", browser: bool = True) -> int:
+    """Run the app until interrupted; returns Streamlit's exit code."""
+    if store.startswith(("http://", "https://")):
+        raise UsageError("the app reads a local store folder; remote SPARQL stores are not supported yet")
+    check_port(address, port)
+    env = {**os.environ, "KG_STORE": str(Path(store).expanduser().resolve())}
+    print(f"kg app: http://{address}:{port}  (graph store {env['KG_STORE']}; Ctrl-C stops it)", flush=True)
+    return subprocess.call(streamlit_command(port, address, browser), env=env)

@@ -1,0 +1,30 @@
+"""The app's navigation: one st.Page per page module, each rendering through ui.guarded."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import combinations, gaps, network, overview, papers, reports, sparql, ui
+
+# (url path, title, icon, module with render())
+PAGES = (
+    ("overview", "Overview", ":material/dashboard:", overview),
+    ("gaps", "Taxonomy & gaps", ":material/grid_view:", gaps),
+    ("network", "Citation network", ":material/hub:", network),
+    ("combinations", "Method combinations", ":material/join_inner:", combinations),
+    ("papers", "Papers", ":material/article:", papers),
+    ("sparql", "SPARQL", ":material/terminal:", sparql),
+    ("reports", "Reports", ":material/summarize:", reports),
+)
+
+
+def run(default: str = "overview") -> None:
+    """Configure the page, build the graph on first start, and show the chosen page."""
+    st.set_page_config(page_title="kg · survey knowledge graph", page_icon=":material/hub:", layout="wide")
+    pages = [st.Page(ui.guarded(module.render), title=title, icon=icon, url_path=path, default=path == default)
+             for path, title, icon, module in PAGES]
+    nav = st.navigation(pages)
+    if not ui.ensure_graph():
+        return
+    ui.sidebar()
+    nav.run()

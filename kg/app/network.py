@@ -1,0 +1,82 @@
+"""Citation network: pyvis drawing (in-line, no CDN) with filters, beside the most central papers."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from kg import netviz, views
+
+from . import data
+
+
+def render() -> None:
+    corpus = data.corpus()
+    cgraph, metrics = data.citations()
+    cat_labels = corpus.notation_labels("category")
+    st.title("Citation network")
+    st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
+                "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
+                "candidates as triangles. Hover a node for its details; drag to rearrange, scroll to zoom.")
+    span = views.year_span(corpus)
+    c1, c2, c3 = st.columns([3, 3, 2], gap="medium")
+    categories = c1.multiselect("Categories", [*cat_labels, netviz.NO_CATEGORY], default=None, key="net_categories",
+                                format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
+                                placeholder="all categories")
+    community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
+    communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
+                                 format_func=lambda c: f"community {c + 1} ({int((metrics['community'] == c).sum())} works)",
+                                 placeholder="all communities")
+    color_by = c3.radio("Colour by", netviz.COLOR_BY, horizontal=True, key="net_color")
+    c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
+    years = None
+    if span and span[0] < span[1]:
+        chosen = c4.slider("Publication years", span[0], span[1], span, key="net_years")
+        years = None if tuple(chosen) == span else tuple(chosen)
+    candidates = c5.toggle("Show candidates", value=True, key="net_candidates")
+    linked_only = c6.toggle("Only linked works", value=True, key="net_linked",
+                            help="Hide works without any citation link in the graph.")
+    cap = c7.number_input("Max nodes", min_value=10, max_value=1000, value=netviz.DEFAULT_MAX_NODES, step=10,
+                          key="net_cap")
+    selection = netviz.select_nodes(metrics, years=years, categories=categories or None,
+                                    communities=communities or None, candidates=candidates,
+                                    linked_only=linked_only, max_nodes=int(cap))
+    if not selection.nodes:
+        st.warning("No work matches these filters. Clear a filter or turn off “Only linked works”.",
+                   icon=":material/filter_alt_off:")
+        return
+    if selection.capped:
+        st.info(f"Showing the {len(selection.nodes)} most central of {selection.matching} matching works "
+                "(by PageRank). Narrow the filters or raise “Max nodes” to draw more.", icon=":material/info:")
+    left, right = st.columns([5, 3], gap="medium")
+    with left:
+        st.iframe(data.network_html(selection.nodes, color_by), height=640)
+        _legend(color_by, cat_labels, metrics, selection.nodes)
+    with right:
+        st.subheader("Most central papers")
+        shown = metrics[metrics["work"].isin(selection.nodes)]
+        table = shown.assign(category=shown["category"].map(lambda c: str(c).replace("_", " ") if c else "—"))
+        st.dataframe(table, hide_index=True, width="stretch", height=560,
+                     column_order=["label", "year", "category", "cited_by", "references", "pagerank", "community"],
+                     column_config={"label": st.column_config.TextColumn("work", width="medium"),
+                                    "year": st.column_config.NumberColumn(format="%d"),
+                                    "cited_by": st.column_config.NumberColumn("cited by", help="In-corpus citations"),
+                                    "references": st.column_config.NumberColumn("cites"),
+                                    "pagerank": st.column_config.NumberColumn("PageRank", format="%.4f"),
+                                    "community": st.column_config.NumberColumn("comm.", help="-1 = no link")})
+    st.caption(f"{len(selection.nodes)} works and {cgraph.subgraph(selection.nodes).number_of_edges()} citations drawn.")
+
+
+def _legend(color_by: str, cat_labels: dict, metrics, nodes: list[str]) -> None:
+    if color_by == "category":
+        colors = netviz.category_colors(list(cat_labels))
+        items = [(colors[c], cat_labels[c]) for c in cat_labels] + [(netviz.GREY, "not in the taxonomy")]
+    else:
+        colors = netviz.community_colors(metrics["community"])
+        shown = sorted(set(metrics[metrics["work"].isin(nodes)]["community"]))
+        items = [(colors[int(c)], f"community {int(c) + 1}" if c >= 0 else "no citation link") for c in shown]
+    chips = " ".join(f"<span style='white-space:nowrap;margin-right:14px'><span style='display:inline-block;"
+                     f"width:11px;height:11px;border-radius:50%;background:{color};margin-right:5px'></span>"
+                     f"{html.escape(label)}</span>" for color, label in items)
+    st.markdown(f"<div style='font-size:0.85rem'>{chips}</div>", unsafe_allow_html=True)

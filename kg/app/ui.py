@@ -1,0 +1,120 @@
+"""Shared page furniture: error messages in the page, the first-start build, the sidebar."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+import streamlit as st
+
+from kg.errors import KgError
+
+from . import data
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
+
+
+def md(text: str) -> str:
+    """Text from the graph made inert for st.markdown (no links, emphasis, HTML or directives)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def show_error(exc: KgError) -> None:
+    """A domain error as a message in the page (the app stays up)."""
+    st.error(exc.message, icon=":material/error:")
+    if exc.hint:
+        st.caption(exc.hint)
+
+
+def guarded(render: Callable[[], None]) -> Callable[[], None]:
+    """Run a page; a KgError anywhere in it becomes a message instead of a traceback."""
+
+    @functools.wraps(render)
+    def page() -> None:
+        try:
+            render()
+        except KgError as exc:
+            show_error(exc)
+
+    return page
+
+
+def ensure_graph() -> bool:
+    """On first start (no graph in the store yet) build it, showing progress. True when a graph is there."""
+    if data.has_graph():
+        return True
+    from kg.build import build
+
+    location = data.store_location()
+    if location.startswith(("http://", "https://")):
+        show_error(KgError("the app reads a local store folder; remote SPARQL stores are not supported yet",
+                           hint="Set KG_STORE to a folder (or unset it to use the default store)."))
+        return False
+    with data.build_lock():
+        if data.has_graph():  # another session built it while we waited
+            return True
+        with st.status("First start: building the knowledge graph…", expanded=True) as status:
+            st.write(f"Store folder: `{location}`")
+            st.write("Reading the bundled survey corpus and any harvested records, resolving works, "
+                     "writing the RDF graph…")
+            bar = st.progress(10, text="building")
+            try:
+                report = build(location)
+            except KgError as exc:
+                status.update(label="The graph could not be built", state="error", expanded=True)
+                show_error(exc)
+                return False
+            bar.progress(100, text="done")
+            status.update(label=f"Graph built: {report.stats['papers']} papers, {report.stats['triples']} triples "
+                                f"in {report.seconds:.1f} s", state="complete", expanded=False)
+    return True
+
+
+def sidebar() -> None:
+    """Where the graph lives, when it was built, and a rebuild button."""
+    with st.sidebar:
+        info = data.store_info()
+        st.caption(f"Graph store: `{info['location']}`")
+        if info.get("built_at"):
+            st.caption(f"Built {info['built_at']} · kg {info.get('kg_version', '?')}")
+        if st.button("Rebuild graph", icon=":material/refresh:", help="Rebuild from the corpus, harvested records "
+                     "and curation decisions (the previous graph stays readable until the new one is ready).",
+                     disabled=not data.has_graph()):
+            rebuild()
+
+
+def rebuild() -> None:
+    from kg.build import build
+
+    with data.build_lock(), st.spinner("Rebuilding the graph…"):
+        try:
+            report = build(data.store_location())
+        except KgError as exc:
+            show_error(exc)
+            return
+    st.toast(f"Rebuilt: {report.stats['papers']} papers in {report.seconds:.1f} s", icon=":material/check:")
+
+
+def flat(frame):
+    """A DataFrame whose list and dict cells read as text (Arrow tables take no mixed objects)."""
+
+    def cell(value):
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in value.items())
+        if isinstance(value, (list, tuple, set)):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, (dict, list, tuple, set))).any():
+            out[col] = out[col].map(cell)
+    return out
+
+
+def metric_row(items: list[tuple[str, object, str | None]]) -> None:
+    """A row of st.metric tiles: (label, value, help)."""
+    for col, (label, value, help_text) in zip(st.columns(len(items)), items):
+        col.metric(label, value, help=help_text, border=True)
