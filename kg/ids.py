@@ -37,6 +37,16 @@ def doi(value: str | None) -> str | None:
     return m.group(1).lower().rstrip(".") if m else None
 
 
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)
+
+
+def arxiv_from_doi(value: str | None) -> str | None:
+    """arXiv's own DataCite DOI names the same work: '10.48550/arXiv.2406.09400' -> '2406.09400'."""
+    d = doi(value)
+    m = _ARXIV_DOI.match(d) if d else None
+    return arxiv_id(m.group(1)) if m else None
+
+
 def openalex_id(value: str | None) -> str | None:
     if not value:
         return None

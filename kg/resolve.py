@@ -41,6 +41,8 @@ class Node:
 
 def keys_of(work: Work) -> list[str]:
     keys = [f"{kind}:{work.ids[kind]}" for kind in _ID_ORDER if work.ids.get(kind)]
+    if not work.ids.get("arxiv") and ids.arxiv_from_doi(work.ids.get("doi")):
+        keys.insert(0, f"arxiv:{ids.arxiv_from_doi(work.ids['doi'])}")  # arXiv's DOI: the same work
     if work.short_name:
         keys.append(f"name:{work.short_name.lower()}")
     title = ids.normalise_title(work.title)

@@ -1,0 +1,266 @@
+"""One polite HTTP client per source: rate limit, retries, timeouts, cache, counts.
+
+Every harvester talks to its service through a `PoliteClient`. It
+- waits between requests (`Policy.min_interval`, e.g. 3 s for arXiv);
+- puts a timeout on every call;
+- retries 429 (honouring Retry-After), 5xx, connection resets, timeouts and
+  bodies that do not parse (truncated JSON, broken Atom) with bounded
+  exponential backoff;
+- answers from the on-disk `ResponseCache` first, so a repeated harvest makes
+  no requests (`refresh` bypasses it, `offline` never touches the network);
+- counts requests, cache hits and retries in `Counters` for `--stats`.
+
+`sleep` and `clock` are injectable, so tests run without real waits.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .. import __version__
+from ..errors import KgError
+from .cache import ResponseCache
+
+log = logging.getLogger("kg.harvest")
+
+
+class HarvestError(KgError):
+    """A source could not be harvested; carries url, status and attempts in .context."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 attempts: int | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint, url=url, status=status, attempts=attempts)
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
+class BadBody(ValueError):
+    """The body of a 200 answer does not parse (truncated, malformed): worth a retry."""
+
+
+def user_agent() -> str:
+    contact = os.environ.get("KG_MAILTO")
+    return f"kg/{__version__} (research-survey knowledge graph{'; mailto:' + contact if contact else ''})"
+
+
+@dataclass
+class Policy:
+    """How politely to talk to one service."""
+
+    name: str
+    min_interval: float  # seconds between the starts of two requests
+    timeout: float = 30.0  # seconds, for connecting and for each read
+    retries: int = 4  # extra attempts after the first
+    backoff: float = 2.0  # first wait before a retry; doubles each time
+    max_backoff: float = 60.0
+    max_retry_after: float = 900.0  # a server asking for a longer pause makes us stop instead
+
+
+@dataclass
+class Counters:
+    requests: int = 0  # HTTP requests actually sent (including retries)
+    cache_hits: int = 0
+    retries: int = 0
+    waited: float = 0.0  # seconds spent in rate-limit and backoff pauses
+
+    def as_dict(self) -> dict:
+        return {"requests": self.requests, "cache_hits": self.cache_hits, "retries": self.retries,
+                "waited_s": round(self.waited, 2)}
+
+
+@dataclass
+class Reply:
+    """An HTTP answer as the harvesters see it (live or from the cache)."""
+
+    url: str
+    status: int
+    text: str
+    headers: dict = field(default_factory=dict)
+    from_cache: bool = False
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError as exc:
+            raise BadBody(f"not valid JSON ({exc})") from None
+
+
+class RateLimiter:
+    """At most one request start per `interval` seconds."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None], clock: Callable[[], float],
+                 counters: Counters):
+        self.interval = interval
+        self.sleep = sleep
+        self.clock = clock
+        self.counters = counters
+        self._last: float | None = None
+
+    def wait(self) -> None:
+        if self._last is not None:
+            pause = self._last + self.interval - self.clock()
+            if pause > 0:
+                self.counters.waited += pause
+                self.sleep(pause)
+        self._last = self.clock()
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def error_text(reply: Reply) -> str:
+    """The service's own words about an error (JSON 'error'/'message', an Atom summary, or the body)."""
+    text = reply.text or ""
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict):
+            for key in ("error", "message", "detail"):
+                if data.get(key):
+                    return str(data[key])
+    except ValueError:
+        pass
+    if "<summary>" in text:
+        return text.split("<summary>", 1)[1].split("</summary>", 1)[0].strip()
+    return " ".join(text.split())[:200] or f"HTTP {reply.status}"
+
+
+class PoliteClient:
+    """HTTP for one source. `request` returns a Reply whose status is in `accept`, or raises HarvestError."""
+
+    def __init__(self, policy: Policy, *, cache: ResponseCache | None = None,
+                 session: requests.Session | None = None, headers: dict | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 counters: Counters | None = None, namespace: str = "http", auth_hint: str | None = None):
+        self.policy = policy
+        self.cache = cache
+        self.session = session or requests.Session()
+        self.headers = {"User-Agent": user_agent(), **(headers or {})}
+        self.sleep = sleep
+        self.clock = clock
+        self.counters = counters or Counters()
+        self.namespace = namespace
+        self.auth_hint = auth_hint
+        self.limiter = RateLimiter(policy.min_interval, sleep, clock, self.counters)
+
+    # ------------------------------------------------------------------ public
+    def get(self, url: str, params: dict | None = None, **kw) -> Any:
+        return self.request("GET", url, params=params, **kw)
+
+    def post(self, url: str, params: dict | None = None, body: Any = None, **kw) -> Any:
+        return self.request("POST", url, params=params, body=body, **kw)
+
+    def request(self, method: str, url: str, *, params: dict | None = None, body: Any = None,
+                parse: Callable[[Reply], Any] | None = None, accept: tuple[int, ...] = (200,)) -> Any:
+        """Send (or replay) one request. `parse(reply)` turns a 200 answer into data; raising
+        BadBody there means the body is broken and the request is retried (never cached)."""
+        prepared = requests.Request(method, url, params=params,
+                                    data=json.dumps(body) if body is not None else None).prepare()
+        full_url = prepared.url
+        payload = prepared.body if isinstance(prepared.body, str) else (prepared.body or b"").decode() or None
+        key = ResponseCache.key(method, full_url, payload)
+        parse = parse or (lambda reply: reply)
+
+        if self.cache is not None and self.cache.mode != "refresh":
+            hit = self.cache.get(self.namespace, key)
+            if hit is not None:
+                reply = Reply(full_url, hit["status"], hit["text"], hit.get("headers", {}), from_cache=True)
+                try:
+                    value = parse(reply) if reply.status == 200 else reply
+                except BadBody:
+                    log.warning("cached answer for %s does not parse; fetching it again", full_url)
+                else:
+                    self.counters.cache_hits += 1
+                    log.debug("cache hit %s %s", method, full_url)
+                    return value
+        if self.cache is not None and self.cache.mode == "offline":
+            raise HarvestError(f"{self.policy.name}: {method} {full_url} is not in the cache (--offline)",
+                               url=full_url, hint="Run the same harvest without --offline first.")
+
+        attempt = 0
+        while True:
+            attempt += 1
+            problem, wait = self._attempt(method, full_url, payload, prepared.headers, accept, attempt)
+            if isinstance(problem, Reply):
+                reply = problem
+                try:
+                    value = parse(reply) if reply.status == 200 else reply
+                except BadBody as exc:
+                    problem, wait = f"unusable answer: {exc}", self._backoff(attempt)
+                else:
+                    if self.cache is not None:
+                        self.cache.put(self.namespace, key, {
+                            "method": method, "url": full_url, "body": payload, "status": reply.status,
+                            "text": reply.text, "headers": reply.headers,
+                            "fetched": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+                    return value
+            if attempt > self.policy.retries:
+                raise HarvestError(f"{self.policy.name}: giving up on {method} {full_url} after {attempt} "
+                                   f"attempts: {problem}", url=full_url, attempts=attempt)
+            self.counters.retries += 1
+            log.warning("%s: %s (attempt %d); retrying in %.1f s", self.policy.name, problem, attempt, wait)
+            self.counters.waited += wait
+            self.sleep(wait)
+
+    # ------------------------------------------------------------------ internals
+    def _backoff(self, attempt: int) -> float:
+        return min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempt - 1))
+
+    def _attempt(self, method, url, payload, base_headers, accept, attempt) -> tuple[Reply | str, float]:
+        """One try: a Reply to return, or (problem, seconds to wait before retrying)."""
+        self.limiter.wait()
+        self.counters.requests += 1
+        headers = {**self.headers}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        log.info("%s %s", method, url)
+        try:
+            resp = self.session.request(method, url, data=payload, headers=headers,
+                                        timeout=(self.policy.timeout, self.policy.timeout))
+            text = resp.content.decode("utf-8", errors="replace")  # all harvested services answer in UTF-8
+        except requests.Timeout:
+            return f"no answer within {self.policy.timeout:g} s", self._backoff(attempt)
+        except requests.ConnectionError as exc:
+            return f"connection failed ({type(exc).__name__})", self._backoff(attempt)
+        except requests.RequestException as exc:  # e.g. a body cut off mid-transfer
+            return f"transfer failed ({type(exc).__name__}: {exc})", self._backoff(attempt)
+        reply = Reply(url, resp.status_code, text,
+                      {k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "retry-after")})
+        status = resp.status_code
+        if status == 429:
+            asked = retry_after_seconds(resp.headers.get("Retry-After"))
+            if asked is not None and asked > self.policy.max_retry_after:
+                raise HarvestError(f"{self.policy.name}: rate limited; the server asks to wait {asked:.0f} s",
+                                   url=url, status=429, attempts=attempt, hint="Try again later.")
+            return "rate limited (HTTP 429)", asked if asked is not None else self._backoff(attempt)
+        if status >= 500:
+            return f"server error (HTTP {status})", self._backoff(attempt)
+        if status in accept:
+            return reply, 0.0
+        if status in (401, 403):
+            raise HarvestError(f"{self.policy.name} refused the request (HTTP {status}): {error_text(reply)}",
+                               url=url, status=status, attempts=attempt, hint=self.auth_hint)
+        raise HarvestError(f"{self.policy.name}: HTTP {status} for {method} {url}: {error_text(reply)}",
+                           url=url, status=status, attempts=attempt)

@@ -1,0 +1,453 @@
+"""The harvests a user runs: arXiv, Semantic Scholar (with snowballing) and OpenAlex.
+
+Each function checkpoints its units (jobs.Checkpoint), and on success publishes
+the records (publish.publish: merge into <store>/records/<source>.jsonl,
+rebuild the graph) and returns a HarvestReport with the numbers --stats prints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .. import ids
+from ..errors import UsageError
+from ..records import Bundle, Citation, Source, Work
+from ..resolve import keys_of
+from . import arxiv as ax
+from . import openalex as oa
+from . import s2
+from .cache import ResponseCache
+from .http import Counters, Policy, PoliteClient
+from .jobs import Checkpoint
+from .publish import Published, dedupe_works, known_works, publish
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class Options:
+    """How to run a harvest (not what to harvest)."""
+
+    store: Path
+    cache_mode: str = "use"  # use | refresh | offline
+    timeout: float | None = None  # overrides the source's policy
+    retries: int | None = None
+    build: bool = True
+    progress: Progress | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    session: object | None = None  # a requests.Session (tests may pass their own)
+    policy_overrides: dict = field(default_factory=dict)  # e.g. {"min_interval": 0} for tests
+
+    def tick(self, label: str, done: int, total: int | None) -> None:
+        if self.progress:
+            self.progress(label, done, total)
+
+
+@dataclass
+class HarvestReport:
+    source: str
+    papers: int = 0
+    added: int = 0
+    updated: int = 0
+    candidates: int = 0
+    citations: int = 0
+    unknown: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counters: Counters = field(default_factory=Counters)
+    resumed: bool = False
+    units_skipped: int = 0  # units a resumed harvest did not redo
+    records_file: str | None = None
+    build: object | None = None
+
+    def stats(self) -> dict:
+        papers = self.added + self.updated
+        return {
+            "source": self.source,
+            "requests": self.counters.requests,
+            "cache_hits": self.counters.cache_hits,
+            "retries": self.counters.retries,
+            "papers": self.papers,
+            "papers_added": self.added,
+            "papers_updated": self.updated,
+            "candidates": self.candidates,
+            "citations": self.citations,
+            "unknown_ids": len(self.unknown),
+            "requests_per_paper": round(self.counters.requests / papers, 3) if papers else 0.0,
+            "resumed": self.resumed,
+        }
+
+
+def _client(opts: Options, policy: Policy, namespace: str, counters: Counters, **kw) -> PoliteClient:
+    changes = dict(opts.policy_overrides)
+    if opts.timeout is not None:
+        changes["timeout"] = opts.timeout
+    if opts.retries is not None:
+        changes["retries"] = opts.retries
+    cache = ResponseCache(Path(opts.store) / "cache", opts.cache_mode)
+    return PoliteClient(replace(policy, **changes), cache=cache, session=opts.session, sleep=opts.sleep,
+                        clock=opts.clock, counters=counters, namespace=namespace, **kw)
+
+
+def _source(job: Checkpoint, kind: str, title: str, url: str, request: str) -> Source:
+    saved = job.value("source")
+    if saved:
+        return Source(**saved)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    src = Source(id=f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}-{job.id[-6:]}", title=title,
+                 agent=title.split(" (")[0], url=url, retrieved=stamp, request=request)
+    job.remember("source", src.__dict__)
+    return src
+
+
+def _finish(report: HarvestReport, job: Checkpoint, opts: Options, name: str, bundle: Bundle,
+            source: Source) -> HarvestReport:
+    bundle.works = dedupe_works(bundle.works)
+    bundle.sources = [source]
+    report.papers = len(bundle.works)
+    out: Published = publish(opts.store, name, bundle, build=opts.build)
+    report.added, report.updated = out.added, out.updated
+    report.candidates, report.citations = out.candidates, out.citations
+    report.records_file, report.build = out.records_file, out.build
+    job.finish()
+    return report
+
+
+def _start(report: HarvestReport, job: Checkpoint) -> None:
+    report.resumed = job.resumed
+    report.units_skipped = job.units_done() if job.resumed else 0
+
+
+# ====================================================================== arXiv
+def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str] | None = None,
+                  profile: str | None = None, taxonomy_file: Path | None = None, since: str | None = None,
+                  max_results: int = 100, page_size: int = 100) -> HarvestReport:
+    """Search arXiv (a query, or the queries of a profile) and/or look up ids."""
+    queries: list[tuple[str, str]] = []
+    if profile:
+        if profile != "survey":
+            raise UsageError(f"unknown profile {profile!r}; valid: survey")
+        from ..paths import ontology_dir
+        from ..taxonomy import read_taxonomy
+
+        queries = ax.profile_queries(read_taxonomy(taxonomy_file or ontology_dir() / "taxonomy.ttl"))
+    if query:
+        queries.append(("query", query))
+    if not queries and not id_list:
+        raise UsageError("give --query Q, --id ID... or --profile survey")
+    if max_results < 1 or page_size < 1:
+        raise UsageError("--max must be at least 1")
+    since = _check_date(since)
+    report = HarvestReport("arxiv")
+    url = ax.base_url()
+    job = Checkpoint(opts.store, "arxiv", {"queries": queries, "ids": id_list or [], "since": since,
+                                            "max": max_results, "page": page_size, "url": url})
+    _start(report, job)
+    desc = "; ".join(q for _, q in queries) or f"id_list={','.join(id_list or [])}"
+    source = _source(job, "arxiv", "arXiv API", url, f"search_query={desc}" + (f" since {since}" if since else ""))
+    client = ax.ArxivClient(_client(opts, ax.POLICY, "arxiv", report.counters), url)
+
+    if id_list:
+        wanted: dict[str, str] = {}
+        for raw in id_list:
+            norm = ids.arxiv_id(raw)
+            if norm:
+                wanted.setdefault(norm, raw)
+            else:
+                report.unknown.append(f"{raw} (not an arXiv id)")
+        chunks = [list(wanted)[i:i + ax.LOOKUP_CHUNK] for i in range(0, len(wanted), ax.LOOKUP_CHUNK)]
+        for n, chunk in enumerate(chunks):
+            key = f"ids:{n}"
+            if not job.is_done(key):
+                feed = client.lookup(chunk, source.id)
+                job.complete(key, Bundle(works=feed.works), {"found": [w.ids["arxiv"] for w in feed.works]})
+            found = set(job.meta(key)["found"])
+            report.unknown += [f"{wanted[i]} (arXiv has no such paper)" for i in chunk if i not in found]
+            opts.tick("arXiv ids", min((n + 1) * ax.LOOKUP_CHUNK, len(wanted)), len(wanted))
+
+    for qn, (name, text) in enumerate(queries):
+        full = f"({text}) AND {ax.since_clause(since)}" if since else text
+        start = collected = 0
+        while collected < max_results:
+            size = min(page_size, max_results - collected)
+            key = f"q:{qn}:{start}:{size}"
+            if not job.is_done(key):
+                feed = client.search_page(full, start, size, by_date=bool(since), source_id=source.id)
+                kept = [w for w in feed.works if not since or (w.date or "9999") >= since]
+                stop = (not feed.works or start + size >= feed.total or len(kept) < len(feed.works))
+                job.complete(key, Bundle(works=kept), {"n": len(kept), "total": feed.total, "stop": stop})
+            meta = job.meta(key)
+            collected += meta["n"]
+            start += size
+            opts.tick(f"arXiv {name}", collected, min(max_results, meta["total"]))
+            if meta["stop"]:
+                break
+    return _finish(report, job, opts, "arxiv", job.bundle(), source)
+
+
+def _check_date(since: str | None) -> str | None:
+    if not since:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(since.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"--since takes a date like 2024-06-01, got {since!r}") from None
+
+
+# ====================================================================== Semantic Scholar
+def graph_seeds(store: Path) -> tuple[list[tuple[str, str]], int]:
+    """(label, S2 query id) for every work of the graph that is not a candidate; and how many had no id."""
+    from ..named import run_named
+    from ..store import open_graph
+
+    seeds, skipped = [], 0
+    for row in run_named(open_graph(str(store)), "work-ids").records():
+        if row.get("candidate"):
+            continue
+        for kind in ("s2", "arxiv", "doi", "corpus"):
+            if row.get(kind):
+                seeds.append((row.get("title") or row["work"], s2.s2_query_id(kind, str(row[kind]))))
+                break
+        else:
+            skipped += 1
+    return seeds, skipped
+
+
+def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: bool = False,
+               query: str | None = None, references: bool = False, citations: bool = False,
+               depth: int = 1, min_links: int = 2, max_results: int = 100,
+               edge_page: int = s2.EDGE_PAGE, search_page: int = s2.SEARCH_PAGE) -> HarvestReport:
+    """Metadata by batch, optional snowballing through references/citations, or a search."""
+    if sum(bool(x) for x in (id_list, from_graph, query)) != 1:
+        raise UsageError("give exactly one of --id ID..., --from-graph or --query Q")
+    if depth < 1 or min_links < 1:
+        raise UsageError("--depth and --min-links must be at least 1")
+    report = HarvestReport("s2")
+    seeds: list[tuple[str, str]] = []
+    if id_list:
+        for raw in id_list:
+            qid = s2.parse_user_id(raw)
+            if qid:
+                seeds.append((raw, qid))
+            else:
+                report.unknown.append(f"{raw} (not an arXiv id, DOI, CorpusId or S2 paper id)")
+    elif from_graph:
+        seeds, skipped = graph_seeds(opts.store)
+        if skipped:
+            report.warnings.append(f"{skipped} work(s) of the graph have no identifier Semantic Scholar "
+                                   "knows (arXiv, DOI, S2, CorpusId) and were not looked up")
+    seeds = list(dict.fromkeys(seeds))
+    url = s2.base_url()
+    kinds = [k for k, on in (("references", references), ("citations", citations)) if on]
+    job = Checkpoint(opts.store, "s2", {"seeds": [q for _, q in seeds], "query": query, "kinds": kinds,
+                                         "depth": depth, "k": min_links, "max": max_results, "url": url,
+                                         "edge_page": edge_page})
+    _start(report, job)
+    what = query or f"{len(seeds)} paper(s)" + (f", {' and '.join(kinds)} to depth {depth}" if kinds else "")
+    source = _source(job, "s2", "Semantic Scholar Graph API", url, what)
+    key = s2.api_key()
+    client = s2.S2Client(_client(opts, s2.policy(key), "s2", report.counters,
+                                 headers={"x-api-key": key} if key else None, auth_hint=s2.AUTH_HINT), url)
+
+    if query:
+        return _finish(report, job, opts, "s2", _s2_search(client, job, opts, query, max_results, search_page,
+                                                              source), source)
+
+    # 1. metadata of the seeds, 500 per POST
+    qids = [q for _, q in seeds]
+    batches = [qids[i:i + s2.BATCH_SIZE] for i in range(0, len(qids), s2.BATCH_SIZE)]
+    seed_pids: list[str] = []
+    for n, batch in enumerate(batches):
+        unit = f"batch:{n}"
+        if not job.is_done(unit):
+            answer = client.batch(batch)
+            works = [s2.paper_to_work(p, source.id) for p in answer]
+            job.complete(unit, Bundle(works=[w for w in works if w]),
+                         {"pids": [w.ids["s2"] if w else None for w in works]})
+        for qid, pid in zip(batch, job.meta(unit)["pids"]):
+            if pid:
+                seed_pids.append(pid)
+            else:
+                report.unknown.append(f"{qid} (Semantic Scholar has no such paper)")
+        opts.tick("S2 metadata", min((n + 1) * s2.BATCH_SIZE, len(qids)), len(qids))
+    seed_pids = list(dict.fromkeys(seed_pids))
+    units = [f"batch:{n}" for n in range(len(batches))]
+    if not kinds:
+        return _finish(report, job, opts, "s2", job.bundle(units), source)
+
+    # 2. snowballing, level by level
+    every, _ = known_works(opts.store)
+    core = set(seed_pids)
+    frontier = list(seed_pids)
+    edge_units: list[str] = []
+    for level in range(1, depth + 1):
+        todo = [(pid, kind) for pid in frontier for kind in kinds]
+        for n, (pid, kind) in enumerate(todo):
+            unit = f"{kind}:{pid}"
+            if not job.is_done(unit):
+                bundle, meta = _s2_edges(client, pid, kind, edge_page, source.id)
+                job.complete(unit, bundle, meta)
+            if job.meta(unit).get("missing"):
+                report.warnings.append(f"Semantic Scholar has no {kind} for {pid}")
+            if job.meta(unit).get("truncated"):
+                report.warnings.append(job.meta(unit)["truncated"])
+            edge_units.append(unit)
+            opts.tick(f"S2 {' + '.join(kinds)} (depth {level})", n + 1, len(todo))
+        edges = job.bundle(edge_units)
+        links: dict[str, set[str]] = {}
+        for cit in edges.citations:
+            a, b = cit.citing[3:], cit.cited[3:]
+            if a in core and b not in core:
+                links.setdefault(b, set()).add(a)
+            elif b in core and a not in core:
+                links.setdefault(a, set()).add(b)
+        new = sorted(pid for pid, linked in links.items() if len(linked) >= min_links)
+        job.remember(f"level{level}", new)
+        core.update(new)
+        frontier = new
+        if not frontier:
+            break
+
+    # 3. keep the seeds, the candidates, works the graph already has, and the edges among them
+    edges = job.bundle(edge_units)
+    related: dict[str, Work] = {}
+    for work in edges.works:
+        related.setdefault(work.ids["s2"], work)
+    keep = set(core) | {pid for pid, w in related.items() if every.matches(w)}
+    works = job.bundle(units).works + [w for pid, w in related.items() if pid in keep and pid not in seed_pids]
+    cites, seen = [], set()
+    for cit in edges.citations:
+        pair = (cit.citing, cit.cited)
+        if cit.citing[3:] in keep and cit.cited[3:] in keep and pair not in seen:
+            seen.add(pair)
+            cites.append(cit)
+    return _finish(report, job, opts, "s2", Bundle(works=works, citations=cites), source)
+
+
+def _s2_edges(client: s2.S2Client, pid: str, kind: str, page: int, source_id: str) -> tuple[Bundle, dict]:
+    """Every page of one paper's references or citations -> works + Citation records."""
+    bundle = Bundle()
+    offset, pages = 0, 0
+    while True:
+        data = client.edges_page(pid, kind, offset, page)
+        pages += 1
+        if data is None:
+            return bundle, {"missing": True, "pages": pages}
+        for item in data.get("data") or []:
+            other = (item or {}).get("citedPaper" if kind == "references" else "citingPaper")
+            work = s2.paper_to_work(other, source_id)
+            if work is None:
+                continue
+            bundle.works.append(work)
+            other_ref = f"s2:{work.ids['s2']}"
+            citing, cited = (f"s2:{pid}", other_ref) if kind == "references" else (other_ref, f"s2:{pid}")
+            bundle.citations.append(Citation(citing, cited, source_id))
+        nxt = data.get("next")
+        if nxt is None or not data.get("data"):
+            return bundle, {"n": len(bundle.works), "pages": pages}
+        if nxt + page > 10_000:  # the API serves at most 10,000 rows per paper this way
+            return bundle, {"n": len(bundle.works), "pages": pages,
+                            "truncated": f"{kind} of {pid}: Semantic Scholar pages stop at 10,000; "
+                                         f"kept the first {len(bundle.works)}"}
+        offset = nxt
+
+
+def _s2_search(client: s2.S2Client, job: Checkpoint, opts: Options, query: str, max_results: int,
+               page: int, source: Source) -> Bundle:
+    offset = collected = 0
+    limit = min(max_results, s2.SEARCH_LIMIT)
+    while collected < limit:
+        size = min(page, limit - collected)
+        unit = f"search:{offset}:{size}"
+        if not job.is_done(unit):
+            data = client.search_page(query, offset, size)
+            works = [w for w in (s2.paper_to_work(p, source.id) for p in data.get("data") or []) if w]
+            job.complete(unit, Bundle(works=works), {"n": len(data.get("data") or []), "total": data.get("total"),
+                                                     "stop": data.get("next") is None or not data.get("data")})
+        meta = job.meta(unit)
+        collected += meta["n"]
+        offset += size
+        opts.tick("S2 search", collected, min(limit, meta["total"] or limit))
+        if meta["stop"]:
+            break
+    return job.bundle()
+
+
+# ====================================================================== OpenAlex
+def harvest_openalex(opts: Options, *, query: str | None = None, id_list: list[str] | None = None,
+                     since: str | None = None, max_results: int = 200, page_size: int = oa.PAGE) -> HarvestReport:
+    if bool(query) == bool(id_list):
+        raise UsageError("give --query Q or --id ID... (OpenAlex W-ids, DOIs or arXiv ids)")
+    since = _check_date(since)
+    report = HarvestReport("openalex")
+    url = oa.base_url()
+    job = Checkpoint(opts.store, "openalex", {"query": query, "ids": id_list or [], "since": since,
+                                               "max": max_results, "page": page_size, "url": url})
+    _start(report, job)
+    source = _source(job, "openalex", "OpenAlex API", url, query or f"ids={','.join(id_list or [])}")
+    client = oa.OpenAlexClient(_client(opts, oa.POLICY, "openalex", report.counters), url)
+    if query:
+        cursor, collected, n = "*", 0, 0
+        while collected < max_results and cursor:
+            unit = f"page:{n}"
+            if not job.is_done(unit):
+                data = client.search_page(query, cursor, min(page_size, max_results - collected), since)
+                job.complete(unit, _oa_bundle(data["results"], source.id),
+                             {"n": len(data["results"]), "next": (data.get("meta") or {}).get("next_cursor"),
+                              "total": (data.get("meta") or {}).get("count")})
+            meta = job.meta(unit)
+            collected += meta["n"]
+            cursor = meta["next"] if meta["n"] else None
+            n += 1
+            opts.tick("OpenAlex search", collected, min(max_results, meta["total"] or max_results))
+    else:
+        by_kind: dict[str, dict[str, str]] = {"openalex": {}, "doi": {}}
+        for raw in id_list:
+            parsed = ids.parse_any(raw)
+            if parsed and parsed[0] == "arxiv":
+                parsed = ("doi", f"10.48550/arxiv.{parsed[1]}")
+            if parsed and parsed[0] in by_kind:
+                by_kind[parsed[0]][parsed[1].lower() if parsed[0] == "doi" else parsed[1]] = raw
+            else:
+                report.unknown.append(f"{raw} (not an OpenAlex id, DOI or arXiv id)")
+        for kind, wanted in by_kind.items():
+            values = list(wanted)
+            for n in range(0, len(values), oa.LOOKUP_CHUNK):
+                chunk = values[n:n + oa.LOOKUP_CHUNK]
+                unit = f"{kind}:{n}"
+                if not job.is_done(unit):
+                    results = client.lookup(kind, chunk)
+                    bundle = _oa_bundle(results, source.id)
+                    found = [w.ids.get(kind) for w in bundle.works]
+                    job.complete(unit, bundle, {"found": [f for f in found if f]})
+                found = set(job.meta(unit)["found"])
+                report.unknown += [f"{wanted[v]} (OpenAlex has no such work)" for v in chunk if v not in found]
+                opts.tick(f"OpenAlex {kind} look-ups", min(n + oa.LOOKUP_CHUNK, len(values)), len(values))
+    bundle = job.bundle()
+    every, _ = known_works(opts.store)
+    here = {k for w in bundle.works for k in keys_of(w)}
+    bundle.citations = [c for c in bundle.citations if c.cited in here or every.has_ref(c.cited)]
+    return _finish(report, job, opts, "openalex", bundle, source)
+
+
+def _oa_bundle(results: list[dict], source_id: str) -> Bundle:
+    bundle = Bundle()
+    for item in results:
+        work = oa.work_to_work(item, source_id)
+        if work is None:
+            continue
+        bundle.works.append(work)
+        for ref in oa.references_of(item):
+            bundle.citations.append(Citation(f"openalex:{work.ids['openalex']}", f"openalex:{ref}", source_id))
+    return bundle
+
+
+def batch_requests(n_ids: int) -> int:
+    """Requests S2 metadata for n ids costs: ceil(n / 500)."""
+    return math.ceil(n_ids / s2.BATCH_SIZE)

@@ -1,0 +1,62 @@
+"""Making text from files and services safe and plain before it becomes a record.
+
+- `plain_text`: no HTML or script survives (tags dropped, script/style blocks
+  dropped with their content, entities decoded), whitespace collapsed.
+- `repair_mojibake`: undoes UTF-8 that was decoded with the wrong 8-bit codec
+  (Mac Roman: "üìù" -> "📝", "‚Äô" -> "’"; Windows-1252/Latin-1: "Ã©" -> "é").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_BLOCKS = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?(</\1\s*>|$)", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_LEFTOVER_OPEN = re.compile(r"<(script|style|iframe)\b[^<]*$", re.I)
+_SPACE = re.compile(r"\s+")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+# Codecs whose mis-decoding of UTF-8 we can undo, most specific first.
+_MOJIBAKE_CODECS = ("mac_roman", "cp1252", "latin-1")
+
+
+def plain_text(value: str | None) -> str | None:
+    """Text without markup: '<b>Hi</b> &amp; <script>x()</script>bye' -> 'Hi & bye'."""
+    if value is None:
+        return None
+    text = str(value)
+    for _ in range(2):  # entities may hide a second layer of tags (&lt;script&gt;)
+        text = _BLOCKS.sub(" ", text)
+        text = _COMMENT.sub(" ", text)
+        text = _TAG.sub(" ", text)
+        text = _LEFTOVER_OPEN.sub(" ", text)
+        text = html.unescape(text)
+    text = _SPACE.sub(" ", text).strip()
+    text = re.sub(r" ([,.;:!?)\]])", r"\1", text)
+    text = re.sub(r"([(\[]) ", r"\1", text)
+    return text or None
+
+
+def _undo(run: str) -> str:
+    for codec in _MOJIBAKE_CODECS:
+        try:
+            fixed = run.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if len(fixed) < len(run):
+            return fixed
+    return run
+
+
+def repair_mojibake(text: str) -> str:
+    """Repair every run of non-ASCII characters that is UTF-8 read with an 8-bit codec.
+
+    Correct text is left alone: a genuine 'é' or '📝' does not re-encode to valid UTF-8
+    bytes in these codecs, so it does not change.
+    """
+    return _NON_ASCII_RUN.sub(lambda m: _undo(m.group(0)), text)
+
+
+def looks_like_mojibake(text: str) -> bool:
+    return repair_mojibake(text) != text
