@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .classify.attach import attach_label_records
+from .classify.curation import read_curation
 from .corpus import load_corpus
 from .graph import bundle_quads, iter_ontology_quads
 from .paths import corpus_dir, ontology_dir
@@ -36,6 +38,7 @@ def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None) -> Bu
     taxonomy = taxonomy or read_taxonomy()
     bundle = load_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
     bundle.extend(read_records_dir(store_dir.records_dir))
+    bundle.extend(read_curation(store_dir.curation_file, taxonomy.vocabulary()))
     return bundle
 
 
@@ -44,11 +47,19 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
     store_dir = StoreDir(store)
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
     bundle = gather(store_dir, corpus, taxonomy)
+    label_warnings = attach_label_records(bundle)  # predictions and curation only label known works
     quads, warnings = bundle_quads(bundle, taxonomy)
+    warnings = label_warnings + warnings
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus or corpus_dir())}
+    ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
+    if store_dir.url:  # a SPARQL endpoint: load a new named graph, then swap the pointer (kg.remote)
+        from .remote import publish
+
+        _, stats = publish(store_dir.url, ontology + quads, meta)
+        return BuildReport(store_dir.url, time.monotonic() - started, stats, warnings)
     with store_dir.new_generation(meta) as ox_store:
-        ox_store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES)))
+        ox_store.extend(ontology)
         ox_store.extend(quads)
         stats = graph_stats(LocalGraph(store, store=ox_store))
     return BuildReport(str(store_dir.path), time.monotonic() - started, stats, warnings)

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .errors import GraphMissing, KgError
-from .guard import QueryLimits, check_query, parse_error
+from .guard import QueryLimits, QuerySandbox, check_query, parse_error, time_limit_error
 from .results import QueryResult, Term, term_from_ox
 from .vocab import PREFIXES
 
@@ -31,11 +33,28 @@ CURRENT = "current"
 KEEP_GENERATIONS = 2
 
 
+def is_remote(location) -> bool:
+    """True for a SPARQL endpoint URL (http:// or https://) rather than a folder."""
+    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))
+
+
 class StoreDir:
-    """The on-disk folder of a local store."""
+    """The on-disk folder of a local store.
+
+    For a remote store (a SPARQL endpoint URL) the folder is a local workspace
+    under $KG_HOME/remote/ that keeps the records and curation the remote graph
+    is built from; the graph itself lives on the server (see kg.remote).
+    """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path).expanduser()
+        self.url = str(path) if is_remote(path) else None
+        if self.url:
+            from .paths import default_home
+            from .vocab import slug
+
+            self.path = default_home() / "remote" / slug(self.url.split("://", 1)[1], limit=120)
+        else:
+            self.path = Path(path).expanduser()
 
     @property
     def records_dir(self) -> Path:
@@ -114,9 +133,18 @@ def _alive(pid: int) -> bool:
 
 
 class LocalGraph:
-    """A read-only view of the current generation of a local store."""
+    """A read-only view of the current generation of a local store.
+
+    Trusted queries (named queries, kg's own code) run in this process. User
+    queries pass kg.guard: checked, then run in a sandbox worker process that is
+    killed at the time limit (`sandbox_size` workers may run in parallel).
+    """
+
+    sandbox_size = 1
 
     def __init__(self, path: str | Path, store: ox.Store | None = None):
+        self._sandbox: QuerySandbox | None = None
+        self._sandbox_lock = threading.Lock()
         self.dir = StoreDir(path)
         if store is not None:
             self.store = store
@@ -143,8 +171,28 @@ class LocalGraph:
               *, trusted: bool = False) -> QueryResult:
         """Run a query. User queries (trusted=False) pass the read-only guard and limits."""
         limits = limits or (QueryLimits.unbounded() if trusted else QueryLimits())
-        if not trusted:
-            check_query(sparql)
+        if trusted:
+            return self._run(sparql, bindings, limits)
+        check_query(sparql)
+        if self.generation is not None:
+            plain = {k: term_from_ox(_to_ox(v)) for k, v in (bindings or {}).items()}
+            return self.sandbox.run(sparql, plain, limits)
+        return _run_in_thread(self._run, sparql, bindings, limits)
+
+    @property
+    def sandbox(self) -> QuerySandbox:
+        """The worker processes that run user queries (started on first use)."""
+        with self._sandbox_lock:
+            if self._sandbox is None:
+                self._sandbox = QuerySandbox(self.generation, self.sandbox_size)
+            return self._sandbox
+
+    def close(self) -> None:
+        """Stop the query workers (also happens when the graph is garbage-collected)."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+
+    def _run(self, sparql: str, bindings: dict | None, limits: QueryLimits) -> QueryResult:
         subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
         try:
             answer = self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None)
@@ -161,14 +209,38 @@ class LocalGraph:
         return self.store.dump(format=fmt, from_graph=ox.DefaultGraph())
 
 
+def _run_in_thread(run, sparql, bindings, limits: QueryLimits) -> QueryResult:
+    """A graph held in memory has no generation a worker process could open: run the
+    query in a thread and stop waiting at the deadline (the engine releases the GIL)."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["result"] = run(sparql, bindings, limits)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="kg-query", daemon=True)
+    thread.start()
+    thread.join(None if limits.timeout_s == math.inf else limits.timeout_s)
+    if thread.is_alive():
+        raise time_limit_error(limits.timeout_s)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def _to_ox(value):
     if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
         return value
     if isinstance(value, Term):
         if value.type == "uri":
             return ox.NamedNode(value.value)
-        return ox.Literal(value.value, datatype=ox.NamedNode(value.datatype) if value.datatype else None,
-                          language=value.lang)
+        if value.type == "bnode":
+            return ox.BlankNode(value.value)
+        if value.lang:
+            return ox.Literal(value.value, language=value.lang)
+        return ox.Literal(value.value, datatype=ox.NamedNode(value.datatype) if value.datatype else None)
     if isinstance(value, bool):
         return ox.Literal("true" if value else "false", datatype=ox.NamedNode(PREFIXES["xsd"] + "boolean"))
     if isinstance(value, int):
@@ -206,6 +278,8 @@ def open_graph(location: str | None = None):
     from .paths import default_store
 
     location = location or default_store()
-    if location.startswith(("http://", "https://")):
-        raise KgError("remote SPARQL stores are not supported by this version; give a folder")
+    if is_remote(location):
+        from .remote import RemoteGraph
+
+        return RemoteGraph(location)
     return LocalGraph(location)
