@@ -67,3 +67,59 @@ class Kg:
 @pytest.fixture
 def kg() -> Kg:
     return Kg()
+
+
+@pytest.fixture
+def make_graph(tmp_path):
+    """Small hand-made graphs: make_graph(bundle) -> LocalGraph over an in-memory Oxigraph
+    store holding the ontology, the taxonomy and the bundle's quads (ontology=False: bare)."""
+    import pyoxigraph as ox
+
+    from kg.graph import bundle_quads, iter_ontology_quads
+    from kg.paths import ontology_dir
+    from kg.taxonomy import read_taxonomy
+
+    def make(bundle=None, ontology: bool = True) -> LocalGraph:
+        store = ox.Store()
+        if ontology:
+            store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
+        if bundle is not None:
+            quads, _ = bundle_quads(bundle, read_taxonomy())
+            store.extend(quads)
+        return LocalGraph(tmp_path / "in-memory", store=store)
+
+    return make
+
+
+@pytest.fixture
+def rec():
+    """Builders for small record bundles: rec.work(1, "retrieval", ["alignment"], year=2024,
+    inputs=["image"]) -> Work with id arxiv:2401.00001; rec.bundle(works, cites=[(1, 2)],
+    datasets={"Name": [1]}) -> Bundle (cites: citing number -> cited number)."""
+    from types import SimpleNamespace
+
+    from kg.records import Bundle, Citation, Dataset, Label, Source, Work
+
+    def ref(n: int) -> str:
+        return f"arxiv:2401.{n:05d}"
+
+    def work(n, category=None, mechanisms=(), *, year=2024, inputs=(), outputs=(), tasks=(), title=None,
+             candidate=False, review=False, authors=(), venue=None) -> Work:
+        labels = [Label("category", category, "t")] if category else []
+        labels += [Label("mechanism", m, "t") for m in mechanisms]
+        labels += [Label("input_modality", m, "t") for m in inputs]
+        labels += [Label("output_modality", m, "t") for m in outputs]
+        labels += [Label("task", m, "t") for m in tasks]
+        from kg.records import Author
+
+        return Work(ids={"arxiv": f"2401.{n:05d}"}, sources=["t"], title=title or f"Paper {n}", year=year,
+                    labels=labels, candidate=candidate, is_survey=review, venue=venue,
+                    authors=[Author(a) for a in authors])
+
+    def bundle(works, cites=(), datasets=None) -> Bundle:
+        return Bundle(sources=[Source("t", "test records", "tester")], works=list(works),
+                      citations=[Citation(ref(a), ref(b), "t") for a, b in cites],
+                      datasets=[Dataset(name, ["t"], year=2024, used_by=[ref(n) for n in users])
+                                for name, users in (datasets or {}).items()])
+
+    return SimpleNamespace(work=work, bundle=bundle, ref=ref)
