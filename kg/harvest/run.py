@@ -27,6 +27,10 @@ from .publish import Published, dedupe_works, known_works, publish
 
 Progress = Callable[[str, int, int | None], None]
 
+# The real waits. Looked up when a client is made, so tests can swap them for fakes.
+default_sleep: Callable[[float], None] = time.sleep
+default_clock: Callable[[], float] = time.monotonic
+
 
 @dataclass
 class Options:
@@ -38,8 +42,8 @@ class Options:
     retries: int | None = None
     build: bool = True
     progress: Progress | None = None
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] | None = None  # default: default_sleep (tests inject a fake)
+    clock: Callable[[], float] | None = None  # default: default_clock
     session: object | None = None  # a requests.Session (tests may pass their own)
     policy_overrides: dict = field(default_factory=dict)  # e.g. {"min_interval": 0} for tests
 
@@ -89,8 +93,9 @@ def _client(opts: Options, policy: Policy, namespace: str, counters: Counters, *
     if opts.retries is not None:
         changes["retries"] = opts.retries
     cache = ResponseCache(Path(opts.store) / "cache", opts.cache_mode)
-    return PoliteClient(replace(policy, **changes), cache=cache, session=opts.session, sleep=opts.sleep,
-                        clock=opts.clock, counters=counters, namespace=namespace, **kw)
+    return PoliteClient(replace(policy, **changes), cache=cache, session=opts.session,
+                        sleep=opts.sleep or default_sleep, clock=opts.clock or default_clock,
+                        counters=counters, namespace=namespace, **kw)
 
 
 def _source(job: Checkpoint, kind: str, title: str, url: str, request: str) -> Source:
