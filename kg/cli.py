@@ -261,6 +261,11 @@ def app_command(
     raise typer.Exit(launch(store_location(), port, address, browser))
 
 
+from .classify.cli import register as _register_classify  # noqa: E402  (kg classify, kg curate)
+
+_register_classify(app)
+
+
 def main() -> None:
     try:
         app()

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from .errors import CorpusError
-from .labels import effective_labels
+from .labels import effective_labels, is_predicted
 from .records import Bundle, Label, Source
 from .resolve import Node, Resolver
 from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
@@ -135,7 +135,9 @@ class QuadWriter:
                 concept = self.taxonomy.get(LABEL_AXIS_SCHEME[axis], value)
                 self.add(w, _n(AXES[axis]), _T(concept.iri))
                 in_taxonomy = in_taxonomy or axis == "category"
-        if any(r.candidate for r in node.records) and not in_taxonomy:
+        # a predicted category suggests a cell; a candidate stays one until a person or survey places it
+        placed = in_taxonomy and any(lab.axis == "category" and not is_predicted(lab) for lab in labels)
+        if any(r.candidate for r in node.records) and not placed:
             self.add(w, _n(KG.isCandidate), _lit(True))
 
     def label(self, node: Node, label: Label) -> None:
@@ -159,6 +161,8 @@ class QuadWriter:
             self.add(a, _T(PROV + "generatedAtTime"), _time(when))
         if label.evidence:
             self.add(a, COMMENT, _lit(label.evidence))
+        if label.needs_review:
+            self.add(a, _n(KG.needsReview), _lit(True))
 
     # ------------------------------------------------------------ the whole bundle
     def bundle(self, bundle: Bundle) -> None:

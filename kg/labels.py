@@ -10,10 +10,16 @@ from .records import Label
 
 SINGLE_VALUED = {"category"}
 CURATION_PREFIX = "curation"
+PREDICTION_PREFIX = "classifier"
 
 
 def is_curated(label: Label) -> bool:
     return label.source.startswith(CURATION_PREFIX)
+
+
+def is_predicted(label: Label) -> bool:
+    """A classifier's suggestion (a person or a survey has not placed the work)."""
+    return label.source.startswith(PREDICTION_PREFIX)
 
 
 def effective_labels(labels: list[Label], threshold: float = 0.0) -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ class Label:
     agent: str | None = None  # overrides the source's agent (classifier version, curator)
     at: str | None = None  # when the claim was made
     evidence: str | None = None
+    needs_review: bool = False  # a prediction below the review threshold
 
 
 @dataclass
@@ -114,6 +115,7 @@ def work_from_dict(data: dict) -> Work:
     if unknown:
         raise ValueError(f"unknown field(s) {sorted(unknown)}")
     data = dict(data)
+    data.setdefault("ids", {})  # to_dict leaves out an empty mapping (a work known by its title only)
     data["authors"] = [Author(**a) for a in data.get("authors", [])]
     data["labels"] = [Label(**lab) for lab in data.get("labels", [])]
     data["possible_matches"] = [tuple(m) for m in data.get("possible_matches", [])]

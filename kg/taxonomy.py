@@ -1,6 +1,7 @@
 """The survey taxonomy, read from the SKOS file in ontology/ (never from code).
 
-Axis names used throughout kg: category, mechanism, modality, task, metric.
+Axis names used throughout kg: category, mechanism, modality, task, metric, method
+(named base models and methods works build on).
 Which scheme is which comes from `kg:forProperty` on the concept schemes.
 """
 
@@ -22,6 +23,7 @@ SCHEME_AXES = {
     str(KG.outputModality): "modality",
     str(KG.task): "task",
     str(KG.metric): "metric",
+    str(KG.buildsOnMethod): "method",
 }
 
 # Label axes (on works) -> the taxonomy axis whose concepts they take.
@@ -32,6 +34,7 @@ LABEL_AXIS_SCHEME = {
     "output_modality": "modality",
     "task": "task",
     "metric": "metric",
+    "method": "method",
 }
 
 

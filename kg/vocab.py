@@ -111,6 +111,7 @@ AXES = {
     "output_modality": KG.outputModality,
     "task": KG.task,
     "metric": KG.metric,
+    "method": KG.buildsOnMethod,
 }
 
 # Identifier kinds a work can carry, with the property that holds each.

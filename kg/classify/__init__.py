@@ -1,0 +1,15 @@
+"""Placing papers in the survey taxonomy, with confidence and provenance.
+
+- text: cleaning and tokenising titles and abstracts
+- lexicon: the transparent layer (terms from the taxonomy's SKOS labels and dataset names)
+- model: the learned layer (TF-IDF + logistic regression) and the calibrated combination
+- embeddings: the optional sentence-embedding layer (`pip install kg[embeddings]`)
+- data: what the classifier reads from the graph (named queries)
+- run: classifying the graph's papers into a record file; classifying free text
+- evaluate: cross-validated accuracy / macro-F1 and throughput
+- curation: people's decisions (curation.yaml), which always win
+- attach: label-only records attach to known works at build time
+- cli: `kg classify` and `kg curate`
+
+Importing this package is cheap: scikit-learn loads only when a model is trained.
+"""

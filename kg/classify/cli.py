@@ -1,0 +1,286 @@
+"""`kg classify` and `kg curate`: thin wiring from arguments to kg.classify.
+
+Registered on the main typer app by kg/cli.py (register(app)); the heavy
+imports (scikit-learn) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import KgError, UsageError
+
+MAX_CHANGES_SHOWN = 40
+
+
+def _ctx():
+    from ..cli import err, out, store_location
+
+    return out, err, store_location()
+
+
+def _encoder(embeddings: bool):
+    if not embeddings:
+        return None
+    from .embeddings import load_encoder
+
+    return load_encoder()
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- kg classify
+def classify(
+    title: Optional[str] = typer.Option(None, "--title", help="Classify one paper from its title (with --abstract)."),
+    abstract: Optional[str] = typer.Option(None, "--abstract", help="The paper's abstract (either text may be empty)."),
+    input_file: Optional[Path] = typer.Option(
+        None, "--input", "-i", help='JSON lines {"id", "title", "abstract"}, one paper a line ("-" reads stdin).'),
+    evaluate: bool = typer.Option(False, "--evaluate", help="Cross-validated accuracy and macro-F1 per axis on the labelled papers."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one object; one line per paper with --input)."),
+    force: bool = typer.Option(False, "--force", help="Label every paper again, stale or not."),
+    review_threshold: float = typer.Option(
+        0.5, "--review-threshold", min=0.0, max=1.0, help="Predicted labels below this confidence are marked 'needs review'."),
+    embeddings: bool = typer.Option(False, "--embeddings", help="Add the sentence-embedding layer (needs `pip install kg[embeddings]`)."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds for --evaluate."),
+):
+    """Place papers in the taxonomy (category, mechanisms, modalities, datasets, methods) with confidence and evidence.
+
+    Without options: label every unlabelled or stale paper in the graph, store the predictions
+    with provenance, rebuild, and print what changed.
+    """
+    modes = [title is not None or abstract is not None, input_file is not None, evaluate]
+    if sum(modes) > 1:
+        raise UsageError("give one of: --title/--abstract, --input FILE, --evaluate (or none to label the graph)")
+    out, err, store = _ctx()
+    encoder = _encoder(embeddings)
+    if modes[0]:
+        from .model import Doc
+        from .run import classify_texts
+
+        result = classify_texts(store, [Doc(title or "", abstract or "")], review_threshold=review_threshold,
+                                encoder=encoder)[0]
+        _emit(result) if as_json else _print_prediction(out, result)
+    elif input_file is not None:
+        _classify_file(input_file, as_json, review_threshold, encoder)
+    elif evaluate:
+        from .evaluate import evaluate as run_evaluate
+        from .run import examples_from_graph
+
+        examples, taxonomy, datasets = examples_from_graph(store)
+        with err.status("Cross-validating..."):
+            report = run_evaluate(examples, taxonomy, datasets, folds=folds, encoder=encoder)
+        _emit(report) if as_json else _print_evaluation(out, report)
+    else:
+        from .run import classify_graph
+
+        with err.status("Classifying the graph's papers..."):
+            report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder)
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+        _emit(report.to_json()) if as_json else _print_report(out, report)
+
+
+def _read_lines(path: Path):
+    """(line number, text or None, problem) for every non-blank line."""
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    for lineno, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, line.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            yield lineno, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+
+
+def _parse(text: str):
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+    if not isinstance(data, dict):
+        return None, f"expected a JSON object, got {type(data).__name__}"
+    for key in ("title", "abstract"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return None, f"'{key}' must be a string"
+    if data.get("id") is not None and not isinstance(data["id"], (str, int)):
+        return None, "'id' must be a string or a number"
+    return data, None
+
+
+def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) -> None:
+    from .model import Doc
+    from .run import train_from_graph
+
+    out, err, store = _ctx()
+    rows, problems = [], []
+    for lineno, text, problem in _read_lines(path):
+        data, problem = (None, problem) if problem else _parse(text)
+        if problem:
+            problems.append((lineno, problem))
+            rows.append((lineno, None, problem))
+        else:
+            rows.append((lineno, Doc(data.get("title") or "", data.get("abstract") or "", data.get("id")), None))
+    if not rows:
+        raise UsageError(f"{path} holds no lines to classify")
+    clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
+    docs = [doc for _, doc, _ in rows if doc is not None]
+    results = iter(clf.predict(docs))
+    table = None if as_json else _prediction_table()
+    for lineno, doc, problem in rows:
+        if problem:
+            err.print(f"error: {path}, line {lineno}: {problem}", markup=False, highlight=False)
+            if as_json:
+                _emit({"line": lineno, "error": problem})
+            continue
+        result = next(results).to_json()
+        if "id" not in result:
+            result = {"id": None, **result}
+        if as_json:
+            _emit(result)
+        else:
+            _add_prediction_row(table, str(result["id"] if result["id"] is not None else f"line {lineno}"), result)
+    if table is not None:
+        out.print(table)
+    if problems:
+        first = ", ".join(f"line {n}" for n, _ in problems[:5])
+        raise KgError(f"{len(problems)} of {len(rows)} input lines could not be classified ({first}); "
+                      "the others were answered")
+
+
+# ---------------------------------------------------------------- printing
+def _fmt(items: list[dict]) -> str:
+    return ", ".join(f"{i['label']} {i['confidence']:.2f}" + (" (review)" if i.get("needs_review") else "")
+                     for i in items) or "-"
+
+
+def _prediction_table() -> Table:
+    table = Table(title="Predicted labels", title_justify="left")
+    for col in ("paper", "category", "mechanisms", "input", "output", "datasets", "methods"):
+        table.add_column(col)
+    return table
+
+
+def _add_prediction_row(table: Table, name: str, r: dict) -> None:
+    table.add_row(name, _fmt([r["category"]]), _fmt(r["mechanisms"]), _fmt(r["input_modalities"]),
+                  _fmt(r["output_modalities"]), ", ".join(d["name"] for d in r["datasets"]) or "-",
+                  ", ".join(m["name"] for m in r["methods"]) or "-")
+
+
+def _print_prediction(out, r: dict) -> None:
+    table = _prediction_table()
+    _add_prediction_row(table, "(given text)", r)
+    out.print(table)
+    fired = [e for e in r["evidence"] if e["layer"] == "lexicon"]
+    if fired:
+        out.print("Terms that fired: " + "; ".join(f"{e['axis']}={e['label']} <- \"{e['matched']}\" ({e['field']})"
+                                                   for e in fired), highlight=False, markup=False)
+    for e in r["evidence"]:
+        if e["layer"] == "input":
+            out.print(e["note"], highlight=False, markup=False)
+
+
+def _print_report(out, report) -> None:
+    table = Table(title=f"Classified {report.papers} papers in {report.seconds:.2f} s", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for label, value in (("newly labelled", report.labelled), ("stale, labelled again", report.relabelled),
+                         ("unchanged", report.unchanged), ("without title or abstract (unknown)", report.no_text),
+                         ("surveys (unknown: span the taxonomy)", report.surveys),
+                         ("labels needing review", report.needs_review), ("dataset mentions", report.dataset_links)):
+        table.add_row(label, str(value))
+    out.print(table)
+    if report.changes:
+        changes = Table(title="What changed", title_justify="left")
+        for col in ("paper", "axis", "before", "after"):
+            changes.add_column(col)
+        for c in report.changes[:MAX_CHANGES_SHOWN]:
+            changes.add_row(c.work[:70], c.axis, ", ".join(c.before) or "-",
+                            ", ".join(f"{v} {p:.2f}" for v, p in c.after) or "-")
+        out.print(changes)
+        if len(report.changes) > MAX_CHANGES_SHOWN:
+            out.print(f"... and {len(report.changes) - MAX_CHANGES_SHOWN} more (--json lists all)", style="dim")
+    out.print("graph rebuilt" if report.rebuilt else "nothing to do: every paper's labels are up to date", style="dim")
+
+
+def _print_evaluation(out, report: dict) -> None:
+    table = Table(title=f"{report['folds']}-fold cross-validation on {report['papers']} labelled papers",
+                  title_justify="left")
+    for col in ("axis", "papers", "combined acc", "combined macro-F1", "lexicon acc", "lexicon macro-F1",
+                "learned acc", "learned macro-F1"):
+        table.add_column(col, justify="left" if col == "axis" else "right")
+    for axis, r in report["axes"].items():
+        table.add_row(axis, str(r["papers"]), *(f"{r[layer][m]:.3f}" for layer in ("combined", "lexicon", "learned")
+                                                for m in ("accuracy", "macro_f1")))
+    out.print(table)
+    if "calibration" in report:
+        c = report["calibration"]
+        out.print(f"category confidence: mean {c['mean_confidence']:.3f} vs accuracy {c['accuracy']:.3f} "
+                  f"(Brier {c['brier']:.3f})", highlight=False)
+    if report.get("note"):
+        out.print(report["note"])
+
+
+# ---------------------------------------------------------------- kg curate
+def curate(
+    paper: Optional[str] = typer.Argument(None, help="The paper: arXiv id, DOI, S2 id, citation key, short name, IRI or title."),
+    category: Optional[str] = typer.Option(None, "--category", "-c", help="Its category (one)."),
+    mechanism: list[str] = typer.Option([], "--mechanism", "-m", help="A mechanism (repeat for several)."),
+    input_modality: list[str] = typer.Option([], "--input-modality", help="An input modality (repeatable)."),
+    output_modality: list[str] = typer.Option([], "--output-modality", help="An output modality (repeatable)."),
+    method: list[str] = typer.Option([], "--method", help="A named method it builds on (repeatable)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: $KG_CURATOR, else your user name)."),
+    note: Optional[str] = typer.Option(None, "--note", help="Why: kept as the label's evidence."),
+    list_: bool = typer.Option(False, "--list", help="List the recorded decisions."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Record a person's label decision for a paper; curated labels survive rebuilds and always win."""
+    from .curation import curate as run_curate
+    from .curation import read_decisions
+    from .run import local_store
+
+    out, err, store = _ctx()
+    if list_:
+        decisions = read_decisions(local_store(store).curation_file)
+        if as_json:
+            _emit({"decisions": decisions})
+            return
+        table = Table(title=f"{len(decisions)} curation decision(s)", title_justify="left")
+        for col in ("at", "by", "paper", "labels"):
+            table.add_column(col)
+        for d in decisions:
+            labels = "; ".join(f"{k}={v if isinstance(v, str) else ', '.join(v)}" for k, v in d.items()
+                               if k in ("category", "mechanism", "input_modality", "output_modality", "method"))
+            table.add_row(str(d.get("at", "")), str(d.get("by", "")), str(d.get("paper", "")), labels)
+        out.print(table)
+        return
+    if not paper:
+        raise UsageError("give the PAPER to curate (or --list)")
+    labels = {"category": [category] if category else [], "mechanism": mechanism,
+              "input_modality": input_modality, "output_modality": output_modality, "method": method}
+    with err.status("Recording and rebuilding..."):
+        decision = run_curate(store, paper, labels, by=by, note=note)
+    if as_json:
+        _emit(decision)
+    else:
+        what = "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in decision.items()
+                         if k in ("category", "mechanism", "input_modality", "output_modality", "method"))
+        out.print(f"Recorded for {decision['display']} by {decision['by']}: {what}", highlight=False, markup=False)
+        out.print("Curated labels win over predictions; the graph was rebuilt. Run `kg classify` to retrain on them.",
+                  style="dim")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("classify")(classify)
+    app.command("curate")(curate)

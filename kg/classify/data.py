@@ -1,0 +1,104 @@
+"""What the classifier reads from the graph, through named queries.
+
+Works with their text and identifiers (classify-works), every label assertion
+with its provenance (classify-labels) and dataset names (classify-datasets).
+Training labels are a work's effective labels computed from every assertion
+that is not a prediction: the survey table, the list's modalities, curation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from ..labels import effective_labels, is_predicted
+from ..named import run_named
+from ..records import Label
+from ..vocab import AXES as AXIS_PROPERTIES
+from ..vocab import ID
+from .model import AXES, Example
+
+_ID_COLUMNS = ("arxiv", "doi", "s2", "corpus", "openalex", "cite", "url")
+_AXIS_BY_LOCAL = {str(prop).rsplit("#", 1)[-1]: axis for axis, prop in AXIS_PROPERTIES.items()}
+_SOURCE_PREFIX = f"{ID}source/"
+
+
+@dataclass
+class GraphWork:
+    iri: str
+    title: str = ""
+    abstract: str = ""
+    short_name: str | None = None
+    year: int | None = None
+    ids: dict[str, str] = field(default_factory=dict)
+    review: bool = False
+    candidate: bool = False
+    labels: list[Label] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        return self.short_name or self.title or self.ids.get("cite") or self.iri
+
+    def given_labels(self) -> dict[str, list[str]]:
+        """Effective labels per axis from everything but predictions (curation wins)."""
+        return effective_labels([lab for lab in self.labels if not is_predicted(lab)])
+
+    def predicted_labels(self) -> list[Label]:
+        return [lab for lab in self.labels if is_predicted(lab)]
+
+
+def source_id(iri: str) -> str:
+    return unquote(iri[len(_SOURCE_PREFIX):]) if iri.startswith(_SOURCE_PREFIX) else iri
+
+
+def read_works(graph) -> list[GraphWork]:
+    works: dict[str, GraphWork] = {}
+    for row in run_named(graph, "classify-works").records():
+        iri = row["work"]
+        if iri in works:
+            continue
+        works[iri] = GraphWork(
+            iri=iri,
+            title=row.get("title") or "",
+            abstract=row.get("abstract") or "",
+            short_name=row.get("shortName"),
+            year=int(row["year"]) if row.get("year") else None,
+            ids={k: str(row[k]) for k in _ID_COLUMNS if row.get(k)},
+            review=bool(row.get("review")),
+            candidate=bool(row.get("candidate")),
+        )
+    for row in run_named(graph, "classify-labels").records():
+        work = works.get(row["work"])
+        axis = _AXIS_BY_LOCAL.get(row["axis"])
+        if work is None or axis is None:
+            continue
+        work.labels.append(Label(axis, row["notation"], source_id(row["source"]),
+                                 confidence=float(row.get("confidence") or 0.0), agent=row.get("agent"),
+                                 at=str(row["at"]) if row.get("at") else None,
+                                 needs_review=bool(row.get("needsReview"))))
+    return list(works.values())
+
+
+def training_examples(works: list[GraphWork]) -> list[Example]:
+    """Labelled papers with some text, labelled on at least one classifier axis."""
+    out = []
+    for w in works:
+        if w.review or not (w.title.strip() or w.abstract.strip()):
+            continue
+        given = {axis: set(values) for axis, values in w.given_labels().items() if axis in AXES}
+        if given:
+            out.append(Example(w.iri, w.title, w.abstract, given))
+    return out
+
+
+def dataset_names(graph) -> dict[str, list[str]]:
+    """Dataset name -> aliases (its other titles and alternative labels)."""
+    names: dict[str, list[str]] = {}
+    by_dataset: dict[str, list[str]] = {}
+    for row in run_named(graph, "classify-datasets").records():
+        by_dataset.setdefault(row["dataset"], [])
+        if row["name"] not in by_dataset[row["dataset"]]:
+            by_dataset[row["dataset"]].append(row["name"])
+    for labels in by_dataset.values():
+        names[labels[0]] = labels[1:]
+    return names

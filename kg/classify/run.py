@@ -1,0 +1,298 @@
+"""Classifying the papers of a graph and storing the predictions as records.
+
+`classify_graph` trains the classifier on the graph's labelled papers, labels
+every work on the axes nothing else labels (the survey table gives category
+and mechanism, the list gives modalities, people give anything), writes the
+predictions to <store>/records/classifier.jsonl (source "classifier", agent
+"kg-classifier VERSION", confidence, time, evidence) and rebuilds the graph.
+
+A work is re-labelled only when it is new or stale: its text, the axes it
+needs, the classifier version, the review threshold or the model's training
+data changed (fingerprints in <store>/classifier-state.json). Running it again
+with nothing changed trains nothing and leaves the graph as it is.
+
+What it decides for works it cannot read:
+- no title or abstract (unresolved survey citations): "unknown", confidence 0,
+  needs review, evidence "no title or abstract", on each axis that lacks a label;
+  kept in the record file with provenance (the graph has no "unknown" concept, so
+  no graph label is made);
+- the survey itself (a review article spans the whole taxonomy): "unknown" too,
+  so it is not counted in one taxonomy cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import KgError
+from ..records import Bundle, Dataset, Label, Source, Work
+from ..store import LocalGraph, StoreDir
+from ..taxonomy import read_taxonomy
+from .data import GraphWork, dataset_names, read_works, training_examples
+from .lexicon import Lexicon
+from .model import AGENT, AXES, REVIEW_THRESHOLD, UNKNOWN, Classifier, Doc, Prediction, fingerprint
+
+SOURCE_ID = "classifier"
+RECORD_FILE = "classifier.jsonl"
+STATE_FILE = "classifier-state.json"
+LABEL_AXES = AXES + ("method",)
+
+
+@dataclass
+class Change:
+    work: str
+    iri: str
+    axis: str
+    before: list[str]
+    after: list[tuple[str, float]]
+
+
+@dataclass
+class ClassifyReport:
+    papers: int = 0
+    labelled: int = 0  # newly labelled works
+    relabelled: int = 0  # stale works labelled again
+    unchanged: int = 0
+    no_text: int = 0
+    surveys: int = 0
+    needs_review: int = 0  # predicted labels below the review threshold (unknown ones included)
+    dataset_links: int = 0
+    changes: list[Change] = field(default_factory=list)
+    model: dict = field(default_factory=dict)
+    rebuilt: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k != "changes"}
+        out["changes"] = [{"work": c.work, "iri": c.iri, "axis": c.axis, "before": c.before,
+                           "after": [{"label": v, "confidence": round(p, 4)} for v, p in c.after]}
+                          for c in self.changes]
+        return out
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def local_store(store: str | Path) -> StoreDir:
+    if str(store).startswith(("http://", "https://")):
+        raise KgError("kg classify and kg curate keep their files beside a local store; give a store folder")
+    return StoreDir(store)
+
+
+def work_ref(work: GraphWork) -> str:
+    """The strongest reference to a work (what record files use to point at it)."""
+    for kind in ("arxiv", "doi", "s2", "openalex", "corpus", "cite", "url"):
+        if work.ids.get(kind):
+            return f"{kind}:{work.ids[kind]}"
+    return f"title:{work.title}"
+
+
+def needed_axes(work: GraphWork) -> list[str]:
+    given = work.given_labels()
+    return [axis for axis in LABEL_AXES if not given.get(axis)]
+
+
+# ---------------------------------------------------------------- state
+def _read_state(store_dir: StoreDir) -> dict:
+    path = store_dir.path / STATE_FILE
+    records = store_dir.records_dir / RECORD_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(state, dict) or not isinstance(state.get("works"), dict):
+            return {"works": {}}
+        if records.is_file() and state.get("records_sha1") != _file_sha1(records):
+            return {"works": {}}  # the record file changed behind our back: trust nothing
+        if not records.is_file() and state["works"]:
+            return {"works": {}}
+        return state
+    except (OSError, ValueError):
+        return {"works": {}}
+
+
+def _file_sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- entries
+def _entry(work: GraphWork, axes: list[str], fp: str, labels: list[Label], datasets: list[str]) -> dict:
+    return {"fp": fp, "ids": work.ids, "title": work.title or None, "year": work.year, "display": work.display,
+            "labels": [lab.__dict__ for lab in labels], "datasets": datasets, "axes": axes}
+
+
+def _unknown_labels(axes: list[str], evidence: str, at: str, agent: str) -> list[Label]:
+    return [Label(axis, UNKNOWN, SOURCE_ID, 0.0, agent=agent, at=at, evidence=evidence, needs_review=True)
+            for axis in axes if axis != "method"]
+
+
+def _predicted_labels(pred: Prediction, axes: list[str], at: str) -> list[Label]:
+    labels = []
+    for axis in axes:
+        if axis == "method":
+            for notation, _name, conf, hit in pred.methods:
+                labels.append(Label("method", notation, SOURCE_ID, conf, agent=pred.agent, at=at,
+                                    evidence=f'named in the {hit.field}: "{hit.matched}"',
+                                    needs_review=conf < pred.review_threshold))
+            continue
+        for value, conf in pred.axes[axis].values:
+            labels.append(Label(axis, value, SOURCE_ID, round(conf, 4), agent=pred.agent, at=at,
+                                evidence=pred.label_evidence(axis, value),
+                                needs_review=value == UNKNOWN or conf < pred.review_threshold))
+    return labels
+
+
+def _keep_times(new: list[Label], old: list[dict]) -> None:
+    """A label that did not change keeps the time it was first made."""
+    before = {(o["axis"], o["value"], o["confidence"]): o.get("at") for o in old}
+    for lab in new:
+        at = before.get((lab.axis, lab.value, lab.confidence))
+        if at:
+            lab.at = at
+
+
+def _values(labels: list[dict] | list[Label], axis: str) -> list[str]:
+    items = [lab if isinstance(lab, dict) else lab.__dict__ for lab in labels]
+    return sorted(x["value"] for x in items if x["axis"] == axis)
+
+
+# ---------------------------------------------------------------- the run
+def classify_graph(store: str | Path, *, force: bool = False, review_threshold: float = REVIEW_THRESHOLD,
+                   encoder=None, rebuild: bool = True) -> ClassifyReport:
+    """Label every unlabelled or stale work of the graph; write the records; rebuild."""
+    started = time.monotonic()
+    store_dir = local_store(store)
+    graph = LocalGraph(store)
+    taxonomy = read_taxonomy()
+    works = read_works(graph)
+    examples = training_examples(works)
+    datasets = dataset_names(graph)
+    model_fp = fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder)
+    state = {"works": {}} if force else _read_state(store_dir)
+    old = state["works"]
+    report = ClassifyReport(papers=len(works))
+
+    plan: dict[str, tuple[GraphWork, list[str], str]] = {}
+    for w in works:
+        axes = needed_axes(w)
+        text_key = _digest(w.title, w.abstract)
+        fp = _digest(AGENT, model_fp, review_threshold, text_key, axes, w.review)  # model_fp covers the layers
+        plan[w.iri] = (w, axes, fp)
+
+    stale = [iri for iri, (_, _, fp) in plan.items() if old.get(iri, {}).get("fp") != fp]
+    dropped = [iri for iri in old if iri not in plan]
+    entries: dict[str, dict] = {iri: old[iri] for iri in plan if iri not in stale}
+    report.unchanged = len(entries)
+
+    if stale:
+        at = _now()
+        todo = [plan[iri] for iri in stale]
+        readable = [(w, axes, fp) for w, axes, fp in todo if not w.review and (w.title.strip() or w.abstract.strip())]
+        preds: dict[str, Prediction] = {}
+        agent = AGENT + (f" +{getattr(encoder, 'name', 'embeddings')}" if encoder is not None else "")
+        if readable:
+            clf = Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)
+            report.model = clf.describe()
+            for (w, _, _), pred in zip(readable, clf.predict([Doc(w.title, w.abstract, w.iri) for w, _, _ in readable])):
+                preds[w.iri] = pred
+        for w, axes, fp in todo:
+            if w.review:
+                labels = _unknown_labels(axes, "a survey spans the whole taxonomy; not placed in one cell", at, agent)
+                found = []
+            elif w.iri not in preds:
+                labels = _unknown_labels(axes, "no title or abstract to classify", at, agent)
+                found = []
+            else:
+                labels = _predicted_labels(preds[w.iri], axes, at)
+                found = [name for name, _, _ in preds[w.iri].datasets]
+            previous = old.get(w.iri)
+            if previous:
+                _keep_times(labels, previous.get("labels", []))
+                report.relabelled += 1
+            else:
+                report.labelled += 1
+            for axis in LABEL_AXES:
+                before = _values(previous["labels"], axis) if previous else []
+                after = [(lab.value, lab.confidence) for lab in labels if lab.axis == axis]
+                if before != sorted(v for v, _ in after):
+                    report.changes.append(Change(w.display, w.iri, axis, before, after))
+            entries[w.iri] = _entry(w, axes, fp, labels, found)
+
+    for entry in entries.values():
+        labs = entry["labels"]
+        report.needs_review += sum(1 for lab in labs if lab.get("needs_review"))
+        report.dataset_links += len(entry["datasets"])
+    report.surveys = sum(1 for w, _, _ in plan.values() if w.review)
+    report.no_text = sum(1 for w, _, _ in plan.values() if not w.review and not (w.title.strip() or w.abstract.strip()))
+
+    records = store_dir.records_dir / RECORD_FILE
+    if stale or dropped or not records.is_file():
+        write_records(store_dir, entries, plan)
+        state = {"classifier": AGENT, "model": model_fp, "records_sha1": _file_sha1(records), "works": entries}
+        _write_json(store_dir.path / STATE_FILE, state)
+        if rebuild:
+            from ..build import build
+
+            report.warnings = build(store).warnings
+            report.rebuilt = True
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def write_records(store_dir: StoreDir, entries: dict[str, dict], plan: dict) -> Path:
+    """The predictions as a record file: one source, one label-only work per paper, dataset mentions."""
+    source = Source(id=SOURCE_ID, title="Labels predicted by the kg classifier", agent=AGENT, retrieved=_now(),
+                    note="Lexicon of the taxonomy's SKOS labels + TF-IDF/logistic regression trained on the "
+                         "graph's labelled papers, combined with calibrated confidences.")
+    bundle = Bundle(sources=[source])
+    users: dict[str, list[str]] = {}
+    for iri in sorted(entries):
+        entry = entries[iri]
+        labels = [Label(**lab) for lab in entry["labels"]]
+        if labels:
+            bundle.works.append(Work(ids=dict(entry["ids"]), sources=[SOURCE_ID], title=entry.get("title"),
+                                     year=entry.get("year"), labels=labels))
+        if entry["datasets"] and iri in plan:
+            ref = work_ref(plan[iri][0])
+            for name in entry["datasets"]:
+                users.setdefault(name, []).append(ref)
+    for name in sorted(users):
+        bundle.datasets.append(Dataset(name=name, sources=[SOURCE_ID], used_by=sorted(set(users[name]))))
+    from ..recordfile import write_bundle
+
+    path = store_dir.records_dir / RECORD_FILE
+    write_bundle(path, bundle)
+    return path
+
+
+def classify_texts(store: str | Path, docs: list[Doc], *, review_threshold: float = REVIEW_THRESHOLD,
+                   encoder=None) -> list[dict]:
+    """Classify free text with the classifier trained on the graph (nothing is stored)."""
+    clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
+    return [p.to_json() for p in clf.predict(docs)]
+
+
+def examples_from_graph(store: str | Path):
+    """(labelled papers, taxonomy, dataset names) of the graph in a store."""
+    graph = LocalGraph(store)
+    return training_examples(read_works(graph)), read_taxonomy(), dataset_names(graph)
+
+
+def train_from_graph(store: str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:
+    examples, taxonomy, datasets = examples_from_graph(store)
+    return Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)
