@@ -47,7 +47,7 @@ def gaps(
     if by is None:
         mechs = list(dict.fromkeys(cells["mechanism"]))
         table = Table(title="Papers per cell: count (expected, score)", title_justify="left")
-        table.add_column("category")
+        table.add_column("category", no_wrap=True)
         for m in mechs:
             table.add_column(m, justify="right")
         for cat, group in cells.groupby("category", sort=False):
@@ -57,7 +57,7 @@ def gaps(
         column = "modality" if by == "modality" else "year"
         values = list(dict.fromkeys(cells[column]))
         table = Table(title=f"Papers per cell and {column} (red: none)", title_justify="left")
-        table.add_column("category / mechanism")
+        table.add_column("category / mechanism", no_wrap=True)
         for v in values:
             table.add_column(str(v), justify="right")
         for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):

@@ -13,7 +13,7 @@ from itertools import combinations
 import networkx as nx
 import pandas as pd
 
-from .data import Corpus, int_column, load_corpus
+from .data import Corpus, int_column, load_corpus, none_column
 
 PAIR_COLUMNS = ["a", "b", "a_label", "b_label", "count"]
 
@@ -73,7 +73,7 @@ def citation_metrics(source, seed: int = 0) -> pd.DataFrame:
              "community": member.get(n, -1), "citation_count": d["citation_count"]} for n, d in g.nodes(data=True)]
     frame = pd.DataFrame(rows, columns=["work", "label", "year", "category", "candidate", "surveyed", "review",
                                         "cited_by", "references", "pagerank", "community", "citation_count"])
-    frame = int_column(frame, "year", "citation_count")
+    frame = none_column(int_column(frame, "year", "citation_count"), "category")
     return frame.sort_values(["pagerank", "cited_by", "label"], ascending=[False, False, True],
                              kind="stable").reset_index(drop=True)
 
@@ -97,8 +97,8 @@ def bridge_papers(source, min_categories: int = 2) -> pd.DataFrame:
         rows.append({"work": n, "label": d["label"], "category": d["category"], "review": d["review"],
                      "degree": k, "categories": dict(sorted(per_cat.items())), "spread": len(per_cat),
                      "bridge": round(1 - sum((v / k) ** 2 for v in per_cat.values()), 4)})
-    frame = pd.DataFrame(rows, columns=["work", "label", "category", "review", "degree", "categories",
-                                        "spread", "bridge"])
+    frame = none_column(pd.DataFrame(rows, columns=["work", "label", "category", "review", "degree", "categories",
+                                                    "spread", "bridge"]), "category")
     return frame.sort_values(["bridge", "degree", "label"], ascending=[False, False, True],
                              kind="stable").reset_index(drop=True)
 
@@ -165,7 +165,7 @@ def coverage_audit(source) -> pd.DataFrame:
                      "score": cited_by[row.work] + cites[row.work] + (1 if matched else 0)})
     frame = pd.DataFrame(rows, columns=["work", "label", "title", "year", "venue", "cited_by_surveyed",
                                         "cites_surveyed", "possible_match_for", "score"])
-    frame = int_column(frame, "year")
+    frame = none_column(int_column(frame, "year"), "title", "venue")
     frame["_year"] = [y or 0 for y in frame["year"]]
     frame = frame.sort_values(["score", "cited_by_surveyed", "_year", "label"],
                               ascending=[False, False, False, True], kind="stable")

@@ -95,6 +95,14 @@ def int_column(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
+def none_column(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Keep missing values in object columns as None (pandas would turn an all-missing column into NaN)."""
+    for col in columns:
+        frame[col] = pd.Series([None if v is None or (isinstance(v, float) and v != v) else v for v in frame[col]],
+                               dtype=object, index=frame.index)
+    return frame
+
+
 def _year(value) -> int | None:
     try:
         return int(str(value)[:4])

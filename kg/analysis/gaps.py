@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 from ..errors import UsageError
-from .data import Corpus, load_corpus
+from .data import Corpus, load_corpus, none_column
 
 BY_CHOICES = ("modality", "year")
 THIN_RATIO = 0.5
@@ -135,7 +135,7 @@ def gap_matrix(source, by: str | None = None, *, category: str | None = None,
         out.update(row)
         rows.append(out)
     columns = CELL_COLUMNS[:4] + extra + CELL_COLUMNS[4:]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = none_column(pd.DataFrame(rows, columns=columns), "ratio")
     if category:
         frame = frame[frame["category"] == category].reset_index(drop=True)
     return frame

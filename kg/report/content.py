@@ -78,6 +78,19 @@ def citation_keys(works: list[dict]) -> dict[str, str]:
     return keys
 
 
+def plain(value):
+    """JSON-ready: NaN -> None, numpy scalars -> Python numbers, tuples -> lists, keys -> str."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def _records(frame, columns) -> list[dict]:
     return [{c: row[c] for c in columns} for row in frame.to_dict("records")]
 
@@ -178,4 +191,4 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
         "methods": {"gap_score": SCORE_EXPLANATION, "combination_score": COMBINATION_EXPLANATION,
                     "trend": TREND_EXPLANATION, "coverage": COVERAGE_EXPLANATION},
     }
-    return report
+    return plain(report)

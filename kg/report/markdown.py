@@ -27,8 +27,8 @@ def render_markdown(report: dict) -> str:
     lines += ["## Summary", ""] + [f"- {md(text)}" for text in summary_lines(report)] + [""]
 
     lines += ["## Taxonomy table", "",
-              "Papers per category x mechanism cell, with expected count and score (see *How the scores "
-              "are computed*) and example works.", ""]
+              "Papers per category x mechanism cell, with expected count and score (see How the scores "
+              "are computed below) and example works.", ""]
     header, rows = table_rows(report)
     if rows:
         body = []

@@ -14,7 +14,7 @@ CSV_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "co
 
 
 def render_json(report: dict) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 def render_csv(report: dict) -> str:
