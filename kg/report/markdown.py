@@ -48,7 +48,7 @@ def render_markdown(report: dict) -> str:
     lines += ["## Empty and thin cells", ""]
     flagged = [("empty", c) for c in report["empty_cells"]] + [("thin", c) for c in report["thin_cells"]]
     if not flagged:
-        lines += ["None: every cell holds at least half the papers its margins predict.", ""]
+        lines.append("None: every cell holds at least half the papers its margins predict.")
     for status, cell in flagged:
         near = nearest_text(cell)
         lines.append(f"- **{md(cell['category_label'])} x {md(cell['mechanism_label'])}** ({status}: "
