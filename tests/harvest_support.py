@@ -104,9 +104,13 @@ class LocalServer:
 def _key(method: str, path: str, query: dict, body: str, ignore=("fields",)):
     q = tuple(sorted((k, v) for k, v in query.items() if k not in ignore))
     try:
-        b = json.dumps(json.loads(body), sort_keys=True) if body else ""
+        data = json.loads(body) if body else None
     except ValueError:
-        b = body
+        data = body
+    if isinstance(data, dict) and isinstance(data.get("ids"), list):
+        # S2 takes a DOI with or without its "DOI:" prefix; recordings used both
+        data = {**data, "ids": [i[4:] if i.upper().startswith("DOI:") else i for i in data["ids"]]}
+    b = json.dumps(data, sort_keys=True) if isinstance(data, dict) else (data or "")
     return method.upper(), path, q, b
 
 
@@ -186,7 +190,7 @@ def s2_paper(pid: str, title: str | None = None, arxiv: str | None = None, **ext
     if arxiv:
         ext["ArXiv"] = arxiv
     paper = {"paperId": pid, "corpusId": ext["CorpusId"], "externalIds": ext,
-             "title": title or f"Paper {pid[:6]} about personalization and models", "year": 2024,
+             "title": title or f"Paper {pid[-8:]} about personalization and models", "year": 2024,
              "authors": [{"authorId": "1", "name": "Ada Lovelace"}], "venue": "NeurIPS", "citationCount": 3}
     paper.update(extra)
     return paper

@@ -338,26 +338,29 @@ def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: b
 def _s2_edges(client: s2.S2Client, pid: str, kind: str, page: int, source_id: str) -> tuple[Bundle, dict]:
     """Every page of one paper's references or citations -> works + Citation records."""
     bundle = Bundle()
-    offset, pages = 0, 0
+    offset, pages, rows, unidentified = 0, 0, 0, 0
     while True:
         data = client.edges_page(pid, kind, offset, page)
         pages += 1
         if data is None:
             return bundle, {"missing": True, "pages": pages}
         for item in data.get("data") or []:
+            rows += 1
             other = (item or {}).get("citedPaper" if kind == "references" else "citingPaper")
             work = s2.paper_to_work(other, source_id)
-            if work is None:
+            if work is None:  # S2 could not resolve this reference to a paper: no id to link
+                unidentified += 1
                 continue
             bundle.works.append(work)
             other_ref = f"s2:{work.ids['s2']}"
             citing, cited = (f"s2:{pid}", other_ref) if kind == "references" else (other_ref, f"s2:{pid}")
             bundle.citations.append(Citation(citing, cited, source_id))
         nxt = data.get("next")
+        done = {"n": len(bundle.works), "pages": pages, "rows": rows, "unidentified": unidentified}
         if nxt is None or not data.get("data"):
-            return bundle, {"n": len(bundle.works), "pages": pages}
+            return bundle, done
         if nxt + page > 10_000:  # the API serves at most 10,000 rows per paper this way
-            return bundle, {"n": len(bundle.works), "pages": pages,
+            return bundle, {**done,
                             "truncated": f"{kind} of {pid}: Semantic Scholar pages stop at 10,000; "
                                          f"kept the first {len(bundle.works)}"}
         offset = nxt
