@@ -48,9 +48,9 @@ Citations (kg.analysis.citations)
         category, candidate, surveyed, review, citation_count
     pagerank_scores(source_or_digraph, alpha=0.85) -> {work: score}
     communities(source_or_digraph, seed=0, resolution=1.0) -> [set(work)], largest first
-    citation_metrics(source, seed=0) -> DataFrame: work, label, year, category, candidate,
-        surveyed, review, cited_by, references, pagerank, community, citation_count
-        (sorted by pagerank)
+    citation_metrics(source, seed=0, *, with_communities=True) -> DataFrame: work, label,
+        year, category, candidate, surveyed, review, cited_by, references, pagerank,
+        community, citation_count (sorted by pagerank)
     bridge_papers(source, min_categories=2) -> DataFrame: work, label, category, review,
         degree, categories {category: n}, spread, bridge (participation coefficient)
     cocitation(source, min_count=1) -> DataFrame: a, b, a_label, b_label, count

@@ -77,10 +77,11 @@ def cooccurrence_graph(source, kinds=None) -> nx.Graph:
     kind_of = dict(zip(occ["key"], occ["kind"]))
     for key, n in counts.items():
         g.add_node(key, kind=kind_of[key], label=labels[key], count=n)
-    for _, group in occ.groupby("work"):
-        for a, b in combinations(sorted(set(group["key"])), 2):
-            w = g.edges[a, b]["weight"] + 1 if g.has_edge(a, b) else 1
-            g.add_edge(a, b, weight=w)
+    keys_of: dict[str, set[str]] = {}
+    for work, key in zip(occ["work"], occ["key"]):
+        keys_of.setdefault(work, set()).add(key)
+    pairs = Counter(pair for keys in keys_of.values() for pair in combinations(sorted(keys), 2))
+    g.add_edges_from((a, b, {"weight": n}) for (a, b), n in pairs.items())
     return g
 
 

@@ -60,7 +60,7 @@ def citation_keys(works: list[dict]) -> dict[str, str]:
     The surname comes from the survey's citation ("Li et al. (2024c)") or a sole author;
     the graph does not keep author order, so other works use the title word alone.
     """
-    keys, taken = {}, set()
+    keys, taken, used = {}, set(), {}
     for work in sorted(works, key=lambda w: w["work"]):
         cite = work.get("cite") or ""
         surname = cite.split()[0] if cite else (work["authors"][0].split()[-1] if len(work.get("authors") or []) == 1 else "")
@@ -69,10 +69,11 @@ def citation_keys(works: list[dict]) -> dict[str, str]:
         year = str(work.get("year") or "")
         tail = _ascii_word(words[0]) if words else (letter.group(1) if letter else "")
         base = (_ascii_word(surname) + year + tail) or ("work" + year)
-        key, n = base, 0
+        key, n = base, used.get(base, 0)
         while key in taken:
             n += 1
             key = f"{base}{chr(ord('a') + (n - 1) % 26)}{(n - 1) // 26 or ''}"
+        used[base] = n
         taken.add(key)
         keys[work["work"]] = key
     return keys
@@ -102,9 +103,9 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
     check_category(corpus, category)
     head = summary(corpus)
     cells = gap_matrix(corpus, category=category)
-    metrics = citation_metrics(corpus)
+    metrics = citation_metrics(corpus, with_communities=False)
     cited_by = dict(zip(metrics["work"], metrics["cited_by"]))
-    works = corpus.works.set_index("work", drop=False)
+    works = {r["work"]: r for r in corpus.works.to_dict("records")}
     mechanisms = corpus.concepts_by_work("mechanism")
     cell_of = defaultdict(list)
     for row in cells.itertuples(index=False):
@@ -119,8 +120,8 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
         return found[0] if len(found) == 1 else None
 
     entries = []
-    for w in sorted(cell_of, key=lambda w: (works.at[w, "label"].lower(), w)):
-        rec = works.loc[w]
+    for w in sorted(cell_of, key=lambda w: (works[w]["label"].lower(), w)):
+        rec = works[w]
         entries.append({
             "work": w, "label": rec["label"], "title": rec["title"], "year": _year(rec["year"]),
             "venue": rec["venue"], "authors": list(rec["authors"]),
