@@ -307,3 +307,13 @@ def test_tiny_graph_report(rec, make_graph):
     report = build_report(make_graph(rec.bundle([rec.work(1, "retrieval", ["alignment"])])))
     assert "Only one work" in report["summary"]["note"] and len(report["works"]) == 1
     assert "Only one work" in render(report, "md")
+
+
+def test_crowded_cell_lists_three_examples_and_how_many_more(rec, make_graph):
+    works = [rec.work(n, "retrieval", ["alignment"]) for n in range(1, 6)] + [rec.work(6, "retrieval", ["generation"])]
+    report = build_report(make_graph(rec.bundle(works, cites=[(6, 5), (6, 4)])))
+    cell = next(c for c in report["cells"] if c["mechanism"] == "alignment" and c["category"] == "retrieval")
+    assert [p["label"] for p in cell["papers"][:2]] == ["Paper 4", "Paper 5"]  # most cited first
+    for fmt in ("md", "tex", "html"):
+        assert "+2 more" in render(report, fmt)
+    assert len(bibtexparser.loads(render(report, "bib")).entries) == 6

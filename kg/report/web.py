@@ -15,7 +15,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #d0d7de; padding: .35rem .5rem; vertical-align: top; text-align: left; }
 th { background: #f3f5f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.cell-empty { background: #fde2e1; } td.cell-thin { background: #fff4cc; } td.cell-ok { background: #e6f4ea; }
+.cell-empty { background: #fde2e1; } .cell-thin { background: #fff4cc; } .cell-ok { background: #e6f4ea; }
 .count { font-weight: 700; font-size: 1.05rem; } .meta { color: #57606a; font-size: .8rem; }
 .note { background: #fff4cc; padding: .5rem .75rem; border-left: 4px solid #d4a72c; }
 .legend span { display: inline-block; padding: 0 .4rem; margin-right: .5rem; border: 1px solid #d0d7de; }
