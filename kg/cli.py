@@ -242,12 +242,6 @@ from .harvest.cli import harvest_app, import_app  # noqa: E402
 app.add_typer(harvest_app, name="harvest")
 app.add_typer(import_app, name="import")
 
-# ---------------------------------------------------------------- harvest / import (kg/harvest/cli.py)
-from .harvest.cli import harvest_app, import_app  # noqa: E402
-
-app.add_typer(harvest_app, name="harvest")
-app.add_typer(import_app, name="import")
-
 
 @app.command("app")
 def app_command(

@@ -95,6 +95,8 @@ class QuadWriter:
         for kind, value in node.ids.items():
             prop = ID_PROPERTIES[kind]
             self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
+        for kind, value in node.extra_ids():  # further identifiers from other sources, as "kind:value"
+            self.add(w, _T(DCTERMS + "identifier"), _lit(f"{kind}:{value}"))
         for attr, prop in (("title", DCTERMS + "title"), ("abstract", DCTERMS + "abstract"),
                            ("venue", PRISM + "publicationName"), ("short_name", str(KG.shortName)),
                            ("tldr", str(KG.tldr)), ("resolution", str(KG.resolution)),

@@ -38,6 +38,16 @@ class Node:
                 out.setdefault(kind, value)
         return out
 
+    def extra_ids(self) -> list[tuple[str, str]]:
+        """Identifiers beyond the first of each kind (a second DOI, another citation key): kept too."""
+        first = self.ids
+        out: list[tuple[str, str]] = []
+        for rec in self.records:
+            for kind, value in rec.ids.items():
+                if value != first.get(kind) and (kind, value) not in out:
+                    out.append((kind, value))
+        return out
+
 
 def keys_of(work: Work) -> list[str]:
     keys = [f"{kind}:{work.ids[kind]}" for kind in _ID_ORDER if work.ids.get(kind)]

@@ -26,10 +26,11 @@ def _consoles():
     return out, err
 
 
-def _store() -> Path:
-    from ..cli import store_location
+def _store(ctx: typer.Context) -> Path:
+    from ..paths import default_store
 
-    location = store_location()
+    # The root command's --store, read from the context (so `python -m kg.cli` works too).
+    location = ctx.find_root().params.get("store") or default_store()
     if location.startswith(("http://", "https://")):
         from ..errors import UsageError
 
@@ -68,7 +69,7 @@ class _Bars:
         self.progress.update(self.tasks[label], completed=done, total=total)
 
 
-def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Optional[int], verbose: bool, bars):
+def _options(ctx, refresh: bool, offline: bool, timeout: Optional[float], retries: Optional[int], verbose: bool, bars):
     from ..errors import UsageError
     from .run import Options
 
@@ -78,15 +79,15 @@ def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Op
         raise UsageError("--timeout must be a positive number of seconds")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    return Options(store=_store(), cache_mode="refresh" if refresh else "offline" if offline else "use",
+    return Options(store=_store(ctx), cache_mode="refresh" if refresh else "offline" if offline else "use",
                    timeout=timeout, retries=retries, progress=bars)
 
 
-def _run(fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
+def _run(ctx, fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
     out, err = _consoles()
     try:
         with _Bars(err, enabled=err.is_terminal and not as_json) as bars:
-            opts = _options(refresh, offline, timeout, retries, verbose, bars)
+            opts = _options(ctx, refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
@@ -132,6 +133,7 @@ _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every request.")
 
 @harvest_app.command("arxiv")
 def harvest_arxiv(
+    ctx: typer.Context,
     query: Optional[str] = typer.Option(None, "--query", "-q", help="An arXiv search query, e.g. 'abs:personalized AND abs:diffusion'."),
     id_: list[str] = typer.Option([], "--id", help="arXiv id(s) to look up (with or without version; old-style ids work)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="'survey': queries generated from the taxonomy's labels."),
@@ -144,12 +146,13 @@ def harvest_arxiv(
     """Harvest arXiv: a search, id look-ups, or the survey profile (one request per 3 s)."""
     from .run import harvest_arxiv as run
 
-    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
+    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          profile=profile, taxonomy_file=taxonomy, since=since, max_results=max_)
 
 
 @harvest_app.command("s2")
 def harvest_s2(
+    ctx: typer.Context,
     id_: list[str] = typer.Option([], "--id", help="Paper id(s): arXiv id, DOI, CorpusId:N or S2 paper id."),
     from_graph: bool = typer.Option(False, "--from-graph", help="Use every paper of the graph (not candidates) as seeds."),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="A Semantic Scholar relevance search instead."),
@@ -164,13 +167,14 @@ def harvest_s2(
     """Harvest Semantic Scholar: metadata (500 ids per request), references, citations, snowballing."""
     from .run import harvest_s2 as run
 
-    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, id_list=id_, from_graph=from_graph,
+    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, id_list=id_, from_graph=from_graph,
          query=query, references=references, citations=citations, depth=depth, min_links=min_links,
          max_results=max_)
 
 
 @harvest_app.command("openalex")
 def harvest_openalex(
+    ctx: typer.Context,
     query: Optional[str] = typer.Option(None, "--query", "-q", help="An OpenAlex full-text search."),
     id_: list[str] = typer.Option([], "--id", help="OpenAlex W-ids, DOIs or arXiv ids to look up."),
     since: Optional[str] = typer.Option(None, "--since", help="Only works published on or after this date (YYYY-MM-DD)."),
@@ -181,7 +185,7 @@ def harvest_openalex(
     """Harvest OpenAlex: a search (cursor paging) or look-ups by id, into the same records."""
     from .run import harvest_openalex as run
 
-    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
+    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          since=since, max_results=max_)
 
 
@@ -212,6 +216,7 @@ def _need_file(path: Path) -> None:
 
 @import_app.command("bibtex")
 def import_bibtex(
+    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A .bib file."),
     as_json: bool = _JSON,
 ):
@@ -226,12 +231,13 @@ def import_bibtex(
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no entries could be imported" + (f" ({problems})" if problems else ""))
-    published = publish(_store(), f"bibtex-{slug(file.stem)}", result.bundle, replace=True, mark_candidates=False)
+    published = publish(_store(ctx), f"bibtex-{slug(file.stem)}", result.bundle, replace=True, mark_candidates=False)
     _import_report("bibtex", result, published, as_json)
 
 
 @import_app.command("awesome")
 def import_awesome(
+    ctx: typer.Context,
     file: Path = typer.Argument(..., help="An awesome-list README (Markdown)."),
     as_json: bool = _JSON,
 ):
@@ -242,7 +248,7 @@ def import_awesome(
     from .publish import known_works, publish
 
     _need_file(file)
-    store = _store()
+    store = _store(ctx)
     name = f"awesome-{slug(file.stem)}"
     every, _ = known_works(store, exclude=name)
     result = run(file, has_ref=every.has_ref)
