@@ -23,8 +23,11 @@ def _cells_json(cells, by: str | None) -> list[dict]:
 
 def gaps(
     by: Optional[str] = typer.Option(None, "--by", help="Split each cell further: modality | year."),
-    category: Optional[str] = typer.Option(None, "--category", "-c", help="Only this category's cells (a notation, e.g. retrieval)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of cells (category, mechanism, [modality|year], count, expected, score, status, papers, works)."),
+    category: Optional[str] = typer.Option(
+        None, "--category", "-c", help="Only this category's cells (a notation, e.g. retrieval)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON list of cells (category, mechanism, [modality|year], count, "
+                              "expected, score, status, papers, works)."),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell, expected count, score."""
     from rich.table import Table
