@@ -26,8 +26,8 @@ def gaps(
     category: Optional[str] = typer.Option(
         None, "--category", "-c", help="Only this category's cells (a notation, e.g. retrieval)."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print a JSON list of cells (category, mechanism, [modality|year], count, "
-                              "expected, score, status, papers, works)."),
+        False, "--json", help="Print a JSON list of cells: category, mechanism (plus modality or year), count, "
+                              "expected, score, status, papers, works."),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell, expected count, score."""
     from rich.table import Table
