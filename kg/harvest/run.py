@@ -45,7 +45,6 @@ class Options:
     sleep: Callable[[float], None] | None = None  # default: default_sleep (tests inject a fake)
     clock: Callable[[], float] | None = None  # default: default_clock
     session: object | None = None  # a requests.Session (tests may pass their own)
-    policy_overrides: dict = field(default_factory=dict)  # e.g. {"min_interval": 0} for tests
 
     def tick(self, label: str, done: int, total: int | None) -> None:
         if self.progress:
@@ -87,7 +86,7 @@ class HarvestReport:
 
 
 def _client(opts: Options, policy: Policy, namespace: str, counters: Counters, **kw) -> PoliteClient:
-    changes = dict(opts.policy_overrides)
+    changes: dict = {}
     if opts.timeout is not None:
         changes["timeout"] = opts.timeout
     if opts.retries is not None:
