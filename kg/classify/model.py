@@ -26,12 +26,12 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..taxonomy import Taxonomy
@@ -53,9 +53,18 @@ MODEL_C = 4.0  # inverse regularisation of the learned layer
 STACK_PRIOR = 1.0  # strength of the pull toward DEFAULT_STACK (precision of the prior)
 MIN_STACK_PAPERS = 6  # fewer labelled papers on an axis: fixed weights instead of a fitted stacker
 FOLDS = 5
-# Fixed combination when the stacker cannot be fitted: intercept, lexicon share, lexicon hit,
-# log(1 + lexicon score), learned probability[, embedding probability].
-DEFAULT_STACK = (-2.5, 2.0, 1.5, 0.5, 3.0, 2.0)
+# The combination's prior weights (used as they are when too few papers are labelled on an axis):
+# intercept, lexicon share, lexicon hit, log(1 + lexicon score), directional hit (modalities in
+# "X-to-Y": X for input, Y for output), learned probability[, embedding probability].
+# A plain mention of a modality says little about what a work outputs, so the output axis
+# leans on directional hits and the learned layer.
+DEFAULT_STACK = {
+    "category": (-2.5, 2.0, 1.5, 0.5, 0.0, 3.0, 2.0),
+    "mechanism": (-2.5, 2.0, 1.5, 0.5, 0.0, 3.0, 2.0),
+    "input_modality": (-2.5, 2.0, 1.5, 0.5, 1.0, 3.0, 2.0),
+    "output_modality": (-3.0, 0.75, 0.75, 0.25, 2.5, 3.0, 2.0),
+}
+N_LEXICON = 4  # lexicon features per (paper, concept)
 
 
 @dataclass
@@ -155,13 +164,14 @@ class AxisModel:
             p[:, j] = value
         return p
 
-    def top_features(self, x_row, j: int, names, n: int = 3) -> list[str]:
-        """The words that pushed one paper toward class j most."""
-        if j in self.const or not sparse.issparse(x_row) or x_row.nnz == 0:
+    def top_features(self, row: tuple[np.ndarray, np.ndarray], j: int, names, n: int = 3) -> list[str]:
+        """The words that pushed one paper (its TF-IDF row as (indices, values)) toward class j most."""
+        indices, values = row
+        if j in self.const or not len(indices):
             return []
-        contrib = x_row.data * self.W[j, x_row.indices]
+        contrib = values * self.W[j, indices]
         order = np.argsort(-contrib)[:n]
-        return [str(names[x_row.indices[i]]) for i in order if contrib[i] > 0]
+        return [str(names[indices[i]]) for i in order if contrib[i] > 0]
 
 
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {stem(w) for w in ENGLISH_STOP_WORDS})
@@ -176,13 +186,18 @@ def _vectorizer() -> TfidfVectorizer:
 _SKIP_ROLE = {"input_modality": "target", "output_modality": "source"}
 
 
+_ROLE = {"input_modality": "source", "output_modality": "target"}
+
+
 def _lexicon_features(hits: list[Hit], axis: str, classes: list[str]) -> np.ndarray:
     s = scores(hits, SCHEME[axis], _SKIP_ROLE.get(axis, ""))
     total = sum(s.values())
-    out = np.zeros((len(classes), 3))
+    role = _ROLE.get(axis)
+    directed = {h.value for h in hits if role and h.axis == "modality" and h.role == role}
+    out = np.zeros((len(classes), N_LEXICON))
     for j, c in enumerate(classes):
         v = s.get(c, 0.0)
-        out[j] = (v / total if total else 0.0, 1.0 if v else 0.0, math.log1p(v))
+        out[j] = (v / total if total else 0.0, 1.0 if v else 0.0, math.log1p(v), 1.0 if c in directed else 0.0)
     return out
 
 
@@ -196,9 +211,9 @@ class Stacker:
     category's confidence is a calibrated probability across categories.
     """
 
-    def __init__(self, n_features: int, single: bool):
-        self.single = single
-        self.prior = np.array(DEFAULT_STACK[: 1 + n_features], dtype=float)  # intercept first
+    def __init__(self, axis: str, n_features: int):
+        self.single = axis in SINGLE
+        self.prior = np.array(DEFAULT_STACK[axis][: 1 + n_features], dtype=float)  # intercept first
         self.w = self.prior.copy()
         self.fitted = False
 
@@ -347,27 +362,31 @@ class Classifier:
     def train(cls, examples: list[Example], taxonomy: Taxonomy, datasets: dict[str, list[str]] | None = None,
               *, encoder=None, review_threshold: float = REVIEW_THRESHOLD) -> "Classifier":
         self = cls(taxonomy, Lexicon.build(taxonomy, datasets), review_threshold)
+        with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend
+            self._fit(examples, encoder)
+        return self
+
+    def _fit(self, examples: list[Example], encoder) -> None:
         self.encoder = encoder
         self.fingerprint = fingerprint(examples, self.lexicon, encoder)
         usable = [e for e in examples if (e.title or "").strip() or (e.abstract or "").strip()]
         prepared = [prepare(Doc(e.title, e.abstract), self.lexicon) for e in usable]
         if not usable:
-            self.stackers = {axis: Stacker(4, axis in SINGLE) for axis in AXES}
-            return self
+            self.stackers = {axis: Stacker(axis, N_LEXICON + 1) for axis in AXES}
+            return
         self.vectorizer = _vectorizer()
         try:
             X = self.vectorizer.fit_transform([p.model_text for p in prepared])
         except ValueError:  # no words at all
             self.vectorizer = None
-            self.stackers = {axis: Stacker(4, axis in SINGLE) for axis in AXES}
-            return self
+            self.stackers = {axis: Stacker(axis, N_LEXICON + 1) for axis in AXES}
+            return
         E = encoder.encode([_embed_text(p) for p in prepared]) if encoder is not None else None
         for axis in AXES:
             classes = self.classes[axis]
             rows = [i for i, e in enumerate(usable) if e.labels.get(axis) and set(e.labels[axis]) & set(classes)]
             self.n_train[axis] = len(rows)
-            n_feat = 5 if E is not None else 4
-            self.stackers[axis] = Stacker(n_feat, axis in SINGLE)
+            self.stackers[axis] = Stacker(axis, N_LEXICON + (2 if E is not None else 1))
             if not rows:
                 continue
             Y = np.array([[c in usable[i].labels[axis] for c in classes] for i in rows], dtype=int)
@@ -391,10 +410,13 @@ class Classifier:
                 lex = _lexicon_features(prepared[i].hits, axis, classes)
                 F.append(np.hstack([lex, oof[r][:, None]] + ([oof_e[r][:, None]] if Ea is not None else [])))
             self.stackers[axis].fit(np.stack(F), Y)
-        return self
 
     # ------------------------------------------------------------ prediction
     def predict(self, docs: list[Doc], explain: bool = True) -> list[Prediction]:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._predict(docs, explain)
+
+    def _predict(self, docs: list[Doc], explain: bool) -> list[Prediction]:
         prepared = [prepare(d, self.lexicon) for d in docs]
         X = self.vectorizer.transform([p.model_text for p in prepared]) if self.vectorizer else None
         E = None
@@ -405,7 +427,8 @@ class Classifier:
         names = self.vectorizer.get_feature_names_out() if (explain and self.vectorizer) else None
         out = []
         for i, (doc, prep) in enumerate(zip(docs, prepared)):
-            nnz = X[i].nnz if X is not None else 0
+            row = (X.indices[X.indptr[i]:X.indptr[i + 1]], X.data[X.indptr[i]:X.indptr[i + 1]]) if X is not None else ((), ())
+            nnz = len(row[0])
             no_evidence = not prep.empty and nnz == 0 and not prep.hits
             axes = {}
             for axis in AXES:
@@ -413,13 +436,13 @@ class Classifier:
                     axes[axis] = AxisResult([(UNKNOWN, 0.0)])
                     continue
                 axes[axis] = self._axis(axis, prep, learned.get(axis), emb.get(axis), i,
-                                        X[i] if (names is not None) else None, names)
+                                        row if (names is not None) else None, names)
             methods, datasets = self._mentions(prep.hits)
             out.append(Prediction(doc, axes, prep.hits, methods, datasets, prep.empty, no_evidence,
                                   prep.truncated, self.review_threshold, self.agent))
         return out
 
-    def _axis(self, axis, prep, learned, emb, i, x_row, names) -> AxisResult:
+    def _axis(self, axis, prep, learned, emb, i, row, names) -> AxisResult:
         classes = self.classes[axis]
         lex = _lexicon_features(prep.hits, axis, classes)
         p_model = learned[i] if learned is not None else np.zeros(len(classes))
@@ -441,9 +464,9 @@ class Classifier:
             chosen = [(classes[j], float(p[j])) for j in idx]
         res = AxisResult(chosen, {c: float(lex[j, 0]) for j, c in enumerate(classes)},
                          {c: float(p_model[j]) for j, c in enumerate(classes)})
-        if x_row is not None and axis in self.models:
+        if row is not None and axis in self.models:
             for value, _ in chosen:
-                res.features[value] = self.models[axis].top_features(x_row, classes.index(value), names)
+                res.features[value] = self.models[axis].top_features(row, classes.index(value), names)
         return res
 
     def _mentions(self, hits: list[Hit]):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 MAX_FIELD_CHARS = 50_000  # longer text is cut (a full paper pasted as an abstract)
 
@@ -24,8 +25,7 @@ _APOSTROPHES = re.compile(r"['’`´ʼ]")
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     norm: str  # lower case, stemmed: what lookups use
     orig: str  # as written (apostrophes removed): for case-sensitive names
     start: int  # offsets into the cleaned text
@@ -41,8 +41,9 @@ def clean(text: str | None) -> tuple[str, bool]:
     t = html.unescape(_TAG.sub(" ", t))
     t = _LATEX_CMD.sub(" ", t)
     t = _LATEX_MARK.sub(" ", t)
-    t = unicodedata.normalize("NFKC", t)
-    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+    if not t.isascii():
+        t = unicodedata.normalize("NFKC", t)
+        t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = _APOSTROPHES.sub("", t)
     return " ".join(t.split()), cut
 
@@ -50,6 +51,7 @@ def clean(text: str | None) -> tuple[str, bool]:
 _BRITISH = (("isation", "ization"), ("ised", "ized"), ("ising", "izing"), ("ise", "ize"))
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light stemmer, the same on text and labels: plurals (models -> model, modalities ->
     modality), British -ise spellings, then -ing / -ed (personalizing, personalized -> personaliz)."""
@@ -69,7 +71,7 @@ def stem(word: str) -> str:
 
 
 def tokens(cleaned: str) -> list[Token]:
-    return [Token(stem(m.group().lower()), m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
+    return [Token(stem(m[0].lower()), m[0], m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
 
 
 def term_tokens(label: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
