@@ -253,6 +253,8 @@ def test_from_graph_seeds_every_placed_work_in_one_batch(monkeypatch, fake_time,
         report = run.harvest_s2(run.Options(store_copy), from_graph=True)
         assert srv.count("POST", "/paper/batch") == 1
         sent = json.loads(srv.requests[0].body)["ids"]
+        again = run.harvest_s2(run.Options(store_copy, build=False), from_graph=True)
+        assert again.counters.requests == 0 and again.counters.cache_hits == 1  # same seeds: all cached
     assert "ARXIV:2406.09400" in sent and len(sent) >= 30
     assert report.updated == len(sent) and report.added == 0  # every seed merged into its node
     assert any("no identifier" in wmsg for wmsg in report.warnings)

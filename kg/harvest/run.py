@@ -214,7 +214,8 @@ def graph_seeds(store: Path) -> tuple[list[tuple[str, str]], int]:
     for row in run_named(open_graph(str(store)), "work-ids").records():
         if row.get("candidate"):
             continue
-        for kind in ("s2", "arxiv", "doi", "corpus"):
+        # ids the survey's own sources give come first, so a repeat asks for the same ids (cache hits)
+        for kind in ("arxiv", "doi", "corpus", "s2"):
             if row.get(kind):
                 seeds.append((row.get("title") or row["work"], s2.s2_query_id(kind, str(row[kind]))))
                 break
