@@ -204,6 +204,8 @@ def paper_page(graph, ref: str) -> PaperPage:
     page.links = [(name, url) for name, url in page.links if not (url in seen or seen.add(url))]
     page.datasets = sorted(set(page.datasets))
     page.assertions = run_named(graph, "paper-labels", {"id": work}).records()
+    for row in page.assertions:
+        row["axis"] = LABEL_AXES.get(row["axis"], row["axis"])
     for row in run_named(graph, "citations", {"id": work}).records():
         item = {"work": row["other"], "label": row["otherLabel"], "year": _year(row.get("year")),
                 "in_taxonomy": row.get("inTaxonomy") is True}

@@ -58,7 +58,7 @@ def select_nodes(metrics: pd.DataFrame, *, years: tuple[int, int] | None = None,
         keep &= metrics["year"].map(lambda y: y is not None and not pd.isna(y) and first <= int(y) <= last)
     if categories is not None:
         wanted = set(categories)
-        keep &= metrics["category"].map(lambda c: (c if c else NO_CATEGORY) in wanted)
+        keep &= metrics["category"].map(lambda c: category_of(c) in wanted)
     if communities is not None:
         keep &= metrics["community"].isin(list(communities))
     if not candidates:
@@ -67,6 +67,11 @@ def select_nodes(metrics: pd.DataFrame, *, years: tuple[int, int] | None = None,
         keep &= (metrics["cited_by"] + metrics["references"]) > 0
     chosen = metrics[keep].sort_values(["pagerank", "cited_by", "label"], ascending=[False, False, True], kind="stable")
     return NetworkSelection(list(chosen["work"][:max_nodes]), int(len(chosen)))
+
+
+def category_of(value) -> str:
+    """A work's category notation, NO_CATEGORY when it has none (None, NaN or empty)."""
+    return value if isinstance(value, str) and value else NO_CATEGORY
 
 
 def category_colors(categories) -> dict[str, str]:
@@ -98,7 +103,7 @@ def tooltip(row: dict, category_label: str | None = None) -> str:
     e = html.escape
     lines = [f"<b>{e(str(row.get('label') or ''))}</b>"]
     title = row.get("title")
-    if title and title != row.get("label"):
+    if isinstance(title, str) and title and title != row.get("label"):
         lines.append(e(str(title)))
     facts = [str(row["year"])] if row.get("year") is not None and not pd.isna(row.get("year")) else []
     facts.append(e(category_label or "not in the taxonomy"))
@@ -124,13 +129,13 @@ def network_html(graph: nx.DiGraph, metrics: pd.DataFrame, nodes: list[str], *, 
     category_labels = category_labels or {}
     by_work = {r["work"]: r for r in metrics.to_dict("records")}
     cat_colors = category_colors(list(category_labels) + sorted(
-        {str(r["category"]) for r in by_work.values() if r.get("category")} - set(category_labels)))
+        {category_of(r["category"]) for r in by_work.values()} - set(category_labels) - {NO_CATEGORY}))
     com_colors = community_colors(metrics["community"]) if len(metrics) else {-1: GREY}
     net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
     shown = [n for n in nodes if n in by_work]
     for work in shown:
         row = by_work[work]
-        cat = row.get("category") or NO_CATEGORY
+        cat = category_of(row.get("category"))
         color = cat_colors.get(cat, GREY) if color_by == "category" else com_colors.get(int(row["community"]), GREY)
         shape = "star" if row.get("review") else "triangle" if row.get("candidate") else "dot"
         net.add_node(work, label=_short(row.get("label") or work), title=tooltip(row, category_labels.get(cat)),

@@ -96,3 +96,11 @@ def cooccurrence_pairs(corpus: Corpus, kinds=None, top: int = 30) -> pd.DataFram
     rows = [{"a": a, "b": b, "a_label": display[a], "b_label": display[b], "a_kind": kind_of[a],
              "b_kind": kind_of[b], "papers": int(matrix.loc[a, b])} for a in chosen for b in chosen]
     return pd.DataFrame(rows, columns=columns)
+
+
+def with_kinds(combinations: pd.DataFrame) -> pd.DataFrame:
+    """An unexplored_combinations frame with `concept` and `with` columns reading "label (kind)"."""
+    out = combinations.copy()
+    out["concept"] = [f"{label} ({kind})" for label, kind in zip(out["a_label"], out["a_kind"])]
+    out["with"] = [f"{label} ({kind})" for label, kind in zip(out["b_label"], out["b_kind"])]
+    return out

@@ -26,16 +26,20 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
                                  clear="dblclick", empty=False)
     base = alt.Chart(frame).encode(
         x=alt.X("mechanism_label:N", sort=mechs, title="mechanism (how)",
-                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelFontSize=12)),
+                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelFontSize=12, labelOverlap=False,
+                              labelExpr="split(datum.label, ' ')", titlePadding=14,
+                              labelPadding=20)),
         y=alt.Y("category_label:N", sort=cats, title="category (what is personalized)",
                 axis=alt.Axis(labelLimit=240, labelFontSize=12)),
     )
     legend_title = "papers" if value == "count" else "score"
-    color_scale = alt.Scale(scheme="blues") if value == "count" else alt.Scale(scheme="redblue", domainMid=0)
+    color_scale = (alt.Scale(scheme="blues", domainMin=0) if value == "count"
+                   else alt.Scale(scheme="redblue", domainMid=0))
     empty, thin = alt.datum.status == "empty", alt.datum.status == "thin"
     rect = base.mark_rect(cornerRadius=3).encode(
         color=alt.when(empty).then(alt.value(EMPTY_FILL)).otherwise(
-            alt.Color(f"{value}:Q", scale=color_scale, title=legend_title)),
+            alt.Color(f"{value}:Q", scale=color_scale, title=legend_title,
+                      legend=alt.Legend(format="d" if value == "count" else "+.1f", tickMinStep=1))),
         stroke=alt.when(select).then(alt.value("#111111")).when(thin).then(alt.value(THIN_STROKE))
         .when(empty).then(alt.value(EMPTY_STROKE)).otherwise(alt.value("#FFFFFF")),
         strokeWidth=alt.when(select).then(alt.value(4)).when(alt.datum.status != "ok").then(alt.value(2.5))
@@ -46,7 +50,9 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
                  alt.Tooltip("score:Q", format="+.2f"), alt.Tooltip("status:N"),
                  alt.Tooltip("papers_text:N", title="works")],
     ).add_params(select)
-    dark = (alt.datum[value] > 4) if value == "count" else (alt.datum[value] > 1.5) | (alt.datum[value] < -1.5)
+    top = max(1.0, float(frame[value].abs().max() or 0)) if len(frame) else 1.0
+    dark = (alt.datum[value] >= 0.6 * top) if value == "count" else (alt.datum[value] > 0.6 * top) | (
+        alt.datum[value] < -0.6 * top)
     count_text = base.mark_text(fontSize=20, fontWeight="bold", dy=-8).encode(
         text=alt.Text("count:Q"),
         color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("#31333F")))
@@ -81,7 +87,8 @@ def cooccurrence_heatmap(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("b_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-50, labelLimit=170, labelOverlap=False)),
         y=alt.Y("a_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
         color=alt.when(alt.datum.papers == 0).then(alt.value("#F4F4F6")).otherwise(
-            alt.Color("papers:Q", scale=alt.Scale(scheme="purples"), title="papers together")),
+            alt.Color("papers:Q", scale=alt.Scale(scheme="purples"), title="papers together",
+                      legend=alt.Legend(orient="bottom", format="d"))),
         tooltip=[alt.Tooltip("a_label:N", title="concept"), alt.Tooltip("a_kind:N", title="kind"),
                  alt.Tooltip("b_label:N", title="with"), alt.Tooltip("b_kind:N", title="kind "),
                  alt.Tooltip("papers:Q", title="papers with both")],

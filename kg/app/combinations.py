@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kg import analysis
+from kg import analysis, views
 
 from . import charts, data
 
@@ -29,7 +29,7 @@ def render() -> None:
         st.warning("Pick at least one concept kind.", icon=":material/filter_alt_off:")
         return
     pairs, unexplored = data.combinations(kinds, method, int(support))
-    left, right = st.columns([1, 1], gap="large")
+    left, right = st.columns([6, 5], gap="large")
     with left:
         st.subheader("Co-occurrence")
         if pairs.empty:
@@ -44,14 +44,15 @@ def render() -> None:
                     "few concepts reach the minimum number of papers. Lower “Min. papers” or add kinds.")
         else:
             st.caption(f"{len(unexplored)} pairs, best first.")
-            st.dataframe(unexplored, hide_index=True, width="stretch", height=520,
-                         column_order=["a_label", "a_kind", "b_label", "b_kind", "score", "a_count", "b_count",
-                                       "expected", "common"],
-                         column_config={"a_label": st.column_config.TextColumn("concept", width="medium"),
-                                        "a_kind": "kind", "b_label": st.column_config.TextColumn("with", width="medium"),
-                                        "b_kind": "kind ", "score": st.column_config.NumberColumn(format="%.3f"),
-                                        "a_count": st.column_config.NumberColumn("papers", help="Papers with the first"),
-                                        "b_count": st.column_config.NumberColumn("papers ", help="Papers with the second"),
+            st.dataframe(views.with_kinds(unexplored), hide_index=True, width="stretch", height=520,
+                         column_order=["concept", "with", "score", "a_count", "b_count", "expected", "common"],
+                         column_config={"concept": st.column_config.TextColumn("concept", width="medium"),
+                                        "with": st.column_config.TextColumn("never with", width="medium"),
+                                        "score": st.column_config.NumberColumn(format="%.3f"),
+                                        "a_count": st.column_config.NumberColumn(
+                                            "papers", help="Papers with the first"),
+                                        "b_count": st.column_config.NumberColumn(
+                                            "papers ", help="Papers with the second"),
                                         "expected": st.column_config.NumberColumn(
                                             format="%.2f", help="Papers expected to combine them under independence"),
                                         "common": st.column_config.NumberColumn(

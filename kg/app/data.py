@@ -90,7 +90,7 @@ def _paper(_graph, key: str, work: str) -> browse.PaperPage:
 def _gap_cells(_graph, key: str, modality: str | None, years: tuple[int, int] | None):
     corpus = _corpus(_graph, key)
     sliced = views.restrict_corpus(corpus, modality=modality, years=years)
-    return analysis.gap_matrix(sliced), len(sliced.works)
+    return analysis.gap_matrix(sliced), analysis.summary(sliced)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -152,7 +152,7 @@ def paper(work: str) -> browse.PaperPage:
 
 
 def gap_cells(modality: str | None = None, years: tuple[int, int] | None = None):
-    """(gap_matrix frame of the slice, number of works in the slice)."""
+    """(gap_matrix frame of the slice, kg.analysis.summary of the slice)."""
     return _gap_cells(*graph_and_key(), modality, years)
 
 

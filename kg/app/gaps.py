@@ -34,13 +34,15 @@ def render() -> None:
         years = None if tuple(chosen) == span else tuple(chosen)
     value = c3.radio("Colour by", ["count", "score"], horizontal=True, key="gap_value",
                      format_func=lambda v: "papers" if v == "count" else "score")
-    cells, n_works = data.gap_cells(modality, years)
-    if n_works == 0:
-        st.warning("No paper matches these filters, so every cell below is empty. Widen the year range or "
-                   "pick another modality.", icon=":material/filter_alt_off:")
+    cells, summary = data.gap_cells(modality, years)
+    if summary["in_taxonomy"] == 0:
+        st.warning(("No paper" if summary["works"] == 0 else f"None of the {summary['works']} matching papers is")
+                   + " placed in the taxonomy with these filters, so every cell below is empty. Widen the year "
+                   "range or pick another modality.", icon=":material/filter_alt_off:")
     counts = cells["status"].value_counts()
-    st.caption(f"{n_works} papers in view · {int(counts.get('empty', 0))} empty cells · "
-               f"{int(counts.get('thin', 0))} thin cells · {len(cells)} cells")
+    st.caption(f"{summary['works']} papers match · {summary['in_taxonomy']} placed in the taxonomy · "
+               f"{int(counts.get('empty', 0))} empty cells · {int(counts.get('thin', 0))} thin cells · "
+               f"{len(cells)} cells")
     event = st.altair_chart(charts.gap_heatmap(cells, value=value), width="stretch", on_select="rerun",
                             selection_mode=charts.CELL_SELECTION, key="gap_heatmap")
     _sync_pick(event)

@@ -35,10 +35,14 @@ def check_port(address: str, port: int) -> None:
 
 
 def launch(store: str, port: int = 8501, address: str = "127.0.0.1", browser: bool = True) -> int:
-    """Run the app until interrupted; returns Streamlit's exit code."""
+    """Run the app until interrupted. On POSIX this process becomes the Streamlit server (exec),
+    so Ctrl-C and kill reach it directly; elsewhere Streamlit's exit code is returned."""
     if store.startswith(("http://", "https://")):
         raise UsageError("the app reads a local store folder; remote SPARQL stores are not supported yet")
     check_port(address, port)
     env = {**os.environ, "KG_STORE": str(Path(store).expanduser().resolve())}
     print(f"kg app: http://{address}:{port}  (graph store {env['KG_STORE']}; Ctrl-C stops it)", flush=True)
-    return subprocess.call(streamlit_command(port, address, browser), env=env)
+    cmd = streamlit_command(port, address, browser)
+    if os.name == "posix":
+        os.execve(cmd[0], cmd, env)
+    return subprocess.call(cmd, env=env)

@@ -25,8 +25,9 @@ def render() -> None:
                                 format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
                                 placeholder="all categories")
     community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
+    sizes = metrics["community"].value_counts()
     communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
-                                 format_func=lambda c: f"community {c + 1} ({int((metrics['community'] == c).sum())} works)",
+                                 format_func=lambda c: f"community {c + 1} ({int(sizes.get(c, 0))} works)",
                                  placeholder="all communities")
     color_by = c3.radio("Colour by", netviz.COLOR_BY, horizontal=True, key="net_color")
     c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
@@ -56,7 +57,8 @@ def render() -> None:
     with right:
         st.subheader("Most central papers")
         shown = metrics[metrics["work"].isin(selection.nodes)]
-        table = shown.assign(category=shown["category"].map(lambda c: str(c).replace("_", " ") if c else "—"))
+        table = shown.assign(category=shown["category"].map(
+            lambda c: netviz.category_of(c).replace("_", " ").replace(netviz.NO_CATEGORY, "—")))
         st.dataframe(table, hide_index=True, width="stretch", height=560,
                      column_order=["label", "year", "category", "cited_by", "references", "pagerank", "community"],
                      column_config={"label": st.column_config.TextColumn("work", width="medium"),
@@ -65,7 +67,8 @@ def render() -> None:
                                     "references": st.column_config.NumberColumn("cites"),
                                     "pagerank": st.column_config.NumberColumn("PageRank", format="%.4f"),
                                     "community": st.column_config.NumberColumn("comm.", help="-1 = no link")})
-    st.caption(f"{len(selection.nodes)} works and {cgraph.subgraph(selection.nodes).number_of_edges()} citations drawn.")
+    drawn = cgraph.subgraph(selection.nodes).number_of_edges()
+    st.caption(f"{len(selection.nodes)} works and {drawn} citations drawn.")
 
 
 def _legend(color_by: str, cat_labels: dict, metrics, nodes: list[str]) -> None:

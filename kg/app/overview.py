@@ -52,6 +52,7 @@ def render() -> None:
                                 "labels": st.column_config.NumberColumn("labels", help="Label assertions from it"),
                                 "url": st.column_config.LinkColumn("link")})
     info = data.store_info()
-    st.caption(f"Graph store `{info['location']}`" + (f", built {info['built_at']}" if info.get("built_at") else "")
+    built = f", built {info['built_at']}" if info.get("built_at") else ""
+    st.caption(f"Graph store `{ui.display_path(info['location'])}`{built}"
                + ". Every number here comes from the named queries `stats`, `papers`, `recent-works` and `sources` "
                  "(see the SPARQL page).")

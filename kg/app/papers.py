@@ -7,7 +7,7 @@ import streamlit as st
 
 from kg.errors import KgError
 
-from . import data, ui
+from . import curation, data, ui
 
 SEARCH_KEY = "paper_search"
 WORK_KEY = "paper_work"
@@ -35,9 +35,11 @@ def render() -> None:
             st.info(f"No paper matches “{text.strip()[:80]}”. Try fewer words, or an identifier.",
                     icon=":material/search_off:")
         elif hits:
-            st.caption(f"{len(hits)} papers" + (" (best match first)" if text.strip() else ""))
+            st.caption(f"{len(hits)} paper{'s' if len(hits) != 1 else ''}"
+                       + (" (best match first)" if text.strip() else ""))
             rows = [{"work": h.label, "year": h.year, "matched": h.matched, "candidate": h.candidate} for h in hits]
-            event = st.dataframe(rows, hide_index=True, width="stretch", height=520, key="paper_hits",
+            event = st.dataframe(rows, hide_index=True, width="stretch", height=min(560, 38 + 35 * len(rows)),
+                                 key="paper_hits",
                                  on_select="rerun", selection_mode="single-row",
                                  column_config={"year": st.column_config.NumberColumn(format="%d"),
                                                 "candidate": st.column_config.CheckboxColumn(width="small")},
@@ -95,11 +97,9 @@ def _paper(work: str) -> None:
     st.subheader("Taxonomy labels", anchor=False)
     if page.labels:
         for axis, concepts in page.labels.items():
-            cols = st.columns([1, 5])
-            cols[0].markdown(f"**{AXIS_NAMES.get(axis, axis)}**")
-            with cols[1]:
-                for _notation, label in concepts:
-                    st.badge(label, color=AXIS_COLORS.get(axis, "gray"))
+            color = AXIS_COLORS.get(axis, "gray")
+            badges = " ".join(f":{color}-badge[{ui.md(label)}]" for _notation, label in concepts)
+            st.markdown(f"**{AXIS_NAMES.get(axis, axis)}** &nbsp; {badges}")
     else:
         st.caption("No taxonomy label yet.")
     if page.assertions:
@@ -113,6 +113,7 @@ def _paper(work: str) -> None:
                                         "effective": st.column_config.CheckboxColumn(
                                             "in effect", help="Curated labels win; otherwise the most confident"),
                                         "agent": "asserted by", "sourceTitle": "source", "at": "when"})
+    curation.form(page)
 
     cites, cited = st.columns(2, gap="medium")
     for col, title, rows in ((cites, "Cites", page.cites), (cited, "Cited by", page.cited_by)):

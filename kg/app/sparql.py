@@ -7,6 +7,7 @@ errors (syntax with line and column, refusals, limits) are shown in the page.
 from __future__ import annotations
 
 import json
+import re
 
 import streamlit as st
 
@@ -43,6 +44,8 @@ def render() -> None:
                 "`dcterms`, `fabio`, `cito`, `prism`, `foaf`, `dcat`, `prov`, `schema`, `rdfs` and `xsd` are "
                 "predeclared.")
     st.session_state.setdefault(TEXT_KEY, STARTER)
+    st.html("<style>.st-key-sparql_text textarea {font-family: 'Source Code Pro', monospace; font-size: 0.85rem; "
+            "white-space: pre; overflow-wrap: normal; overflow-x: auto;}</style>")
     left, right = st.columns([3, 1], gap="medium")
     with right:
         name = st.selectbox("Start from a named query", [OWN, *queries], key=PICK_KEY, on_change=_load_named,
@@ -58,12 +61,14 @@ def render() -> None:
         max_rows = st.number_input("Max rows", min_value=1, max_value=100_000, value=1000, step=100,
                                    key="sparql_rows")
         timeout = st.number_input("Time limit (s)", min_value=1.0, max_value=120.0, value=10.0, step=1.0,
-                                  key="sparql_timeout")
+                                  format="%.0f", key="sparql_timeout")
         short = st.toggle("Short IRIs", value=True, key="sparql_short", help="Show kg: and other prefixes")
     with left:
         text = st.text_area("Query", key=TEXT_KEY, height=300)
         run = st.button("Run query", type="primary", icon=":material/play_arrow:", key="sparql_run")
     if run:
+        # a parameter binds only while the query still uses that variable
+        bindings = {p: v for p, v in bindings.items() if re.search(rf"[?$]{re.escape(p)}\b", text)}
         missing = [p for p in (queries[name].params if name else ()) if p not in bindings]
         if missing and name and queries[name].text.strip() == text.strip():
             st.session_state[RESULT_KEY] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 
@@ -19,6 +20,12 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 def md(text: str) -> str:
     """Text from the graph made inert for st.markdown (no links, emphasis, HTML or directives)."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def display_path(path: str) -> str:
+    """A folder as people write it: the home folder shortened to ~."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home not in ("", "/") and (path + "/").startswith(home + "/") else path
 
 
 def show_error(exc: KgError) -> None:
@@ -56,7 +63,7 @@ def ensure_graph() -> bool:
         if data.has_graph():  # another session built it while we waited
             return True
         with st.status("First start: building the knowledge graph…", expanded=True) as status:
-            st.write(f"Store folder: `{location}`")
+            st.write(f"Store folder: `{display_path(location)}`")
             st.write("Reading the bundled survey corpus and any harvested records, resolving works, "
                      "writing the RDF graph…")
             bar = st.progress(10, text="building")
@@ -76,7 +83,7 @@ def sidebar() -> None:
     """Where the graph lives, when it was built, and a rebuild button."""
     with st.sidebar:
         info = data.store_info()
-        st.caption(f"Graph store: `{info['location']}`")
+        st.caption(f"Graph store: `{display_path(info['location'])}`")
         if info.get("built_at"):
             st.caption(f"Built {info['built_at']} · kg {info.get('kg_version', '?')}")
         if st.button("Rebuild graph", icon=":material/refresh:", help="Rebuild from the corpus, harvested records "

@@ -1,0 +1,337 @@
+"""The Streamlit app in AppTest (no browser, no JavaScript): every page renders on the bundled
+graph, its key elements are there, and bad input gives a message in the page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from kg.build import build
+from kg.store import LocalGraph, StoreDir
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 60
+
+
+def _script(page):
+    from kg.app.main import run
+
+    run(default=page)
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_function(_script, args=(page,), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def frame_with(at: AppTest, column: str):
+    """The first table on the page that has this column."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def iframe_html(at: AppTest) -> str:
+    frames = at.get("iframe")
+    assert frames, "no iframe on the page"
+    return frames[0].proto.srcdoc
+
+
+@pytest.fixture
+def app_store(built_store, monkeypatch):
+    monkeypatch.setenv("KG_STORE", str(built_store))
+    return built_store
+
+
+@pytest.fixture
+def writable_store(store_copy, monkeypatch):
+    monkeypatch.setenv("KG_STORE", str(store_copy))
+    return store_copy
+
+
+# ---------------------------------------------------------------- the entry point and first start
+def test_app_py_opens_the_overview(app_store):
+    at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run())
+    assert texts(at.title) == ["Overview"]
+    assert any("Rebuild graph" == b.label for b in at.sidebar.button)
+
+
+def test_first_start_builds_the_graph(tmp_path, monkeypatch):
+    store = tmp_path / "fresh"
+    monkeypatch.setenv("KG_STORE", str(store))
+    at = ok(open_page("overview"))
+    assert StoreDir(store).current() is not None
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Papers"] == "49"
+    assert metrics["Taxonomy cells filled"] == "16 / 16"
+
+
+def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, monkeypatch):
+    store = tmp_path / "broken"
+    (store / "records").mkdir(parents=True)
+    (store / "records" / "harvest.jsonl").write_text("{not json\n")
+    monkeypatch.setenv("KG_STORE", str(store))
+    at = ok(open_page("overview"))
+    assert at.error and "harvest.jsonl" in at.error[0].value
+    assert StoreDir(store).current() is None
+    assert not at.title  # no page drawn over a missing graph
+
+
+def test_a_remote_store_gets_a_message(monkeypatch):
+    monkeypatch.setenv("KG_STORE", "http://127.0.0.1:9/sparql")
+    at = ok(open_page("overview"))
+    assert "remote SPARQL stores are not supported" in at.error[0].value
+
+
+# ---------------------------------------------------------------- overview
+def test_overview_counts_years_latest_and_sources(app_store):
+    at = ok(open_page("overview"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Papers"] == "49" and metrics["Datasets"] == "5" and metrics["Citation links"] == "32"
+    assert metrics["Candidates"] == "3" and metrics["Triples"] == f"{LocalGraph(app_store).triple_count():,}"
+    assert "Papers per year" in texts(at.subheader)
+    frames = at.dataframe
+    latest, sources = frames[0].value, frames[1].value
+    assert len(latest) == 12 and set(latest["year"].dropna()) <= set(range(2018, 2026))
+    assert len(sources) == 2 and sources["works"].sum() >= 49
+
+
+# ---------------------------------------------------------------- taxonomy & gaps
+def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
+    at = ok(open_page("gaps"))
+    assert at.get("vega_lite_chart"), "no heat map"
+    caption = [c for c in texts(at.caption) if "cells" in c][0]
+    assert "49 papers match · 32 placed in the taxonomy · 0 empty cells" in caption
+    at.selectbox(key="gap_cell").set_value("retrieval|generation")
+    ok(at.run())
+    assert "Personalized retrieval x Generation-based personalization" in texts(at.subheader)
+    table = at.dataframe[0].value
+    assert set(table["label"]) == {"Yo'LLaVA", "Ye et al. (2024a)"}
+    assert {m.label: m.value for m in at.metric}["Status"] == "ok"
+
+
+def test_gaps_modality_filter_marks_empty_cells_and_offers_nearest_papers(app_store):
+    at = open_page("gaps")
+    at.selectbox(key="gap_modality").set_value("image")
+    ok(at.run())
+    caption = [c for c in texts(at.caption) if "cells" in c][0]
+    empty = int(re.search(r"(\d+) empty cells", caption).group(1))
+    assert 0 < empty < 16
+    at.selectbox(key="gap_cell").set_value("recommendation|alignment")
+    ok(at.run())
+    assert any("No paper sits in this cell" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Status"] == "empty"
+    nearest = at.dataframe[0].value
+    assert len(nearest) >= 1
+
+
+def test_gaps_filters_that_empty_the_view_give_a_message(app_store):
+    at = open_page("gaps")
+    at.selectbox(key="gap_modality").set_value("audio")
+    ok(at.run())
+    assert any("placed in the taxonomy with these filters" in w.value for w in at.warning)
+    at.selectbox(key="gap_modality").set_value(None)
+    at.slider(key="gap_years").set_value((2018, 2018))
+    ok(at.run())
+    assert at.warning
+
+
+def test_gaps_year_range_and_score_colouring(app_store):
+    at = open_page("gaps")
+    at.slider(key="gap_years").set_value((2024, 2025))
+    at.radio(key="gap_value").set_value("score")
+    ok(at.run())
+    caption = [c for c in texts(at.caption) if "cells" in c][0]
+    placed = int(re.search(r"(\d+) placed", caption).group(1))
+    assert 0 < placed < 32
+    assert [t.label for t in at.tabs] == ["Modalities", "Datasets and benchmarks", "Trends"]
+
+
+# ---------------------------------------------------------------- citation network
+def test_network_draws_in_line_vis_without_cdn(app_store):
+    at = ok(open_page("network"))
+    page = iframe_html(at)
+    assert "vis-network" in page and "new vis.Network" in page
+    assert not re.search(r"(?:src|href)=\"https?://", page), "the network page loads something from the web"
+    assert page.count('"shape": "star"') == 1  # the survey
+    assert "Most central papers" in texts(at.subheader)
+    central = at.dataframe[0].value
+    assert len(central) == 33 and central.iloc[0]["label"] != ""
+
+
+def test_network_filters_cap_and_empty_selection(app_store):
+    at = open_page("network")
+    at.number_input(key="net_cap").set_value(10)
+    ok(at.run())
+    assert any("Showing the 10 most central of 33" in i.value for i in at.info)
+    at.number_input(key="net_cap").set_value(150)
+    at.multiselect(key="net_categories").set_value(["retrieval"])
+    at.toggle(key="net_linked").set_value(False)
+    ok(at.run())
+    assert len(at.dataframe[0].value) == 8
+    at.toggle(key="net_candidates").set_value(False)
+    at.multiselect(key="net_categories").set_value(["none"])
+    ok(at.run())
+    shown = at.dataframe[0].value
+    assert len(shown) == 49 - 32 - 3  # outside the taxonomy, candidates hidden
+    at.slider(key="net_years").set_value((2018, 2018))
+    at.toggle(key="net_linked").set_value(True)
+    ok(at.run())
+    assert any("No work matches these filters" in w.value for w in at.warning)
+
+
+def test_network_colour_by_community(app_store):
+    at = open_page("network")
+    at.radio(key="net_color").set_value("community")
+    ok(at.run())
+    assert "community 1" in " ".join(texts(at.markdown))
+
+
+# ---------------------------------------------------------------- method combinations
+def test_combinations_matrix_and_ranked_unexplored_pairs(app_store):
+    at = ok(open_page("combinations"))
+    assert at.get("vega_lite_chart")
+    ranked = at.dataframe[0].value
+    assert len(ranked) > 0 and list(ranked["score"]) == sorted(ranked["score"], reverse=True)
+    at.number_input(key="combo_support").set_value(100)
+    ok(at.run())
+    assert any("No unexplored combination" in i.value for i in at.info)
+    at.multiselect(key="combo_kinds").set_value([])
+    ok(at.run())
+    assert any("Pick at least one concept kind" in w.value for w in at.warning)
+
+
+# ---------------------------------------------------------------- papers
+def test_papers_search_by_title_author_and_id(app_store):
+    at = ok(open_page("papers"))
+    assert len(at.dataframe[0].value) == 49
+    at.text_input(key="paper_search").set_value("personalized vision language")
+    ok(at.run())
+    hits = at.dataframe[0].value
+    assert 1 <= len(hits) < 49 and hits.iloc[0]["matched"] == "title"
+    at.text_input(key="paper_search").set_value("doi:10.0000/none OR zzzz")
+    ok(at.run())
+    assert any("No paper matches" in i.value for i in at.info)
+    at.text_input(key="paper_search").set_value("x" * 400)
+    ok(at.run())
+    assert any("keep it under" in e.value for e in at.error)
+
+
+def test_paper_page_labels_provenance_citations_links(app_store):
+    at = ok(open_page("papers", id="2406.09400"))
+    assert "Yo'LLaVA" in texts(at.header)
+    assert "Taxonomy labels" in texts(at.subheader)
+    body = " ".join(texts(at.markdown))
+    assert "Personalized retrieval" in body and "Generation\\-based personalization" in body
+    provenance = frame_with(at, "agent")
+    assert {"Survey authors (Wu et al., 2024)", "awesome-personalized-lmms maintainers"} <= set(provenance["agent"])
+    assert "Cited by (1)" in texts(at.subheader) and "Cites (0)" in texts(at.subheader)
+    links = {b.proto.label: b.proto.url for b in at.get("link_button")}
+    assert links["arXiv"] == "https://arxiv.org/abs/2406.09400"
+    assert links["code"].startswith("https://github.com/")
+
+
+def test_paper_link_with_an_unknown_id_says_so(app_store):
+    at = ok(open_page("papers", id="9999.99999"))
+    assert any("no paper in the graph has the identifier" in e.value for e in at.error)
+
+
+def test_curation_from_the_paper_page_survives_a_rebuild(writable_store):
+    at = ok(open_page("papers", id="2406.09400"))
+    work = "https://w3id.org/kg-survey/id/work/arxiv/2406.09400"
+    at.selectbox(key=f"cur_category_{work}").set_value("recommendation")
+    at.multiselect(key=f"cur_mechanism_{work}").set_value(["alignment"])
+    at.text_input(key="cur_by").set_value("Ada Tester")
+    [save] = [b for b in at.button if b.label == "Save decision"]
+    save.click()
+    ok(at.run())
+    assert any("Saved Yo'LLaVA" in s.value for s in at.success)
+    decisions = yaml.safe_load((writable_store / "curation.yaml").read_text())["decisions"]
+    assert decisions[-1]["category"] == ["recommendation"] and decisions[-1]["by"] == "Ada Tester"
+    assert "Personalized recommendation" in " ".join(texts(at.markdown))
+    build(writable_store)  # any later rebuild keeps the decision
+    at = ok(open_page("papers", id="2406.09400"))
+    provenance = frame_with(at, "agent")
+    curated = provenance[provenance["agent"] == "Ada Tester"]
+    assert {"recommendation", "alignment"} <= set(curated["notation"]) and curated["effective"].all()
+
+
+# ---------------------------------------------------------------- SPARQL
+def _run_sparql(at: AppTest, text: str | None = None) -> AppTest:
+    if text is not None:
+        at.text_area(key="sparql_text").set_value(text)
+    [run] = [b for b in at.button if b.label == "Run query"]
+    run.click()
+    return ok(at.run())
+
+
+def test_sparql_named_query_results_and_downloads(app_store):
+    at = ok(open_page("sparql"))
+    at.selectbox(key="sparql_named").set_value("papers-by-cell")
+    ok(at.run())
+    assert "GROUP_CONCAT" in at.text_area(key="sparql_text").value
+    _run_sparql(at)
+    assert "16 rows" in texts(at.caption)
+    assert len(at.dataframe[0].value) == 16
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert downloads == ["Download CSV", "Download JSON"]
+
+
+def test_sparql_refuses_updates_and_service(app_store):
+    at = open_page("sparql")
+    _run_sparql(at, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert "refused" in at.error[0].value and "read-only" in at.error[0].value
+    _run_sparql(at, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    assert "SERVICE" in at.error[0].value
+    _run_sparql(at, "LOAD <http://127.0.0.1:9/x.ttl>")
+    assert "refused" in at.error[0].value
+
+
+def test_sparql_syntax_error_shows_line_and_column(app_store):
+    at = open_page("sparql")
+    _run_sparql(at, "SELECT ?s WHERE {\n  ?s ?p \n")
+    assert re.search(r"SPARQL syntax error at line \d+, column \d+", at.error[0].value)
+    assert not at.dataframe
+
+
+def test_sparql_parameters_row_limit_and_ask(app_store):
+    at = open_page("sparql")
+    at.selectbox(key="sparql_named").set_value("paper")
+    ok(at.run())
+    _run_sparql(at)
+    assert "needs a value for ?id" in at.error[0].value
+    at.text_input(key="sparql_bind_paper_id").set_value("arXiv:2406.09400v1")
+    _run_sparql(at)
+    rows = at.dataframe[0].value
+    assert "title" in set(rows["property"])
+    at.number_input(key="sparql_rows").set_value(5)
+    _run_sparql(at, "SELECT ?s WHERE { ?s ?p ?o }")
+    assert any("Stopped at 5 rows" in w.value for w in at.warning)
+    _run_sparql(at, "ASK { ?w a fabio:ScholarlyWork }")
+    assert any("yes" in s.value for s in at.success)
+
+
+# ---------------------------------------------------------------- reports
+def test_reports_preview_and_every_format(app_store):
+    at = ok(open_page("reports"))
+    assert "Taxonomy gap report" in iframe_html(at)
+    buttons = {d.proto.label: d for d in at.get("download_button")}
+    assert set(buttons) == {"Markdown", "LaTeX", "HTML", "CSV", "JSON", "BibTeX"}
+    at.selectbox(key="report_category").set_value("retrieval")
+    ok(at.run())
+    assert "Personalized retrieval" in iframe_html(at)

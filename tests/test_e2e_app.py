@@ -1,0 +1,272 @@
+"""The app end to end in real headless Chromium: `streamlit run app.py` on 127.0.0.1 over a
+store that does not exist yet (so the first start builds it), every page visited,
+screenshots kept in test-artifacts/.
+
+Needs Debian's chromium (.ci/run installs it); never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("KG_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer within {seconds} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app served by a real Streamlit server, on a store that is built on first start."""
+    home = tmp_path_factory.mktemp("e2e")
+    store = home / "store"
+    log = home / "streamlit.log"
+    port = _free_port()
+    # HOME is the test's own folder: Streamlit keeps its files there, and the app shows the store as ~/store.
+    env = {**os.environ, "KG_STORE": str(store), "KG_HOME": str(home), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        yield page
+        context.close()
+        browser.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stAppViewContainer']")
+    page.wait_for_selector("h1")
+    _settle(page)
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.wait_for_timeout(300)
+
+
+def _shot(page, name: str) -> Path:
+    page.mouse.move(2, VIEWPORT["height"] - 2)  # no tooltip in the picture
+    page.wait_for_timeout(300)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def _coloured_pixels(png: bytes) -> int:
+    """How many pixels of an element screenshot are clearly not white or grey."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return int(((rgb.max(axis=2) - rgb.min(axis=2)) > 40).sum())
+
+
+def _no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']").first.inner_text()
+
+
+def test_first_start_builds_the_graph_and_shows_the_overview(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url)
+    page.get_by_text("Taxonomy cells filled").wait_for()
+    metrics = page.locator("[data-testid='stMetric']")
+    assert metrics.count() >= 10
+    papers = metrics.filter(has_text="Papers").first.locator("[data-testid='stMetricValue']").inner_text()
+    assert papers.strip() == "49"
+    assert page.get_by_text("16 / 16").count() == 1
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    page.get_by_text("Where the data came from").wait_for()
+    _no_exception(page)
+    _shot(page, "overview")
+
+
+def test_gaps_heat_map_is_drawn_and_a_click_lists_the_cell_papers(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/gaps")
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.locator("canvas, svg").first.wait_for()
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 200
+    assert _coloured_pixels(chart.screenshot()) > 20_000, "the heat map has no coloured cells"
+    # The plot area sits right of the category labels and below the mechanism labels:
+    # a click there lands on a cell.
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    _settle(page)
+    heading = page.locator("h3").filter(has_text=" x ").first
+    heading.wait_for()
+    assert "Personalized" in heading.inner_text()
+    panel = page.locator("[data-testid='stMetric']").filter(has_text="Papers").first
+    assert panel.locator("[data-testid='stMetricValue']").inner_text().strip() == "2"
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    # A modality filter empties most cells: they turn red, and an empty cell offers its nearest papers.
+    page.get_by_role("combobox", name="Modality (input or output)").click()
+    page.keyboard.type("Image")
+    page.keyboard.press("Enter")
+    _settle(page)
+    caption = page.get_by_text("papers match").inner_text()
+    empty = int(caption.split("·")[2].split()[0])
+    assert 0 < empty < 16, caption
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    _settle(page)
+    page.get_by_text("No paper sits in this cell").wait_for()
+    _no_exception(page)
+    _shot(page, "gaps")
+
+
+def test_citation_network_canvas_renders(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/network")
+    frame = page.frame_locator("iframe").first
+    canvas = frame.locator("#mynetwork canvas")
+    canvas.wait_for()
+    page.wait_for_timeout(1500)  # physics stabilisation
+    nodes = frame.locator("body").evaluate("() => network.body.data.nodes.length")
+    edges = frame.locator("body").evaluate("() => network.body.data.edges.length")
+    assert nodes == 33 and edges == 32
+    assert _coloured_pixels(canvas.screenshot()) > 3_000, "the network canvas is blank"
+    assert page.get_by_text("Most central papers").count() == 1
+    _no_exception(page)
+    _shot(page, "network")
+
+
+def test_method_combinations_page(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/combinations")
+    page.get_by_text("Unexplored combinations").wait_for()
+    page.locator("[data-testid='stVegaLiteChart']").first.locator("canvas, svg").first.wait_for()
+    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    _no_exception(page)
+    _shot(page, "combinations")
+
+
+def test_papers_search_opens_a_paper_page(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/papers")
+    box = page.get_by_role("textbox", name="Search by title, author or identifier")
+    box.fill("arXiv:2406.09400v2")
+    box.press("Enter")
+    _settle(page)
+    page.locator("h2").filter(has_text="Yo'LLaVA").wait_for()
+    page.get_by_text("Taxonomy labels").wait_for()
+    assert page.get_by_text("Personalized retrieval").count() >= 1
+    assert page.get_by_role("link", name="arXiv").count() >= 1
+    _no_exception(page)
+    _shot(page, "papers")
+
+
+def test_sparql_runs_a_named_query_downloads_csv_and_refuses_updates(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/sparql")
+    page.get_by_role("combobox", name="Start from a named query").click()
+    page.keyboard.type("papers-by-cell")
+    page.keyboard.press("Enter")
+    _settle(page)
+    assert "papers-by-cell" in page.locator("textarea").first.input_value() or \
+        "GROUP_CONCAT" in page.locator("textarea").first.input_value()
+    page.get_by_role("button", name="Run query").click()
+    _settle(page)
+    page.get_by_text("16 rows").wait_for()
+    _shot(page, "sparql")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0].startswith("category,mechanism,categoryLabel")
+    assert len(csv_text.splitlines()) == 17
+    area = page.locator("textarea").first
+    area.fill("DELETE WHERE { ?s ?p ?o }")
+    page.get_by_role("button", name="Run query").click()
+    _settle(page)
+    page.get_by_text("read-only").first.wait_for()
+    assert page.locator("[data-testid='stAlert']").filter(has_text="refused").count() == 1
+    _no_exception(page)
+
+
+def test_reports_preview_and_download(browser_page, app_url):
+    page = browser_page
+    _open(page, app_url + "/reports")
+    preview = page.frame_locator("iframe").first
+    preview.get_by_text("Taxonomy gap report").first.wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Markdown").click()
+    download = info.value
+    assert download.suggested_filename == "gap-report.md"
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert "Taxonomy" in text and "|" in text
+    with page.expect_download() as info:
+        page.get_by_role("button", name="LaTeX").click()
+    assert "\\begin{tabular}" in Path(info.value.path()).read_text(encoding="utf-8") or \
+        "\\toprule" in Path(info.value.path()).read_text(encoding="utf-8")
+    _no_exception(page)
+    _shot(page, "reports")
+
+
+def test_no_javascript_errors(browser_page):
+    assert browser_page.errors == []
