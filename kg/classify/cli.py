@@ -168,7 +168,7 @@ def _fmt(items: list[dict]) -> str:
 def _prediction_table() -> Table:
     table = Table(title="Predicted labels", title_justify="left")
     for col in ("paper", "category", "mechanisms", "input", "output", "datasets", "methods"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     return table
 
 
@@ -179,8 +179,14 @@ def _add_prediction_row(table: Table, name: str, r: dict) -> None:
 
 
 def _print_prediction(out, r: dict) -> None:
-    table = _prediction_table()
-    _add_prediction_row(table, "(given text)", r)
+    table = Table(title="Predicted labels", title_justify="left")
+    table.add_column("axis")
+    table.add_column("labels (confidence)", overflow="fold")
+    for name, key in (("category", "category"), ("mechanisms", "mechanisms"), ("input modalities", "input_modalities"),
+                      ("output modalities", "output_modalities")):
+        table.add_row(name, _fmt(r[key] if isinstance(r[key], list) else [r[key]]))
+    table.add_row("datasets", ", ".join(d["name"] for d in r["datasets"]) or "-")
+    table.add_row("methods", ", ".join(m["name"] for m in r["methods"]) or "-")
     out.print(table)
     fired = [e for e in r["evidence"] if e["layer"] == "lexicon"]
     if fired:
@@ -204,7 +210,7 @@ def _print_report(out, report) -> None:
     if report.changes:
         changes = Table(title="What changed", title_justify="left")
         for col in ("paper", "axis", "before", "after"):
-            changes.add_column(col)
+            changes.add_column(col, overflow="fold")
         for c in report.changes[:MAX_CHANGES_SHOWN]:
             changes.add_row(c.work[:70], c.axis, ", ".join(c.before) or "-",
                             ", ".join(f"{v} {p:.2f}" for v, p in c.after) or "-")
@@ -217,12 +223,12 @@ def _print_report(out, report) -> None:
 def _print_evaluation(out, report: dict) -> None:
     table = Table(title=f"{report['folds']}-fold cross-validation on {report['papers']} labelled papers",
                   title_justify="left")
-    for col in ("axis", "papers", "combined acc", "combined macro-F1", "lexicon acc", "lexicon macro-F1",
-                "learned acc", "learned macro-F1"):
-        table.add_column(col, justify="left" if col == "axis" else "right")
+    for col in ("axis", "papers", "layer", "accuracy", "macro-F1"):
+        table.add_column(col, justify="left" if col in ("axis", "layer") else "right")
     for axis, r in report["axes"].items():
-        table.add_row(axis, str(r["papers"]), *(f"{r[layer][m]:.3f}" for layer in ("combined", "lexicon", "learned")
-                                                for m in ("accuracy", "macro_f1")))
+        for i, layer in enumerate(("combined", "lexicon", "learned")):
+            table.add_row(axis if i == 0 else "", str(r["papers"]) if i == 0 else "", layer,
+                          f"{r[layer]['accuracy']:.3f}", f"{r[layer]['macro_f1']:.3f}")
     out.print(table)
     if "calibration" in report:
         c = report["calibration"]
