@@ -78,7 +78,7 @@ def test_first_start_builds_the_graph(tmp_path, monkeypatch):
     assert StoreDir(store).current() is not None
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Papers"] == "49"
-    assert metrics["Taxonomy cells filled"] == "16 / 16"
+    assert metrics["Cells filled"] == "16 / 16"
 
 
 def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, monkeypatch):

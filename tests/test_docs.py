@@ -29,5 +29,5 @@ def test_every_command_has_help_and_is_in_the_readme():
 
 
 def test_readme_has_the_two_quick_start_commands():
-    assert "pip install . && kg build" in README
+    assert "pip install . && kg app" in README
     assert 'pip install ".[test]" && python -m pytest -q' in README

@@ -89,8 +89,11 @@ def browser_page(app_url):
         context.set_default_timeout(30_000)
         page = context.new_page()
         errors: list[str] = []
+        outside: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
+        page.on("request", lambda req: None if req.url.startswith((app_url, "data:", "blob:", "about:"))
+                else outside.append(req.url))
+        page.errors, page.outside = errors, outside
         yield page
         context.close()
         browser.close()
@@ -136,7 +139,7 @@ def _no_exception(page) -> None:
 def test_first_start_builds_the_graph_and_shows_the_overview(browser_page, app_url):
     page = browser_page
     _open(page, app_url)
-    page.get_by_text("Taxonomy cells filled").wait_for()
+    page.get_by_text("Cells filled").wait_for()
     metrics = page.locator("[data-testid='stMetric']")
     assert metrics.count() >= 10
     papers = metrics.filter(has_text="Papers").first.locator("[data-testid='stMetricValue']").inner_text()
@@ -268,5 +271,6 @@ def test_reports_preview_and_download(browser_page, app_url):
     _shot(page, "reports")
 
 
-def test_no_javascript_errors(browser_page):
+def test_no_javascript_errors_and_nothing_loaded_from_the_web(browser_page):
     assert browser_page.errors == []
+    assert browser_page.outside == []

@@ -20,7 +20,8 @@ PAGES = (
 
 def run(default: str = "overview") -> None:
     """Configure the page, build the graph on first start, and show the chosen page."""
-    st.set_page_config(page_title="kg · survey knowledge graph", page_icon=":material/hub:", layout="wide")
+    # An emoji icon is drawn in the page (a data: URL); a :material/...: one would be fetched from the web.
+    st.set_page_config(page_title="kg · survey knowledge graph", page_icon="🕸️", layout="wide")
     pages = [st.Page(ui.guarded(module.render), title=title, icon=icon, url_path=path, default=path == default)
              for path, title, icon, module in PAGES]
     nav = st.navigation(pages)

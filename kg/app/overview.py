@@ -19,7 +19,7 @@ def render() -> None:
         ("In the survey's table", stats["surveyed"], "Works of the survey's Table 1."),
         ("Listed", stats["listed"], "Papers of the curated awesome list."),
         ("Candidates", stats["candidates"], "Works not (yet) placed in the taxonomy."),
-        ("Taxonomy cells filled", f"{filled} / {len(cells)}", "Category x mechanism cells holding a paper."),
+        ("Cells filled", f"{filled} / {len(cells)}", "Taxonomy cells (category x mechanism) holding a paper."),
     ])
     ui.metric_row([
         ("Authors", stats["authors"], None),
