@@ -184,6 +184,7 @@ def test_cli_stats_and_a_repeat_with_zero_requests(monkeypatch, fake_time, tmp_p
 def test_usage_errors_exit_2(kg, tmp_path):
     assert kg("harvest", "openalex", store=tmp_path).exit_code == 2
     assert kg("harvest", "s2", "--id", "x", "--from-graph", store=tmp_path).exit_code == 2
+    assert kg("harvest", "s2", "--query", "x", "--citations", store=tmp_path).exit_code == 2
     both = kg("harvest", "arxiv", "--query", "x", "--refresh", "--offline", store=tmp_path)
     assert both.exit_code == 2 and "exclude each other" in both.message
 

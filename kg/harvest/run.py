@@ -7,7 +7,6 @@ rebuild the graph) and returns a HarvestReport with the numbers --stats prints.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -233,6 +232,8 @@ def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: b
         raise UsageError("give exactly one of --id ID..., --from-graph or --query Q")
     if depth < 1 or min_links < 1:
         raise UsageError("--depth and --min-links must be at least 1")
+    if query and (references or citations):
+        raise UsageError("--references/--citations follow --id or --from-graph seeds, not a --query")
     report = HarvestReport("s2")
     seeds: list[tuple[str, str]] = []
     if id_list:
@@ -455,7 +456,3 @@ def _oa_bundle(results: list[dict], source_id: str) -> Bundle:
             bundle.citations.append(Citation(f"openalex:{work.ids['openalex']}", f"openalex:{ref}", source_id))
     return bundle
 
-
-def batch_requests(n_ids: int) -> int:
-    """Requests S2 metadata for n ids costs: ceil(n / 500)."""
-    return math.ceil(n_ids / s2.BATCH_SIZE)
