@@ -260,6 +260,81 @@ from .classify.cli import register as _register_classify  # noqa: E402  (kg clas
 _register_classify(app)
 
 
+# ---------------------------------------------------------------- serve / bench
+@app.command()
+def serve(
+    port: int = typer.Option(7070, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a query may run before it is stopped."),
+    max_rows: int = typer.Option(10_000, "--max-rows", help="Rows a query may return."),
+    workers: int = typer.Option(2, "--workers", help="Queries answered in parallel (one worker process each)."),
+):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
+    from .guard import QueryLimits
+    from .serve import serve as run_serve
+
+    if timeout <= 0 or max_rows < 1:
+        raise UsageError("--timeout must be positive and --max-rows at least 1")
+
+    def ready(url: str) -> None:
+        sys.stdout.write(f"SPARQL endpoint: {url} (read-only; Ctrl-C stops)\n")
+        sys.stdout.flush()
+
+    try:
+        run_serve(store_location(), port, QueryLimits(max_rows=max_rows, timeout_s=timeout), workers, ready=ready)
+    except KeyboardInterrupt:
+        err.print("stopped")
+
+
+@app.command()
+def bench(
+    papers: list[int] = typer.Option([], "--papers", help="Corpus size in papers; repeat for several (default: 1000 10000 100000)."),
+    repeats: int = typer.Option(3, "--repeats", help="Runs per query (the median is reported)."),
+    rdflib_max: int = typer.Option(10_000, "--rdflib-max", help="Run the rdflib comparison up to this many papers."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
+    analyses: bool = typer.Option(True, "--analyses/--no-analyses", help="Also time gaps, citation analysis, classification, report and app data loading."),
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Keep the built stores in this folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+):
+    """Benchmark build time, peak memory and query latency on synthetic corpora (Oxigraph vs rdflib)."""
+    from .bench import DEFAULT_SIZES, BenchOptions, run_bench
+
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    options = BenchOptions(sizes=tuple(papers) or DEFAULT_SIZES, repeats=repeats, rdflib_max=rdflib_max,
+                           seed=seed, analyses=analyses, keep=keep)
+    report = run_bench(options, progress=lambda message: err.print(f"[dim]{message}[/]", highlight=False))
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+        return
+    _print_bench(report)
+
+
+def _print_bench(report: dict) -> None:
+    m = report["machine"]
+    out.print(f"Machine: {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu', '')}; "
+              f"load average {m.get('load_average_1m')} at start", highlight=False)
+    for entry in report["sizes"]:
+        out.print(f"\n[bold]{entry['papers']} papers[/], {entry['triples']} triples: kg build {entry['load_s']:.2f} s, "
+                  f"peak {entry['peak_rss_mb']:.0f} MB; bulk load {entry.get('store_load_s', float('nan')):.2f} s",
+                  highlight=False)
+        table = Table(title_justify="left")
+        for col in ("query", "rows", "oxigraph s", "rdflib s", "speed-up"):
+            table.add_column(col, justify="left" if col == "query" else "right")
+        for q in entry["queries"]:
+            table.add_row(q["name"], str(q["rows"]), f"{q['oxigraph_s']:.4f}",
+                          "-" if q["rdflib_s"] is None else f"{q['rdflib_s']:.4f}",
+                          "-" if q["speedup"] is None else f"{q['speedup']:.1f}x")
+        out.print(table)
+        for a in entry.get("analyses", []):
+            extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
+            out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
+                      + (f" ({extra})" if extra else ""), highlight=False)
+        for note in entry.get("notes", []):
+            out.print(f"  note: {note}", style="dim", highlight=False)
+    for line in report.get("verdict", []):
+        out.print(line, highlight=False)
+
+
 def main() -> None:
     try:
         app()

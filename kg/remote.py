@@ -540,7 +540,7 @@ def _ox(term: Term):
 
 # ---------------------------------------------------------------- building on a server
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _literal(text: str, datatype: str | None = None) -> str:
@@ -571,7 +571,8 @@ def publish(url: str, quads: list, meta: dict) -> tuple[str, dict]:
     from .stats import graph_stats
 
     endpoint = Endpoint(url)
-    gen = f"{GRAPH_BASE}gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    # names sort in creation order (microseconds), so readers can pick the newest pointer
+    gen = f"{GRAPH_BASE}gen-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
     g, m = _iri(gen), _iri(META)
     endpoint.update(
         f"INSERT DATA {{ GRAPH {m} {{ {g} <{DCTERMS}isVersionOf> {_iri(CURRENT)} ; "
@@ -637,7 +638,8 @@ def generations(endpoint: Endpoint) -> list[dict]:
 def prune(endpoint: Endpoint, keep: str) -> list[str]:
     """Drop published generations beyond the newest KEEP_GENERATIONS and stale unfinished ones."""
     gens = generations(endpoint)
-    published = sorted((g for g in gens if g["issued"]), key=lambda g: (-_age_s(g["issued"]), g["iri"]), reverse=True)
+    published = sorted((g for g in gens if g["issued"]), key=lambda g: (-_age_s(g["issued"]), g["iri"]),
+                       reverse=True)
     keep_set = {keep} | {g["iri"] for g in published[:KEEP_GENERATIONS]}
     dropped = []
     for g in gens:

@@ -1,0 +1,661 @@
+"""`kg bench`: how kg scales, measured on synthetic corpora shaped like the real one.
+
+For each size N (papers) the benchmark
+1. generates a corpus as record Bundles (kg/records.py): works with arXiv ids,
+   titles, some abstracts, venues, years growing towards the present, authors
+   drawn with Zipf productivity, taxonomy labels with provenance (a skewed
+   category x mechanism mix so some cells are thin, modalities, candidates
+   without labels), datasets introduced and used, and citations by
+   preferential attachment (a power-law in-degree);
+2. builds the graph with the real `kg build` path (records file -> resolve ->
+   quads -> Oxigraph store) in a child process, timing it and reading the
+   child's peak resident memory from the kernel (os.wait4 rusage);
+3. runs every named query (kg/queries/*.rq) `repeats` times and keeps the
+   median; runs the same suite on rdflib's in-memory store (in another child
+   process, loaded from the same N-Triples) for the speed-up ratio;
+4. times the downstream paths that exist in this installation: the gap
+   matrix, citation analysis (PageRank, communities), classification
+   throughput, report generation and the app's data loading.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
+
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+RDFLIB_MAX = 10_000  # rdflib is skipped above this many papers (it needs minutes and gigabytes there)
+RDFLIB_QUERY_CAP_S = 300.0  # an rdflib query still running after this is stopped (reported as such)
+REPEAT_BUDGET_S = 1.0  # a query is not repeated once its runs took this long (at least one run)
+SOURCE_ID = "bench-synthetic"
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+TARGETS = {"load_s_100k": 60.0, "peak_rss_mb_100k": 2048.0, "query_median_s_100k": 0.5, "speedup_10k": 10.0}
+
+_WORDS = (
+    "personalized multimodal large language model vision diffusion retrieval recommendation user preference "
+    "instruction tuning alignment reward feedback adapter prompt embedding concept identity subject image video "
+    "audio text generation editing memory agent dialogue persona profile history behaviour contrastive "
+    "representation benchmark dataset evaluation zero-shot few-shot efficient scalable robust controllable "
+    "fine-grained token encoder decoder transformer graph knowledge reasoning caption question answering "
+    "style customization privacy federated continual lifelong interactive conversational search ranking "
+    "click sequential session cold-start cross-modal fusion latent space attention low-rank distillation"
+).split()
+_VENUES = ("CVPR", "ICCV", "ECCV", "NeurIPS", "ICLR", "ICML", "ACL", "EMNLP", "NAACL", "SIGIR", "KDD", "WWW",
+           "RecSys", "AAAI", "IJCAI", "TPAMI", "TKDE", "MM")
+_FIELDS = ("Computer Science", "Linguistics", "Mathematics", "Psychology")
+
+
+@dataclass
+class Shape:
+    """Knobs of the synthetic corpus (defaults give about 30 triples per paper)."""
+
+    labelled: float = 0.6  # share of papers placed in the taxonomy; the rest are candidates
+    second_mechanism: float = 0.25
+    modalities: float = 0.3  # share of labelled papers with input/output modality labels
+    abstract: float = 0.3
+    venue: float = 0.7
+    citation_count: float = 0.5
+    authors_per_paper: float = 3.0
+    author_pool: float = 0.6  # distinct authors per paper
+    mean_references: float = 5.0  # in-corpus citations made per paper
+    dataset_every: int = 100  # one dataset per this many papers
+    dataset_use: float = 0.15  # share of papers using a dataset
+    category_weights: tuple = (0.4, 0.3, 0.2, 0.1)
+    mechanism_weights: tuple = (0.45, 0.3, 0.2, 0.05)
+
+
+def synthetic_bundle(papers: int, seed: int = 0, shape: Shape | None = None, taxonomy=None) -> Bundle:
+    """A deterministic synthetic corpus of `papers` works (same seed, same corpus)."""
+    from .taxonomy import read_taxonomy
+
+    shape = shape or Shape()
+    taxonomy = taxonomy or read_taxonomy()
+    rng = random.Random(seed)
+    categories = [c.notation for c in taxonomy.axis("category")]
+    mechanisms = [c.notation for c in taxonomy.axis("mechanism")]
+    modalities = [c.notation for c in taxonomy.axis("modality")] or ["text"]
+    cat_w = _weights(shape.category_weights, len(categories))
+    mech_w = _weights(shape.mechanism_weights, len(mechanisms))
+    mod_w = [1.0 / (i + 1) for i in range(len(modalities))]
+
+    bundle = Bundle(sources=[Source(SOURCE_ID, "kg bench synthetic corpus", "kg bench", retrieved="2025-06-01")])
+    n_authors = max(20, int(papers * shape.author_pool))
+    author_cum = _cumulative([1.0 / (r + 1) ** 1.05 for r in range(n_authors)])
+    authors = [Author(f"Bench Author {i:06d}", {"s2": f"9{i:08d}"}) for i in range(n_authors)]
+
+    years = list(range(2015, 2026))
+    year_cum = _cumulative([1.35 ** i for i in range(len(years))])
+    per_month: dict[tuple[int, int], int] = {}
+    stamps = sorted((rng.choices(years, cum_weights=year_cum)[0], rng.randint(1, 12)) for _ in range(papers))
+    refs: list[str] = []
+    for i, (year, month) in enumerate(stamps):
+        seq = per_month[(year, month)] = per_month.get((year, month), -1) + 1
+        arxiv = f"{year % 100:02d}{month:02d}.{90000 + seq:05d}"
+        refs.append(f"arxiv:{arxiv}")
+        work = Work(ids={"arxiv": arxiv}, sources=[SOURCE_ID], year=year, date=None,
+                    title=_title(rng, i))
+        if rng.random() < shape.abstract:
+            work.abstract = " ".join(rng.choices(_WORDS, k=rng.randint(40, 90))).capitalize() + "."
+        if rng.random() < shape.venue:
+            work.venue = rng.choice(_VENUES)
+        if rng.random() < shape.citation_count:
+            work.citation_count = int(rng.paretovariate(1.3)) - 1
+        if rng.random() < 0.2:
+            work.fields_of_study = [rng.choice(_FIELDS)]
+        k = max(1, min(12, int(rng.expovariate(1 / shape.authors_per_paper)) + 1))
+        work.authors = [authors[j] for j in sorted({_pick(rng, author_cum) for _ in range(k)})]
+        if rng.random() < shape.labelled:
+            conf = round(rng.uniform(0.55, 0.99), 2)
+            labels = [("category", rng.choices(categories, cum_weights=cat_w)[0])]
+            mech = rng.choices(mechanisms, cum_weights=mech_w)[0]
+            labels.append(("mechanism", mech))
+            if rng.random() < shape.second_mechanism:
+                other = rng.choice(mechanisms)
+                if other != mech:
+                    labels.append(("mechanism", other))
+            if rng.random() < shape.modalities:
+                labels.append(("input_modality", rng.choices(modalities, weights=mod_w)[0]))
+                labels.append(("output_modality", rng.choices(modalities, weights=mod_w)[0]))
+            work.labels = [Label(axis, value, SOURCE_ID, confidence=conf, agent="kg bench classifier")
+                           for axis, value in labels]
+        else:
+            work.candidate = True
+        bundle.works.append(work)
+
+    # citations: each paper cites earlier ones, chosen with probability ~ (citations received + 1)
+    pool: list[int] = []
+    for i in range(papers):
+        if i:
+            m = min(i, int(rng.expovariate(1 / shape.mean_references)))
+            chosen = set()
+            for _ in range(m * 3):
+                if len(chosen) >= m:
+                    break
+                chosen.add(pool[rng.randrange(len(pool))])
+            for j in sorted(chosen):
+                bundle.citations.append(Citation(refs[i], refs[j], SOURCE_ID))
+                pool.append(j)
+        pool.append(i)
+
+    n_datasets = max(3, papers // shape.dataset_every)
+    datasets = [Dataset(f"BenchSet-{d:05d}", [SOURCE_ID], year=rng.choice(years),
+                        concepts=rng.randint(10, 500), introduced_by=[refs[rng.randrange(papers)]])
+                for d in range(n_datasets)]
+    ds_cum = _cumulative([1.0 / (r + 1) for r in range(n_datasets)])
+    for i in range(papers):
+        if rng.random() < shape.dataset_use:
+            ds = datasets[_pick(rng, ds_cum)]
+            if refs[i] not in ds.introduced_by:
+                ds.used_by.append(refs[i])
+    bundle.datasets = datasets
+    return bundle
+
+
+def _weights(given: tuple, n: int) -> list[float]:
+    w = list(given[:n]) + [given[-1] if given else 1.0] * max(0, n - len(given))
+    return _cumulative(w)
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _pick(rng: random.Random, cum: list[float]) -> int:
+    import bisect
+
+    return min(bisect.bisect_left(cum, rng.random() * cum[-1]), len(cum) - 1)
+
+
+def _title(rng: random.Random, i: int) -> str:
+    words = rng.choices(_WORDS, k=rng.randint(5, 11))
+    return f"{' '.join(words).capitalize()} ({i})"
+
+
+# ---------------------------------------------------------------- running the benchmark
+@dataclass
+class BenchOptions:
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    repeats: int = 3
+    rdflib_max: int = RDFLIB_MAX
+    rdflib_query_cap_s: float = RDFLIB_QUERY_CAP_S
+    seed: int = 0
+    analyses: bool = True
+    keep: Path | None = None  # keep the built stores in this folder
+
+
+def machine_info() -> dict:
+    """What the figures were measured on (CPU count, memory, load while measuring)."""
+    info = {"python": platform.python_version(), "platform": platform.platform(terse=True),
+            "cpus": os.cpu_count()}
+    try:
+        import pyoxigraph
+        import rdflib
+
+        info["pyoxigraph"] = pyoxigraph.__version__ if hasattr(pyoxigraph, "__version__") else "?"
+        info["rdflib"] = rdflib.__version__
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+        info["memory_gib"] = round(kb / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
+        if names:
+            info["cpu"] = names[0]
+    except OSError:
+        pass
+    if hasattr(os, "getloadavg"):
+        info["load_average_1m"] = round(os.getloadavg()[0], 2)
+    return info
+
+
+def _child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> tuple[list[dict], dict]:
+    """Run `python -m kg.bench ARGS` in a child; (its JSON lines, its resource usage).
+
+    Peak memory comes from the kernel's accounting of that one child (os.wait4),
+    so it is the real high-water mark of the work, not a sample.
+    """
+    errors = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "-c", "from kg.bench import _child_main; _child_main()", *args],
+                            stdout=subprocess.PIPE, stderr=errors, env=_child_env(), text=True)
+    lines: list[dict] = []
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    timed_out = False
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while True:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if wait == 0.0:
+            timed_out = True
+            proc.kill()
+            break
+        if not sel.select(timeout=wait):
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        lines.append(item)
+        if on_line:
+            extra = on_line(item)
+            if extra is not None:
+                deadline = time.monotonic() + extra
+    sel.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    errors.seek(0)
+    stderr = errors.read()
+    errors.close()
+    info = {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "exit": proc.returncode, "timed_out": timed_out, "stderr": stderr[-2000:]}
+    return lines, info
+
+
+def _child_main() -> None:
+    """Entry point of the measuring children (build, load, rdflib)."""
+    kind, *args = sys.argv[1:]
+    if kind == "build":
+        from .build import build
+
+        started = time.perf_counter()
+        report = build(args[0])
+        _emit({"build_s": time.perf_counter() - started, "triples": report.stats["triples"],
+               "papers": report.stats["papers"], "warnings": len(report.warnings)})
+    elif kind == "load":
+        import pyoxigraph as ox
+
+        started = time.perf_counter()
+        store = ox.Store(args[1])
+        store.bulk_load(path=args[0], format=ox.RdfFormat.N_TRIPLES)
+        store.flush()
+        _emit({"load_s": time.perf_counter() - started, "triples": len(store)})
+    elif kind == "rdflib":
+        _rdflib_suite(args[0], json.loads(Path(args[1]).read_text()), int(args[2]), float(args[3]))
+
+
+def _emit(item: dict) -> None:
+    sys.stdout.write(json.dumps(item) + "\n")
+    sys.stdout.flush()
+
+
+def _rdflib_suite(nt_path: str, plan: list[dict], repeats: int, cap_s: float) -> None:
+    import rdflib
+
+    from .vocab import PREFIXES
+
+    started = time.perf_counter()
+    g = rdflib.Graph()
+    g.parse(nt_path, format="nt")
+    _emit({"load_s": time.perf_counter() - started, "triples": len(g)})
+    for item in plan:
+        _emit({"start": item["name"]})
+        bindings = {k: (rdflib.URIRef(v["value"]) if v["type"] == "uri" else
+                        rdflib.Literal(v["value"], lang=v.get("lang"),
+                                       datatype=rdflib.URIRef(v["datatype"]) if v.get("datatype") else None))
+                    for k, v in item["bindings"].items()}
+        times, rows = [], None
+        try:
+            for _ in range(max(1, repeats)):
+                t0 = time.perf_counter()
+                result = g.query(item["text"], initNs=PREFIXES, initBindings=bindings)
+                rows = (1 if result.type == "ASK" else len(list(result)))
+                times.append(time.perf_counter() - t0)
+                if sum(times) > REPEAT_BUDGET_S:
+                    break
+            _emit({"name": item["name"], "median_s": statistics.median(times), "runs": len(times), "rows": rows})
+        except Exception as exc:  # rdflib's engine errors are reported, not fatal
+            _emit({"name": item["name"], "error": f"{type(exc).__name__}: {str(exc)[:200]}"})
+
+
+def _sample_bindings(graph) -> dict[str, str]:
+    """Values for named-query parameters: the most cited synthetic paper."""
+    rows = graph.query(
+        "SELECT ?id (COUNT(?c) AS ?n) WHERE { ?c cito:cites ?w . ?w kg:arxivId ?id } GROUP BY ?id "
+        "ORDER BY DESC(?n) ?id LIMIT 1", trusted=True).records()
+    return {"id": rows[0]["id"]} if rows else {"id": "2406.09400"}
+
+
+def query_plan(graph) -> tuple[list[dict], list[str]]:
+    """Every named query with values for its parameters; notes for the ones skipped."""
+    from .named import named_queries
+
+    samples = _sample_bindings(graph)
+    plan, notes = [], []
+    for q in named_queries().values():
+        missing = [p for p in q.params if p not in samples]
+        if missing:
+            notes.append(f"query {q.name} skipped: no sample value for parameter {missing[0]}")
+            continue
+        plan.append({"name": q.name, "text": q.text,
+                     "bindings": {p: {"type": "literal", "value": samples[p]} for p in q.params}})
+    return plan, notes
+
+
+def time_oxigraph(graph, plan: list[dict], repeats: int) -> dict[str, dict]:
+    """Median wall time of each named query through kg's query path (results converted)."""
+    out = {}
+    for item in plan:
+        bindings = {k: v["value"] for k, v in item["bindings"].items()}
+        result = graph.query(item["text"], bindings, trusted=True)  # warm-up
+        times = []
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            result = graph.query(item["text"], bindings, trusted=True)
+            times.append(time.perf_counter() - t0)
+            if len(times) >= 3 and sum(times) > REPEAT_BUDGET_S * 5:
+                break
+        rows = len(result.rows) if result.kind == "select" else len(result.triples) if result.kind == "graph" else 1
+        out[item["name"]] = {"median_s": statistics.median(times), "rows": rows}
+    return out
+
+
+def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, workdir: Path) -> dict:
+    """The query suite on rdflib's in-memory store, in child processes that are killed after
+    `cap_s` on one query (the rest of the suite continues in a fresh child)."""
+    results: dict[str, dict] = {}
+    load = None
+    remaining = list(plan)
+    while remaining:
+        plan_file = workdir / "rdflib-plan.json"
+        plan_file.write_text(json.dumps(remaining))
+        current = {}
+
+        def on_line(item, current=current):
+            if "start" in item:
+                current["name"] = item["start"]
+                return cap_s  # the query gets this long
+            if "load_s" in item:
+                return cap_s
+            return None
+
+        lines, info = run_child(["rdflib", str(nt_path), str(plan_file), str(repeats), str(cap_s)],
+                                timeout_s=600.0, on_line=on_line)
+        for item in lines:
+            if "load_s" in item and load is None:
+                load = {"load_s": item["load_s"], "peak_rss_mb": None}
+            elif "name" in item:
+                results[item["name"]] = item
+        if load is not None and load.get("peak_rss_mb") is None:
+            load["peak_rss_mb"] = info["peak_rss_mb"]
+        done = set(results)
+        stuck = current.get("name")
+        if info["timed_out"] and stuck and stuck not in done:
+            results[stuck] = {"name": stuck, "error": f"over {cap_s:g} s, stopped"}
+        elif not info["timed_out"] and info["exit"] != 0 and not lines:
+            raise RuntimeError(f"the rdflib benchmark failed: {info['stderr'][-500:]}")
+        left = [p for p in remaining if p["name"] not in results]
+        if len(left) == len(remaining):  # no progress: give up on the rest
+            for p in left:
+                results[p["name"]] = {"name": p["name"], "error": "not run (rdflib child failed)"}
+            break
+        remaining = left
+    return {"load": load or {}, "queries": results}
+
+
+# ---------------------------------------------------------------- downstream paths
+def _timed(fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - t0, value
+
+
+def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict], list[str]]:
+    """Time whatever analysis, classification, report and app functions this installation has."""
+    out, skipped = [], []
+
+    def hook(name: str, fn):
+        try:
+            seconds, note = _timed(fn)
+            row = {"name": name, "seconds": round(seconds, 4)}
+            if isinstance(note, dict):
+                row.update(note)
+            out.append(row)
+        except ImportError as exc:
+            skipped.append(f"{name}: not available in this installation ({exc.name or exc})")
+        except Exception as exc:  # a broken analysis must not hide the other figures
+            out.append({"name": name, "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+
+    state: dict = {}
+
+    def corpus():
+        from .analysis import load_corpus
+
+        state["corpus"] = load_corpus(graph)
+        return {"works": len(state["corpus"].works)}
+
+    hook("analysis corpus load (analysis-* queries)", corpus)
+
+    def gaps():
+        from .analysis import gap_matrix
+
+        cells = gap_matrix(state.get("corpus") or graph)
+        return {"cells": len(cells)}
+
+    hook("gap matrix", gaps)
+
+    def citations():
+        from .analysis import citation_graph, communities, pagerank_scores
+
+        cg = citation_graph(state.get("corpus") or graph)
+        pagerank_scores(cg)
+        groups = communities(cg)
+        return {"nodes": cg.number_of_nodes(), "edges": cg.number_of_edges(), "communities": len(groups)}
+
+    hook("citation analysis (PageRank, Louvain communities)", citations)
+
+    def report():
+        from .report import build_report, render
+
+        content = build_report(state.get("corpus") or graph)
+        sizes = {fmt: len(render(content, fmt)) for fmt in ("md", "html", "json")}
+        return {"bytes": sizes}
+
+    hook("report generation (build + md, html, json)", report)
+
+    def app_data():
+        from .analysis import load_corpus
+        from .browse import data_sources, latest_additions, papers_per_year, search_index
+        from .stats import graph_stats
+
+        graph_stats(graph)
+        load_corpus(graph)
+        papers_per_year(graph)
+        latest_additions(graph, 12)
+        data_sources(graph)
+        return {"search_rows": len(search_index(graph))}
+
+    hook("app data loading (stats, corpus, overview, search index; uncached)", app_data)
+
+    def classify_train():
+        from .classify.run import train_from_graph
+
+        state["classifier"] = train_from_graph(store)
+        return {}
+
+    hook("classifier training (from the graph)", classify_train)
+
+    def classify_throughput():
+        from .classify.evaluate import measure_throughput
+        from .classify.model import Doc
+
+        if "classifier" not in state:
+            raise RuntimeError("no classifier (training failed)")
+        sample = synthetic_bundle(min(papers, 2000), seed=seed + 1)
+        docs = [Doc(title=w.title or "", abstract=w.abstract or "") for w in sample.works]
+        return measure_throughput(state["classifier"], docs, repeat=1)
+
+    hook("classification throughput", classify_throughput)
+    return out, skipped
+
+
+# ---------------------------------------------------------------- one size, all sizes
+def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None) -> dict:
+    from .recordfile import write_bundle
+    from .store import LocalGraph
+
+    say = progress or (lambda message: None)
+    store = (options.keep or workdir) / f"store-{papers}"
+    if store.exists():
+        import shutil
+
+        shutil.rmtree(store)
+    say(f"{papers} papers: generating the corpus")
+    gen_s, bundle = _timed(lambda: synthetic_bundle(papers, options.seed))
+    write_bundle(store / "records" / "bench.jsonl", bundle)
+    entry: dict = {"papers": papers, "generate_s": round(gen_s, 3), "citations_generated": len(bundle.citations)}
+    del bundle
+    say(f"{papers} papers: kg build (child process)")
+    lines, info = run_child(["build", str(store)])
+    if info["exit"] != 0 or not lines:
+        raise RuntimeError(f"kg build failed in the benchmark: {info['stderr'][-1000:]}")
+    entry.update({"triples": lines[-1]["triples"], "load_s": round(lines[-1]["build_s"], 3),
+                  "peak_rss_mb": info["peak_rss_mb"], "load_cpu_s": info["cpu_s"]})
+    graph = LocalGraph(store)
+    notes: list[str] = []
+    try:
+        nt = workdir / f"graph-{papers}.nt"
+        nt.write_bytes(graph.dump(__import__("pyoxigraph").RdfFormat.N_TRIPLES))
+        say(f"{papers} papers: bulk load of the N-Triples into a fresh Oxigraph store (child process)")
+        lines, info = run_child(["load", str(nt), str(workdir / f"load-{papers}")])
+        if lines:
+            entry.update({"store_load_s": round(lines[-1]["load_s"], 3), "store_load_peak_rss_mb": info["peak_rss_mb"]})
+        _rmtree(workdir / f"load-{papers}")
+        plan, plan_notes = query_plan(graph)
+        notes += plan_notes
+        say(f"{papers} papers: {len(plan)} named queries x {options.repeats} on Oxigraph")
+        ox_times = time_oxigraph(graph, plan, options.repeats)
+        rd = None
+        if papers <= options.rdflib_max:
+            say(f"{papers} papers: the same queries on rdflib's in-memory store (child process)")
+            rd = time_rdflib(nt, plan, options.repeats, options.rdflib_query_cap_s, workdir)
+            entry["rdflib_load_s"] = round(rd["load"].get("load_s", float("nan")), 3)
+            entry["rdflib_peak_rss_mb"] = rd["load"].get("peak_rss_mb")
+        else:
+            notes.append(f"rdflib skipped above {options.rdflib_max} papers (--rdflib-max)")
+        entry["queries"] = _query_rows(plan, ox_times, rd)
+        entry["suite"] = _suite(entry["queries"])
+        nt.unlink(missing_ok=True)
+        if options.analyses:
+            say(f"{papers} papers: analyses, report, app data, classification")
+            entry["analyses"], skipped = time_analyses(graph, store, papers, options.seed)
+            notes += skipped
+    finally:
+        graph.close()
+        if options.keep is None:
+            _rmtree(store)
+    entry["notes"] = notes
+    return entry
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _query_rows(plan: list[dict], ox_times: dict, rd: dict | None) -> list[dict]:
+    rows = []
+    for item in plan:
+        name = item["name"]
+        a = ox_times[name]["median_s"]
+        row = {"name": name, "rows": ox_times[name]["rows"], "oxigraph_s": round(a, 6), "rdflib_s": None, "speedup": None}
+        if rd is not None:
+            r = rd["queries"].get(name, {})
+            if "median_s" in r:
+                row["rdflib_s"] = round(r["median_s"], 6)
+                row["speedup"] = round(r["median_s"] / a, 2) if a > 0 else None
+                if r.get("rows") is not None and r["rows"] != row["rows"]:
+                    row["note"] = f"rdflib returned {r['rows']} rows"
+            else:
+                row["note"] = f"rdflib: {r.get('error', 'not run')}"
+        rows.append(row)
+    return rows
+
+
+def _suite(rows: list[dict]) -> dict:
+    out = {"oxigraph_s": round(sum(r["oxigraph_s"] for r in rows), 4),
+           "slowest": max(rows, key=lambda r: r["oxigraph_s"])["name"] if rows else None,
+           "max_oxigraph_s": round(max((r["oxigraph_s"] for r in rows), default=0.0), 4)}
+    both = [r for r in rows if r["rdflib_s"] is not None]
+    if both:
+        ox_sum = sum(r["oxigraph_s"] for r in both)
+        rd_sum = sum(r["rdflib_s"] for r in both)
+        out.update({"queries_compared": len(both), "rdflib_s": round(rd_sum, 4),
+                    "speedup": round(rd_sum / ox_sum, 2) if ox_sum else None,
+                    "speedup_geomean": round(math.exp(statistics.mean(math.log(r["speedup"]) for r in both
+                                                                       if r["speedup"])), 2),
+                    "speedup_min": min(r["speedup"] for r in both if r["speedup"])})
+    return out
+
+
+def run_bench(options: BenchOptions, progress=None) -> dict:
+    """Every size in `options.sizes`; the object `kg bench --json` prints."""
+    from .errors import UsageError
+
+    if not options.sizes:
+        raise UsageError("give at least one size with --papers")
+    for n in options.sizes:
+        if n < 10:
+            raise UsageError(f"--papers must be at least 10, not {n}")
+    if options.repeats < 1:
+        raise UsageError("--repeats must be at least 1")
+    started = time.perf_counter()
+    report = {"machine": machine_info(), "targets": TARGETS, "sizes": []}
+    with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
+        for n in options.sizes:
+            report["sizes"].append(bench_size(n, Path(tmp), options, progress))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["machine"]["load_average_1m_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    report["verdict"] = verdict(report)
+    return report
+
+
+def verdict(report: dict) -> list[str]:
+    """The issue's targets checked against the sizes measured (only where a size applies)."""
+    lines = []
+    for entry in report["sizes"]:
+        n = entry["papers"]
+        if n >= 100_000:
+            ok = entry["load_s"] <= TARGETS["load_s_100k"] and entry["peak_rss_mb"] <= TARGETS["peak_rss_mb_100k"]
+            lines.append(f"{n} papers: kg build {entry['load_s']:.1f} s, peak {entry['peak_rss_mb']:.0f} MB "
+                         f"({'meets' if ok else 'misses'} <= 60 s within 2 GB)")
+            slow = [q["name"] for q in entry["queries"] if q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
+            lines.append(f"{n} papers: named queries over 0.5 s median: {', '.join(slow) if slow else 'none'}")
+        if 10_000 <= n < 100_000 and entry["suite"].get("speedup"):
+            s = entry["suite"]["speedup"]
+            lines.append(f"{n} papers: query suite {s:.1f}x faster than rdflib "
+                         f"({'meets' if s >= TARGETS['speedup_10k'] else 'misses'} >= 10x)")
+    return lines
