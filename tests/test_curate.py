@@ -92,6 +92,8 @@ def test_bad_curation_input(kg, store_copy):
     result = kg("curate", "9999.99999", "--category", "retrieval", store=store_copy)
     assert result.exit_code == 1 and "no paper matches" in result.message
     assert not (store_copy / "curation.yaml").exists()  # nothing was written
+    result = kg("curate", "2410.07113", "--category", "retrieval", store="http://127.0.0.1:9/sparql")
+    assert result.exit_code == 1 and "local store" in result.message
 
 
 def test_broken_curation_file_stops_the_build_and_keeps_the_graph(kg, store_copy):

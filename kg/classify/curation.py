@@ -192,7 +192,9 @@ def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: s
     from ..store import LocalGraph, StoreDir
     from ..taxonomy import read_taxonomy
     from .data import read_works
+    from .run import local_store
 
+    local_store(store)  # the curation file lives beside a local store
     graph = LocalGraph(store)
     work = find_work(read_works(graph), paper)
     labels = validate_labels(labels, read_taxonomy())

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..errors import KgError
 from ..records import Bundle, Dataset, Label, Source, Work
-from ..store import LocalGraph, StoreDir
+from ..store import LocalGraph, StoreDir, open_graph
 from ..taxonomy import read_taxonomy
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .lexicon import Lexicon
@@ -288,8 +288,8 @@ def classify_texts(store: str | Path, docs: list[Doc], *, review_threshold: floa
 
 
 def examples_from_graph(store: str | Path):
-    """(labelled papers, taxonomy, dataset names) of the graph in a store."""
-    graph = LocalGraph(store)
+    """(labelled papers, taxonomy, dataset names) of the graph in a store (local or remote)."""
+    graph = open_graph(str(store))
     return training_examples(read_works(graph)), read_taxonomy(), dataset_names(graph)
 
 
