@@ -9,12 +9,14 @@
 - Optional embeddings layer (kg.classify.embeddings): the same linear models
   on sentence embeddings, when the `embeddings` extra is installed.
 - Combination: per axis, a small logistic regression over (lexicon share,
-  lexicon hit, log lexicon score, learned probability[, embedding probability])
-  for each (paper, concept) pair, fitted on out-of-fold predictions, so its
-  output is a calibrated probability that the concept is right. It is shared
-  by all concepts of the axis, so concepts without training papers can still
-  be predicted from their labels. With too few labelled papers a fixed,
-  documented weighting stands in.
+  lexicon hit, log lexicon score, directional hit, learned probability[,
+  embedding probability]) for each (paper, concept) pair, fitted on
+  out-of-fold predictions, so its output is a calibrated probability that the
+  concept is right (a softmax over the categories for the single-label
+  category). It is fitted with a prior centred on documented default weights
+  (DEFAULT_STACK), so with few labelled papers it stays near them, and it is
+  shared by all concepts of the axis, so concepts without training papers can
+  still be predicted from their labels.
 """
 
 from __future__ import annotations
