@@ -122,6 +122,7 @@ def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
     assert "Personalized retrieval x Generation-based personalization" in texts(at.subheader)
     table = at.dataframe[0].value
     assert set(table["label"]) == {"Yo'LLaVA", "Ye et al. (2024a)"}
+    assert "./papers?id=https%3A%2F%2Fw3id.org%2Fkg-survey%2Fid%2Fwork%2Farxiv%2F2406.09400" in set(table["page"])
     assert {m.label: m.value for m in at.metric}["Status"] == "ok"
 
 
@@ -244,6 +245,12 @@ def test_paper_page_labels_provenance_citations_links(app_store):
     links = {b.proto.label: b.proto.url for b in at.get("link_button")}
     assert links["arXiv"] == "https://arxiv.org/abs/2406.09400"
     assert links["code"].startswith("https://github.com/")
+
+
+def test_paper_link_with_an_iri_opens_that_paper(app_store):
+    at = ok(open_page("papers", id="https://w3id.org/kg-survey/id/work/arxiv/2412.02142"))
+    assert [h.replace("\\", "") for h in texts(at.header)] == ["Personalized Multimodal Large Language Models: A Survey"]
+    assert "Cites (32)" in texts(at.subheader)
 
 
 def test_paper_link_with_an_unknown_id_says_so(app_store):

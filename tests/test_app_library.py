@@ -185,3 +185,11 @@ def test_network_of_the_bundled_graph(graph, corpus):
     page = netviz.network_html(g, metrics, chosen.nodes, category_labels=corpus.notation_labels("category"))
     data = re.search(r"nodes = new vis\.DataSet\((\[.*?\])\);", page, re.S).group(1)
     assert data.count('"id":') == 33
+
+
+def test_markdown_from_the_graph_is_inert():
+    from kg.app.ui import md
+
+    text = md("**bold** [x](javascript:alert(1)) <b>hi</b> :red[x] $x$ 1. a_b `c`")
+    assert re.search(r"(?<!\\)[*\[\]()<>:$`_]", text) is None
+    assert md("a\n\n# b") == "a \\# b"

@@ -3,6 +3,7 @@ empty and thin cells highlighted with their score; a selected cell lists its pap
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from kg import analysis, views
@@ -72,17 +73,19 @@ def _cell_panel(corpus, row) -> None:
     c.metric("Score", f"{row.score:+.2f}", border=True, help=analysis.SCORE_EXPLANATION)
     d.metric("Status", row.status, border=True)
     if row["count"]:
-        st.dataframe(views.works_table(corpus, row.works), hide_index=True, width="stretch",
+        st.dataframe(ui.with_paper_links(views.works_table(corpus, row.works)), hide_index=True, width="stretch",
+                     column_order=["label", "year", "venue", "category", "title", ui.PAPER_LINK],
                      column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d"),
-                                    "work": st.column_config.TextColumn("IRI", width="small")})
+                                    ui.PAPER_LINK: ui.paper_link_column()})
     else:
         near = data.nearest(row.category, row.mechanism)
         st.info("No paper sits in this cell: a gap. The nearest papers share its category or its mechanism:",
                 icon=":material/lightbulb:")
         if near:
-            st.dataframe(near, hide_index=True, width="stretch",
-                         column_order=["label", "year", "category", "mechanisms", "shares"],
-                         column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d")})
+            st.dataframe(ui.flat(ui.with_paper_links(pd.DataFrame(near))), hide_index=True, width="stretch",
+                         column_order=["label", "year", "category", "mechanisms", "shares", ui.PAPER_LINK],
+                         column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d"),
+                                        ui.PAPER_LINK: ui.paper_link_column()})
 
 
 def _tables() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kg import netviz, views
 
-from . import data
+from . import data, ui
 
 
 def render() -> None:
@@ -59,14 +59,16 @@ def render() -> None:
         shown = metrics[metrics["work"].isin(selection.nodes)]
         table = shown.assign(category=shown["category"].map(
             lambda c: netviz.category_of(c).replace("_", " ").replace(netviz.NO_CATEGORY, "—")))
-        st.dataframe(table, hide_index=True, width="stretch", height=560,
-                     column_order=["label", "year", "category", "cited_by", "references", "pagerank", "community"],
+        st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
+                     column_order=["label", "year", "category", "cited_by", "references", "pagerank", "community",
+                                   ui.PAPER_LINK],
                      column_config={"label": st.column_config.TextColumn("work", width="medium"),
                                     "year": st.column_config.NumberColumn(format="%d"),
                                     "cited_by": st.column_config.NumberColumn("cited by", help="In-corpus citations"),
                                     "references": st.column_config.NumberColumn("cites"),
                                     "pagerank": st.column_config.NumberColumn("PageRank", format="%.4f"),
-                                    "community": st.column_config.NumberColumn("comm.", help="-1 = no link")})
+                                    "community": st.column_config.NumberColumn("comm.", help="-1 = no link"),
+                                    ui.PAPER_LINK: ui.paper_link_column()})
     drawn = cgraph.subgraph(selection.nodes).number_of_edges()
     st.caption(f"{len(selection.nodes)} works and {drawn} citations drawn.")
 

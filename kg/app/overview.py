@@ -38,11 +38,11 @@ def render() -> None:
             st.info("No paper in the graph has a publication year yet.")
     with right:
         st.subheader("Latest additions")
-        st.dataframe(more["latest"], hide_index=True, width="stretch", height=300,
-                     column_order=["label", "year", "added", "from"],
+        st.dataframe(ui.with_paper_links(more["latest"]), hide_index=True, width="stretch", height=300,
+                     column_order=["label", "year", "added", ui.PAPER_LINK],
                      column_config={"label": st.column_config.TextColumn("work", width="medium"),
                                     "year": st.column_config.NumberColumn("year", format="%d"),
-                                    "added": "source date", "from": "from"})
+                                    "added": "source date", ui.PAPER_LINK: ui.paper_link_column()})
     st.subheader("Where the data came from")
     st.dataframe(more["sources"], hide_index=True, width="stretch",
                  column_order=["title", "agent", "retrieved", "works", "labels", "url"],

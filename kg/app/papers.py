@@ -120,9 +120,11 @@ def _paper(work: str) -> None:
         with col:
             st.subheader(f"{title} ({len(rows)})", anchor=False)
             if rows:
-                st.dataframe(rows, hide_index=True, width="stretch", column_order=["label", "year", "in_taxonomy"],
+                st.dataframe(ui.with_paper_links(rows), hide_index=True, width="stretch",
+                             column_order=["label", "year", "in_taxonomy", ui.PAPER_LINK],
                              column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d"),
-                                            "in_taxonomy": st.column_config.CheckboxColumn("in taxonomy")})
+                                            "in_taxonomy": st.column_config.CheckboxColumn("in taxonomy"),
+                                            ui.PAPER_LINK: ui.paper_link_column()})
             else:
                 st.caption("None in the graph.")
     if page.datasets or page.identifiers:

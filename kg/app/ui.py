@@ -6,6 +6,7 @@ import functools
 import os
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -119,6 +120,26 @@ def flat(frame):
         if out[col].map(lambda v: isinstance(v, (dict, list, tuple, set))).any():
             out[col] = out[col].map(cell)
     return out
+
+
+def paper_url(work: str) -> str:
+    """The Papers page showing one work (relative, so it works behind any base URL)."""
+    return "./papers?id=" + quote(work, safe="")
+
+
+PAPER_LINK = "page"
+
+
+def with_paper_links(rows, column: str = "work"):
+    """Rows (a DataFrame or a list of dicts) with a PAPER_LINK column opening each work's page."""
+    if isinstance(rows, list):
+        return [{**r, PAPER_LINK: paper_url(r[column])} for r in rows]
+    return rows.assign(**{PAPER_LINK: rows[column].map(paper_url)})
+
+
+def paper_link_column():
+    return st.column_config.LinkColumn("page", display_text="open", width="small",
+                                       help="Open the paper's page (new tab)")
 
 
 def metric_row(items: list[tuple[str, object, str | None]]) -> None:
