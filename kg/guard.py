@@ -355,22 +355,24 @@ class QuerySandbox:
         self._finalizer()
 
 
-def _set_parent_death_signal() -> None:
-    """Linux: die with the parent even while the engine is busy (never outlive the caller)."""
-    try:
-        import ctypes
+def _watch_parent() -> None:
+    """Never outlive the caller, even while the engine is busy: a watchdog thread exits the worker
+    when its parent process is gone (the engine releases the GIL, so the thread runs).
+    (PR_SET_PDEATHSIG would fire when the parent's *thread* ends, e.g. a server request thread.)"""
+    parent = os.getppid()
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:
-            os._exit(0)
-    except (OSError, AttributeError):
-        pass
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
 
 
 def _worker_main() -> None:
     """Entry point of a query worker: serve (sparql, bindings, max_rows) requests until EOF."""
-    _set_parent_death_signal()
+    _watch_parent()
     conn = Connection(int(sys.argv[1]))
     generation = conn.recv()
     import pyoxigraph as ox

@@ -208,3 +208,43 @@ def test_cli_query_times_out_with_exit_3(kg, built_store):
     assert result.exit_code == 3
     assert "time limit" in result.message
     assert time.monotonic() - started < 5
+
+
+def test_workers_started_from_short_lived_threads_survive(built_store):
+    """A server starts workers from request threads that end; the worker must not die with them."""
+    g = LocalGraph(built_store)
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("n", len(g.query("SELECT * WHERE { ?s ?p ?o } LIMIT 5").rows)))
+    t.start()
+    t.join()
+    time.sleep(0.3)
+    assert box["n"] == 5
+    assert len(g.query("SELECT * WHERE { ?s ?p ?o } LIMIT 3").rows) == 3
+    g.close()
+
+
+def test_workers_do_not_outlive_their_parent(built_store):
+    """kill -9 the process that owns a worker busy on a cartesian product: the worker exits too."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "from kg.store import LocalGraph\n"
+            "from kg.guard import QueryLimits\n"
+            f"g = LocalGraph({str(built_store)!r})\n"
+            "g.query('ASK { ?s ?p ?o }')\n"
+            "print(g.sandbox.pids[0], flush=True)\n"
+            f"g.query({CARTESIAN_COUNT!r}, limits=QueryLimits(timeout_s=600))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(proc.stdout.readline())
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"worker {worker} still running after its parent was killed")

@@ -1,0 +1,122 @@
+"""`kg bench`: the synthetic corpus has the real corpus's shape, and `kg bench --papers 1000 --json`
+measures what the issue asks for, in the shape it asks for."""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kg.bench import Shape, run_child, synthetic_bundle
+from kg.build import build
+from kg.named import named_queries
+from kg.recordfile import write_bundle
+from kg.stats import graph_stats
+from kg.store import LocalGraph
+
+
+@pytest.fixture(scope="session")
+def bench_1k(tmp_path_factory):
+    """The documented command, run once as a user would."""
+    done = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "bench", "--papers", "1000", "--json"],
+                          capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path_factory.mktemp("bench"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_bench_json_has_the_issue_shape(bench_1k):
+    assert [s["papers"] for s in bench_1k["sizes"]] == [1000]
+    size = bench_1k["sizes"][0]
+    for key, kind in (("papers", int), ("triples", int), ("load_s", float), ("peak_rss_mb", float)):
+        assert isinstance(size[key], kind), key
+    assert 25_000 < size["triples"] < 60_000  # about 30 triples a paper, plus the bundled corpus and ontology
+    assert 0 < size["load_s"] < 120
+    assert 40 < size["peak_rss_mb"] < 3000  # a real high-water mark of the build process
+    names = [q["name"] for q in size["queries"]]
+    assert sorted(names) == sorted(named_queries())  # every named query (all have sample values)
+    for q in size["queries"]:
+        assert set(q) >= {"name", "oxigraph_s", "rdflib_s", "speedup"}
+        assert q["oxigraph_s"] > 0
+        if q["rdflib_s"] is not None:
+            assert q["speedup"] == pytest.approx(q["rdflib_s"] / q["oxigraph_s"], rel=0.02)
+        else:
+            assert q["speedup"] is None and q["note"].startswith("rdflib")
+    compared = [q for q in size["queries"] if q["rdflib_s"] is not None]
+    assert len(compared) >= len(size["queries"]) // 2
+    assert size["suite"]["speedup"] > 1  # Oxigraph beats rdflib on the suite
+    assert bench_1k["machine"]["cpus"] >= 1 and "memory_gib" in bench_1k["machine"]
+
+
+def test_bench_times_the_downstream_paths(bench_1k):
+    size = bench_1k["sizes"][0]
+    timed = {a["name"]: a for a in size.get("analyses", [])}
+    skipped = " ".join(size["notes"])
+    for what in ("gap matrix", "citation analysis", "report generation", "app data loading", "classification throughput"):
+        hit = [a for name, a in timed.items() if name.startswith(what)]
+        assert hit or what.split()[0] in skipped, what
+        for a in hit:
+            assert "error" not in a, a
+            assert a["seconds"] >= 0
+    throughput = [a for n, a in timed.items() if n.startswith("classification throughput")]
+    if throughput:
+        assert throughput[0]["papers_per_s"] > 0
+
+
+def test_synthetic_corpus_is_deterministic_and_shaped_like_the_real_one():
+    a, b = synthetic_bundle(2000, seed=3), synthetic_bundle(2000, seed=3)
+    assert [w.ids for w in a.works] == [w.ids for w in b.works]
+    assert [(c.citing, c.cited) for c in a.citations] == [(c.citing, c.cited) for c in b.citations]
+    assert synthetic_bundle(2000, seed=4).citations != a.citations
+    works = a.works
+    assert len({w.ids["arxiv"] for w in works}) == 2000
+    labelled = [w for w in works if w.labels]
+    assert 0.5 < len(labelled) / len(works) < 0.7 and all(w.candidate for w in works if not w.labels)
+    cats = collections.Counter(lab.value for w in labelled for lab in w.labels if lab.axis == "category")
+    assert len(cats) == 4 and max(cats.values()) > 3 * min(cats.values())  # some cells are thin
+    assert any(lab.axis == "input_modality" for w in works for lab in w.labels)
+    # power-law citations: a few papers collect a large share
+    indegree = collections.Counter(c.cited for c in a.citations)
+    top = sum(n for _, n in indegree.most_common(20))
+    assert top > 0.1 * len(a.citations)
+    assert max(indegree.values()) > 10 * (len(a.citations) / len(indegree))
+    authors = collections.Counter(au.name for w in works for au in w.authors)
+    assert authors.most_common(1)[0][1] > 20  # Zipf productivity
+    assert a.datasets and all(d.introduced_by for d in a.datasets)
+    # citations point backwards in time (older papers are cited)
+    year = {f"arxiv:{w.ids['arxiv']}": w.year for w in works}
+    assert all(year[c.citing] >= year[c.cited] for c in a.citations)
+
+
+def test_synthetic_corpus_builds_and_passes_the_shapes(tmp_path):
+    from kg.validate import to_rdflib, validate_graph
+
+    store = tmp_path / "store"
+    write_bundle(store / "records" / "bench.jsonl", synthetic_bundle(60, seed=1, shape=Shape()))
+    report = build(store)
+    assert not report.warnings
+    graph = LocalGraph(store)
+    stats = graph_stats(graph)
+    assert stats["papers"] >= 60 and stats["citations"] > 60
+    result = validate_graph(to_rdflib(graph))
+    assert result.conforms, result.text()
+
+
+def test_peak_memory_is_the_childs_own(tmp_path):
+    store = tmp_path / "store"
+    write_bundle(store / "records" / "bench.jsonl", synthetic_bundle(300))
+    lines, info = run_child(["build", str(store)])
+    assert info["exit"] == 0 and lines[-1]["papers"] >= 300
+    assert info["peak_rss_mb"] > 30 and info["cpu_s"] > 0
+
+
+def test_bench_human_output_and_bad_input(kg):
+    result = kg("bench", "--papers", "200", "--no-analyses", "--rdflib-max", "0", "--repeats", "1")
+    assert result.exit_code == 0, result.output
+    assert "200 papers" in result.output and "papers-by-cell" in result.output
+    assert "rdflib skipped" in result.output
+    assert kg("bench", "--papers", "5").exit_code == 2
+    assert kg("bench", "--papers", "100", "--repeats", "0").exit_code == 2
