@@ -22,12 +22,7 @@ TEXT_KEY = "sparql_text"
 PICK_KEY = "sparql_named"
 RESULT_KEY = "sparql_result"
 OWN = ""
-STARTER = """SELECT ?work ?label ?year WHERE {
-  ?work a fabio:ScholarlyWork ; rdfs:label ?label .
-  OPTIONAL { ?work fabio:hasPublicationYear ?year }
-}
-ORDER BY DESC(?year) ?label
-LIMIT 20"""
+STARTER = "papers"  # the named query the editor starts with
 
 
 def _load_named() -> None:
@@ -43,7 +38,8 @@ def render() -> None:
                 "CREATE and SERVICE are refused) and bounded in rows and time. The prefixes `kg`, `skos`, "
                 "`dcterms`, `fabio`, `cito`, `prism`, `foaf`, `dcat`, `prov`, `schema`, `rdfs` and `xsd` are "
                 "predeclared.")
-    st.session_state.setdefault(TEXT_KEY, STARTER)
+    st.session_state.setdefault(PICK_KEY, STARTER)
+    st.session_state.setdefault(TEXT_KEY, queries[STARTER].text)
     st.html("<style>.st-key-sparql_text textarea {font-family: 'Source Code Pro', monospace; font-size: 0.85rem; "
             "white-space: pre; overflow-wrap: normal; overflow-x: auto;}</style>")
     left, right = st.columns([3, 1], gap="medium")
