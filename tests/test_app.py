@@ -92,10 +92,45 @@ def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, mo
     assert not at.title  # no page drawn over a missing graph
 
 
-def test_a_remote_store_gets_a_message(monkeypatch):
+def test_an_unreachable_remote_store_gets_a_message(monkeypatch):
     monkeypatch.setenv("KG_STORE", "http://127.0.0.1:9/sparql")
+    for page in ("overview", "gaps", "network", "papers", "combinations", "reports"):
+        at = ok(open_page(page))
+        assert "cannot reach the SPARQL endpoint http://127.0.0.1:9/sparql" in " ".join(texts(at.error)), page
+    at = _run_sparql(ok(open_page("sparql")))
+    assert "cannot reach the SPARQL endpoint" in at.error[0].value
+
+
+@pytest.fixture(scope="module")
+def remote_store(tmp_path_factory):
+    """The bundled graph built into an Oxigraph server on 127.0.0.1."""
+    from remote_support import OxigraphServer
+
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph"))
+    try:
+        build(server.url)
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_every_page_on_a_remote_store(remote_store, monkeypatch):
+    monkeypatch.setenv("KG_STORE", remote_store)
     at = ok(open_page("overview"))
-    assert "remote SPARQL stores are not supported" in at.error[0].value
+    assert {m.label: m.value for m in at.metric}["Papers"] == "49"
+    at = ok(open_page("gaps"))
+    assert any("32 placed in the taxonomy" in c for c in texts(at.caption))
+    at = ok(open_page("network"))
+    assert len(at.dataframe[0].value) == 33
+    at = ok(open_page("papers", id="2406.09400"))
+    assert "Yo'LLaVA" in texts(at.header)
+    at = ok(open_page("sparql"))
+    _run_sparql(at, "SELECT ?w WHERE { ?w a fabio:ScholarlyWork }")
+    assert "49 rows" in texts(at.caption)
+    _run_sparql(at, "DELETE WHERE { ?s ?p ?o }")
+    assert "refused" in at.error[0].value
+    at = ok(open_page("reports"))
+    assert "Taxonomy gap report" in iframe_html(at)
 
 
 # ---------------------------------------------------------------- overview

@@ -18,11 +18,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_app_command_rejects_bad_ports_and_remote_stores(kg, tmp_path):
+def test_app_command_rejects_bad_ports(kg, tmp_path):
     result = kg("app", "--port", "70000", "--no-browser", store=tmp_path / "s")
     assert result.exit_code == 2 and "between 1 and 65535" in result.message
-    result = kg("app", "--no-browser", store="http://127.0.0.1:9/sparql")
-    assert result.exit_code == 2 and "remote SPARQL stores" in result.message
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)

@@ -12,11 +12,11 @@ import threading
 import streamlit as st
 
 from kg import analysis, browse, netviz, views
-from kg.errors import GraphMissing, KgError
+from kg.errors import GraphMissing
 from kg.guard import QueryLimits
 from kg.paths import default_store
 from kg.stats import graph_stats
-from kg.store import LocalGraph, StoreDir
+from kg.store import LocalGraph, StoreDir, is_remote
 
 TTL = None  # results are tied to a generation; a rebuild makes a new key
 
@@ -37,16 +37,33 @@ def _open(location: str, generation: str) -> LocalGraph:
     return LocalGraph(location)
 
 
+@st.cache_resource(show_spinner=False)
+def _remote_probe(location: str):
+    """One view of a remote store kept to ask which build is current (one small query per page run)."""
+    from kg.remote import RemoteGraph
+
+    return RemoteGraph(location)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open_remote(location: str, generation: str | None):
+    from kg.remote import RemoteGraph
+
+    return RemoteGraph(location, generation=generation)
+
+
 def has_graph() -> bool:
-    return StoreDir(store_location()).current() is not None
+    """A local store with a build, or any remote store (its server answers for what it holds)."""
+    location = store_location()
+    return is_remote(location) or StoreDir(location).current() is not None
 
 
 def graph_and_key() -> tuple[LocalGraph, str]:
     """The open graph of the current generation and the cache key naming that generation."""
     location = store_location()
-    if location.startswith(("http://", "https://")):
-        raise KgError("the app reads a local store folder; remote SPARQL stores are not supported yet",
-                      hint="Set KG_STORE to a folder (or unset it to use the default store).")
+    if is_remote(location):
+        generation = _remote_probe(location).current_generation()
+        return _open_remote(location, generation), f"{location}#{generation}"
     generation = StoreDir(location).current()
     if generation is None:
         raise GraphMissing(f"no graph in {location} yet", hint="Reload the page to build it, or run `kg build`.")
@@ -56,6 +73,8 @@ def graph_and_key() -> tuple[LocalGraph, str]:
 def store_info() -> dict:
     """The current build's metadata (built_at, kg_version, corpus) plus the location."""
     location = store_location()
+    if is_remote(location):
+        return {"location": location}
     return {"location": location, **StoreDir(location).info()}
 
 

@@ -37,10 +37,9 @@ def check_port(address: str, port: int) -> None:
 def launch(store: str, port: int = 8501, address: str = "127.0.0.1", browser: bool = True) -> int:
     """Run the app until interrupted. On POSIX this process becomes the Streamlit server (exec),
     so Ctrl-C and kill reach it directly; elsewhere Streamlit's exit code is returned."""
-    if store.startswith(("http://", "https://")):
-        raise UsageError("the app reads a local store folder; remote SPARQL stores are not supported yet")
     check_port(address, port)
-    env = {**os.environ, "KG_STORE": str(Path(store).expanduser().resolve())}
+    remote = store.lower().startswith(("http://", "https://"))
+    env = {**os.environ, "KG_STORE": store if remote else str(Path(store).expanduser().resolve())}
     print(f"kg app: http://{address}:{port}  (graph store {env['KG_STORE']}; Ctrl-C stops it)", flush=True)
     cmd = streamlit_command(port, address, browser)
     if os.name == "posix":

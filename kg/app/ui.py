@@ -56,10 +56,6 @@ def ensure_graph() -> bool:
     from kg.build import build
 
     location = data.store_location()
-    if location.startswith(("http://", "https://")):
-        show_error(KgError("the app reads a local store folder; remote SPARQL stores are not supported yet",
-                           hint="Set KG_STORE to a folder (or unset it to use the default store)."))
-        return False
     with data.build_lock():
         if data.has_graph():  # another session built it while we waited
             return True
