@@ -115,17 +115,19 @@ class QuadWriter:
                 self.add(w, _T(prop), _link(first(attr)))
         for subject in sorted({f for r in node.records for f in r.fields_of_study}):
             self.add(w, _T(DCTERMS + "subject"), _lit(subject))
-        seen_authors = set()
+        seen_authors: dict[str, str] = {}
         for author in first("authors") or []:
             key = author.ids.get("s2") or slug(author.name)
             if key in seen_authors:
                 continue
-            seen_authors.add(key)
+            seen_authors[key] = author.name
             a = _T(mint("person", key))
             self.add(a, TYPE, _T(FOAF + "Person"))
             self.add(a, _T(FOAF + "name"), _lit(author.name))
             self.add(a, LABEL, _lit(author.name))
             self.add(w, _T(DCTERMS + "creator"), a)
+        if seen_authors:
+            self.add(w, _n(KG.authorList), _lit("; ".join(seen_authors.values())))
         for src in sorted({s for r in node.records for s in r.sources}):
             self.add(w, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
         in_taxonomy = False

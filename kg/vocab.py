@@ -47,6 +47,7 @@ class KG(DefinedNamespace):
     openalexId: URIRef
     citationKey: URIRef
     shortName: URIRef
+    authorList: URIRef
     # survey bookkeeping
     resolution: URIRef
     possibleMatch: URIRef

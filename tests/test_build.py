@@ -170,3 +170,8 @@ def test_killed_build_leaves_previous_graph(tmp_path):
 def test_readers_do_not_lock_each_other(built_store):
     a, b = LocalGraph(built_store), LocalGraph(built_store)
     assert a.triple_count() == b.triple_count() > 0
+
+
+def test_author_order_is_kept(graph):
+    rows = graph.query('SELECT ?list WHERE { ?w kg:arxivId "2402.13587" ; kg:authorList ?list }', trusted=True).records()
+    assert rows[0]["list"] == "Yunxin Li; Baotian Hu; Wenhan Luo; Lin Ma; Yuxin Ding; Min Zhang"

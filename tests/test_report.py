@@ -162,7 +162,8 @@ def test_bibtex_parses_with_one_entry_per_work(bundled):
     entries = {e["ID"]: e for e in db.entries}
     modict = entries["li2024multimodal"]
     assert modict["eprint"] == "2402.13587" and modict["year"] == "2024"
-    assert modict["author"] == "Yunxin Li and others"  # first author from the survey's citation
+    # every author, in byline order
+    assert modict["author"] == "Yunxin Li and Baotian Hu and Wenhan Luo and Lin Ma and Yuxin Ding and Min Zhang"
     assert "text\\_generation/instruction" in modict["keywords"]
     for cell in report["cells"]:
         assert all(p["key"] in entries for p in cell["papers"])

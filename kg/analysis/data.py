@@ -33,7 +33,7 @@ class Corpus:
     """What the analyses read from the graph (one query each, done once).
 
     works:    one row per work (WORK_COLUMNS); year is an int or None, flags are bools,
-              authors a list of names sorted by name (the graph records no author order).
+              authors a list of names in byline order.
     links:    one row per (work, kind, concept) (LINK_COLUMNS); kind in KINDS.
     concepts: taxonomy concepts (CONCEPT_COLUMNS), in survey order per axis.
     edges:    in-corpus citations (EDGE_COLUMNS).
@@ -124,8 +124,7 @@ def load_corpus(source) -> Corpus:
     works["citation_count"] = pd.Series([None if c is None else int(c) for c in works["citation_count"]], dtype=object)
     for col in ("candidate", "review", "surveyed"):
         works[col] = [_flag(v) for v in works[col]]
-    # The graph keeps authors as a set (no order): sorted here so output is stable.
-    works["authors"] = [sorted({a for a in str(v).split("; ") if a}) if v else [] for v in works["authors"]]
+    works["authors"] = [[a for a in str(v).split("; ") if a] if v else [] for v in works["authors"]]
     links = _frame(run_named(source, "analysis-work-concepts").records(), LINK_COLUMNS)
     links = links.drop_duplicates(["work", "kind", "notation"]).reset_index(drop=True)
     concepts = _frame(run_named(source, "analysis-taxonomy").records(), CONCEPT_COLUMNS)

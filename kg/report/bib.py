@@ -30,8 +30,7 @@ def entry_type(entry: dict) -> tuple[str, str | None]:
 def render_bibtex(report: dict) -> str:
     lines = [f"% {clean(report['title'])}: works per taxonomy cell, generated {clean(report['generated_at'])} "
              f"by kg {clean(report['kg_version'])}.",
-             "% The graph records no author order: 'author' holds a sole author or the first author the",
-             "% survey's citation names ('and others'); the note lists every author.", ""]
+ ""]
     for cell in report["cells"]:
         if cell["papers"]:
             lines.append(f"% {clean(cell['category'])} x {clean(cell['mechanism'])}: "
@@ -41,10 +40,8 @@ def render_bibtex(report: dict) -> str:
         kind, venue_field = entry_type(entry)
         fields: list[tuple[str, str]] = []
         authors = entry["authors"]
-        if len(authors) == 1:
-            fields.append(("author", bib(authors[0])))
-        elif entry.get("lead_author"):
-            fields.append(("author", f"{bib(entry['lead_author'])} and others"))
+        if authors:
+            fields.append(("author", " and ".join(bib(a) for a in authors)))
         fields.append(("title", "{" + bib(entry.get("title") or entry["label"]) + "}"))
         if venue_field:
             fields.append((venue_field, bib(entry["venue"])))
@@ -58,8 +55,6 @@ def render_bibtex(report: dict) -> str:
             fields.append(("url", raw(entry["url"])))
         fields.append(("keywords", bib(", ".join(entry["cells"]))))
         note = [f"kg: {entry['work']}"]
-        if len(authors) > 1:
-            note.insert(0, "authors (order not recorded): " + ", ".join(authors))
         if entry.get("cite") and not entry.get("title"):
             note.insert(0, f"cited in the survey as {entry['cite']}; not resolved to a record")
         fields.append(("note", bib("; ".join(note))))

@@ -57,13 +57,12 @@ def _ascii_word(text: str) -> str:
 def citation_keys(works: list[dict]) -> dict[str, str]:
     """Stable BibTeX keys, unique, [a-z0-9] only: surname + year + first title word.
 
-    The surname comes from the survey's citation ("Li et al. (2024c)") or a sole author;
-    the graph does not keep author order, so other works use the title word alone.
+    The surname comes from the survey's citation ("Li et al. (2024c)") or the first author.
     """
     keys, taken, used = {}, set(), {}
     for work in sorted(works, key=lambda w: w["work"]):
         cite = work.get("cite") or ""
-        surname = cite.split()[0] if cite else (work["authors"][0].split()[-1] if len(work.get("authors") or []) == 1 else "")
+        surname = cite.split()[0] if cite else (work["authors"][0].split()[-1] if work.get("authors") else "")
         letter = re.search(r"\(\d{4}([a-z]?)\)", cite)
         words = [w for w in re.split(r"\W+", work.get("title") or "") if len(w) > 2]
         year = str(work.get("year") or "")
@@ -111,21 +110,13 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
     for row in cells.itertuples(index=False):
         for w in row.works:
             cell_of[w].append(f"{row.category}/{row.mechanism}")
-    def lead_author(authors: list[str], cite: str | None) -> str | None:
-        """The first author, when known: a sole author, or the one the survey's citation names."""
-        if len(authors) == 1:
-            return authors[0]
-        surname = _ascii_word((cite or "").split(" ")[0]) if cite else ""
-        found = [a for a in authors if surname and _ascii_word(a.split()[-1]) == surname]
-        return found[0] if len(found) == 1 else None
-
     entries = []
     for w in sorted(cell_of, key=lambda w: (works[w]["label"].lower(), w)):
         rec = works[w]
         entries.append({
             "work": w, "label": rec["label"], "title": rec["title"], "year": _year(rec["year"]),
             "venue": rec["venue"], "authors": list(rec["authors"]),
-            "lead_author": lead_author(list(rec["authors"]), rec["cite"]), "arxiv": rec["arxiv"], "doi": rec["doi"],
+            "arxiv": rec["arxiv"], "doi": rec["doi"],
             "cite": rec["cite"], "url": rec["url"] or (f"https://arxiv.org/abs/{rec['arxiv']}" if rec["arxiv"] else None),
             "category": rec["category"], "mechanisms": mechanisms.get(w, []), "cells": cell_of[w],
             "cited_by": int(cited_by.get(w, 0)),

@@ -54,7 +54,7 @@ def taxonomy_table(report: dict) -> list[str]:
 
 def _bibitem(entry: dict) -> str:
     authors = entry["authors"]
-    lead = authors[0] if len(authors) == 1 else (f"{entry['lead_author']} et al." if entry.get("lead_author") else "")
+    lead = authors[0] if len(authors) == 1 else (f"{authors[0]} et al." if authors else "")
     parts = [tex(lead or entry.get("cite") or "")]
     title = entry.get("title") or entry["label"]
     parts.append(rf"\emph{{{tex(title)}}}")
