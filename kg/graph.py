@@ -93,8 +93,11 @@ class QuadWriter:
         display = first("short_name") or first("title") or node.ids.get("cite") or node.ids.get("url")
         self.add(w, LABEL, _lit(display))
         for kind, value in node.ids.items():
-            prop = ID_PROPERTIES[kind]
-            self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
+            prop = ID_PROPERTIES.get(kind)
+            if prop is None:  # a kind with no property of its own (MAG, DBLP, PubMed ...): "kind:value"
+                self.add(w, _T(DCTERMS + "identifier"), _lit(f"{kind}:{value}"))
+            else:
+                self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
         for kind, value in node.extra_ids():  # further identifiers from other sources, as "kind:value"
             self.add(w, _T(DCTERMS + "identifier"), _lit(f"{kind}:{value}"))
         for attr, prop in (("title", DCTERMS + "title"), ("abstract", DCTERMS + "abstract"),

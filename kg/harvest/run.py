@@ -347,8 +347,7 @@ def _s2_edges(client: s2.S2Client, pid: str, kind: str, page: int, source_id: st
             return bundle, {"missing": True, "pages": pages}
         for item in data.get("data") or []:
             rows += 1
-            other = (item or {}).get("citedPaper" if kind == "references" else "citingPaper")
-            work = s2.paper_to_work(other, source_id)
+            work = s2.paper_to_work(s2.row_paper(item, kind), source_id)
             if work is None:  # S2 could not resolve this reference to a paper: no id to link
                 unidentified += 1
                 continue
