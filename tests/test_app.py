@@ -79,6 +79,14 @@ def test_first_start_builds_the_graph(tmp_path, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Papers"] == "49"
     assert metrics["Cells filled"] == "16 / 16"
+    # the first start also places the list's papers in the taxonomy, as predictions with provenance
+    unplaced = LocalGraph(store).query(
+        "SELECT ?w WHERE { ?w kg:listSection ?s . FILTER NOT EXISTS { ?w kg:category ?c } }", trusted=True)
+    assert unplaced.rows == []
+    predicted = LocalGraph(store).query(
+        "ASK { ?w kg:listSection ?s ; kg:hasLabel ?a . ?a kg:axis kg:category ; prov:wasAttributedTo ?agent . "
+        "?agent rdfs:label ?name . FILTER(STRSTARTS(?name, 'kg-classifier')) }", trusted=True)
+    assert predicted.boolean
 
 
 def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, monkeypatch):

@@ -66,13 +66,24 @@ def ensure_graph() -> bool:
             bar = st.progress(10, text="building")
             try:
                 report = build(location)
+                if not data.is_remote(location):
+                    bar.progress(50, text="classifying")
+                    st.write("Placing the papers the survey table does not place into the taxonomy "
+                             "(lexicon + learned classifier; predicted labels carry their confidence)…")
+                    from kg.classify.run import classify_graph
+
+                    from kg.stats import graph_stats
+                    from kg.store import LocalGraph
+
+                    classify_graph(location)
+                    report.stats = graph_stats(LocalGraph(location))
             except KgError as exc:
                 status.update(label="The graph could not be built", state="error", expanded=True)
                 show_error(exc)
                 return False
             bar.progress(100, text="done")
-            status.update(label=f"Graph built: {report.stats['papers']} papers, {report.stats['triples']} triples "
-                                f"in {report.seconds:.1f} s", state="complete", expanded=False)
+            status.update(label=f"Graph built: {report.stats['papers']} papers, {report.stats['triples']} triples",
+                          state="complete", expanded=False)
     return True
 
 
