@@ -31,15 +31,20 @@ def load_corpus(folder: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     return bundle
 
 
-def load_file(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
+def read_yaml(path: Path):
+    """A hand-edited YAML file's content; a CorpusError naming the file and line when it is broken."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         raise CorpusError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CorpusError(path, None, f"cannot be read: {exc}") from None
+
+
+def load_file(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
+    doc = read_yaml(path)
     if not isinstance(doc, dict) or "source" not in doc:
         raise CorpusError(path, None, "expected a mapping with a 'source:' block at the top")
     reader = _Reader(path, vocabulary)

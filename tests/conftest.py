@@ -123,3 +123,16 @@ def rec():
                                 for name, users in (datasets or {}).items()])
 
     return SimpleNamespace(work=work, bundle=bundle, ref=ref)
+
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    """Harvest clients sleep and read the clock through this fake: no real waiting in tests."""
+    from harvest_support import FakeTime
+
+    from kg.harvest import run
+
+    fake = FakeTime()
+    monkeypatch.setattr(run, "default_sleep", fake.sleep)
+    monkeypatch.setattr(run, "default_clock", fake.clock)
+    return fake

@@ -17,14 +17,6 @@ from kg.taxonomy import read_taxonomy
 
 
 @pytest.fixture
-def fake_time(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(run, "default_sleep", fake.sleep)
-    monkeypatch.setattr(run, "default_clock", fake.clock)
-    return fake
-
-
-@pytest.fixture
 def replay(monkeypatch):
     with LocalServer(Replay().add_arxiv()) as srv:
         monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")

@@ -20,14 +20,6 @@ from kg.recordfile import read_bundle
 from kg.store import LocalGraph
 
 
-@pytest.fixture
-def fake_time(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(run, "default_sleep", fake.sleep)
-    monkeypatch.setattr(run, "default_clock", fake.clock)
-    return fake
-
-
 def _arxiv(srv, tmp_path, retries=4):
     from dataclasses import replace
 

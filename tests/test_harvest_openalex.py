@@ -12,8 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-from harvest_support import Answer, FakeTime, LocalServer, Replay
+from harvest_support import Answer, LocalServer, Replay
 
 from kg.harvest import openalex as oa
 from kg.harvest import run
@@ -21,14 +20,6 @@ from kg.recordfile import read_bundle
 from kg.store import LocalGraph
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fake_time(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(run, "default_sleep", fake.sleep)
-    monkeypatch.setattr(run, "default_clock", fake.clock)
-    return fake
 
 
 def oa_work(n: int, **extra) -> dict:

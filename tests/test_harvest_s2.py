@@ -16,14 +16,6 @@ from kg.recordfile import read_bundle
 from kg.store import LocalGraph
 
 
-@pytest.fixture
-def fake_time(monkeypatch):
-    fake = FakeTime()
-    monkeypatch.setattr(run, "default_sleep", fake.sleep)
-    monkeypatch.setattr(run, "default_clock", fake.clock)
-    return fake
-
-
 def _client(srv, tmp_path):
     http = PoliteClient(s2.policy(None), cache=ResponseCache(tmp_path / "cache"), sleep=FakeTime().sleep)
     return s2.S2Client(http, f"{srv.url}/graph/v1")

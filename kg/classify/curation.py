@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from .. import ids
+from ..corpus import read_yaml
 from ..errors import CorpusError, KgError, UsageError
 from ..records import Bundle, Label, Source, Work
 from ..taxonomy import LABEL_AXIS_SCHEME, Taxonomy
@@ -62,14 +63,7 @@ def default_curator() -> str:
 def read_decisions(path: Path) -> list[dict]:
     if not path.is_file():
         return []
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise CorpusError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError(path, None, f"cannot be read: {exc}") from None
+    doc = read_yaml(path)
     if doc is None:
         return []
     if not isinstance(doc, dict) or not isinstance(doc.get("decisions", []), list):

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ids
-from ..errors import UsageError
 from ..records import Bundle, Dataset, Label, Source, Work
 from ..vocab import slug
 from .bibtex import Problem
-from .text import plain_text, repair_mojibake
+from .text import plain_text, read_text_file, repair_mojibake
 
 _LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -419,14 +418,7 @@ def list_title(text: str) -> str | None:
 def import_awesome(path: str | Path, taxonomy=None, has_ref: Callable[[str], bool] | None = None,
                    source_id: str | None = None) -> AwesomeResult:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = read_text_file(path, "cp1252")
     if taxonomy is None:
         from ..paths import ontology_dir
         from ..taxonomy import read_taxonomy

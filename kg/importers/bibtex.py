@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ids
-from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
 from ..resolve import keys_of
 from ..vocab import slug
-from .text import plain_text
+from .text import plain_text, read_text_file
 
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])", re.M)
 _MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
@@ -295,14 +294,7 @@ def entry_to_work(entry: RawEntry, source_id: str, problems: list[Problem]) -> W
 def import_bibtex(path: str | Path, source_id: str | None = None) -> ImportResult:
     """Read a .bib file: every entry that can be read becomes a Work; the rest are problems."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    text = read_text_file(path, "latin-1")
     entries, problems = read_entries(text)
     source = Source(id=source_id or f"bibtex-{slug(path.stem)}", title=f"BibTeX file {path.name}",
                     agent="BibTeX import", retrieved=time.strftime("%Y-%m-%d"),

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
+
+from ..errors import UsageError
 
 _BLOCKS = re.compile(r"<(script|style|iframe|object|embed|template)\b[^>]*>.*?(</\1\s*>|$)", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
@@ -19,6 +22,18 @@ _SPACE = re.compile(r"\s+")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 # Codecs whose mis-decoding of UTF-8 we can undo, most specific first.
 _MOJIBAKE_CODECS = ("mac_roman", "cp1252", "latin-1")
+
+
+def read_text_file(path: Path, fallback: str) -> str:
+    """A file's text: UTF-8 (with or without BOM), else the given single-byte encoding."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode(fallback, errors="replace")
 
 
 def plain_text(value: str | None) -> str | None:
