@@ -1,8 +1,8 @@
 """A SPARQL 1.1 endpoint as the graph store (`--store URL`, `KG_STORE=URL`).
 
 `RemoteGraph` has the interface of kg.store.LocalGraph (query, triple_count,
-dump), so building, named queries, analyses, reports, exports and the app run
-unchanged against Oxigraph server, Virtuoso, Fuseki or any SPARQL 1.1 engine.
+dump), so building, named queries, analyses, reports, exports and `kg serve`
+run unchanged against Oxigraph server, Virtuoso, Fuseki or any SPARQL 1.1 engine.
 
 Where the graph lives on the server: each `kg build` loads a complete graph
 into a new named graph (a *generation*, .../graph/gen-...), checks it, and then
@@ -10,9 +10,11 @@ publishes it by moving one pointer triple in the named graph .../graph/meta:
 
     GRAPH <.../graph/meta> { <.../graph/current> dcterms:hasVersion <.../graph/gen-...> }
 
-The move is a single SPARQL Update request (DELETE old pointer / INSERT new),
-which Oxigraph runs as one transaction and Virtuoso as one statement: readers
-see the old graph or the new one, never half a graph. kg reads the pointer when
+The move is a single SPARQL Update request (INSERT the new pointer, then
+DELETE the old one), which Oxigraph runs as one transaction; on a server that
+runs the two operations separately a reader may see both pointers for a moment
+and takes the newest generation. Either way readers see the old graph or the
+new one, never half a graph. kg reads the pointer when
 it opens the store and sends every query with `default-graph-uri` set to that
 generation. The previous generation is kept for readers still using it; older
 ones are dropped. A failed or killed build never touches the pointer. Without a
@@ -48,7 +50,7 @@ import requests
 
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, UsageError
-from .guard import QueryLimits, check_query, keywords, query_form, strip_sparql, time_limit_error
+from .guard import QueryLimits, check_query, query_form, strip_sparql, time_limit_error
 from .results import XSD, QueryResult, Term, term_from_ox
 from .store import StoreDir
 from .vocab import BASE, DCTERMS, PREFIXES
@@ -548,17 +550,30 @@ def _literal(text: str, datatype: str | None = None) -> str:
 
 
 def upload(endpoint: Endpoint, graph: str, quads: list) -> None:
-    """Put `quads` (default graph) into the named graph `graph`: GSP when possible, else INSERT DATA."""
+    """Put `quads` (default graph) into the named graph `graph`: GSP when possible, else INSERT DATA.
+
+    Blank-node labels only hold within one request, so every triple with a blank node travels
+    in the first request (kg's own graph has none; imported ontologies may)."""
     triples = [q.triple if isinstance(q, ox.Quad) else q for q in quads]
-    start = 0
+    blank = [t for t in triples if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)]
+    if blank:
+        triples = blank + [t for t in triples if not (isinstance(t.subject, ox.BlankNode)
+                                                      or isinstance(t.object, ox.BlankNode))]
+
+    def chunks(size: int):
+        first = max(size, len(blank))
+        yield triples[:first]
+        for i in range(first, len(triples), size):
+            yield triples[i:i + size]
+
     if endpoint.gsp_candidates or endpoint.gsp_url:
-        first = triples[:GSP_CHUNK]
-        if endpoint.gsp_post(graph, ox.serialize(first, format=ox.RdfFormat.N_TRIPLES)):
-            for i in range(GSP_CHUNK, len(triples), GSP_CHUNK):
-                endpoint.gsp_post(graph, ox.serialize(triples[i:i + GSP_CHUNK], format=ox.RdfFormat.N_TRIPLES))
+        parts = chunks(GSP_CHUNK)
+        if endpoint.gsp_post(graph, ox.serialize(next(parts), format=ox.RdfFormat.N_TRIPLES)):
+            for part in parts:
+                endpoint.gsp_post(graph, ox.serialize(part, format=ox.RdfFormat.N_TRIPLES))
             return
-    for i in range(start, len(triples), UPDATE_CHUNK):
-        body = ox.serialize(triples[i:i + UPDATE_CHUNK], format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    for part in chunks(UPDATE_CHUNK):
+        body = ox.serialize(part, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         endpoint.update(f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n{body}}} }}")
 
 

@@ -260,3 +260,19 @@ def test_remote_workspace_keeps_records_locally(oxigraph_built, tmp_path):
     d = StoreDir(oxigraph_built.url)
     assert d.url == oxigraph_built.url
     assert "remote" in d.path.parts and not str(d.path).startswith("http")
+
+
+def test_blank_nodes_travel_together(fresh_server, monkeypatch):
+    """Blank-node labels hold within one request: a blank node's triples must arrive together."""
+    monkeypatch.setenv("KG_STORE_GSP_URL", fresh_server.base + "/no-such-endpoint")
+    monkeypatch.setattr(remote, "UPDATE_CHUNK", 3)
+    endpoint = remote.Endpoint(fresh_server.url)
+    b, ex = ox.BlankNode(), "http://ex/"
+    quads = [ox.Quad(ox.NamedNode(ex + f"s{i}"), ox.NamedNode(ex + "p"), ox.Literal(str(i))) for i in range(7)]
+    quads += [ox.Quad(ox.NamedNode(ex + "s0"), ox.NamedNode(ex + "q"), b),
+              ox.Quad(b, ox.NamedNode(ex + "r"), ox.Literal("one")), ox.Quad(b, ox.NamedNode(ex + "r"), ox.Literal("two"))]
+    remote.upload(endpoint, "http://ex/g", quads)
+    g = RemoteGraph(fresh_server.url, generation="http://ex/g")
+    rows = g.query("SELECT ?v WHERE { <http://ex/s0> <http://ex/q> ?b . ?b <http://ex/r> ?v }", trusted=True)
+    assert sorted(r["v"] for r in rows.records()) == ["one", "two"]
+    assert g.triple_count() == 10
