@@ -248,20 +248,25 @@ def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> 
     lines: list[dict] = []
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     timed_out = False
-    import selectors
+    import queue
+    import threading
 
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    # a reader thread: select() on a buffered pipe can miss lines already read into the buffer
+    inbox: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: ([inbox.put(line) for line in proc.stdout], inbox.put(None)),
+                              daemon=True)
+    reader.start()
     while True:
-        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if wait == 0.0:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
             timed_out = True
             proc.kill()
             break
-        if not sel.select(timeout=wait):
+        try:
+            line = inbox.get(timeout=wait)
+        except queue.Empty:
             continue
-        line = proc.stdout.readline()
-        if not line:
+        if line is None:
             break
         try:
             item = json.loads(line)
@@ -272,9 +277,19 @@ def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> 
             extra = on_line(item)
             if extra is not None:
                 deadline = time.monotonic() + extra
-    sel.close()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(5)
+    while not inbox.empty():  # lines that arrived just before the deadline
+        line = inbox.get()
+        if line:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            lines.append(item)
+            if on_line:
+                on_line(item)
     proc.stdout.close()
     errors.seek(0)
     stderr = errors.read()
@@ -412,8 +427,8 @@ def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, wor
                 load = {"load_s": item["load_s"], "peak_rss_mb": None}
             elif "name" in item:
                 results[item["name"]] = item
-        if load is not None and load.get("peak_rss_mb") is None:
-            load["peak_rss_mb"] = info["peak_rss_mb"]
+        if load is not None:
+            load["peak_rss_mb"] = max(load.get("peak_rss_mb") or 0.0, info["peak_rss_mb"])
         done = set(results)
         stuck = current.get("name")
         if info["timed_out"] and stuck and stuck not in done:
@@ -422,8 +437,9 @@ def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, wor
             raise RuntimeError(f"the rdflib benchmark failed: {info['stderr'][-500:]}")
         left = [p for p in remaining if p["name"] not in results]
         if len(left) == len(remaining):  # no progress: give up on the rest
+            why = (info["stderr"].strip().splitlines() or ["no output"])[-1][:200]
             for p in left:
-                results[p["name"]] = {"name": p["name"], "error": "not run (rdflib child failed)"}
+                results[p["name"]] = {"name": p["name"], "error": f"not run (rdflib child failed: {why})"}
             break
         remaining = left
     return {"load": load or {}, "queries": results}
