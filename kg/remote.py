@@ -51,7 +51,7 @@ import requests
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, UsageError
 from .guard import QueryLimits, check_query, query_form, strip_sparql, time_limit_error
-from .results import XSD, QueryResult, Term, term_from_ox
+from .results import XSD, QueryResult, Term, term_from_ox, term_to_ox
 from .store import StoreDir
 from .vocab import BASE, DCTERMS, PREFIXES
 
@@ -519,7 +519,7 @@ class RemoteGraph:
             triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
         else:
             result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", trusted=True)
-            triples = [ox.Triple(*(_ox(t) for t in triple)) for triple in result.triples]
+            triples = [ox.Triple(*(term_to_ox(t) for t in triple)) for triple in result.triples]
         expected = self.triple_count()
         if len(triples) < expected:
             raise KgError(f"the endpoint {self.url} sent {len(triples)} of {expected} triples; "
@@ -530,14 +530,6 @@ class RemoteGraph:
         self.endpoint.session.close()
 
 
-def _ox(term: Term):
-    if term.type == "uri":
-        return ox.NamedNode(term.value)
-    if term.type == "bnode":
-        return ox.BlankNode(term.value)
-    if term.lang:
-        return ox.Literal(term.value, language=term.lang)
-    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
 
 
 # ---------------------------------------------------------------- building on a server

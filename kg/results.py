@@ -68,6 +68,17 @@ class Term:
         return text
 
 
+def term_to_ox(term: Term):
+    """The engine term for a result term (the inverse of term_from_ox)."""
+    if term.type == "uri":
+        return ox.NamedNode(term.value)
+    if term.type == "bnode":
+        return ox.BlankNode(term.value)
+    if term.lang:
+        return ox.Literal(term.value, language=term.lang)
+    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+
+
 def term_from_ox(term) -> Term | None:
     if term is None:
         return None

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError, UsageError
 from .guard import QueryLimits
-from .results import QueryResult, Term
+from .results import QueryResult, Term, term_to_ox
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7070
@@ -146,14 +146,6 @@ def results_tsv(result: QueryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ox_term(term: Term):
-    if term.type == "uri":
-        return ox.NamedNode(term.value)
-    if term.type == "bnode":
-        return ox.BlankNode(term.value)
-    if term.lang:
-        return ox.Literal(term.value, language=term.lang)
-    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
 
 
 def render(result: QueryResult, media: str) -> bytes:
@@ -161,7 +153,7 @@ def render(result: QueryResult, media: str) -> bytes:
     if result.kind == "graph":
         from .vocab import PREFIXES
 
-        triples = [ox.Triple(*(_ox_term(t) for t in triple)) for triple in result.triples]
+        triples = [ox.Triple(*(term_to_ox(t) for t in triple)) for triple in result.triples]
         fmt = GRAPH_TYPES[media]
         kwargs = {"prefixes": PREFIXES} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else {}
         return ox.serialize(triples, format=fmt, **kwargs) or b""

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from .errors import GraphMissing, KgError
 from .guard import QueryLimits, QuerySandbox, check_query, parse_error, time_limit_error
-from .results import QueryResult, Term, term_from_ox
+from .results import QueryResult, Term, term_from_ox, term_to_ox
 from .vocab import PREFIXES
 
 CURRENT = "current"
@@ -234,13 +234,7 @@ def _to_ox(value):
     if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
         return value
     if isinstance(value, Term):
-        if value.type == "uri":
-            return ox.NamedNode(value.value)
-        if value.type == "bnode":
-            return ox.BlankNode(value.value)
-        if value.lang:
-            return ox.Literal(value.value, language=value.lang)
-        return ox.Literal(value.value, datatype=ox.NamedNode(value.datatype) if value.datatype else None)
+        return term_to_ox(value)
     if isinstance(value, bool):
         return ox.Literal("true" if value else "false", datatype=ox.NamedNode(PREFIXES["xsd"] + "boolean"))
     if isinstance(value, int):
