@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation
 from .corpus import load_corpus
-from .graph import bundle_quads, iter_ontology_quads
+from .graph import QuadWriter, iter_ontology_quads
 from .paths import corpus_dir, ontology_dir
 from .recordfile import read_records_dir
 from .records import Bundle
@@ -48,20 +49,19 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
     bundle = gather(store_dir, corpus, taxonomy)
     label_warnings = attach_label_records(bundle)  # predictions and curation only label known works
-    quads, warnings = bundle_quads(bundle, taxonomy)
-    warnings = label_warnings + warnings
+    writer = QuadWriter(taxonomy)
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus or corpus_dir())}
     ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
     if store_dir.url:  # a SPARQL endpoint: load a new named graph, then swap the pointer (kg.remote)
         from .remote import publish
 
-        _, stats = publish(store_dir.url, ontology + quads, meta)
-        return BuildReport(store_dir.url, time.monotonic() - started, stats, warnings)
+        _, stats = publish(store_dir.url, list(dict.fromkeys(chain(ontology, writer.iter_bundle(bundle)))), meta)
+        return BuildReport(store_dir.url, time.monotonic() - started, stats, label_warnings + writer.warnings)
     with store_dir.new_generation(meta) as ox_store:
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity
-        # comes from the generation folder, which is published only once complete
-        ox_store.bulk_extend(ontology)
-        ox_store.bulk_extend(quads)
+        # comes from the generation folder, which is published only once complete. The quads
+        # stream in a work at a time: the store, not this process, holds the graph.
+        ox_store.bulk_extend(chain(ontology, writer.iter_bundle(bundle)))
         stats = graph_stats(LocalGraph(store, store=ox_store))
-    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, warnings)
+    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, label_warnings + writer.warnings)

@@ -53,9 +53,21 @@ def _time(value: str) -> ox.Literal:
 class QuadWriter:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
-        self.quads: list[ox.Quad] = []
+        self.quads: list[ox.Quad] = []  # written since the last take()
         self.sources: dict[str, Source] = {}
         self.warnings: list[str] = []
+        self._described: set[str] = set()  # people and agents whose own triples are written
+
+    def take(self) -> list[ox.Quad]:
+        """The quads written since the last call (the writer keeps none of them)."""
+        out, self.quads = self.quads, []
+        return out
+
+    def _first_time(self, iri: str) -> bool:
+        if iri in self._described:
+            return False
+        self._described.add(iri)
+        return True
 
     def add(self, s, p, o) -> None:
         self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _n(p), o))
@@ -78,9 +90,11 @@ class QuadWriter:
         self.add(s, _T(PROV + "wasAttributedTo"), self.agent(src.agent))
 
     def agent(self, name: str) -> ox.NamedNode:
-        a = _T(mint("agent", slug(name)))
-        self.add(a, TYPE, _T(PROV + "Agent"))
-        self.add(a, LABEL, _lit(name))
+        iri = mint("agent", slug(name))
+        a = _T(iri)
+        if self._first_time(iri):
+            self.add(a, TYPE, _T(PROV + "Agent"))
+            self.add(a, LABEL, _lit(name))
         return a
 
     # ------------------------------------------------------------ works
@@ -124,10 +138,12 @@ class QuadWriter:
             if key in seen_authors:
                 continue
             seen_authors[key] = author.name
-            a = _T(mint("person", key))
-            self.add(a, TYPE, _T(FOAF + "Person"))
-            self.add(a, _T(FOAF + "name"), _lit(author.name))
-            self.add(a, LABEL, _lit(author.name))
+            iri = mint("person", key)
+            a = _T(iri)
+            if self._first_time(iri):
+                self.add(a, TYPE, _T(FOAF + "Person"))
+                self.add(a, _T(FOAF + "name"), _lit(author.name))
+                self.add(a, LABEL, _lit(author.name))
             self.add(w, _T(DCTERMS + "creator"), a)
         if seen_authors:
             self.add(w, _n(KG.authorList), _lit("; ".join(seen_authors.values())))
@@ -172,12 +188,15 @@ class QuadWriter:
             self.add(a, _n(KG.needsReview), _lit(True))
 
     # ------------------------------------------------------------ the whole bundle
-    def bundle(self, bundle: Bundle) -> None:
+    def iter_bundle(self, bundle: Bundle) -> Iterator[ox.Quad]:
+        """The quads of a whole bundle, yielded a work at a time so that a large graph
+        streams into the store instead of being held in memory."""
         for src in bundle.sources:
             self.source(src)
         resolver = Resolver(bundle.works)
         for node in resolver.nodes:
             self.work(node)
+            yield from self.take()
         for node in resolver.nodes:
             for rec in node.records:
                 for ref, conf in rec.possible_matches:
@@ -192,10 +211,13 @@ class QuadWriter:
                 self.warnings.append(f"citation {cit.citing} -> {cit.cited}: a work is unknown, skipped")
             elif a is not b:
                 cites.add((a.iri, b.iri))
+        yield from self.take()
+        cites_p = _T(CITO + "cites")
         for a, b in sorted(cites):
-            self.add(_T(a), _T(CITO + "cites"), _T(b))
+            yield ox.Quad(_T(a), cites_p, _T(b))
         for ds in bundle.datasets:
             self.dataset(ds, resolver)
+        yield from self.take()
 
     def dataset(self, ds, resolver: Resolver) -> None:
         d = _T(mint("dataset", slug(ds.name)))
@@ -223,8 +245,8 @@ class QuadWriter:
 def bundle_quads(bundle: Bundle, taxonomy: Taxonomy) -> tuple[list[ox.Quad], list[str]]:
     """All quads for a bundle of records (deduplicated, in a stable order) and warnings."""
     writer = QuadWriter(taxonomy)
-    writer.bundle(bundle)
-    return list(dict.fromkeys(writer.quads)), writer.warnings
+    quads = list(dict.fromkeys(writer.iter_bundle(bundle)))
+    return quads, writer.warnings
 
 
 def iter_ontology_quads(paths) -> Iterator[ox.Quad]:

@@ -135,6 +135,37 @@ def test_failed_build_leaves_previous_graph(tmp_path, monkeypatch):
     assert not list(Path(store).glob("*.tmp"))
 
 
+def test_error_found_while_streaming_quads_leaves_previous_graph(tmp_path):
+    """Quads stream into the store a work at a time; a dataset naming an unknown work is
+    only found after the works are written, and must still publish nothing."""
+    from kg.errors import CorpusError
+    from kg.recordfile import write_bundle
+    from kg.records import Bundle, Dataset, Source
+
+    store = tmp_path / "s"
+    build(store)
+    before = _dump(store)
+    bad = Bundle(sources=[Source("bad", "A bad record file", "someone")],
+                 datasets=[Dataset("Orphan", ["bad"], introduced_by=["arxiv:9999.99999"])])
+    write_bundle(StoreDir(store).records_dir / "bad.jsonl", bad)
+    with pytest.raises(CorpusError, match="matches no work"):
+        build(store)
+    assert _dump(store) == before
+    assert not list(Path(store).glob("*.tmp"))
+
+
+def test_people_and_agents_are_written_once():
+    """Shared authors and labelling agents are described once, not once per work."""
+    from kg.corpus import load_corpus
+    from kg.graph import QuadWriter
+    from kg.paths import corpus_dir
+    from kg.taxonomy import read_taxonomy
+
+    taxonomy = read_taxonomy()
+    quads = list(QuadWriter(taxonomy).iter_bundle(load_corpus(corpus_dir(), taxonomy.vocabulary())))
+    assert len(quads) == len(set(quads))
+
+
 def test_killed_build_leaves_previous_graph(tmp_path):
     store = tmp_path / "s"
     build(store)
