@@ -38,6 +38,7 @@ from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 RDFLIB_MAX = 10_000  # rdflib is skipped above this many papers (it needs minutes and gigabytes there)
 RDFLIB_QUERY_CAP_S = 300.0  # an rdflib query still running after this is stopped (reported as such)
+WHOLE = " (all pages)"  # the name of a listing's whole-listing measurement
 REPEAT_BUDGET_S = 1.0  # a query is not repeated once its runs took this long (at least one run)
 SOURCE_ID = "bench-synthetic"
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -356,15 +357,28 @@ def _rdflib_suite(nt_path: str, plan: list[dict], repeats: int, cap_s: float) ->
 
 
 def _sample_bindings(graph) -> dict[str, str]:
-    """Values for named-query parameters: the most cited synthetic paper."""
+    """Values for named-query parameters: the most cited synthetic paper, the fullest cell."""
     rows = graph.query(
         "SELECT ?id (COUNT(?c) AS ?n) WHERE { ?c cito:cites ?w . ?w kg:arxivId ?id } GROUP BY ?id "
         "ORDER BY DESC(?n) ?id LIMIT 1", trusted=True).records()
-    return {"id": rows[0]["id"]} if rows else {"id": "2406.09400"}
+    out = {"id": rows[0]["id"]} if rows else {"id": "2406.09400"}
+    cells = graph.query(
+        "SELECT ?category ?mechanism (COUNT(?w) AS ?n) WHERE { ?w kg:category/skos:notation ?category ; "
+        "kg:mechanism/skos:notation ?mechanism } GROUP BY ?category ?mechanism ORDER BY DESC(?n) LIMIT 1",
+        trusted=True).records()
+    out.update({"category": cells[0]["category"], "mechanism": cells[0]["mechanism"]} if cells else
+               {"category": "text_generation", "mechanism": "instruction"})
+    return out
 
 
 def query_plan(graph) -> tuple[list[dict], list[str]]:
-    """Every named query with values for its parameters; notes for the ones skipped."""
+    """Every named query with values for its parameters; notes for the ones skipped.
+
+    A paged listing is measured twice: as `kg query --name` runs it (page one, the
+    figure the 0.5 s target applies to) and whole ("NAME (all pages)"). rdflib runs the
+    whole listing as one query; on the paged form its nested-loop join of the page's
+    sub-select would measure that join rather than the engine.
+    """
     from .named import named_queries
 
     samples = _sample_bindings(graph)
@@ -374,25 +388,38 @@ def query_plan(graph) -> tuple[list[dict], list[str]]:
         if missing:
             notes.append(f"query {q.name} skipped: no sample value for parameter {missing[0]}")
             continue
-        plan.append({"name": q.name, "text": q.text,
-                     "bindings": {p: {"type": "literal", "value": samples[p]} for p in q.params}})
+        bindings = {p: {"type": "literal", "value": samples[p]} for p in q.params}
+        if q.page_size is None:
+            plan.append({"name": q.name, "query": q.name, "page": None, "text": q.text, "bindings": bindings})
+            continue
+        plan.append({"name": q.name, "query": q.name, "page": 1, "text": q.page_text(1), "bindings": bindings,
+                     "rdflib": False})
+        plan.append({"name": f"{q.name}{WHOLE}", "query": q.name, "page": None, "text": q.whole_text(),
+                     "bindings": bindings, "whole": True})
     return plan, notes
 
 
 def time_oxigraph(graph, plan: list[dict], repeats: int) -> dict[str, dict]:
-    """Median wall time of each named query through kg's query path (results converted)."""
+    """Median wall time of each named query through kg's query path (run_named: results
+    converted and sorted; a listing's page one, or all its pages)."""
+    from .named import run_named
+
     out = {}
     for item in plan:
         bindings = {k: v["value"] for k, v in item["bindings"].items()}
+
+        def run(item=item, bindings=bindings):
+            return run_named(graph, item["query"], bindings, page=item["page"])
+
         t0 = time.perf_counter()
-        result = graph.query(item["text"], bindings, trusted=True)  # warm-up
+        result = run()  # warm-up
         first = time.perf_counter() - t0
         times = []
         if first > REPEAT_BUDGET_S * 10:  # already far off any target: one (warm-up) run is the figure
             times = [first]
         for _ in range(max(1, repeats) if not times else 0):
             t0 = time.perf_counter()
-            result = graph.query(item["text"], bindings, trusted=True)
+            result = run()
             times.append(time.perf_counter() - t0)
             if len(times) >= 3 and sum(times) > REPEAT_BUDGET_S * 5:
                 break
@@ -580,7 +607,7 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
         rd = None
         if papers <= options.rdflib_max:
             say(f"{papers} papers: the same queries on rdflib's in-memory store (child process)")
-            rd = time_rdflib(nt, plan, options.repeats, options.rdflib_query_cap_s, workdir)
+            rd = time_rdflib(nt, [p for p in plan if p.get("rdflib", True)], options.repeats, options.rdflib_query_cap_s, workdir)
             entry["rdflib_load_s"] = round(rd["load"].get("load_s", float("nan")), 3)
             entry["rdflib_peak_rss_mb"] = rd["load"].get("peak_rss_mb")
         else:
@@ -613,7 +640,13 @@ def _query_rows(plan: list[dict], ox_times: dict, rd: dict | None) -> list[dict]
         a = ox_times[name]["median_s"]
         row = {"name": name, "rows": ox_times[name]["rows"], "oxigraph_s": round(a, 6), "rdflib_s": None, "speedup": None,
                "runs": ox_times[name]["runs"]}
-        if rd is not None:
+        if item.get("page"):
+            row["page"] = item["page"]
+        if item.get("whole"):
+            row["whole_listing"] = True
+        if rd is not None and item.get("rdflib") is False:
+            row["note"] = f"rdflib: compared on the whole listing ({name}{WHOLE})"
+        elif rd is not None:
             r = rd["queries"].get(name, {})
             if "median_s" in r:
                 row["rdflib_s"] = round(r["median_s"], 6)
@@ -627,9 +660,16 @@ def _query_rows(plan: list[dict], ox_times: dict, rd: dict | None) -> list[dict]
 
 
 def _suite(rows: list[dict]) -> dict:
-    out = {"oxigraph_s": round(sum(r["oxigraph_s"] for r in rows), 4),
-           "slowest": max(rows, key=lambda r: r["oxigraph_s"])["name"] if rows else None,
-           "max_oxigraph_s": round(max((r["oxigraph_s"] for r in rows), default=0.0), 4)}
+    """Totals: the named queries as run by default (a listing's page one) for the latency
+    target; the whole listings apart; rdflib against every query both engines answered."""
+    named = [r for r in rows if not r.get("whole_listing")]
+    whole = [r for r in rows if r.get("whole_listing")]
+    out = {"oxigraph_s": round(sum(r["oxigraph_s"] for r in named), 4),
+           "slowest": max(named, key=lambda r: r["oxigraph_s"])["name"] if named else None,
+           "max_oxigraph_s": round(max((r["oxigraph_s"] for r in named), default=0.0), 4)}
+    if whole:
+        out.update({"whole_listings_s": round(sum(r["oxigraph_s"] for r in whole), 4),
+                    "slowest_whole_listing": max(whole, key=lambda r: r["oxigraph_s"])["name"]})
     both = [r for r in rows if r["rdflib_s"] is not None]
     if both:
         ox_sum = sum(r["oxigraph_s"] for r in both)
@@ -673,7 +713,8 @@ def verdict(report: dict) -> list[str]:
             ok = entry["load_s"] <= TARGETS["load_s_100k"] and entry["peak_rss_mb"] <= TARGETS["peak_rss_mb_100k"]
             lines.append(f"{n} papers: kg build {entry['load_s']:.1f} s, peak {entry['peak_rss_mb']:.0f} MB "
                          f"({'meets' if ok else 'misses'} <= 60 s within 2 GB)")
-            slow = [q["name"] for q in entry["queries"] if q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
+            slow = [q["name"] for q in entry["queries"]
+                    if not q.get("whole_listing") and q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
             lines.append(f"{n} papers: named queries over 0.5 s median: {', '.join(slow) if slow else 'none'}")
         if 10_000 <= n < 100_000 and entry["suite"].get("speedup"):
             s = entry["suite"]["speedup"]

@@ -125,17 +125,19 @@ def query(
     bind: list[str] = typer.Option([], "--bind", "-b", help="Bind a variable: NAME=VALUE (e.g. id=2406.09400)."),
     limit: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
     timeout: float = typer.Option(30.0, "--timeout", help="Stop after this many seconds."),
+    page: Optional[int] = typer.Option(None, "--page", help="A paged named listing: this page (from 1)."),
+    all_pages: bool = typer.Option(False, "--all", help="A paged named listing: every page, in order."),
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
     from .guard import QueryLimits
-    from .named import get_query, named_queries
+    from .named import get_query, named_queries, page_count, run_named
 
     if list_:
         table = Table(title="Named queries", title_justify="left")
-        for col in ("name", "answers", "params"):
+        for col in ("name", "answers", "params", "pages"):
             table.add_column(col)
         for q in named_queries().values():
-            table.add_row(q.name, q.answers, ", ".join(q.params))
+            table.add_row(q.name, q.answers, ", ".join(q.params), f"{q.page_size} a page" if q.page_size else "")
         out.print(table)
         return
     if fmt not in QUERY_FORMATS:
@@ -145,13 +147,31 @@ def query(
         raise UsageError("give exactly one of: a SPARQL query, --file F, --name NAME (or --list)")
     bindings = dict(_parse_binding(b) for b in bind)
     limits = QueryLimits(max_rows=limit, timeout_s=timeout)
+    if (page is not None or all_pages) and not name:
+        raise UsageError("--page and --all are for paged named queries (--name; see --list)")
     if name:
         named = get_query(name)
         missing = [p for p in named.params if p not in bindings]
         if missing:
             raise UsageError(f"query {name!r} needs --bind {missing[0]}=VALUE", hint=named.answers)
-        text = named.text
-    elif file:
+        if page is not None and named.page_size is None:
+            raise UsageError(f"query {name!r} is not paged; it answers in one piece (drop --page)")
+        graph = _graph()
+        pages = page_count(graph, named, bindings) if named.page_size and not all_pages else 1
+        if page is not None and not 1 <= page <= pages:
+            raise UsageError(f"query {name!r} has {pages} page(s) of {named.page_size} on this graph; "
+                             f"--page {page} is outside them")
+        if named.page_size and not all_pages:
+            page = page or 1
+        result = run_named(graph, name, bindings, limits, page=page if named.page_size and not all_pages else None)
+        _print_result(result, fmt)
+        if pages > 1:
+            err.print(f"note: page {page} of {pages} ({named.page_size} a page); "
+                      f"--page N for another, --all for every page")
+        if result.truncated:
+            err.print(f"note: stopped at {limit} rows (--max-rows)")
+        return
+    if file:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

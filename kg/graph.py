@@ -57,6 +57,7 @@ class QuadWriter:
         self.sources: dict[str, Source] = {}
         self.warnings: list[str] = []
         self._described: set[str] = set()  # people and agents whose own triples are written
+        self._derived: dict[str, tuple[set, set]] = {}  # source id -> (work IRIs, label IRIs) from it
 
     def take(self) -> list[ox.Quad]:
         """The quads written since the last call (the writer keeps none of them)."""
@@ -149,6 +150,7 @@ class QuadWriter:
             self.add(w, _n(KG.authorList), _lit("; ".join(seen_authors.values())))
         for src in sorted({s for r in node.records for s in r.sources}):
             self.add(w, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
+            self._derived_from(src)[0].add(node.iri)
         in_taxonomy = False
         labels = [lab for r in node.records for lab in r.labels]
         for label in labels:
@@ -171,7 +173,9 @@ class QuadWriter:
             return
         src = self.sources.get(label.source)
         agent_name = label.agent or (src.agent if src else label.source)
-        a = _T(mint("label", digest(node.iri, label.axis, label.value, label.source, agent_name)))
+        iri = mint("label", digest(node.iri, label.axis, label.value, label.source, agent_name))
+        self._derived_from(label.source)[1].add(iri)
+        a = _T(iri)
         self.add(_T(node.iri), _n(KG.hasLabel), a)
         self.add(a, TYPE, _n(KG.LabelAssertion))
         self.add(a, _n(KG.axis), _n(AXES[label.axis]))
@@ -186,6 +190,18 @@ class QuadWriter:
             self.add(a, COMMENT, _lit(label.evidence))
         if label.needs_review:
             self.add(a, _n(KG.needsReview), _lit(True))
+
+    def _derived_from(self, source: str) -> tuple[set, set]:
+        return self._derived.setdefault(source, (set(), set()))
+
+    def source_counts(self) -> None:
+        """How many works and label assertions derive from each source: written once the
+        works are, so that listing sources needs no scan of the whole graph."""
+        for src in self.sources:
+            works, labels = self._derived.get(src, (set(), set()))
+            s = _T(mint("source", src))
+            self.add(s, _n(KG.workCount), _lit(len(works)))
+            self.add(s, _n(KG.labelCount), _lit(len(labels)))
 
     # ------------------------------------------------------------ the whole bundle
     def iter_bundle(self, bundle: Bundle) -> Iterator[ox.Quad]:
@@ -217,6 +233,7 @@ class QuadWriter:
             yield ox.Quad(_T(a), cites_p, _T(b))
         for ds in bundle.datasets:
             self.dataset(ds, resolver)
+        self.source_counts()
         yield from self.take()
 
     def dataset(self, ds, resolver: Resolver) -> None:

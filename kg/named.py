@@ -52,12 +52,26 @@ class NamedQuery:
         size = size or self.page_size
         return _PAGE.sub(f"LIMIT {size} OFFSET {(number - 1) * size}", self.text, count=1)
 
-    def count_text(self) -> str:
-        """A query counting the works (or other driver rows) the pages go through."""
+    def _driver(self) -> tuple[int, int, str, str]:
+        """Where the page's sub-select starts and ends, its pattern and the variable it pages."""
         match = _PAGE.search(self.text)
         start = [m.start() for m in _SUBSELECT.finditer(self.text, 0, match.start())][-1]
-        driver = self.text[self.text.index("SELECT", start):match.start()].strip()
-        return f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {driver} }} }}"
+        end = self.text.index("}", match.end()) + 1
+        sub = self.text[start:match.start()]
+        pattern = sub[sub.index("{", sub.index("WHERE")) + 1:sub.rindex("}")].strip()
+        return start, end, pattern, re.search(r"\?\w+", sub)[0]
+
+    def count_text(self) -> str:
+        """A query counting the works (or other driver rows) the pages go through."""
+        _, _, pattern, var = self._driver()
+        return f"SELECT (COUNT(DISTINCT {var}) AS ?n) WHERE {{ {pattern} }}"
+
+    def whole_text(self) -> str:
+        """The whole listing in one query: the page's sub-select becomes its plain pattern."""
+        if self.page_size is None:
+            return self.text
+        start, end, pattern, _ = self._driver()
+        return self.text[:start] + pattern.rstrip(" .") + " ." + self.text[end:]
 
     def order(self) -> list[tuple[str, bool]]:
         """The outer ORDER BY as (variable, descending) pairs (empty when the engine must sort)."""

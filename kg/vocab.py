@@ -68,6 +68,9 @@ class KG(DefinedNamespace):
     # harvested facts
     citationCount: URIRef
     tldr: URIRef
+    # build-time counts on sources
+    workCount: URIRef
+    labelCount: URIRef
     openAccessPdf: URIRef
 
 

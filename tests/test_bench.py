@@ -37,7 +37,16 @@ def test_bench_json_has_the_issue_shape(bench_1k):
     assert 0 < size["load_s"] < 120
     assert 40 < size["peak_rss_mb"] < 3000  # a real high-water mark of the build process
     names = [q["name"] for q in size["queries"]]
-    assert sorted(names) == sorted(named_queries())  # every named query (all have sample values)
+    listings = [q.name for q in named_queries().values() if q.page_size]
+    # every named query as `kg query --name` runs it (all have sample values), and every
+    # paged listing whole as well
+    assert sorted(names) == sorted([*named_queries(), *(f"{n} (all pages)" for n in listings)])
+    by_name = {q["name"]: q for q in size["queries"]}
+    for n in listings:
+        assert by_name[n]["page"] == 1 and by_name[n]["rows"] <= named_queries()[n].page_size * 50
+        assert by_name[f"{n} (all pages)"]["whole_listing"] is True
+    # page one of the works listing is 1,000 of the 1,049 works; all pages hold every work
+    assert by_name["papers"]["rows"] == 1000 and by_name["papers (all pages)"]["rows"] == 1049
     for q in size["queries"]:
         assert set(q) >= {"name", "oxigraph_s", "rdflib_s", "speedup"}
         assert q["oxigraph_s"] > 0
