@@ -63,5 +63,6 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
         # comes from the generation folder, which is published only once complete. The quads
         # stream in a work at a time: the store, not this process, holds the graph.
         ox_store.bulk_extend(chain(ontology, writer.iter_bundle(bundle)))
+        del bundle, ontology  # the records are in the store now: their memory goes back before the stats queries
         stats = graph_stats(LocalGraph(store, store=ox_store))
     return BuildReport(str(store_dir.path), time.monotonic() - started, stats, label_warnings + writer.warnings)

@@ -141,6 +141,7 @@ class LocalGraph:
     """
 
     sandbox_size = 1
+    reads_in_pages = True  # whole named listings are read a page at a time (kg.named.all_pages)
 
     def __init__(self, path: str | Path, store: ox.Store | None = None):
         self._sandbox: QuerySandbox | None = None

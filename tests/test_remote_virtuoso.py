@@ -24,7 +24,8 @@ pytestmark = pytest.mark.skipif(virtuoso_binaries() is None,
                                 reason="Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
 
 # The core named queries; kg's README lists which other queries Virtuoso 7.2 answers differently.
-CORE = ["papers-by-cell", "paper", "citations", "datasets", "papers", "stats", "graph-edges", "node-labels"]
+CORE = ["papers-by-cell", "cell-papers", "paper", "citations", "datasets", "papers", "stats", "graph-edges",
+        "node-labels", "sources", "work-ids"]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,8 @@ def test_virtuoso_takes_data_through_the_graph_store_protocol(virtuoso):
 @pytest.mark.parametrize("name", CORE)
 def test_core_named_queries_on_virtuoso(name, virtuoso, graph):
     g = RemoteGraph(virtuoso.url)
-    bindings = {"id": "2406.09400"} if name in ("paper", "citations") else {}
+    bindings = ({"id": "2406.09400"} if name in ("paper", "citations") else
+                {"category": "retrieval", "mechanism": "fine_tuning"} if name == "cell-papers" else {})
     assert normalise(run_named(g, name, bindings), distinct=True) == normalise(run_named(graph, name, bindings),
                                                                                 distinct=True)
 
