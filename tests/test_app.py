@@ -334,7 +334,7 @@ def test_sparql_named_query_results_and_downloads(app_store):
     at = ok(open_page("sparql"))
     at.selectbox(key="sparql_named").set_value("papers-by-cell")
     ok(at.run())
-    assert "GROUP_CONCAT" in at.text_area(key="sparql_text").value
+    assert "# title: Papers by taxonomy cell" in at.text_area(key="sparql_text").value
     _run_sparql(at)
     assert "16 rows" in texts(at.caption)
     assert len(at.dataframe[0].value) == 16

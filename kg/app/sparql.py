@@ -48,10 +48,13 @@ def render() -> None:
                             format_func=lambda n: "— your own query —" if n == OWN else n)
         if name:
             st.caption(queries[name].answers)
+            if queries[name].page_size:
+                st.caption(f"A paged listing: the text answers page one ({queries[name].page_size} works); "
+                           "raise the OFFSET for the next pages.")
         bindings = {}
         for param in queries[name].params if name else ():
-            value = st.text_input(f"?{param}", key=f"sparql_bind_{name}_{param}",
-                                  placeholder="an arXiv id, DOI, citation key or IRI")
+            hint = "an arXiv id, DOI, citation key or IRI" if param == "id" else f"a {param} notation, as papers-by-cell lists them"
+            value = st.text_input(f"?{param}", key=f"sparql_bind_{name}_{param}", placeholder=hint)
             if value.strip():
                 bindings[param] = binding_value(value)
         max_rows = st.number_input("Max rows", min_value=1, max_value=100_000, value=1000, step=100,
