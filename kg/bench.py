@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
@@ -252,6 +252,15 @@ def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> 
     import queue
     import threading
 
+    def take(line: str):
+        """Keep one JSON line of the child's; what on_line says of it (more time, or None)."""
+        try:
+            item = json.loads(line)
+        except ValueError:
+            return None
+        lines.append(item)
+        return on_line(item) if on_line else None
+
     # a reader thread: select() on a buffered pipe can miss lines already read into the buffer
     inbox: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: ([inbox.put(line) for line in proc.stdout], inbox.put(None)),
@@ -269,28 +278,16 @@ def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> 
             continue
         if line is None:
             break
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        lines.append(item)
-        if on_line:
-            extra = on_line(item)
-            if extra is not None:
-                deadline = time.monotonic() + extra
+        extra = take(line)
+        if extra is not None:
+            deadline = time.monotonic() + extra
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join(5)
     while not inbox.empty():  # lines that arrived just before the deadline
         line = inbox.get()
         if line:
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            lines.append(item)
-            if on_line:
-                on_line(item)
+            take(line)
     proc.stdout.close()
     errors.seek(0)
     stderr = errors.read()

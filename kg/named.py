@@ -17,6 +17,7 @@ one small request (0.2 s or less at 100,000 papers, where a whole listing takes
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -191,16 +192,29 @@ def page_count(graph, query: NamedQuery, bindings: dict | None = None, size: int
 
 
 def all_pages(graph, query: NamedQuery, bindings: dict | None = None, limits=None) -> QueryResult:
-    """Every page of a listing as one result, sorted as the query's ORDER BY sorts."""
+    """Every page of a listing as one result, sorted as the query's ORDER BY sorts.
+
+    `limits` hold for the listing as a whole: rows stop at max_rows (the result says it
+    was truncated) and the pages share one time limit.
+    """
+    from .guard import time_limit_error
+
+    started = time.monotonic()
     result = None
-    size = ALL_PAGES_SIZE or query.page_size
-    for number in range(1, page_count(graph, query, bindings, size) + 1):
-        part = graph.query(split_order(query.page_text(number, size))[0], bindings, limits, trusted=True)
+    pages = page_count(graph, query, bindings, ALL_PAGES_SIZE)
+    for number in range(1, pages + 1):
+        if limits and time.monotonic() - started > limits.timeout_s:
+            raise time_limit_error(limits.timeout_s)
+        part = graph.query(split_order(query.page_text(number, ALL_PAGES_SIZE))[0], bindings, limits, trusted=True)
         if result is None:
             result = part
         else:
             result.rows += part.rows
             result.truncated = result.truncated or part.truncated
+        if limits and len(result.rows) >= limits.max_rows:
+            result.truncated = result.truncated or len(result.rows) > limits.max_rows or number < pages
+            del result.rows[limits.max_rows:]
+            break
     sort_rows(result.rows, query.order())
     return result
 

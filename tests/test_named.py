@@ -123,3 +123,16 @@ def test_cli_pages(kg, tmp_path):
                        (["SELECT * WHERE { ?s ?p ?o }", "--page", "1"], "--page and --all")):
         r = kg("query", *args, store=store)
         assert r.exit_code == 2 and says in r.message, r.message
+
+
+def test_a_whole_listing_keeps_to_the_row_limit(graph, monkeypatch):
+    """--all with --max-rows: the rows stop at the limit and the result says so."""
+    import kg.named as named
+    from kg.guard import QueryLimits
+
+    monkeypatch.setattr(named, "ALL_PAGES_SIZE", 10)  # 49 works: 5 pages
+    query = named_queries()["work-ids"]
+    result = all_pages(graph, query, limits=QueryLimits(max_rows=25, timeout_s=30))
+    assert len(result.rows) == 25 and result.truncated
+    assert not all_pages(graph, query, limits=QueryLimits(max_rows=1000, timeout_s=30)).truncated
+    assert len(all_pages(graph, query).rows) == 49
