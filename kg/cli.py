@@ -130,7 +130,7 @@ def query(
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
     from .guard import QueryLimits
-    from .named import get_query, named_queries, page_count, run_named
+    from .named import get_query, named_queries, page_count, require_params, run_named
 
     if list_:
         table = Table(title="Named queries", title_justify="left")
@@ -151,19 +151,17 @@ def query(
         raise UsageError("--page and --all are for paged named queries (--name; see --list)")
     if name:
         named = get_query(name)
-        missing = [p for p in named.params if p not in bindings]
-        if missing:
-            raise UsageError(f"query {name!r} needs --bind {missing[0]}=VALUE", hint=named.answers)
+        require_params(named, bindings)
         if page is not None and named.page_size is None:
             raise UsageError(f"query {name!r} is not paged; it answers in one piece (drop --page)")
         graph = _graph()
-        pages = page_count(graph, named, bindings) if named.page_size and not all_pages else 1
+        paged = named.page_size is not None and not all_pages  # one page, page one unless --page
+        pages = page_count(graph, named, bindings) if paged else 1
         if page is not None and not 1 <= page <= pages:
             raise UsageError(f"query {name!r} has {pages} page(s) of {named.page_size} on this graph; "
                              f"--page {page} is outside them")
-        if named.page_size and not all_pages:
-            page = page or 1
-        result = run_named(graph, name, bindings, limits, page=page if named.page_size and not all_pages else None)
+        page = (page or 1) if paged else None
+        result = run_named(graph, name, bindings, limits, page=page)
         _print_result(result, fmt)
         if pages > 1:
             err.print(f"note: page {page} of {pages} ({named.page_size} a page); "

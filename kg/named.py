@@ -165,9 +165,7 @@ def run_named(graph, name: str, bindings: dict | None = None, limits=None, *, pa
     """
     query = get_query(name)
     bindings = dict(bindings or {})
-    missing = [p for p in query.params if p not in bindings]
-    if missing:
-        raise UsageError(f"query {name!r} needs --bind {missing[0]}=VALUE", hint=query.answers)
+    require_params(query, bindings)
     if query.page_size is not None and page is None:
         if getattr(graph, "reads_in_pages", False):
             return all_pages(graph, query, bindings, limits)
@@ -175,6 +173,13 @@ def run_named(graph, name: str, bindings: dict | None = None, limits=None, *, pa
         # an engine that scans its own indexes the same way every time, as the local one does
         return _sorted_query(graph, query.whole_text(), bindings, limits)
     return _sorted_query(graph, query.text if page is None else query.page_text(page), bindings, limits)
+
+
+def require_params(query: NamedQuery, bindings: dict) -> None:
+    """Every parameter the query declares must be bound."""
+    missing = [p for p in query.params if p not in bindings]
+    if missing:
+        raise UsageError(f"query {query.name!r} needs --bind {missing[0]}=VALUE", hint=query.answers)
 
 
 def _sorted_query(graph, text: str, bindings: dict | None, limits) -> QueryResult:
