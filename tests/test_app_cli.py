@@ -35,6 +35,9 @@ def test_streamlit_command_runs_the_packaged_script_on_loopback():
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    opening = streamlit_command(8600, "127.0.0.1", browser=True)  # a browser: no e-mail prompt on the terminal
+    assert opening[opening.index("--server.headless") + 1] == "false"
+    assert opening[opening.index("--server.showEmailPrompt") + 1] == "false"
 
 
 def test_kg_app_serves_the_app(tmp_path):

@@ -12,8 +12,10 @@ from pathlib import Path
 from kg.errors import KgError, UsageError
 
 SCRIPT = Path(__file__).with_name("script.py")
-STREAMLIT_SETTINGS = ("--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-                      "--theme.primaryColor", "#0072B2")
+# no usage statistics, and no first-run e-mail prompt (Streamlit asks on the terminal when it
+# opens a browser and the user has no ~/.streamlit/credentials.toml: `kg app` seemed to hang)
+STREAMLIT_SETTINGS = ("--browser.gatherUsageStats", "false", "--server.showEmailPrompt", "false",
+                      "--client.toolbarMode", "minimal", "--theme.primaryColor", "#0072B2")
 
 
 def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
