@@ -1,156 +1,272 @@
-"""The one guard for every place that takes a user's SPARQL (CLI, app, server).
+"""The one guard for every place that takes a user's SPARQL (CLI, app, server, remote stores).
 
-Every user query passes `check_query` before it reaches an engine:
+What a user query may do is decided in three walls:
 
-- read-only: updates (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE,
-  COPY, WITH) are refused wherever they hide (after comments, prefixes, inside
-  sub-queries), while the same words inside strings, IRIs, prefixed names,
-  variables and comments are left alone;
-- local: SERVICE (an outbound request from our process) is refused, nested or
-  not; codepoint escapes (\\u0053ERVICE) outside strings and IRIs are refused
-  because some engines decode them before parsing;
-- a query: the text must parse as a SPARQL 1.1 query (Oxigraph's parser, which
-  has no update grammar at all), so remote engines never see anything else.
+1. `check_query` (in the caller, no evaluation, linear in the text): the query
+   is lexed the way the grammar lexes it (kg.sparql_text), and any bare word
+   that is an update keyword (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD,
+   MOVE, COPY, WITH) or SERVICE is refused wherever it hides (after a dot, in
+   sub-queries, FILTER EXISTS, after prefixed names with escaped quotes); the
+   same words inside strings, IRIs, prefixed names, variables and comments are
+   left alone. Codepoint escapes outside strings and IRIs are refused.
+2. `inspect_query` (in the query worker, inside its time and memory limits):
+   the text is parsed, and only parsed, by rdflib's SPARQL parser; the parse
+   tree is walked and any SERVICE pattern anywhere is refused, as is anything
+   that is not a SELECT, ASK, CONSTRUCT or DESCRIBE query.
+3. The worker that evaluates user queries cannot reach the network at all
+   (kg.netwall: a seccomp filter, or an empty network namespace), so even a
+   query that got past both checks cannot make a request.
 
-Limits (`QueryLimits`): a row cap, a wall-clock time limit and a memory cap.
-The time limit is real: `QuerySandbox` runs queries in a child process holding
-its own read-only view of the store, and kills it at the deadline (or when it
-grows past the memory cap), so a cartesian product with ORDER BY or COUNT,
-which blocks inside the engine before producing its first row, is stopped on
-time. A killed worker is replaced on the next query.
+Limits (`QueryLimits`): rows, bytes of answer, wall-clock time and memory.
+The sandbox (kg.sandbox) runs queries in killable worker processes and
+enforces them there.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import weakref
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from pathlib import Path
 
-from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError
+from . import sparql_text
+from .errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
 
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 REMOTE_KEYWORDS = {"SERVICE"}
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_PARSED_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
+                 "DescribeQuery": "DESCRIBE"}
 
-# A bare word: not part of a variable (?x $x), prefixed name (ex:insert, insert:x),
-# blank node label (_:x), language tag (@en) or a longer name.
-_WORD = re.compile(r"(?<![?$:_@\w\-.])([A-Za-z]+)(?![\w:\-])")
+# Prefixes people reach for that kg does not predeclare: offered when a query uses one undeclared.
+WELL_KNOWN_PREFIXES = {
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "void": "http://rdfs.org/ns/void#",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "dbo": "http://dbpedia.org/ontology/",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "time": "http://www.w3.org/2006/time#",
+}
+
 _POS = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.S)
-_IRI = re.compile(r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>")
-_CODEPOINT = re.compile(r"\\[uU]")
 
 
 def strip_sparql(text: str) -> str:
     """The query with comments, string literals and IRIs blanked out (same length, same lines)."""
-    out = list(text)
-    i, n = 0, len(text)
-
-    def blank(a: int, b: int) -> None:
-        for k in range(a, min(b, n)):
-            if out[k] != "\n":
-                out[k] = " "
-
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            blank(i, end)
-            i = end
-        elif c in "'\"":
-            quote = text[i:i + 3] if text[i:i + 3] in ("'''", '"""') else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            blank(i, j + len(quote))
-            i = j + len(quote)
-        elif c == "<":
-            m = _IRI.match(text, i)
-            if m:
-                blank(i, m.end())
-                i = m.end()
-            else:
-                i += 1
-        else:
-            i += 1
-    return "".join(out)
+    return sparql_text.strip(text)
 
 
 def keywords(text: str) -> list[tuple[str, int]]:
-    """Bare words of a stripped query, upper-cased, with their offsets."""
-    return [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(text)]
+    """Bare words of a query, upper-cased, with their offsets."""
+    return sparql_text.keywords(text)
 
 
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a (checked) query."""
-    for word, _ in keywords(strip_sparql(text)):
+    for word, _ in keywords(text):
         if word in QUERY_FORMS:
             return word
     raise QueryRefused("not a query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
 
 
-def check_query(text: str, *, parse: bool = True) -> str:
-    """Raise QueryRefused for anything but a read-only, local query; return its form.
+def check_query(text: str) -> str:
+    """Wall 1: raise QueryRefused for anything but a read-only, local query; return its form.
 
-    With parse=True the text must also parse as a SPARQL query (QuerySyntaxError
-    with line and column otherwise), using the predeclared kg prefixes.
-    """
+    Reads tokens only (never evaluates, linear in the text), so it is safe in any process."""
     if not isinstance(text, str) or not text.strip():
-        raise QueryRefused("empty query")
+        raise QueryRefused("empty query: send a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     if "\x00" in text:
         raise QueryRefused("refused: the query contains a NUL character")
-    stripped = strip_sparql(text)
-    if _CODEPOINT.search(stripped):
-        raise QueryRefused("refused: \\u/\\U codepoint escapes are only accepted inside strings and IRIs "
-                           "(outside them some engines decode them into keywords)")
-    words = {w for w, _ in keywords(stripped)}
+    toks = sparql_text.tokens(text)
+    for tok in toks:
+        if tok.kind in ("word", "error", "punct", "number", "var") and "\\" in tok.text:
+            raise QueryRefused("refused: \\u/\\U codepoint escapes are only accepted inside strings and IRIs "
+                               "(outside them some engines decode them into keywords)")
+    words = {t.keyword for t in toks if t.kind == "word"}
     updates = sorted(words & UPDATE_KEYWORDS)
     if updates:
         raise QueryRefused(
             f"refused: {', '.join(updates)} would change the graph; queries here are read-only "
             "(SELECT, ASK, CONSTRUCT, DESCRIBE)")
     if words & REMOTE_KEYWORDS:
-        raise QueryRefused("refused: SERVICE would make this process call another server; federated queries are off")
-    form = query_form(text)
-    if parse:
-        parse_check(text)
+        raise _service_refused()
+    return query_form(text)
+
+
+def _service_refused() -> QueryRefused:
+    return QueryRefused("refused: SERVICE would make this process call another server; federated queries are off")
+
+
+def inspect_query(text: str) -> str | None:
+    """Wall 2: parse `text` (parse only, nothing is evaluated) and walk the parse tree.
+
+    Refuses any SERVICE pattern anywhere and anything but a query; returns the
+    query form, or None when this parser cannot read the text (SPARQL it does not
+    know, or no SPARQL at all): then the token check decides here too, and the
+    engine's own parser has the last word on syntax."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parsed = parseQuery(text)
+    except (ParseBaseException, ValueError, TypeError, RecursionError, Exception):  # noqa: BLE001
+        check_query(text)  # a parser gap must not let a query through unchecked
+        return None
+    form = None
+    for node in _walk(parsed):
+        name = getattr(node, "name", None)
+        if name == "ServiceGraphPattern":
+            raise _service_refused()
+        if name in _PARSED_FORMS and form is None:
+            form = _PARSED_FORMS[name]
+    if form is None:
+        raise QueryRefused("not a query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     return form
 
 
-_PARSER = None
+def _walk(root):
+    """Every node of an rdflib parse tree (CompValue, ParseResults, lists), iteratively."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, (ParseResults, list, tuple)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
 
 
-def parse_check(text: str) -> None:
-    """Parse `text` as a SPARQL 1.1 query (against an empty store: nothing is evaluated that matters)."""
-    global _PARSER
-    import pyoxigraph as ox
+# ---------------------------------------------------------------- syntax errors in words
+def parse_error(message: str, text: str | None = None) -> QuerySyntaxError:
+    """Turn an engine's parse message into an error with line, column and a readable reason."""
+    m = _POS.search(message)
+    if not m:
+        return QuerySyntaxError(" ".join(message.split())[:300])
+    line, column, detail = int(m.group(1)), int(m.group(2)), m.group(3)
+    if text:  # a prefix used but never declared is the error, wherever the engine tripped over it
+        try:
+            check_prefixes(text)
+        except QuerySyntaxError as exc:
+            return exc
+    return QuerySyntaxError(explain(detail, text, line, column), line, column)
 
+
+def explain(detail: str, text: str | None, line: int, column: int) -> str:
+    """What is wrong, in words, from the engine's 'expected one of ...' list."""
+    if "Prefix not found" in detail and text:
+        undeclared = undeclared_prefix(text)
+        if undeclared:
+            return undeclared[0]
+    items = _expected_items(detail)
+    notes = [i for i in items if " " in i and not i.startswith(("[", '"', "'"))]
+    if notes:  # the engine's own sentence, e.g. "The SELECT contains a variable that is unbound"
+        return notes[0].rstrip(".")
+    expected = [_readable(i) for i in items if not i.startswith("[") and i not in notes]
+    expected = [e for e in expected if e][:8]
+    tok = sparql_text.token_at(text, line, column) if text else None
+    unclosed = tok is not None and tok.kind == "error" and tok.text in "\"'"
+    if unclosed or '"\\""' in items and tok is None:
+        return "a string is not closed (a quote is missing)"
+    if tok is None:
+        before = _before(text, line, column) if text else ""
+        said = "the query ends too early" + (f" after '{before}'" if before else "")
+        said += " (a missing } or ), or a misspelt keyword?)"
+    else:
+        said = f"unexpected '{_short(tok.text)}'"
+    if expected:
+        said += "; expected " + (expected[0] if len(expected) == 1 else "one of " + ", ".join(expected))
+    return said
+
+
+def _readable(item: str) -> str:
+    """An item of the engine's expected list as a user reads it: keywords bare, symbols quoted."""
+    if item.startswith('"') and item.endswith('"') and len(item) >= 2:
+        sym = item[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return "" if sym in ("{|", "|}", "~") else f"'{sym}'"
+    return item if item.replace("_", "").isalnum() else ""
+
+
+def _before(text: str, line: int, column: int) -> str:
+    lines = text.splitlines(keepends=True)
+    offset = sum(len(x) for x in lines[:line - 1]) + column - 1
+    toks = [t for t in sparql_text.tokens(text) if t.end <= offset]
+    return _short(text[toks[-2].start:toks[-1].end] if len(toks) >= 2 else toks[-1].text) if toks else ""
+
+
+def _expected_items(detail: str) -> list[str]:
+    detail = " ".join(detail.split())
+    body = detail.split("expected one of", 1)[-1] if "expected one of" in detail else detail.split("expected", 1)[-1]
+    items, depth, cur, quote = [], 0, "", None
+    for ch in body:
+        if quote:
+            cur += ch
+            if ch == quote and not cur.endswith("\\" + quote):
+                quote = None
+            continue
+        if ch in "\"'" and depth == 0 and not cur.strip():
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(depth - 1, 0)
+        if ch == "," and depth == 0:
+            items.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        items.append(cur.strip())
+    return [i for i in items if i]
+
+
+def check_prefixes(text: str) -> None:
+    """QuerySyntaxError (with line and column) for the first prefix used but not declared."""
+    found = undeclared_prefix(text)
+    if found:
+        message, offset = found
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise QuerySyntaxError(message, line, column)
+
+
+def undeclared_prefix(text: str) -> tuple[str, int] | None:
+    """('prefix owl: is not declared; add PREFIX owl: <...>', offset) for the first undeclared prefix used."""
     from .vocab import PREFIXES
 
-    if _PARSER is None:
-        _PARSER = ox.Store()
-    try:
-        _PARSER.query(text, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        raise parse_error(str(exc)) from None
+    toks = sparql_text.tokens(text)
+    declared = set(PREFIXES)
+    for i, tok in enumerate(toks):
+        if tok.kind == "word" and tok.keyword == "PREFIX" and i + 1 < len(toks) and toks[i + 1].kind == "pname":
+            declared.add(toks[i + 1].text.split(":", 1)[0])
+    for i, tok in enumerate(toks):
+        if tok.kind != "pname" or (i > 0 and toks[i - 1].keyword == "PREFIX"):
+            continue
+        prefix = tok.text.split(":", 1)[0]
+        if prefix in declared:
+            continue
+        iri = WELL_KNOWN_PREFIXES.get(prefix)
+        add = f"add PREFIX {prefix}: <{iri}>" if iri else f"add PREFIX {prefix}: <...> with its namespace IRI"
+        known = ", ".join(f"{p}:" for p in PREFIXES)
+        return f"prefix {prefix}: is not declared; {add} (kg declares {known})", tok.start
+    return None
 
 
-def parse_error(message: str) -> QuerySyntaxError:
-    """Turn an engine's parse message into an error with line and column."""
-    m = _POS.search(message)
-    if m:
-        return QuerySyntaxError(m.group(3).strip(), int(m.group(1)), int(m.group(2)))
-    return QuerySyntaxError(message.strip())
+def _short(value: str, limit: int = 40) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- limits
+DEFAULT_MAX_BYTES = 64 << 20
 
 
 @dataclass
@@ -158,10 +274,11 @@ class QueryLimits:
     max_rows: int = 10_000
     timeout_s: float = 30.0
     max_memory_mb: float = 2048.0  # resident memory of the query worker
+    max_bytes: float = DEFAULT_MAX_BYTES  # bytes of answer text (values of every term)
 
     @classmethod
     def unbounded(cls) -> "QueryLimits":
-        return cls(max_rows=10**12, timeout_s=math.inf, max_memory_mb=math.inf)
+        return cls(max_rows=10**12, timeout_s=math.inf, max_memory_mb=math.inf, max_bytes=math.inf)
 
     def start(self) -> "_Clock":
         return _Clock(self.timeout_s)
@@ -184,222 +301,10 @@ def time_limit_error(timeout_s: float) -> QueryLimitExceeded:
                               "narrow it or add LIMIT")
 
 
-# ---------------------------------------------------------------- the sandbox
-_WORKER_BOOT = "from kg.guard import _worker_main; _worker_main()"
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+def byte_limit_note(max_bytes: float) -> str:
+    return (f"the answer was cut at {_size(max_bytes)} (the answer size limit); "
+            "select fewer or shorter values, or add LIMIT")
 
 
-class _Worker:
-    """One child process with a read-only view of one store generation."""
-
-    def __init__(self, generation: str):
-        parent, child = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = _PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_BOOT, str(child.fileno())],
-            pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        child.close()
-        self.sock = parent
-        self.conn = Connection(os.dup(parent.fileno()))
-        self.conn.send(generation)
-        if not self.conn.poll(60) or self._recv() != ("ready",):
-            self.kill()
-            raise KgError(f"cannot start a query worker for {generation}")
-
-    def _recv(self):
-        try:
-            return self.conn.recv()
-        except (EOFError, OSError):
-            err = b""
-            if self.proc.poll() is not None and self.proc.stderr:
-                err = self.proc.stderr.read()[-2000:]
-            raise KgError("the query worker stopped unexpectedly" + (f": {err.decode(errors='replace')}" if err else "")) from None
-
-    def rss_mb(self) -> float:
-        try:
-            with open(f"/proc/{self.proc.pid}/statm") as fh:
-                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-        except (OSError, ValueError, IndexError):
-            return 0.0
-
-    def run(self, request: tuple, limits: QueryLimits, budget_s: float):
-        """Send one request and wait for its answer at most `budget_s` (the limit is reported)."""
-        self.conn.send(request)
-        deadline = time.monotonic() + budget_s
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self.kill()
-                    raise time_limit_error(limits.timeout_s)
-                if self.conn.poll(min(remaining, 0.05)):
-                    return self._recv()
-                if self.proc.poll() is not None:
-                    return self._recv()
-                if limits.max_memory_mb != math.inf and self.rss_mb() > limits.max_memory_mb:
-                    self.kill()
-                    raise QueryLimitExceeded(
-                        f"the query needed more than {limits.max_memory_mb:g} MB of memory and was stopped; "
-                        "narrow it or add LIMIT")
-        except BaseException:
-            if self.alive:  # interrupted (Ctrl-C) while the engine works: the answer is lost anyway
-                self.kill()
-            raise
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None and not self.sock._closed
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                self.proc.kill()
-            self.proc.wait()
-        for closer in (self.conn.close, self.sock.close):
-            try:
-                closer()
-            except OSError:
-                pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
-
-
-def _kill_all(workers: list) -> None:
-    for worker in list(workers):
-        worker.kill()
-    workers.clear()
-
-
-class QuerySandbox:
-    """Runs user queries against a store generation in killable worker processes.
-
-    `size` workers run queries in parallel (the server uses one per core); more
-    callers wait for a free worker within their own time limit.
-    """
-
-    def __init__(self, generation: str | Path, size: int = 1):
-        self.generation = str(generation)
-        self.size = max(1, int(size))
-        self._idle: list[_Worker] = []
-        self._all: list[_Worker] = []
-        self._slots = threading.BoundedSemaphore(self.size)
-        self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _kill_all, self._all)
-
-    def run(self, sparql: str, bindings: dict, limits: QueryLimits):
-        """The QueryResult of `sparql`; raises QueryLimitExceeded at the time/memory limit."""
-        from .results import QueryResult
-
-        waited = time.monotonic()
-        if not self._slots.acquire(timeout=None if limits.timeout_s == math.inf else limits.timeout_s):
-            raise QueryLimitExceeded(f"every query worker stayed busy for {limits.timeout_s:g} s; try again")
-        try:
-            # waiting for a free worker counts against the time limit; starting one does not
-            left = limits.timeout_s - (time.monotonic() - waited) if limits.timeout_s != math.inf else math.inf
-            worker = self._take()
-            try:
-                reply = worker.run((sparql, bindings, limits.max_rows), limits, max(left, 0.001))
-            except BaseException:
-                self._drop(worker)
-                raise
-            self._give_back(worker)
-        finally:
-            self._slots.release()
-        kind = reply[0]
-        if kind == "ok":
-            result: QueryResult = reply[1]
-            return result
-        if kind == "syntax":
-            message, line, column = reply[1:]
-            if line is not None:
-                message = message.split(": ", 1)[-1]
-            else:
-                message = message.removeprefix("SPARQL syntax error at ")
-            raise QuerySyntaxError(message, line, column)
-        if kind == "kg":
-            raise KgError(reply[1], hint=reply[2])
-        raise KgError(f"query failed: {reply[1]}")
-
-    def _take(self) -> _Worker:
-        with self._lock:
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.alive:
-                    return worker
-                self._all.remove(worker)
-        worker = _Worker(self.generation)
-        with self._lock:
-            self._all.append(worker)
-        return worker
-
-    def _give_back(self, worker: _Worker) -> None:
-        with self._lock:
-            self._idle.append(worker)
-
-    def _drop(self, worker: _Worker) -> None:
-        worker.kill()
-        with self._lock:
-            if worker in self._all:
-                self._all.remove(worker)
-
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [w.proc.pid for w in self._all if w.alive]
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _watch_parent() -> None:
-    """Never outlive the caller, even while the engine is busy: a watchdog thread exits the worker
-    when its parent process is gone (the engine releases the GIL, so the thread runs).
-    (PR_SET_PDEATHSIG would fire when the parent's *thread* ends, e.g. a server request thread.)"""
-    parent = os.getppid()
-
-    def watch():
-        while True:
-            if os.getppid() != parent:
-                os._exit(0)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
-
-
-def _worker_main() -> None:
-    """Entry point of a query worker: serve (sparql, bindings, max_rows) requests until EOF."""
-    _watch_parent()
-    conn = Connection(int(sys.argv[1]))
-    generation = conn.recv()
-    import pyoxigraph as ox
-
-    from .store import LocalGraph
-
-    try:
-        graph = LocalGraph(generation, store=ox.Store.read_only(generation))
-    except OSError as exc:
-        sys.stderr.write(f"cannot open {generation}: {exc}\n")
-        sys.exit(1)
-    conn.send(("ready",))
-    while True:
-        try:
-            sparql, bindings, max_rows = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            result = graph.query(sparql, bindings, QueryLimits(max_rows, math.inf, math.inf), trusted=True)
-            reply = ("ok", result)
-        except QuerySyntaxError as exc:
-            reply = ("syntax", exc.message, exc.line, exc.column)
-        except KgError as exc:
-            reply = ("kg", exc.message, exc.hint)
-        except Exception as exc:  # an engine failure must reach the caller as a message, not kill the worker
-            reply = ("other", f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(reply)
-        except (OSError, ValueError):
-            return
+def _size(n: float) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n / 1024:g} KB" if n >= 1024 else f"{n:g} bytes"

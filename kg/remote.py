@@ -50,8 +50,9 @@ import requests
 
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, UsageError
-from .guard import QueryLimits, check_query, query_form, strip_sparql, time_limit_error
+from .guard import QueryLimits, byte_limit_note, check_query, query_form, strip_sparql, time_limit_error
 from .results import XSD, QueryResult, Term, term_from_ox, term_to_ox
+from .sandbox import QuerySandbox
 from .store import StoreDir
 from .vocab import BASE, DCTERMS, PREFIXES
 
@@ -349,14 +350,17 @@ class Endpoint:
                           hint="Check the URL and that the server is running.", url=url) from None
 
     @staticmethod
-    def _body(resp: requests.Response, deadline: float, timeout_s: float) -> bytes:
+    def _body(resp: requests.Response, deadline: float, timeout_s: float, max_bytes: float = MAX_ANSWER_BYTES) -> bytes:
         chunks, size = [], 0
+        cap = min(MAX_ANSWER_BYTES, max_bytes)
         try:
             for chunk in resp.iter_content(1 << 16):
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
-                    raise QueryLimitExceeded(f"the answer is larger than {MAX_ANSWER_BYTES >> 20} MB; add LIMIT")
+                if size > cap:
+                    raise QueryLimitExceeded(f"the endpoint's answer is larger than {cap / 2**20:g} MB "
+                                             "(the answer size limit) and was not read; select fewer or "
+                                             "shorter values, or add LIMIT")
                 if time.monotonic() > deadline:
                     raise time_limit_error(timeout_s)
         except (requests.Timeout, requests.exceptions.ConnectionError) as exc:
@@ -387,7 +391,8 @@ class Endpoint:
         resp = self._send("POST", self.url, data=data, headers={"Accept": accept}, timeout_s=timeout_s)
         if resp.status_code != 200:
             raise self._fail(resp, "query")
-        body = self._body(resp, deadline, timeout_s)
+        # the serialised answer is larger than its values: allow it 4x the byte limit, then cut by values
+        body = self._body(resp, deadline, timeout_s, limits.max_bytes * 4)
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
             if form in ("CONSTRUCT", "DESCRIBE"):
@@ -446,22 +451,33 @@ def _solutions_result(answer, limits: QueryLimits) -> QueryResult:
         return QueryResult("ask", boolean=bool(answer))
     names = [v.value for v in answer.variables]
     result = QueryResult("select", vars=names)
+    size = 0
     for solution in answer:
         if len(result.rows) >= limits.max_rows:
-            result.truncated = True
+            result.truncated, result.note = True, f"stopped at {limits.max_rows} rows (the row limit)"
             break
-        result.rows.append({n: term_from_ox(solution[n]) for n in names if solution[n] is not None})
+        row = {n: term_from_ox(solution[n]) for n in names if solution[n] is not None}
+        size += sum(len(t.value) + 8 for t in row.values())
+        if size > limits.max_bytes:
+            result.truncated, result.note = True, byte_limit_note(limits.max_bytes)
+            break
+        result.rows.append(row)
     return result
 
 
 def _graph_result(body: bytes, fmt: ox.RdfFormat, limits: QueryLimits) -> QueryResult:
     result = QueryResult("graph")
+    size = 0
     for triple in ox.parse(body, format=fmt):
         if len(result.triples) >= limits.max_rows:
-            result.truncated = True
+            result.truncated, result.note = True, f"stopped at {limits.max_rows} rows (the row limit)"
             break
-        result.triples.append((term_from_ox(triple.subject), term_from_ox(triple.predicate),
-                               term_from_ox(triple.object)))
+        row = (term_from_ox(triple.subject), term_from_ox(triple.predicate), term_from_ox(triple.object))
+        size += sum(len(t.value) + 8 for t in row)
+        if size > limits.max_bytes:
+            result.truncated, result.note = True, byte_limit_note(limits.max_bytes)
+            break
+        result.triples.append(row)
     return result
 
 
@@ -478,6 +494,7 @@ class RemoteGraph:
         self.url = url
         self.dir = StoreDir(url)
         self.generation: str | None = self.current_generation() if generation is _CURRENT_GENERATION else generation
+        self._checker: QuerySandbox | None = None  # parses and inspects user queries in a worker
 
     @property
     def location(self) -> str:
@@ -495,14 +512,23 @@ class RemoteGraph:
         return self.current_generation() != self.generation
 
     def query(self, sparql: str, bindings: dict | None = None, limits: QueryLimits | None = None,
-              *, trusted: bool = False) -> QueryResult:
-        """Run a query on the endpoint. User queries (trusted=False) pass the guard and limits."""
+              *, trusted: bool = False, client=None) -> QueryResult:
+        """Run a query on the endpoint. User queries (trusted=False) pass the guard and limits:
+        the token check here, then parsed and inspected in a network-less worker (within the
+        time limit) before the endpoint sees them."""
         if trusted:
             limits = limits or QueryLimits.unbounded()
             form = query_form(sparql)
         else:
             limits = limits or QueryLimits()
-            form = check_query(sparql)
+            check_query(sparql)
+            if self._checker is None:
+                self._checker = QuerySandbox(None, 1, 4)
+            started = time.monotonic()
+            form = self._checker.check(sparql, limits, client=client)
+            if limits.timeout_s != math.inf:  # the check's time counts against the query's limit
+                left = max(limits.timeout_s - (time.monotonic() - started), 0.001)
+                limits = QueryLimits(limits.max_rows, left, limits.max_memory_mb, limits.max_bytes)
         if limits.timeout_s == math.inf:
             limits = QueryLimits(limits.max_rows, TRUSTED_TIMEOUT_S, limits.max_memory_mb)
         text = with_prefixes(substitute(sparql, bindings))
@@ -528,6 +554,8 @@ class RemoteGraph:
 
     def close(self) -> None:
         self.endpoint.session.close()
+        if self._checker is not None:
+            self._checker.close()
 
 
 

@@ -6,7 +6,6 @@ a direct dump and remote endpoints' answers parse into the same objects.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -99,6 +98,7 @@ class QueryResult:
     boolean: bool | None = None
     triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
     truncated: bool = False
+    note: str | None = None  # why the answer stopped early (row or byte limit), for the user
 
     def records(self) -> list[dict]:
         """SELECT rows as dicts of plain Python values (None where unbound)."""
@@ -115,8 +115,12 @@ class QueryResult:
         }
 
     def to_csv(self) -> str:
+        """SPARQL 1.1 CSV results, every cell spreadsheet-safe (see kg.csvout: formulas get a
+        leading apostrophe, bidi controls are dropped); JSON, XML and TSV keep exact values."""
+        from .csvout import writer as csv_writer
+
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
+        writer = csv_writer(buf, lineterminator="\r\n")
         if self.kind == "ask":
             writer.writerow(["boolean"])
             writer.writerow(["true" if self.boolean else "false"])

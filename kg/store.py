@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import threading
@@ -25,8 +24,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import GraphMissing, KgError
-from .guard import QueryLimits, QuerySandbox, check_query, parse_error, time_limit_error
+from .guard import QueryLimits, check_query, parse_error
 from .results import QueryResult, Term, term_from_ox, term_to_ox
+from .sandbox import QuerySandbox, collect
 from .vocab import PREFIXES
 
 CURRENT = "current"
@@ -82,29 +82,64 @@ class StoreDir:
 
     @contextlib.contextmanager
     def new_generation(self, meta: dict):
-        """Yield an empty writable Oxigraph store; publish it only if the block succeeds."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Yield an empty writable Oxigraph store; publish it only if the block succeeds.
+
+        Writing can fail (a full disk, a read-only folder): then nothing is published, the
+        half-written generation is removed, and a KgError says so; the previous graph stays.
+        """
+        import errno
+
+        def write_error(exc: BaseException) -> KgError | None:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            if not (isinstance(exc, OSError) or "IO error" in detail or "No space left" in detail):
+                return None  # not a storage problem: the caller sees it as it is
+            previous = self.current()
+            kept = (f"nothing was published and the previous graph ({previous.name}) is still in place"
+                    if previous else "nothing was published")
+            full = (getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+                    or "No space left" in detail or "quota exceeded" in detail.lower())
+            if full:
+                return KgError(f"the disk is full: the new graph could not be written in {self.path} ({detail}); "
+                               f"{kept}", hint="Free some disk space, then run `kg build` again.")
+            return KgError(f"cannot write the new graph in {self.path} ({detail}); {kept}",
+                           hint="Check that the folder is writable and has free space, then run `kg build` again.")
+
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc) from None
         self._remove_stale()
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 100000}"
         tmp = self.path / f"{name}.tmp"
-        store = ox.Store(str(tmp))
+        store = None
         try:
+            store = ox.Store(str(tmp))
             yield store
             store.flush()
             store.optimize()
-        except BaseException:
-            del store
+            store = None  # closes the database before its folder is published
+            (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
+        except BaseException as exc:
+            store = None
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        del store
-        (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
+            error = write_error(exc) if isinstance(exc, Exception) and not isinstance(exc, KgError) else None
+            if error is None:
+                raise
+            raise error from None
         final = self.path / name
-        os.rename(tmp, final)
         link_tmp = self.path / f".{CURRENT}.{os.getpid()}"
-        if link_tmp.is_symlink():
-            link_tmp.unlink()
-        os.symlink(name, link_tmp)
-        os.replace(link_tmp, self.path / CURRENT)
+        try:
+            os.rename(tmp, final)
+            if link_tmp.is_symlink():
+                link_tmp.unlink()
+            os.symlink(name, link_tmp)
+            os.replace(link_tmp, self.path / CURRENT)
+        except OSError as exc:  # `current` still names the previous generation
+            for leftover in (tmp, final):
+                shutil.rmtree(leftover, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                link_tmp.unlink()
+            raise write_error(exc) from None
         self._prune(keep=final)
 
     def _remove_stale(self) -> None:
@@ -135,12 +170,15 @@ def _alive(pid: int) -> bool:
 class LocalGraph:
     """A read-only view of the current generation of a local store.
 
-    Trusted queries (named queries, kg's own code) run in this process. User
-    queries pass kg.guard: checked, then run in a sandbox worker process that is
-    killed at the time limit (`sandbox_size` workers may run in parallel).
+    Trusted queries (named queries, kg's own code, values bound as terms) run in
+    this process. User queries never do: they pass kg.guard's token check here,
+    then are parsed, inspected and evaluated in a network-less sandbox worker
+    process that is killed at the time limit (`sandbox_size` workers kept warm,
+    up to `sandbox_max_running` queries at once).
     """
 
     sandbox_size = 1
+    sandbox_max_running = 4
     reads_in_pages = True  # whole named listings are read a page at a time (kg.named.all_pages)
 
     def __init__(self, path: str | Path, store: ox.Store | None = None):
@@ -156,8 +194,11 @@ class LocalGraph:
             raise GraphMissing(f"no graph in {self.dir.path} yet", hint="Run `kg build` first.")
         try:
             self.store = ox.Store.read_only(str(gen))
-        except OSError as exc:
-            raise KgError(f"cannot open the graph in {gen}: {exc}") from None
+        except (OSError, RuntimeError) as exc:  # RocksDB: "Corruption: ...", "IO error: ..."
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise KgError(f"the graph in {gen} cannot be opened: its files are damaged or missing ({detail})",
+                          hint="Rebuild it with `kg build`: that publishes a fresh generation from the records "
+                               "and curation.yaml, which are untouched.") from None
         self.generation = gen
 
     @property
@@ -169,23 +210,24 @@ class LocalGraph:
         return self.generation is not None and self.dir.current() != self.generation
 
     def query(self, sparql: str, bindings: dict | None = None, limits: QueryLimits | None = None,
-              *, trusted: bool = False) -> QueryResult:
-        """Run a query. User queries (trusted=False) pass the read-only guard and limits."""
+              *, trusted: bool = False, client=None) -> QueryResult:
+        """Run a query. User queries (trusted=False) pass the guard and run in the sandbox,
+        shared fairly between `client`s (e.g. the server's remote addresses)."""
         limits = limits or (QueryLimits.unbounded() if trusted else QueryLimits())
         if trusted:
             return self._run(sparql, bindings, limits)
         check_query(sparql)
-        if self.generation is not None:
-            plain = {k: term_from_ox(_to_ox(v)) for k, v in (bindings or {}).items()}
-            return self.sandbox.run(sparql, plain, limits)
-        return _run_in_thread(self._run, sparql, bindings, limits)
+        plain = {k: term_from_ox(_to_ox(v)) for k, v in (bindings or {}).items()}
+        return self.sandbox.run(sparql, plain, limits, client=client)
 
     @property
     def sandbox(self) -> QuerySandbox:
-        """The worker processes that run user queries (started on first use)."""
+        """The worker processes that run user queries (started on first use). A graph held in
+        memory has no generation a worker could open: the workers get a copy of it."""
         with self._sandbox_lock:
             if self._sandbox is None:
-                self._sandbox = QuerySandbox(self.generation, self.sandbox_size)
+                source = self.generation or ("memory", self.store.dump(format=ox.RdfFormat.N_QUADS))
+                self._sandbox = QuerySandbox(source, self.sandbox_size, self.sandbox_max_running)
             return self._sandbox
 
     def close(self) -> None:
@@ -197,38 +239,23 @@ class LocalGraph:
         subs = {ox.Variable(k): _to_ox(v) for k, v in (bindings or {}).items()}
         try:
             answer = self.store.query(sparql, prefixes=PREFIXES, substitutions=subs or None)
+            return collect(answer, limits)  # answers are read lazily: damaged files show up here too
         except SyntaxError as exc:
-            raise parse_error(str(exc)) from None
+            raise parse_error(str(exc), sparql) from None
         except (OSError, RuntimeError) as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            if self.generation is not None and (isinstance(exc, OSError) or "Corruption" in detail
+                                                or "IO error" in detail):
+                raise KgError(f"the graph in {self.generation} cannot be read: its files are damaged ({detail})",
+                              hint="Rebuild it with `kg build`: that publishes a fresh generation from the "
+                                   "records and curation.yaml, which are untouched.") from None
             raise KgError(f"query failed: {exc}") from None
-        return _collect(answer, limits)
 
     def triple_count(self) -> int:
         return len(self.store)
 
     def dump(self, fmt: ox.RdfFormat) -> bytes:
         return self.store.dump(format=fmt, from_graph=ox.DefaultGraph())
-
-
-def _run_in_thread(run, sparql, bindings, limits: QueryLimits) -> QueryResult:
-    """A graph held in memory has no generation a worker process could open: run the
-    query in a thread and stop waiting at the deadline (the engine releases the GIL)."""
-    box: dict = {}
-
-    def target():
-        try:
-            box["result"] = run(sparql, bindings, limits)
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="kg-query", daemon=True)
-    thread.start()
-    thread.join(None if limits.timeout_s == math.inf else limits.timeout_s)
-    if thread.is_alive():
-        raise time_limit_error(limits.timeout_s)
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 def _to_ox(value):
@@ -241,42 +268,6 @@ def _to_ox(value):
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
     return ox.Literal(str(value))
-
-
-def _collect(answer, limits: QueryLimits) -> QueryResult:
-    clock = limits.start()
-    if isinstance(answer, ox.QueryBoolean):
-        return QueryResult("ask", boolean=bool(answer))
-    if isinstance(answer, ox.QueryTriples):
-        result = QueryResult("graph")
-        for triple in answer:
-            clock.tick(len(result.triples))
-            if len(result.triples) >= limits.max_rows:
-                result.truncated = True
-                break
-            result.triples.append((term_from_ox(triple.subject), term_from_ox(triple.predicate),
-                                   term_from_ox(triple.object)))
-        return result
-    names = [v.value for v in answer.variables]
-    result = QueryResult("select", vars=names)
-    rows, max_rows = result.rows, limits.max_rows
-    timed = limits.timeout_s != math.inf
-    terms: dict = {}  # one Term per distinct engine term: answers repeat IRIs a lot (2x faster at 100k rows)
-    for solution in answer:
-        if timed:
-            clock.tick(len(rows))
-        if len(rows) >= max_rows:
-            result.truncated = True
-            break
-        row = {}
-        for name, value in zip(names, solution):
-            if value is not None:
-                term = terms.get(value)
-                if term is None:
-                    term = terms[value] = term_from_ox(value)
-                row[name] = term
-        rows.append(row)
-    return result
 
 
 def open_graph(location: str | None = None):

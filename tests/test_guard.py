@@ -144,7 +144,10 @@ def test_cartesian_count_is_stopped_at_the_time_limit(graph):
         graph.query(CARTESIAN_COUNT, limits=QueryLimits(timeout_s=1.0))
     elapsed = time.monotonic() - started
     assert 0.9 < elapsed < 2.5, elapsed
-    for pid in pid_before:  # the busy worker is gone, not left computing
+    gone = set(pid_before) - set(graph.sandbox.pids)
+    assert gone  # the busy worker is gone, not left computing (a warm spare may stay)
+    time.sleep(0.2)
+    for pid in gone:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     # the next query gets a fresh worker and works

@@ -39,7 +39,8 @@ def _start(location, **kwargs):
 
 @pytest.fixture(scope="module")
 def endpoint(built_store):
-    server, thread = _start(built_store, limits=QueryLimits(max_rows=500, timeout_s=2.0))
+    server, thread = _start(built_store, limits=QueryLimits(max_rows=500, timeout_s=2.0),
+                            cors_origins=["https://yasgui.triply.cc"])
     yield server.url
     server.shutdown()
     server.server_close()
@@ -129,14 +130,15 @@ def test_cors_for_browser_tools(endpoint):
                                               "Access-Control-Request-Method": "POST",
                                               "Access-Control-Request-Headers": "content-type"}, timeout=10)
     assert pre.status_code == 204
-    assert pre.headers["Access-Control-Allow-Origin"] == "*"
+    assert pre.headers["Access-Control-Allow-Origin"] == "https://yasgui.triply.cc"
+    assert "Origin" in pre.headers["Vary"]
     assert "POST" in pre.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"]
     # what YASGUI sends: a form POST with its Accept header
     r = requests.post(endpoint, data={"query": PAPERS}, timeout=10,
                       headers={"Origin": "https://yasgui.triply.cc", "Accept": "application/sparql-results+json,*/*;q=0.9",
                                "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
-    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*"
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "https://yasgui.triply.cc"
 
 
 def test_refusals_and_errors(endpoint, graph):
@@ -154,7 +156,7 @@ def test_refusals_and_errors(endpoint, graph):
         r = requests.post(endpoint, data=data, timeout=30)
         assert r.status_code == status, (data, r.text)
         assert text in r.text
-        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Origin" not in r.headers  # no Origin sent: no CORS answer
         assert time.monotonic() - started < 5
     r = requests.post(endpoint, data=b"INSERT DATA {}", headers={"Content-Type": "application/sparql-update"}, timeout=10)
     assert r.status_code == 403

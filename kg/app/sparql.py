@@ -98,7 +98,10 @@ def _show(result, short: bool, max_rows: int) -> None:
             rows = [{k: compact(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
         st.caption(f"{len(rows)} {'triples' if result.kind == 'graph' else 'rows'}")
         if result.truncated:
-            st.warning(f"Stopped at {max_rows} rows (the row limit); add LIMIT or raise “Max rows”.")
+            if result.note and "size limit" in result.note:
+                st.warning(f"The answer was cut: {result.note}.")
+            else:
+                st.warning(f"Stopped at {max_rows} rows (the row limit); add LIMIT or raise “Max rows”.")
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(rows)))
         else:
