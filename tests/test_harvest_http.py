@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from harvest_support import Answer, FakeTime, LocalServer
@@ -163,3 +167,175 @@ def test_a_refused_key_names_the_problem(tmp_path):
     assert "HTTP 403" in info.value.message and "Forbidden" in info.value.message
     assert "KG_S2_API_KEY" in info.value.hint
     assert info.value.exit_code == 1
+
+
+# ---------------------------------------------------------------- the overall deadline per request
+class _ScriptedServer:
+    """A real HTTP server on 127.0.0.1 (port 0) whose `script(handler, stop)` writes each answer itself.
+
+    `finished` counts handlers that have returned, so a test can see the server stop by itself;
+    `stop` is set on exit, so a script that never ends cannot outlive the test either.
+    """
+
+    def __init__(self, script):
+        outer = self
+        self.requests = 0
+        self.finished = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with outer.lock:
+                    outer.requests += 1
+                try:
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    script(self, outer.stop)
+                except OSError:  # the client went away (broken pipe, reset)
+                    pass
+                finally:
+                    self.close_connection = True
+                    with outer.lock:
+                        outer.finished += 1
+
+            do_POST = do_GET
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def wait_until_idle(self, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            with self.lock:
+                if self.finished == self.requests:
+                    return True
+            time.sleep(0.05)
+        return False
+
+
+def _trickle(handler, stop):
+    """Headers at once, then one byte every 0.5 s, forever (until the client hangs up)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "1000000")
+    handler.end_headers()
+    handler.wfile.flush()
+    while not stop.is_set():
+        handler.wfile.write(b" ")
+        handler.wfile.flush()
+        stop.wait(0.5)
+
+
+def _slow_but_finishing(handler, stop):
+    """OK in four pieces, 0.3 s apart: every read is quick, the whole answer takes about 1 s."""
+    data = OK.encode()
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    step = len(data) // 4 + 1
+    for i in range(0, len(data), step):
+        handler.wfile.write(data[i:i + step])
+        handler.wfile.flush()
+        time.sleep(0.3)
+
+
+def test_the_request_deadline_defaults_to_four_reads_and_at_least_30_s():
+    assert Policy("x", 0, timeout=5).request_deadline == 30.0
+    assert Policy("x", 0).request_deadline == 120.0
+    assert Policy("x", 0, timeout=5, deadline=2).request_deadline == 2.0
+
+
+def test_a_trickling_server_is_cut_off_at_the_deadline_and_retried(tmp_path):
+    with _ScriptedServer(_trickle) as srv:
+        client, fake = _client(tmp_path, timeout=5.0, retries=1, deadline=2.0)
+        started = time.monotonic()
+        with pytest.raises(HarvestError) as info:
+            client.get(f"{srv.url}/x", parse=_json)
+        elapsed = time.monotonic() - started
+        assert srv.requests == 2
+        assert srv.wait_until_idle(5.0), "the trickling handler kept running after the client gave up"
+    assert 3.5 < elapsed < 8.0, elapsed  # two attempts of 2 s each; the 1 s backoff is faked
+    message = info.value.message
+    assert "/x" in message and "2 s deadline" in message and "after 2 attempts" in message
+    assert info.value.attempts == 2
+    assert fake.sleeps == [1.0]
+    assert client.counters.requests == 2 and client.counters.retries == 1
+    assert not list((tmp_path / "cache").rglob("*.json"))
+
+
+def test_a_slow_answer_that_finishes_within_the_deadline_is_fine(tmp_path):
+    with _ScriptedServer(_slow_but_finishing) as srv:
+        client, fake = _client(tmp_path, timeout=1.0, retries=0, deadline=5.0)
+        assert client.get(f"{srv.url}/x", parse=_json) == {"data": [1, 2, 3]}
+        assert srv.requests == 1
+    assert client.counters.requests == 1 and client.counters.retries == 0 and fake.sleeps == []
+    assert client.get(f"{srv.url}/x", parse=_json) == {"data": [1, 2, 3]}  # now from the cache
+    assert client.counters.cache_hits == 1 and client.counters.requests == 1
+
+
+def test_a_body_cut_midway_is_retried_and_then_reported(tmp_path):
+    big = json.dumps({"data": list(range(5000))})
+    answers = _sequence(Answer(200, big, truncate=len(big) // 2), Answer(200, big))
+    with LocalServer(answers) as srv:
+        client, fake = _client(tmp_path, deadline=5.0)
+        assert len(client.get(f"{srv.url}/x", parse=_json)["data"]) == 5000
+        assert len(srv.requests) == 2
+    assert client.counters.retries == 1 and fake.sleeps == [1.0]
+    with LocalServer(_sequence(Answer(200, big, truncate=100))) as srv:
+        client, _ = _client(tmp_path, retries=1, deadline=5.0)
+        with pytest.raises(HarvestError, match="transfer failed") as info:
+            client.get(f"{srv.url}/y", parse=_json)
+    assert info.value.attempts == 2
+
+
+class _TickingTime(FakeTime):
+    """A fake clock that moves one second every time it is read (a slow transfer, without the wait)."""
+
+    def clock(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_the_deadline_follows_the_injected_clock_without_real_waiting(tmp_path):
+    body = json.dumps({"data": ["x" * 100] * 3000})  # about 300 kB: several chunks
+    with LocalServer(_sequence(Answer(200, body))) as srv:
+        client, _ = _client(tmp_path, fake=_TickingTime(), retries=0, deadline=3.0)
+        started = time.monotonic()
+        with pytest.raises(HarvestError, match="within the 3 s deadline"):
+            client.get(f"{srv.url}/x", parse=_json)
+    assert time.monotonic() - started < 5.0
+    assert not list((tmp_path / "cache").rglob("*.json"))
+
+
+def test_kg_harvest_s2_gives_up_on_a_trickling_server(kg, monkeypatch, fake_time, tmp_path):
+    from kg.harvest import s2
+
+    ordinary = s2.policy
+    monkeypatch.setattr(s2, "policy", lambda key: replace(ordinary(key), deadline=1.0))
+    with _ScriptedServer(_trickle) as srv:
+        monkeypatch.setenv("KG_S2_API_URL", f"{srv.url}/graph/v1")
+        started = time.monotonic()
+        result = kg("harvest", "s2", "--id", "2406.09400", "--timeout", "5", "--retries", "1",
+                    store=tmp_path / "store")
+        elapsed = time.monotonic() - started
+        assert srv.requests == 2 and srv.wait_until_idle(5.0)
+    assert elapsed < 8.0, elapsed
+    assert result.exit_code == 1, result.output
+    assert "1 s deadline" in result.message and srv.url in result.message

@@ -126,7 +126,8 @@ _REFRESH = typer.Option(False, "--refresh", help="Ignore cached answers: ask the
 _OFFLINE = typer.Option(False, "--offline", help="Use only cached answers; never touch the network.")
 _STATS = typer.Option(False, "--stats", help="Print requests made, cache hits, papers added/updated, requests per paper.")
 _JSON = typer.Option(False, "--json", help="Print the outcome as one JSON object.")
-_TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for each answer (default: 30).")
+_TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for connecting and for each read (default: 30); "
+                        "a whole request, body included, is cut off after max(4 x timeout, 30) s.")
 _RETRIES = typer.Option(None, "--retries", help="Retries after 429, 5xx, timeouts and broken answers (default: 4).")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every request.")
 

@@ -2,7 +2,12 @@
 
 Every harvester talks to its service through a `PoliteClient`. It
 - waits between requests (`Policy.min_interval`, e.g. 3 s for arXiv);
-- puts a timeout on every call;
+- puts a timeout on connecting and on every socket read, and an overall deadline
+  on every request (wall clock from sending it to the last byte of the body:
+  `Policy.deadline`, default max(4 x timeout, 30 s)), so a server that trickles
+  its answer a byte at a time cannot hold a harvest forever (headers that arrive
+  after the deadline fail it too; a trickle inside the headers is only caught once
+  they are in);
 - retries 429 (honouring Retry-After), 5xx, connection resets, timeouts and
   bodies that do not parse (truncated JSON, broken Atom) with bounded
   exponential backoff;
@@ -10,7 +15,9 @@ Every harvester talks to its service through a `PoliteClient`. It
   no requests (`refresh` bypasses it, `offline` never touches the network);
 - counts requests, cache hits and retries in `Counters` for `--stats`.
 
-`sleep` and `clock` are injectable, so tests run without real waits.
+`sleep` and `clock` are injectable, so tests run without real waits. The deadline
+is checked against `clock` between body chunks; a real-time watchdog also shuts
+the socket when it passes, since only that can interrupt a read that is blocked.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import email.utils
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from .. import __version__
 from ..errors import KgError
@@ -60,10 +69,16 @@ class Policy:
     name: str
     min_interval: float  # seconds between the starts of two requests
     timeout: float = 30.0  # seconds, for connecting and for each read
+    deadline: float | None = None  # seconds for a whole request, body included; None: max(4 x timeout, 30)
     retries: int = 4  # extra attempts after the first
     backoff: float = 2.0  # first wait before a retry; doubles each time
     max_backoff: float = 60.0
     max_retry_after: float = 900.0  # a server asking for a longer pause makes us stop instead
+
+    @property
+    def request_deadline(self) -> float:
+        """Seconds one request may take in all (connect, headers, whole body), however the bytes trickle in."""
+        return self.deadline if self.deadline is not None else max(4 * self.timeout, 30.0)
 
 
 @dataclass
@@ -113,6 +128,80 @@ class RateLimiter:
                 self.counters.waited += pause
                 self.sleep(pause)
         self._last = self.clock()
+
+
+class DeadlinePassed(Exception):
+    """A request was still unfinished when its overall deadline passed (handled like a timeout)."""
+
+
+class Deadline:
+    """The end of one request: passed when either the injectable clock or the real monotonic clock says so."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float]):
+        self.seconds = seconds
+        self.clock = clock
+        self._end = clock() + seconds
+        self._real_end = time.monotonic() + seconds
+
+    def passed(self) -> bool:
+        return self.clock() >= self._end or time.monotonic() >= self._real_end
+
+    def remaining(self) -> float:
+        """Real seconds left (for the watchdog)."""
+        return max(0.0, self._real_end - time.monotonic())
+
+
+READ_CHUNK = 64 * 1024
+
+
+def read_body(resp: requests.Response, deadline: Deadline) -> bytes:
+    """The whole body of a streamed response, or DeadlinePassed.
+
+    Between chunks the deadline is checked; a watchdog timer shuts the socket at the
+    deadline (urllib3's `HTTPResponse.shutdown`), which ends a read that is blocked on a
+    trickling server. The caller closes the response.
+    """
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def expire() -> None:
+        with lock:
+            if state["done"]:
+                return
+            state["fired"] = True
+        try:
+            resp.raw.shutdown()
+        except Exception:  # already closed or released to the pool: nothing left to interrupt
+            pass
+
+    timer = None
+    if callable(getattr(resp.raw, "shutdown", None)):
+        timer = threading.Timer(deadline.remaining(), expire)
+        timer.daemon = True
+        timer.start()
+    chunks: list[bytes] = []
+    try:
+        pieces = resp.iter_content(READ_CHUNK)
+        while True:
+            if deadline.passed():
+                with lock:
+                    state["fired"] = True
+                break
+            chunk = next(pieces, None)
+            if chunk is None:
+                break
+            chunks.append(chunk)
+    except requests.RequestException:
+        if not state["fired"]:
+            raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+        with lock:
+            state["done"] = True
+    if state["fired"]:  # a cut-off read may look like a clean end: never trust it
+        raise DeadlinePassed
+    return b"".join(chunks)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -236,13 +325,25 @@ class PoliteClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         log.info("%s %s", method, url)
+        limit = self.policy.request_deadline
+        per_read = min(self.policy.timeout, limit)
+        deadline = Deadline(limit, self.clock)
         try:
             resp = self.session.request(method, url, data=payload, headers=headers,
-                                        timeout=(self.policy.timeout, self.policy.timeout))
-            text = resp.content.decode("utf-8", errors="replace")  # all harvested services answer in UTF-8
+                                        timeout=(per_read, per_read), stream=True)
+            try:
+                body = read_body(resp, deadline)
+            finally:
+                resp.close()
+            text = body.decode("utf-8", errors="replace")  # all harvested services answer in UTF-8
+        except DeadlinePassed:
+            return (f"no complete answer within the {limit:g} s deadline for one request",
+                    self._backoff(attempt))
         except requests.Timeout:
-            return f"no answer within {self.policy.timeout:g} s", self._backoff(attempt)
+            return f"no answer within {per_read:g} s", self._backoff(attempt)
         except requests.ConnectionError as exc:
+            if exc.args and isinstance(exc.args[0], ReadTimeoutError):  # a body read timed out
+                return f"no answer within {per_read:g} s", self._backoff(attempt)
             return f"connection failed ({type(exc).__name__})", self._backoff(attempt)
         except requests.RequestException as exc:  # e.g. a body cut off mid-transfer
             return f"transfer failed ({type(exc).__name__}: {exc})", self._backoff(attempt)
