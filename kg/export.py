@@ -1,14 +1,15 @@
-"""Exporting the graph: RDF serialisations, GraphML for network tools, CSV for spreadsheets."""
+"""Exporting the graph: RDF serialisations, GraphML for network tools, CSV for spreadsheets
+(spreadsheet-safe cells: see kg.csvout)."""
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
 import networkx as nx
 import pyoxigraph as ox
 
+from .csvout import writer as csv_writer
 from .errors import KgError, UsageError
 from .named import run_named
 from .network import build_link_graph
@@ -40,10 +41,10 @@ def export(graph, fmt: str, output: Path) -> str:
         else:
             result = run_named(graph, "papers")
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
+                writer = csv_writer(fh)  # formulas neutralised, bidi controls dropped
                 writer.writerow(result.vars)
                 for row in result.records():
-                    writer.writerow(["" if row[v] is None else row[v] for v in result.vars])
+                    writer.writerow([row[v] for v in result.vars])
             summary = f"{len(result.rows)} papers"
         os.replace(tmp, output)
     finally:

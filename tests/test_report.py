@@ -17,8 +17,9 @@ from markdown_it import MarkdownIt
 
 from kg.analysis import load_corpus
 from kg.errors import UsageError
-from kg.report import FORMATS, build_report, render, report_schema
+from kg.report import FORMATS, TEXT_FORMATS, build_report, render, report_schema
 from kg.report.escape import bibtex, latex, markdown
+from kg.report.layout import shorten
 
 PDFLATEX = shutil.which("pdflatex")
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
@@ -318,3 +319,123 @@ def test_crowded_cell_lists_three_examples_and_how_many_more(rec, make_graph):
     for fmt in ("md", "tex", "html"):
         assert "+2 more" in render(report, fmt)
     assert len(bibtexparser.loads(render(report, "bib")).entries) == 6
+
+
+# ---------------------------------------------------------------- LaTeX: hostile corpus, table, references
+LONG_TITLE = ("[x] & y% {z} \\\\ $w$ #1 ~ ^ " * 4000)[:100_000]
+ROW_STARTS = ["[Bracketed] title", "*Starred title", "\\\\ Double backslash", "% Percent first", "& Ampersand first",
+              "# Hash first", "$ Dollar first", "{ Open brace", "} Close brace", LONG_TITLE]  # candidates: rows
+IN_CELLS = ["~ Tilde first", "^ Caret first", "[Opt] in a cell", "] Closing bracket", "{Braced} title",
+            "\\\\[2pt] after a row end", "%comment swallows the rest", LONG_TITLE + " placed"]
+
+
+@pytest.fixture(scope="module")
+def hostile_latex():
+    """Titles that start with what LaTeX reads as syntax, and a 100,000-character title, both as
+    works in the taxonomy (table cells, references) and as candidates (first cell of table rows)."""
+    import pyoxigraph as ox
+
+    from kg.graph import bundle_quads, iter_ontology_quads
+    from kg.paths import ontology_dir
+    from kg.records import Author, Bundle, Label, Source, Work
+    from kg.store import LocalGraph
+    from kg.taxonomy import read_taxonomy
+
+    cells = [(c, m) for c in ("text_generation", "image_generation", "recommendation", "retrieval")
+             for m in ("instruction", "alignment", "generation", "fine_tuning")]
+    works = [Work(ids={"arxiv": f"2402.{n:05d}"}, sources=["t"], title=title, year=2024, venue=LONG_TITLE if n == 7 else "[V] & %",
+                  authors=[Author(f"[A{n}] Author")] + ([Author("x" * 400)] * 8 if n == 7 else []),
+                  labels=[Label("category", cells[n][0], "t"), Label("mechanism", cells[n][1], "t")])
+             for n, title in enumerate(IN_CELLS)]
+    works += [Work(ids={"arxiv": f"2403.{n:05d}"}, sources=["t"], title=title, year=2023, candidate=True)
+              for n, title in enumerate(ROW_STARTS)]
+    bundle = Bundle(sources=[Source("t", "test", "tester")], works=works)
+    store = ox.Store()
+    store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
+    store.extend(bundle_quads(bundle, read_taxonomy())[0])
+    report = build_report(LocalGraph("in-memory", store=store))
+    return report, {fmt: render(report, fmt) for fmt in TEXT_FORMATS}
+
+
+def test_hostile_latex_corpus_compiles(hostile_latex, tmp_path):
+    report, texts = hostile_latex
+    text = texts["tex"]
+    latex_structure(text)
+    assert len(report["missed_candidates"]) == len(ROW_STARTS)
+    assert len(text) < 60_000  # the 100,000-character title and venue are cut
+    assert r"{[}Bracketed{]} title" in text and r"\relax {[}Bracketed{]} title" in text
+    for line in text.splitlines():  # no text after a row end, a rule or \item can be an optional argument
+        assert not re.search(r"(\\\\|rule|\\item\s)\s*[\[*]", line), line
+    if PDFLATEX:
+        log = compile_latex(tmp_path, text)
+        assert "undefined" not in log.replace("There were undefined references", "")
+        if shutil.which("pdftotext"):
+            pdf = subprocess.run(["pdftotext", "report.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+            for start in ("[Bracketed] title", "*Starred title", "% Percent first", "& Ampersand first", "} Close brace"):
+                assert start in pdf, start
+
+
+def test_long_fields_are_cut_for_reading_but_kept_as_data(hostile_latex):
+    report, texts = hostile_latex
+    for fmt in ("md", "html", "tex", "tex-table"):
+        assert LONG_TITLE[:200] not in texts[fmt].replace("\\", "")  # not even its escaped start in full
+        assert max(len(line) for line in texts[fmt].splitlines()) < 6_000, fmt
+    assert "…" in texts["md"] and "…" in StrictHTML.check(texts["html"]).all_text and r"\ldots{}" in texts["tex"]
+    assert LONG_TITLE + " placed" in {w["title"] for w in json.loads(texts["json"])["works"]}
+    assert LONG_TITLE + " placed" in texts["csv"]
+    assert max(len(line) for line in texts["bib"].splitlines()) > 100_000  # BibTeX is data too: kept whole
+    assert LONG_TITLE in {c["title"] for c in report["missed_candidates"]}
+
+
+def test_shorten():
+    assert shorten("short") == "short"
+    cut = shorten("word " * 100, 50)
+    assert len(cut) <= 50 and cut.endswith("word…")
+    assert shorten("x" * 1000, 300) == "x" * 299 + "…"
+
+
+def test_references_read_like_a_bibliography(bundled):
+    report, texts = bundled
+    refs = texts["tex"].split(r"\begin{thebibliography}", 1)[1]
+    items = re.findall(r"\\bibitem\{[a-z0-9]+\} (.*)", refs)
+    assert len(items) == len(report["works"])
+    for item in items:
+        plain = item.replace(r"\ldots{}", "")
+        assert ".." not in plain and ". ." not in plain and not re.search(r"\(\d{4}[a-z]?\)", plain), item
+        assert item.endswith(".")
+    assert (r"\bibitem{pi2024personalized} Renjie Pi, Jianshu Zhang, Tianyang Han, Jipeng Zhang, Rui Pan, and Tong "
+            r"Zhang. \newblock \emph{Personalized Visual Instruction Tuning}. \newblock arXiv:2410.07113, 2024.") in refs
+    assert r"\bibitem{wang2023} Wang et al. \newblock Cited in the survey; title not yet resolved. \newblock 2023." in refs
+    assert (r"\bibitem{nguyen2024llava} Nguyen et al. \newblock \emph{Yo'LLaVA: Your Personalized Language and Vision "
+            r"Assistant}. \newblock NeurIPS, 2024. \newblock arXiv:2406.09400.") in refs
+
+
+def test_taxonomy_table_is_placed_where_the_text_refers_to_it(bundled, tmp_path):
+    report, texts = bundled
+    text = texts["tex"]
+    assert r"\begin{table}[!htbp]" in text
+    assert text.index(r"\kgfloatbarrier") < text.index(r"\begin{thebibliography}")
+    if not PDFLATEX:
+        pytest.skip("pdflatex is not installed")
+    log = compile_latex(tmp_path, text)
+    page = int(re.search(r"\\newlabel\{tab:kg-taxonomy\}\{\{1\}\{(\d+)\}",
+                         (tmp_path / "report.aux").read_text()).group(1))
+    pages = int(re.search(r"Output written on report\.pdf \((\d+) pages", log).group(1))
+    assert page <= 2 < pages  # the text refers to it on page 1; the references come pages later
+    assert "Overfull" not in log.split("tab:kg-taxonomy", 1)[0].rsplit("Table", 1)[-1]
+
+
+def test_tex_table_fragment_inputs_into_a_survey(bundled, tmp_path):
+    report, texts = bundled
+    fragment = render(report, "tex-table")
+    assert fragment.startswith("% ") and r"\documentclass" not in fragment and r"\newcolumntype" not in fragment
+    table = texts["tex"].split("% kg:table:begin", 1)[1].split("% kg:table:end", 1)[0]
+    assert table in fragment  # the same table as in the report
+    (tmp_path / "table.tex").write_text(fragment, encoding="utf-8")
+    survey = "\n".join([r"\documentclass{article}", r"\usepackage{booktabs}", r"\usepackage{array}",
+                        r"\begin{document}", r"Our taxonomy is in Table~\ref{tab:kg-taxonomy}.", r"\input{table}",
+                        r"\begin{thebibliography}{99}"] + [rf"\bibitem{{{w['key']}}} A work." for w in report["works"]]
+                       + [r"\end{thebibliography}", r"\end{document}", ""])
+    if PDFLATEX:
+        log = compile_latex(tmp_path, survey)
+        assert "undefined" not in log.replace("There were undefined references", "")

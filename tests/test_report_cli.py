@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -93,3 +96,98 @@ def test_report_on_an_empty_graph(kg, tmp_path):
     assert "The graph holds no works yet" in (tmp_path / "r.md").read_text()
     gaps = kg("gaps", store=store)
     assert gaps.exit_code == 0 and "0/16 cells filled" in gaps.output
+
+
+# ---------------------------------------------------------------- tex-table and pdf
+def test_report_tex_table(kg, built_store, tmp_path):
+    out = tmp_path / "table.tex"
+    result = kg("report", "--format", "tex-table", "--output", out, store=built_store)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("% ") and r"\begin{table}" in text and r"\documentclass" not in text
+    assert r"\label{tab:kg-taxonomy}" in text and "Yo'LLaVA" in text
+
+
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex is not installed")
+def test_report_pdf_with_pdflatex(kg, built_store, tmp_path, monkeypatch):
+    from kg.report import pdf
+
+    monkeypatch.setattr(pdf, "latex_tools", lambda: (None, shutil.which("pdflatex")))  # no latexmk: kg runs pdflatex
+    out = tmp_path / "gaps.pdf"
+    result = kg("report", "--format", "pdf", "--output", out, store=built_store)
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out} (pdf," in result.output
+    assert out.read_bytes().startswith(b"%PDF") and not list(tmp_path.glob(".gaps.*"))
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+        assert "??" not in text and "Table 1 places the works" in text and "Renjie Pi, Jianshu Zhang" in text
+
+
+def _fake_tool(folder, name: str, body: str) -> str:
+    path = folder / name
+    path.write_text(f"#!{sys.executable}\nimport pathlib, sys\n{body}\n", encoding="utf-8")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_report_pdf_runs_latexmk_when_installed(kg, built_store, tmp_path, monkeypatch):
+    from kg.report import pdf
+
+    calls = tmp_path / "calls.txt"
+    latexmk = _fake_tool(tmp_path, "latexmk", f"pathlib.Path({str(calls)!r}).write_text(' '.join(sys.argv[1:]))\n"
+                                              "pathlib.Path('report.pdf').write_bytes(b'%PDF-1.5 from latexmk')")
+    monkeypatch.setattr(pdf, "latex_tools", lambda: (latexmk, None))
+    out = tmp_path / "gaps.pdf"
+    result = kg("report", "--format", "pdf", "--output", out, store=built_store)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == b"%PDF-1.5 from latexmk"
+    args = calls.read_text().split()
+    assert {"-pdf", "-norc", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"} <= set(args)
+    assert args[-1] == "report.tex"
+
+
+def test_report_pdf_reruns_pdflatex_until_references_settle(kg, built_store, tmp_path, monkeypatch):
+    from kg.report import pdf
+
+    runs = tmp_path / "runs.txt"
+    pdflatex = _fake_tool(tmp_path, "pdflatex", f"""
+runs = pathlib.Path({str(runs)!r})
+n = int(runs.read_text()) + 1 if runs.exists() else 1
+runs.write_text(str(n))
+pathlib.Path('report.aux').write_text('\\\\relax' if n == 1 else '\\\\bibcite{{a}}{{1}}')
+pathlib.Path('report.log').write_text('There were undefined references.' if n == 1 else 'Output written')
+pathlib.Path('report.pdf').write_bytes(b'%PDF-1.5 run ' + str(n).encode())""")
+    monkeypatch.setattr(pdf, "latex_tools", lambda: (None, pdflatex))
+    out = tmp_path / "gaps.pdf"
+    assert kg("report", "--format", "pdf", "--output", out, store=built_store).exit_code == 0
+    assert runs.read_text() == "2" and out.read_bytes() == b"%PDF-1.5 run 2"
+
+
+def test_report_pdf_failure_names_the_latex_error(kg, built_store, tmp_path, monkeypatch):
+    from kg.report import pdf
+
+    pdflatex = _fake_tool(tmp_path, "pdflatex", "pathlib.Path('report.log').write_text('! LaTeX Error: boom.\\n')\n"
+                                                "sys.exit(1)")
+    monkeypatch.setattr(pdf, "latex_tools", lambda: (None, pdflatex))
+    out = tmp_path / "gaps.pdf"
+    result = kg("report", "--format", "pdf", "--output", out, store=built_store)
+    assert result.exit_code == 1 and "! LaTeX Error: boom." in result.message and not out.exists()
+
+
+def test_report_pdf_without_latex_says_how_to_install_it(kg, built_store, tmp_path, monkeypatch):
+    from kg.report import pdf
+
+    monkeypatch.setattr(pdf, "latex_tools", lambda: (None, None))
+    out = tmp_path / "gaps.pdf"
+    result = kg("report", "--format", "pdf", "--output", out, store=built_store)
+    assert result.exit_code == 1 and not out.exists()
+    assert "needs pdflatex (or latexmk)" in result.message
+    assert "apt-get install texlive-latex-base texlive-latex-recommended" in result.message and "latexmk" in result.message
+    result = kg("report", "--format", "pdf", "--output", "-", store=built_store)
+    assert result.exit_code == 2 and "--output FILE" in result.message
+
+
+def test_report_without_output_prints_markdown(kg, built_store):
+    result = kg("report", store=built_store)
+    assert result.exit_code == 0, result.output
+    assert result.output.lstrip().startswith("#") and "Missing option" not in result.output

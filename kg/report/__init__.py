@@ -1,13 +1,17 @@
-"""The gap report for survey authors, in six formats rendered from one content dict.
+"""The gap report for survey authors, in six formats (plus a table fragment and a PDF)
+rendered from one content dict.
 
     report = build_report(graph_or_corpus, category=None)   # JSON-ready dict
-    text = render(report, "md")                             # md | tex | html | csv | json | bib
-    path = write_report(graph, "html", "gaps.html")         # atomic write
+    text = render(report, "md")                             # any of TEXT_FORMATS
+    path = write_report(graph, "html", "gaps.html")         # atomic write (also "pdf")
 
 Formats: Markdown; a LaTeX article with the taxonomy table as a booktabs table in the
 style of the survey's Table 1; a self-contained HTML page (inline CSS, no scripts, no
 CDN); CSV (one row per taxonomy cell); JSON (the whole content, schema in
-report.schema.json); BibTeX of the works per cell (keys shared with the LaTeX).
+report.schema.json); BibTeX of the works per cell (keys shared with the LaTeX). FORMATS
+are these six (the app offers each). Besides them: `tex-table`, the taxonomy table alone
+as a LaTeX fragment to \\input into a survey, and `pdf`, the LaTeX article compiled
+(kg.report.pdf; write_report only).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from pathlib import Path
 from ..errors import KgError, UsageError
 from .bib import render_bibtex
 from .content import build_report
-from .latex import render_latex
+from .latex import render_latex, render_tex_table
 from .markdown import render_markdown
+from .pdf import compile_pdf
 from .tabular import render_csv, render_json
 from .web import render_html
 
@@ -33,19 +38,24 @@ RENDERERS = {
     "csv": render_csv,
     "json": render_json,
     "bib": render_bibtex,
+    "tex-table": render_tex_table,
 }
-FORMATS = tuple(RENDERERS)
+FORMATS = ("md", "tex", "html", "csv", "json", "bib")  # the whole report, one document each
+TEXT_FORMATS = tuple(RENDERERS)
+ALL_FORMATS = (*TEXT_FORMATS, "pdf")
 
 
 def check_format(fmt: str) -> str:
-    if fmt not in RENDERERS:
-        raise UsageError(f"unknown report format {fmt!r}; valid: {', '.join(FORMATS)}")
+    if fmt not in ALL_FORMATS:
+        raise UsageError(f"unknown report format {fmt!r}; valid: {', '.join(ALL_FORMATS)}")
     return fmt
 
 
 def render(report: dict, fmt: str) -> str:
-    """The report as text in one format."""
-    return RENDERERS[check_format(fmt)](report)
+    """The report as text in one format (pdf is not text: see write_report)."""
+    if check_format(fmt) == "pdf":
+        raise UsageError("the pdf report is a file: write it with write_report (kg report --format pdf --output FILE)")
+    return RENDERERS[fmt](report)
 
 
 @cache
@@ -55,18 +65,22 @@ def report_schema() -> dict:
 
 
 def write_report(source, fmt: str, output: str | Path, category: str | None = None) -> Path:
-    """Build, render and write the report atomically (a temp file renamed into place)."""
+    """Build, render and write the report atomically (a temp file renamed into place).
+    For pdf the LaTeX is compiled first (kg.report.pdf: latexmk or pdflatex, as many runs as
+    the references need); without either it raises KgError saying how to install them."""
     check_format(fmt)
-    text = render(build_report(source, category), fmt)
     path = Path(output).expanduser()
     if path.is_dir():
-        raise UsageError(f"--output {path} is a folder; give a file name such as {path / ('gaps.' + fmt)}")
+        suffix = "tex" if fmt == "tex-table" else fmt
+        raise UsageError(f"--output {path} is a folder; give a file name such as {path / ('gaps.' + suffix)}")
     if not path.parent.is_dir():
         raise KgError(f"cannot write {path}: the folder {path.parent} does not exist")
+    report = build_report(source, category)
+    data = compile_pdf(render_latex(report)) if fmt == "pdf" else render(report, fmt).encode("utf-8")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
@@ -76,4 +90,4 @@ def write_report(source, fmt: str, output: str | Path, category: str | None = No
     return path
 
 
-__all__ = ["FORMATS", "build_report", "check_format", "render", "report_schema", "write_report"]
+__all__ = ["ALL_FORMATS", "FORMATS", "TEXT_FORMATS", "build_report", "check_format", "render", "report_schema", "write_report"]

@@ -10,12 +10,16 @@ import html as _html
 import re
 import unicodedata
 
+from ..csvout import BIDI_CONTROLS
+from ..csvout import cell as _csv_cell
+
 _WS = re.compile(r"\s+")
-_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+# C0 controls and the bidi controls that make text display in another order than it is stored
+_CONTROL = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [ord(c) for c in BIDI_CONTROLS])
 
 
 def clean(text) -> str:
-    """One line of printable text: control characters dropped, whitespace collapsed."""
+    """One line of printable text: control and bidi-control characters dropped, whitespace collapsed."""
     if text is None:
         return ""
     return _WS.sub(" ", str(text).translate(_CONTROL)).strip()
@@ -62,6 +66,9 @@ _LATEX = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
     "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''",
+    # braced so no text is ever read as an optional argument: after a table row's \\, a
+    # booktabs rule or \item, a bare [ would start one
+    "[": "{[}", "]": "{]}",
 }
 # In BibTeX, braces are counted even after a backslash, so \{ would unbalance an entry.
 _BIBTEX = dict(_LATEX, **{"{": r"\textbraceleft{}", "}": r"\textbraceright{}"})
@@ -144,6 +151,5 @@ def latex_url(url) -> str | None:
 
 # ---------------------------------------------------------------- CSV
 def csv_cell(text) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (leading = + - @ get a quote)."""
-    value = clean(text)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """One line of text as a CSV cell a spreadsheet will not run as a formula (see kg.csvout)."""
+    return _csv_cell(clean(text))

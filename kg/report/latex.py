@@ -2,27 +2,41 @@
 Table 1 (booktabs), the gap lists, and a bibliography whose keys match the BibTeX export.
 
 Needs only booktabs and array (texlive-latex-base + texlive-latex-recommended). The table
-sits between `% kg:table:begin` and `% kg:table:end` so it can be pasted into a paper that
-\\cite-s the exported .bib. All text is ASCII LaTeX (see kg.report.escape.latex).
+floats ([!htbp]) where the text refers to it (here or atop the next page) and a float barrier
+keeps it ahead of the references; it sits between `% kg:table:begin` and `% kg:table:end`, and render_tex_table gives
+the same table as a fragment to \\input into a paper that \\cite-s the exported .bib. All text
+is ASCII LaTeX (see kg.report.escape.latex); every table row starts with \\relax and every
+[ and ] is braced, so no text is read as an optional argument; long titles, venues and names
+are cut (kg.report.layout.for_display). Two pdflatex runs resolve \\ref and \\cite (see
+kg.report.pdf).
 """
 
 from __future__ import annotations
 
+import re
+
+from .escape import clean
 from .escape import latex as tex
-from .layout import cell_examples, combination_text, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+from .layout import (cell_examples, combination_text, example_label, fmt_num, fmt_score, for_display, nearest_text,
+                     section_of, shorten, summary_lines, table_rows)
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage{booktabs}
 \usepackage{array}
 \setlength{\emergencystretch}{3em}
 \newcolumntype{L}[1]{>{\raggedright\arraybackslash}p{#1}}
+% Floats placed so far go out before what follows (placeins' \FloatBarrier, one column).
+\makeatletter
+\newcommand{\kgfloatbarrier}{\par\ifx\@deferlist\@empty\else\clearpage\fi}
+\makeatother
 """
+TABLE_PLACEMENT = "!htbp"
 
 
 def _tabular(spec: str, header: list[str], rows: list[list[str]], size: str = r"\small") -> list[str]:
     out = [r"\begin{center}", size, rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}", r"\toprule",
            " & ".join(header) + r" \\", r"\midrule"]
-    out += [" & ".join(row) + r" \\" for row in rows]
+    out += [r"\relax " + " & ".join(row) + r" \\" for row in rows]
     return out + [r"\bottomrule", r"\end{tabular}", r"\end{center}", ""]
 
 
@@ -30,12 +44,15 @@ def taxonomy_table(report: dict) -> list[str]:
     header, rows = table_rows(report)
     if not rows:
         return ["The taxonomy has no category $\\times$ mechanism cells.", ""]
-    width = f"{0.8 / len(header):.3f}\\linewidth"
-    out = ["% kg:table:begin", r"\begin{table}[ht]", r"\centering", r"\footnotesize",
+    # the category column and n mechanism columns fill \linewidth exactly, column gaps included
+    width = rf"\dimexpr 0.85\linewidth/{len(header)}-2\tabcolsep\relax"
+    column = r">{\raggedright\arraybackslash}p{%s}"  # array's L column, spelled out for \input
+    spec = column % r"0.15\linewidth" + column % width * len(header)
+    out = ["% kg:table:begin", rf"\begin{{table}}[{TABLE_PLACEMENT}]", r"\centering", r"\footnotesize",
            r"\caption{Papers per taxonomy cell (category $\times$ mechanism): count, expected count "
            r"under independence and score, with example works.}",
            r"\label{tab:kg-taxonomy}",
-           rf"\begin{{tabular}}{{@{{}}L{{0.15\linewidth}}{f'L{{{width}}}' * len(header)}@{{}}}}",
+           rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
            r"\toprule",
            r"\textbf{Category} & " + " & ".join(rf"\textbf{{{tex(h)}}}" for h in header) + r" \\",
            r"\midrule"]
@@ -45,29 +62,67 @@ def taxonomy_table(report: dict) -> list[str]:
             examples, more = cell_examples(cell)
             text = rf"\textbf{{{cell['count']}}} ({tex(fmt_num(cell['expected']))}, ${tex(fmt_score(cell['score']))}$)"
             if examples:
-                text += ": " + ", ".join(rf"{tex(p['label'])}~\cite{{{p['key']}}}" for p in examples)
+                text += ": " + ", ".join(rf"{tex(example_label(p))}~\cite{{{p['key']}}}" for p in examples)
                 text += f", +{more} more" if more else ""
             parts.append(text)
-        out.append(" & ".join(parts) + r" \\" + (r" \midrule" if i < len(rows) - 1 else ""))
+        out.append(r"\relax " + " & ".join(parts) + r" \\" + (r" \midrule" if i < len(rows) - 1 else ""))
     return out + [r"\bottomrule", r"\end{tabular}", r"\end{table}", "% kg:table:end", ""]
 
 
+_CITE_YEAR = re.compile(r"\s*\(\d{4}[a-z]?\)\s*$")
+_ARXIV_VENUE = re.compile(r"^(arxiv|corr)( preprint)?( arxiv:\S+)?$", re.IGNORECASE)
+MAX_NAMES = 6  # longer author lists show the first three and "et al."
+
+
+def reference_authors(entry: dict) -> str:
+    """The byline of a reference: every author up to MAX_NAMES ("A, B, and C"), else the
+    first three and "et al."; without authors the survey's citation minus its year
+    ("Wang et al. (2023)" -> "Wang et al.")."""
+    names = [clean(a) for a in entry.get("authors") or [] if clean(a)]
+    if not names:
+        return _CITE_YEAR.sub("", clean(entry.get("cite")))
+    if len(names) > MAX_NAMES:
+        return ", ".join(names[:3]) + ", et al."
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + ", and " + names[-1]
+
+
+def reference_blocks(entry: dict) -> list[tuple[str, bool]]:
+    """A reference as plain-text blocks (text, emphasised): authors. title. venue, year. arXiv id."""
+    blocks = []
+    authors = shorten(reference_authors(entry))
+    if authors:
+        blocks.append((authors, False))
+    title = clean(entry.get("title")) or (clean(entry.get("label")) if entry.get("label") != entry.get("cite") else "")
+    blocks.append((shorten(title), True) if title else ("Cited in the survey; title not yet resolved", False))
+    venue = shorten(entry.get("venue"))
+    year = str(entry["year"]) if entry.get("year") else ""
+    arxiv = clean(entry.get("arxiv"))
+    if not venue or (arxiv and _ARXIV_VENUE.match(venue)):
+        venue = f"arXiv:{arxiv}" if arxiv else ""
+        arxiv = ""
+    if year and re.search(rf"\b{year}\b", venue):
+        year = ""
+    where = ", ".join(p for p in (venue, year) if p)
+    if where:
+        blocks.append((where, False))
+    if arxiv:
+        blocks.append((f"arXiv:{arxiv}", False))
+    return blocks
+
+
 def _bibitem(entry: dict) -> str:
-    authors = entry["authors"]
-    lead = authors[0] if len(authors) == 1 else (f"{authors[0]} et al." if authors else "")
-    parts = [tex(lead or entry.get("cite") or "")]
-    title = entry.get("title") or entry["label"]
-    parts.append(rf"\emph{{{tex(title)}}}")
-    if entry.get("venue"):
-        parts.append(tex(entry["venue"]))
-    if entry.get("arxiv"):
-        parts.append(f"arXiv:{tex(entry['arxiv'])}")
-    if entry.get("year"):
-        parts.append(str(entry["year"]))
-    return rf"\bibitem{{{entry['key']}}} " + r". \newblock ".join(p for p in parts if p) + "."
+    """One \\bibitem reading like a bibliography entry: authors. title. venue, year."""
+    out = []
+    for text, emphasised in reference_blocks(entry):
+        body = rf"\emph{{{tex(text)}}}" if emphasised else tex(text)
+        out.append(body + ("" if text.endswith((".", "?", "!")) else "."))
+    return rf"\bibitem{{{entry['key']}}} " + r" \newblock ".join(out)
 
 
 def render_latex(report: dict) -> str:
+    report = for_display(report)  # long titles, venues and names cut to FIELD_LIMIT characters
     out = [PREAMBLE, rf"\title{{{tex(report['title'])}}}",
            rf"\date{{Generated {tex(report['generated_at'])} by kg {tex(report['kg_version'])}}}",
            r"\begin{document}", r"\maketitle", ""]
@@ -75,7 +130,9 @@ def render_latex(report: dict) -> str:
         out += [rf"\noindent\textbf{{Note:}} {tex(report['summary']['note'])}", ""]
     out += [r"\section*{Summary}", r"\begin{itemize}"] + [rf"\item {tex(t)}" for t in summary_lines(report)]
     out += [r"\end{itemize}", ""]
-    out += [r"\section*{Taxonomy table}", "Table~\\ref{tab:kg-taxonomy} places the works in the survey's taxonomy.", ""]
+    out += [r"\section*{Taxonomy table}"]
+    if table_rows(report)[1]:
+        out += ["Table~\\ref{tab:kg-taxonomy} places the works in the survey's taxonomy.", ""]
     out += taxonomy_table(report)
 
     out += [r"\section*{Empty and thin cells}"]
@@ -131,7 +188,22 @@ def render_latex(report: dict) -> str:
     out += [rf"\item[{tex(name.replace('_', ' '))}] {tex(text)}" for name, text in report["methods"].items()]
     out += [r"\end{description}", ""]
     if report["works"]:
-        out += [r"\begin{thebibliography}{99}", r"\small"] + [_bibitem(e) for e in report["works"]]
+        out += [r"\kgfloatbarrier", r"\begin{thebibliography}{99}", r"\small"]
+        out += [_bibitem(e) for e in report["works"]]
         out += [r"\end{thebibliography}"]
     out += [r"\end{document}", ""]
     return "\n".join(out)
+
+
+def render_tex_table(report: dict) -> str:
+    """The taxonomy table alone, a fragment to \\input into a survey (the `tex-table` format):
+    the same booktabs table as in the LaTeX report, needing booktabs and array in the
+    survey's preamble and the BibTeX export's keys for its \\cite-s."""
+    report = for_display(report)
+    head = [f"% {clean(report['title'])}: the taxonomy table, generated {clean(report['generated_at'])} "
+            f"by kg {clean(report['kg_version'])}.",
+            "% \\input this file where the text refers to Table~\\ref{tab:kg-taxonomy}. It needs",
+            "% \\usepackage{booktabs} and \\usepackage{array} in the preamble, and the works it \\cite-s",
+            "% are in the BibTeX of `kg report --format bib` (same keys). In a two-column paper, use",
+            "% table* instead of table for the full page width.", ""]
+    return "\n".join(head + taxonomy_table(report))

@@ -3,9 +3,48 @@
 from __future__ import annotations
 
 from .content import EXAMPLES_PER_CELL
+from .escape import clean
+
+# The longest title, venue, author name or label the Markdown, LaTeX and HTML reports show;
+# longer ones are cut with an ellipsis there (JSON, CSV and BibTeX keep the full text).
+FIELD_LIMIT = 300
+EXAMPLE_LIMIT = 80  # an example work's name in a taxonomy-table cell (the full title is in the list of works)
+_TEXT_FIELDS = {"label", "title", "venue", "cite", "category_label", "mechanism_label", "a_label", "b_label"}
+_LIST_FIELDS = {"authors", "datasets", "possible_match_for", "missing_categories"}
 
 KIND_NAMES = {"category": "category", "mechanism": "mechanism", "input": "input", "output": "output",
               "task": "task", "metric": "metric", "dataset": "dataset", "method": "method"}
+
+
+def shorten(text, limit: int = FIELD_LIMIT) -> str:
+    """One line of text of at most `limit` characters: longer text is cut (at a space when
+    one is near the end) and ends with an ellipsis."""
+    text = clean(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    if space > (limit * 4) // 5:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "\u2026"
+
+
+def for_display(report: dict, limit: int = FIELD_LIMIT) -> dict:
+    """A copy of the report whose titles, venues, author names and labels are cut to
+    `limit` characters, for the formats people read (Markdown, LaTeX, HTML)."""
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            if key in _LIST_FIELDS:
+                return [shorten(v, limit) if isinstance(v, str) else walk(v) for v in value]
+            return [walk(v) for v in value]
+        if isinstance(value, str) and key in _TEXT_FIELDS:
+            return shorten(value, limit)
+        return value
+
+    return walk(report)
 
 
 def fmt_num(value) -> str:
@@ -60,6 +99,11 @@ def table_rows(report: dict) -> tuple[list[str], list[tuple[dict, list[dict]]]]:
 def cell_examples(cell: dict, limit: int = EXAMPLES_PER_CELL) -> tuple[list[dict], int]:
     papers = cell["papers"]
     return papers[:limit], max(0, len(papers) - limit)
+
+
+def example_label(paper: dict) -> str:
+    """An example work's name as a taxonomy-table cell shows it (at most EXAMPLE_LIMIT characters)."""
+    return shorten(paper["label"], EXAMPLE_LIMIT)
 
 
 def nearest_text(cell: dict) -> list[str]:

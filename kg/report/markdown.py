@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .escape import markdown as md
 from .escape import markdown_url
-from .layout import cell_examples, combination_text, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+from .layout import cell_examples, combination_text, example_label, for_display, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -20,6 +20,7 @@ def _work(entry: dict) -> str:
 
 
 def render_markdown(report: dict) -> str:
+    report = for_display(report)  # long titles, venues and names cut to FIELD_LIMIT characters
     lines = [f"# {md(report['title'])}", ""]
     lines += [f"Generated {md(report['generated_at'])} by kg {md(report['kg_version'])}.", ""]
     if report["summary"]["note"]:
@@ -38,7 +39,7 @@ def render_markdown(report: dict) -> str:
                 examples, more = cell_examples(cell)
                 text = f"**{cell['count']}** (exp. {fmt_num(cell['expected'])}, {fmt_score(cell['score'])})"
                 if examples:
-                    text += ": " + ", ".join(md(p["label"]) for p in examples) + (f", +{more} more" if more else "")
+                    text += ": " + ", ".join(md(example_label(p)) for p in examples) + (f", +{more} more" if more else "")
                 row.append(text)
             body.append(row)
         lines += _table(["Category"] + [md(h) for h in header], body)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
+from ..csvout import writer as csv_writer
 from .escape import csv_cell
 from .layout import nearest_text
 
@@ -21,7 +21,7 @@ def render_csv(report: dict) -> str:
     trend = {(t["category"], t["mechanism"]): t["trend"] for t in report["trends"]}
     flagged = {(c["category"], c["mechanism"]): c for c in report["empty_cells"] + report["thin_cells"]}
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf, lineterminator="\n")  # every cell spreadsheet-safe (kg.csvout)
     writer.writerow(CSV_COLUMNS)
     for cell in report["cells"]:
         key = (cell["category"], cell["mechanism"])

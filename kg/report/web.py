@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .escape import html_text as h
 from .escape import html_url
-from .layout import cell_examples, combination_text, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+from .layout import cell_examples, combination_text, example_label, for_display, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 72rem;
@@ -37,6 +37,7 @@ def _link(label: str, url: str | None) -> str:
 
 
 def render_html(report: dict) -> str:
+    report = for_display(report)  # long titles, venues and names cut to FIELD_LIMIT characters
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{h(report['title'])}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
@@ -58,7 +59,7 @@ def render_html(report: dict) -> str:
             tds = [f"<th>{h(category['label'])} <span class=\"meta\">{h(section_of(category))}</span></th>"]
             for cell in cells:
                 examples, more = cell_examples(cell)
-                names = ", ".join(h(p["label"]) for p in examples) + (f", +{more} more" if more else "")
+                names = ", ".join(h(example_label(p)) for p in examples) + (f", +{more} more" if more else "")
                 tds.append(f'<td class="cell-{h(cell["status"])}" title="{h(cell["category_label"])} x '
                            f'{h(cell["mechanism_label"])}"><span class="count">{cell["count"]}</span> '
                            f'<span class="meta">exp. {h(fmt_num(cell["expected"]))}, score '
