@@ -34,11 +34,13 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None) -> Bundle:
-    """Every record the graph is built from, in a stable order."""
+def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None,
+           warnings: list[str] | None = None) -> Bundle:
+    """Every record the graph is built from, in a stable order. Labels of record files that name
+    no taxonomy concept are left out, each said in `warnings` with its file and line."""
     taxonomy = taxonomy or read_taxonomy()
     bundle = load_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
-    bundle.extend(read_records_dir(store_dir.records_dir))
+    bundle.extend(read_records_dir(store_dir.records_dir, taxonomy.vocabulary(), warnings))
     bundle.extend(read_curation(store_dir.curation_file, taxonomy.vocabulary()))
     return bundle
 
@@ -47,8 +49,9 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
     started = time.monotonic()
     store_dir = StoreDir(store)
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
-    bundle = gather(store_dir, corpus, taxonomy)
-    label_warnings = attach_label_records(bundle)  # predictions and curation only label known works
+    record_warnings: list[str] = []
+    bundle = gather(store_dir, corpus, taxonomy, record_warnings)
+    label_warnings = record_warnings + attach_label_records(bundle)  # predictions and curation only label known works
     writer = QuadWriter(taxonomy)
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus or corpus_dir())}

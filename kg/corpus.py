@@ -31,10 +31,45 @@ def load_corpus(folder: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     return bundle
 
 
+# Keys whose values are identifiers: kept as the text written, even when YAML would read a number
+# (`arxiv: 2406.09400` is not the float 2406.094, `s2: 0123` not the octal 83).
+ID_KEYS = frozenset({"paper", "arxiv", "doi", "s2", "openalex", "corpus", "cite", "id", "url",
+                     "introduced_by", "used_by"})
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+class _Loader(yaml.SafeLoader):
+    """yaml.safe_load, except that identifier values (ID_KEYS) are always read as text."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        for key_node, value_node in node.value:
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.value in ID_KEYS):
+                continue
+            key = self.construct_object(key_node)
+            if _is_number(value_node):
+                mapping[key] = value_node.value
+            elif isinstance(value_node, yaml.SequenceNode):
+                values = self.construct_sequence(value_node, deep=True)
+                mapping[key] = [item.value if _is_number(item) else value
+                                for item, value in zip(value_node.value, values)]
+        return mapping
+
+
+def _is_number(node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS and not node.style
+
+
+def load_yaml_text(text: str):
+    """YAML text as data, identifiers (ID_KEYS) kept as the text written."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+
+
 def read_yaml(path: Path):
-    """A hand-edited YAML file's content; a CorpusError naming the file and line when it is broken."""
+    """A hand-edited YAML file's content; a CorpusError naming the file and line when it is broken.
+    Identifiers (ID_KEYS) are read as text, so `arxiv: 2406.09400` stays 2406.09400."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml_text(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

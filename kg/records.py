@@ -6,7 +6,9 @@ where that claim came from. Records are merged into graph nodes by kg.resolve.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 
 
 @dataclass
@@ -110,13 +112,102 @@ def to_dict(record) -> dict:
 
 def work_from_dict(data: dict) -> Work:
     """The inverse of to_dict for a Work (used by record files)."""
-    known = {f.name for f in fields(Work)}
-    unknown = set(data) - known
+    return from_dict(Work, data)
+
+
+def from_dict(cls, data, where: str = ""):
+    """The inverse of to_dict: a record from plain JSON data, each field checked against its
+    declared type. A ValueError names the field and says what it must be."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a {cls.__name__.lower()} record must be a JSON object, got {_shown(data)}")
+    hints = _hints(cls)
+    unknown = sorted(set(data) - set(hints))
     if unknown:
-        raise ValueError(f"unknown field(s) {sorted(unknown)}")
-    data = dict(data)
-    data.setdefault("ids", {})  # to_dict leaves out an empty mapping (a work known by its title only)
-    data["authors"] = [Author(**a) for a in data.get("authors", [])]
-    data["labels"] = [Label(**lab) for lab in data.get("labels", [])]
-    data["possible_matches"] = [tuple(m) for m in data.get("possible_matches", [])]
-    return Work(**data)
+        raise ValueError(f"unknown field(s) {unknown}" + (f" in {where}" if where else ""))
+    values = {}
+    for f in fields(cls):
+        name = f"{where}.{f.name}" if where else f.name
+        if f.name in data:
+            values[f.name] = _checked(data[f.name], hints[f.name], name)
+        elif f.default is MISSING and f.default_factory is MISSING:
+            origin = typing.get_origin(hints[f.name])
+            if origin not in (list, dict):  # to_dict leaves out empty lists and mappings
+                raise ValueError(f"field {name!r} is missing")
+            values[f.name] = origin()
+    return cls(**values)
+
+
+_HINTS: dict = {}
+
+
+def _hints(cls) -> dict:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(hint) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None)) + \
+            (" or null" if type(None) in args else "")
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return f"an object of {_describe(args[1]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is tuple:
+        return f"a list of {len(args)} texts" if all(a is str for a in args) else f"a list of {len(args)} values"
+    if is_dataclass(hint):
+        return f"a {hint.__name__.lower()} object"
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false"}.get(hint, str(hint))
+
+
+def _checked(value, hint, where: str):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        try:
+            return _checked(value, inner, where)
+        except ValueError:
+            if value is None or type(None) not in args:
+                raise
+            raise ValueError(f"field {where!r} must be {_describe(hint)}, got {_shown(value)}") from None
+    ok = True
+    if origin is list:
+        if not isinstance(value, list):
+            ok = False
+        else:
+            return [_checked(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict:
+        if not isinstance(value, dict):
+            ok = False
+        else:
+            return {str(k): _checked(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    elif origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            ok = False
+        else:
+            return tuple(_checked(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    elif is_dataclass(hint):
+        if not isinstance(value, dict):
+            ok = False
+        else:
+            return from_dict(hint, value, where)
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif hint is str:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ValueError(f"field {where!r} must be {_describe(hint)}, got {_shown(value)}")
+    return value

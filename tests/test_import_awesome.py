@@ -143,3 +143,71 @@ def test_yaml_corpus_and_import_agree_on_modalities():
     matcher = ModalityMatcher(read_taxonomy())
     assert matcher.match("Images, user behaviour / 3D") == (["image", "user_behavior", "3d"], [])
     assert load_file(corpus_dir() / "awesome.yaml", read_taxonomy().vocabulary()).works
+
+
+def test_stray_separator_rows_are_no_papers():
+    text = """## Papers
+| Title | Venue | Year |
+|---|---|---|
+| [Real Paper One](https://arxiv.org/abs/2401.00001) | CVPR | 2024 |
+|---|---|---|
+| --- | --- | --- |
+| [Real Paper Two](https://arxiv.org/abs/2401.00002) | ICML | 2023 |
+
+|---|---|
+"""
+    result = parse_awesome(text, Source("t", "t", "t"), read_taxonomy())
+    assert [w.title for w in result.bundle.works] == ["Real Paper One", "Real Paper Two"]
+    assert not any(set(w.title) <= set("-|: ") for w in result.bundle.works)
+
+
+def test_a_table_without_a_header_row_is_imported_or_named():
+    text = """## Papers
+| [Headerless Paper One](https://arxiv.org/abs/2401.00001) | NeurIPS 2023 | [code](https://github.com/x/y) |
+| 2 | Headerless Paper Two | ICML 2022 | [PDF](https://arxiv.org/pdf/2401.00002.pdf) |
+
+## Notes
+| just | some |
+| plain | text |
+"""
+    result = parse_awesome(text, Source("t", "t", "t"), read_taxonomy())
+    works = {w.title: w for w in result.bundle.works}
+    assert set(works) == {"Headerless Paper One", "Headerless Paper Two"}
+    one, two = works["Headerless Paper One"], works["Headerless Paper Two"]
+    assert (one.ids["arxiv"], one.venue, one.year) == ("2401.00001", "NeurIPS", 2023)
+    assert one.code == "https://github.com/x/y"
+    assert (two.ids["arxiv"], two.venue, two.year) == ("2401.00002", "ICML", 2022)
+    notes = [str(p) for p in result.problems]
+    assert any(n.startswith("line 2") and "without a header row" in n and "2 of its 2 row(s)" in n for n in notes)
+    assert any(n.startswith("line 6") and "without a header row" in n and "skipped" in n for n in notes)
+
+
+def test_only_web_links_are_stored():
+    text = """## Papers
+| Title | Venue | Year | Code |
+|---|---|---|---|
+| [Script Paper](javascript:alert(document.cookie)) | CVPR | 2024 | [code](JavaScript:alert(1)) |
+| [Data Paper](data:text/html,<script>alert(1)</script>) | ICML | 2024 | [page](file:///etc/passwd) |
+| [Web Paper](https://arxiv.org/abs/2401.00003) | KDD | 2024 | [code](https://github.com/a/b) |
+
+## Datasets
+| Name | Concepts | Link |
+|---|---|---|
+| EvilSet | 3 | [link](javascript:alert(1)) |
+
+- [Bullet Set](data:application/zip;base64,AAAA) - a dataset
+"""
+    result = parse_awesome(text, Source("t", "t", "t"), read_taxonomy())
+    works = {w.title: w for w in result.bundle.works}
+    assert set(works) == {"Script Paper", "Data Paper", "Web Paper"}
+    for title in ("Script Paper", "Data Paper"):
+        work = works[title]
+        assert "url" not in work.ids and work.code is None and work.page is None, title
+    assert works["Web Paper"].ids["url"] == "https://arxiv.org/abs/2401.00003"
+    assert works["Web Paper"].code == "https://github.com/a/b"
+    datasets = {d.name: d for d in result.bundle.datasets}
+    assert datasets["EvilSet"].url is None and datasets["Bullet Set"].url is None
+    stored = _text(result).lower()
+    assert "javascript:" not in stored and "data:" not in stored and "file:" not in stored
+    notes = [str(p) for p in result.problems]
+    assert sum("not a web address" in n for n in notes) == 6

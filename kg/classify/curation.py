@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import getpass
 import os
@@ -23,6 +24,7 @@ import yaml
 from .. import ids
 from ..corpus import read_yaml
 from ..errors import CorpusError, KgError, UsageError
+from ..recordfile import remove_stale_temp_files
 from ..records import Bundle, Label, Source, Work
 from ..taxonomy import LABEL_AXIS_SCHEME, Taxonomy
 
@@ -82,8 +84,12 @@ def read_curation(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
         if not isinstance(d, dict):
             raise CorpusError(path, where, "must be a mapping")
         work_ids = d.get("work") or {}
+        if not work_ids and not d.get("title") and d.get("paper") is not None:
+            parsed = ids.parse_any(str(d["paper"]))  # a hand-written decision: `paper: 2406.09400`
+            work_ids = {parsed[0]: parsed[1]} if parsed else {}
         if not isinstance(work_ids, dict) or not (work_ids or d.get("title")):
-            raise CorpusError(path, where, "needs 'work:' identifiers or a 'title' to attach to")
+            raise CorpusError(path, where, "needs 'work:' identifiers, a 'title', or a 'paper:' identifier "
+                                           "(arXiv id, DOI, S2 or OpenAlex id) to attach to")
         labels = []
         for key, (axis, single) in AXES.items():
             values = d.get(key)
@@ -171,12 +177,22 @@ def append_decision(path: Path, decision: dict) -> None:
         decisions = read_decisions(path)
         decisions.append(decision)
         text = HEADER + yaml.safe_dump({"decisions": decisions}, sort_keys=False, allow_unicode=True, width=100)
+        remove_stale_temp_files(path.parent, f"{path.name}.*.tmp")  # left by a writer that died
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException as exc:  # the file keeps every earlier decision; no half-written copy is left
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, OSError):
+                full = "the disk is full: " if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+                raise KgError(f"{full}cannot write {path} ({exc.strerror or exc}); the decision was not "
+                              "recorded and the file keeps its earlier decisions") from None
+            raise
 
 
 def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: str | None = None,

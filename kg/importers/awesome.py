@@ -8,8 +8,15 @@ gives datasets; a dataset's 'with [paper](link)' note links it to the paper
 that introduced it. Modalities are matched against the taxonomy's modality
 concepts (label, notation, synonyms), never against a list in code.
 
+A table without a header row (no '|---|' line under its first row), or with
+columns none of which is understood, is read row by row like a bullet list
+when its rows hold paper links; otherwise a note says it was skipped. Stray
+separator rows are no rows.
+
 Text is repaired first (UTF-8 that was decoded as Mac Roman or Windows-1252)
-and every stored string is plain text (no HTML, no script).
+and every stored string is plain text (no HTML, no script). Only web links
+(http, https) are stored; any other link (javascript:, data:, file:, relative)
+is left out with a note.
 """
 
 from __future__ import annotations
@@ -24,12 +31,16 @@ from .. import ids
 from ..records import Bundle, Dataset, Label, Source, Work
 from ..vocab import slug
 from .bibtex import Problem
-from .text import plain_text, read_text_file, repair_mojibake
+from .text import plain_text, read_text_file, repair_mojibake, web_url
 
-_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# [label](url), [label](<url>), [label](url "title"); a url may hold balanced parentheses
+_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*(?:<([^>\n]*)>|((?:[^()\s]|\([^()\s]*\))+))"
+                   r"(?:\s+\"[^\"]*\")?\s*\)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_WORD = re.compile(r"\w")
+_LETTER = re.compile(r"[^\W\d_]")
 _DECOR = re.compile(r"^[\s\-─━—–=*_~:|]+|[\s\-─━—–=*_~:|]+$")
 _PAPER_HOSTS = ("arxiv.org", "doi.org", "openreview.net", "aclanthology.org", "aclweb.org", "semanticscholar.org",
                 "openaccess.thecvf.com", "proceedings.", "ieeexplore.ieee.org", "dl.acm.org", "springer.com",
@@ -96,7 +107,8 @@ def split_row(line: str) -> list[str]:
 
 def links_in(text: str) -> list[tuple[str, str]]:
     """[(label, url)] of the Markdown links (not images) in a piece of text."""
-    return [(m.group(1), m.group(2)) for m in _LINK.finditer(text) if not m.group(0).startswith("!")]
+    return [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
+            for m in _LINK.finditer(text) if not m.group(0).startswith("!")]
 
 
 def clean(text: str | None) -> str | None:
@@ -206,14 +218,19 @@ class _Importer:
         title = clean(title_cell)
         if not title:
             return
+        if not _WORD.search(title):
+            self.problem(line, title, "no title (only punctuation); skipped")
+            self.skipped += 1
+            return
         if not links and re.fullmatch(r"\s*\[[^\]]*\]\s*", title_cell):
             self.problem(line, title, "a template row (no link); skipped")
             self.skipped += 1
             return
+        links = self.web_links(line, title, links)
         url = links[0][1] if links else None
         found: dict[str, str] = {}
         code = page = None
-        extra = links_in(cells.get("links", ""))
+        extra = self.web_links(line, title, links_in(cells.get("links", "")))
         for label, link in ([(lab, u) for lab, u in links] + extra):
             if not found.get("arxiv") and ids.arxiv_id(link):
                 found["arxiv"] = ids.arxiv_id(link)
@@ -257,9 +274,9 @@ class _Importer:
         name = clean(name_cell)
         if not name:
             return
-        links = links_in(cells.get("links", "")) + links_in(name_cell)
+        links = self.web_links(line, name, links_in(cells.get("links", "")) + links_in(name_cell))
         notes_cell = cells.get("notes", "")
-        hints = [(lab, u) for lab, u in links_in(notes_cell)]
+        hints = self.web_links(line, name, links_in(notes_cell))
         notes = clean(re.sub(r"^\s*(with|from|by|in)\s+\[[^\]]*\]\([^)]*\)\s*,?", "", notes_cell, flags=re.I))
         concepts = None
         raw = clean(cells.get("concepts"))
@@ -279,8 +296,11 @@ class _Importer:
             return  # a table of contents entry or plain prose
         label, url = links[0]
         if self.in_datasets():
-            self.datasets.append((Dataset(name=clean(label) or url, sources=[self.source.id], url=url,
-                                          notes=clean(_LINK.sub("", text)) or None), [], line))
+            web = self.web_links(line, clean(label) or url, [(label, url)])
+            name = clean(label) or (web[0][1] if web else None)
+            if name:
+                self.datasets.append((Dataset(name=name, sources=[self.source.id], url=web[0][1] if web else None,
+                                              notes=clean(_LINK.sub("", text)) or None), [], line))
             return
         rest = _LINK.sub(" ", text)
         year = re.search(r"\b(19\d\d|20\d\d)\b", rest)
@@ -294,6 +314,47 @@ class _Importer:
                  "year": year.group(0) if year else "",
                  "venue": venue.group(1) if venue else ""}
         self.paper(line, cells, None)
+
+    def web_links(self, line: int, name: str | None, links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The links that are web addresses (http, https); the others are named in a note."""
+        kept = []
+        for label, url in links:
+            if web_url(url):
+                kept.append((label, web_url(url)))
+            elif not url.startswith("#"):  # an anchor in the page itself is no link to keep, nor worth a note
+                shown = url if len(url) <= 80 else url[:77] + "..."
+                self.problem(line, name, f"link {shown!r} is not a web address (http or https); left out")
+        return kept
+
+    def loose_row(self, line: int, row: str) -> bool:
+        """A table row without usable columns, read like a bullet: the first cell with words is
+        the title (its link, else the row's first paper link, is the paper's). True if it gave a record."""
+        cells = [c for c in split_row(row) if c.strip()]
+        links = [(lab, u) for c in cells for lab, u in links_in(c) if not u.startswith("#")]
+        where = next((n for n, c in enumerate(cells) if _LETTER.search(clean(c) or "")), None)
+        if not links or where is None:
+            return False
+        title_cell, rest = cells[where], cells[:where] + cells[where + 1:]
+        if not links_in(title_cell):
+            main = next((u for _, u in links if _is_paper_link(u)), links[0][1])
+            title_cell = f"[{clean(title_cell)}]({main})"
+        before = len(self.works) + len(self.datasets)
+        self.bullet(line, " ".join([title_cell, *rest]))
+        return len(self.works) + len(self.datasets) > before
+
+    def headerless_table(self, rows: list[tuple[int, str]]) -> None:
+        """Rows of a table with no header row (no '|---|' line under its first row)."""
+        content = [(n, r) for n, r in rows if not _SEPARATOR.match(r)]  # a stray separator is no row
+        if not content:
+            return
+        imported = sum(self.loose_row(n, r) for n, r in content)
+        if imported:
+            self.problem(content[0][0], None, f"a table without a header row (no '|---|' line under its first "
+                                              f"row): {imported} of its {len(content)} row(s) read as links")
+        else:
+            self.problem(content[0][0], None, f"a table without a header row (no '|---|' line under its first "
+                                              f"row) and no paper links in its {len(content)} row(s); skipped")
+            self.skipped += 1
 
     # ------------------------------------------------------------ datasets -> papers
     def link_datasets(self) -> list[Dataset]:
@@ -362,22 +423,32 @@ def parse_awesome(text: str, source: Source, taxonomy, has_ref: Callable[[str], 
             i += 1
             continue
         if stripped.startswith("|"):
-            if table is None:
-                if i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1]):
-                    header = split_row(stripped)
-                    columns = [_column(h) for h in header]
-                    if "title" not in columns and columns:
-                        columns[0] = "title" if columns[0] is None else columns[0]
-                    if "title" in columns and sum(c is not None for c in columns) >= 2:
-                        datasets = "concepts" in columns or importer.in_datasets()
-                        table = _Table(columns, datasets)
-                    else:
-                        table = _Table([], False)  # a layout table (images, captions): not data
-                    i += 2
-                    continue
-                i += 1
+            if table is None and not (i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1])):
+                rows = []  # a table without a header row: up to the next header row, or its end
+                while i < len(lines) and lines[i].strip().startswith("|") and not (
+                        rows and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1])):
+                    rows.append((i + 1, lines[i].strip()))
+                    i += 1
+                importer.headerless_table(rows)
                 continue
-            if table.columns:
+            if table is None:  # a header row, with its separator below
+                header = split_row(stripped)
+                columns = [_column(h) for h in header]
+                if "title" not in columns and columns:
+                    columns[0] = "title" if columns[0] is None else columns[0]
+                if "title" in columns and sum(c is not None for c in columns) >= 2:
+                    datasets = "concepts" in columns or importer.in_datasets()
+                    table = _Table(columns, datasets)
+                else:
+                    table = _Table([], False)  # a layout table (images, captions): not data
+                i += 2
+                continue
+            if _SEPARATOR.match(stripped):
+                pass  # a stray separator row inside a table: no data
+            elif not table.columns:  # a layout table (images, captions): only rows with paper links count
+                if any(_is_paper_link(u) for _, u in links_in(stripped)):
+                    importer.loose_row(lineno, stripped)
+            else:
                 cells = split_row(stripped)
                 filled = [c for c in cells if c.strip()]
                 if len(filled) == 1 and not links_in(filled[0]) and len(cells) < len(table.columns):

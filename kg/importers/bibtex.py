@@ -17,7 +17,7 @@ from .. import ids
 from ..records import Author, Bundle, Source, Work
 from ..resolve import keys_of
 from ..vocab import slug
-from .text import plain_text, read_text_file
+from .text import plain_text, read_text_file, web_url
 
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])", re.M)
 _MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
@@ -264,6 +264,11 @@ def entry_to_work(entry: RawEntry, source_id: str, problems: list[Problem]) -> W
     if arxiv:
         found["arxiv"] = arxiv
     url = (f.get("url") or "").strip()
+    if url and not web_url(url):  # only web links are stored (no javascript:, data:, file:)
+        shown = url if len(url) <= 80 else url[:77] + "..."
+        problems.append(Problem(entry.line, entry.key, f"url {shown!r} is not a web address (http or https); "
+                                                       "left out"))
+        url = ""
     if url and not (ids.arxiv_id(url) or ids.doi(url)):
         found["url"] = url
     if not title:

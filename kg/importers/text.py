@@ -2,6 +2,7 @@
 
 - `plain_text`: no HTML or script survives (tags dropped, script/style blocks
   dropped with their content, entities decoded), whitespace collapsed.
+- `web_url`: only http(s) links are kept (no `javascript:`, `data:`, `file:`).
 - `repair_mojibake`: undoes UTF-8 that was decoded with the wrong 8-bit codec
   (Mac Roman: "üìù" -> "📝", "‚Äô" -> "’"; Windows-1252/Latin-1: "Ã©" -> "é").
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..errors import UsageError
 
@@ -20,6 +22,7 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 _LEFTOVER_OPEN = re.compile(r"<(script|style|iframe)\b[^<]*$", re.I)
 _SPACE = re.compile(r"\s+")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_UNSAFE_URL = re.compile(r"[\s\x00-\x1f\x7f<>\"]")  # whitespace, control characters, markup
 # Codecs whose mis-decoding of UTF-8 we can undo, most specific first.
 _MOJIBAKE_CODECS = ("mac_roman", "cp1252", "latin-1")
 
@@ -34,6 +37,21 @@ def read_text_file(path: Path, fallback: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode(fallback, errors="replace")
+
+
+def web_url(value: str | None) -> str | None:
+    """The address if it is a web link (http:// or https:// with a host), else None: imported
+    files may hold `javascript:`, `data:`, `file:` or relative links, which are never stored."""
+    if not value:
+        return None
+    url = str(value).strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or _UNSAFE_URL.search(url):
+        return None
+    return url
 
 
 def plain_text(value: str | None) -> str | None:
