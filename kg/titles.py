@@ -1,0 +1,42 @@
+"""What counts as a work's title: link texts such as "Paper" or "PDF" never do.
+
+Community lists link a paper as `[Paper](https://arxiv.org/pdf/...)`, `[arXiv]`,
+`[PDF]`, `[Code]`, badges or emoji; importers must not take those words for the
+paper's title, and the resolver must never merge two works because they share one.
+"""
+
+from __future__ import annotations
+
+import re
+
+GENERIC_LINK_TEXTS = {
+    "paper", "papers", "pdf", "arxiv", "link", "links", "code", "github", "project", "project page",
+    "page", "homepage", "website", "web", "site", "demo", "video", "slides", "poster", "blog", "post",
+    "dataset", "data", "benchmark", "model", "models", "weights", "checkpoint", "checkpoints",
+    "huggingface", "hugging face", "hf", "openreview", "acl", "acl anthology", "doi", "abs", "html",
+    "url", "here", "this", "official", "repo", "repository", "source", "preprint", "publication",
+    "proceedings", "springer", "ieee", "acm", "semantic scholar", "google scholar", "bib", "bibtex",
+    "citation", "cite", "download", "read", "more", "details", "leaderboard", "colab", "notebook",
+    "twitter", "x", "youtube", "zhihu", "medium", "talk", "tutorial", "survey", "n/a", "na", "-", "tbd",
+}
+_DECOR = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def is_generic_title(text: str | None) -> bool:
+    """True when `text` cannot be a work's title: empty, punctuation only, a bare identifier
+    (an arXiv id, a URL), or a generic link text like "Paper", "[PDF]", "Code 💻"."""
+    if text is None:
+        return True
+    stripped = text.strip()
+    if not stripped:
+        return True
+    words = _DECOR.sub(" ", stripped).strip().lower()
+    if not words:
+        return True
+    if words in GENERIC_LINK_TEXTS:
+        return True
+    if re.fullmatch(r"(?:arxiv\s*)?\d{4}\s\d{4,5}(?:\s?v\d+)?", words):
+        return True  # an arXiv id written as the link text
+    if stripped.lower().startswith(("http://", "https://", "www.")):
+        return True
+    return False
