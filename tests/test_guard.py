@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 
@@ -12,6 +11,8 @@ import pytest
 from kg.errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
 from kg.guard import QueryLimits, check_query, query_form, strip_sparql
 from kg.store import LocalGraph
+
+from net_support import Listener
 
 CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CARTESIAN_ORDER = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
@@ -80,38 +81,9 @@ def test_the_stripper_keeps_lines_and_blanks_only_literals_iris_and_comments():
     assert "SELECT ?x WHERE" in out and "LIMIT 1" in out
 
 
-class _Listener:
-    """A TCP listener on 127.0.0.1 that records whether anything connected."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self):
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 @pytest.fixture
 def listener():
-    lis = _Listener()
+    lis = Listener()
     yield lis
     lis.close()
 

@@ -8,7 +8,6 @@ no connection at all, whatever channel the query came through.
 from __future__ import annotations
 
 import resource
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from kg.guard import QueryLimits, check_query, inspect_query
 from kg.sandbox import QuerySandbox
 from kg.serve import make_server
 
-URL = "http://127.0.0.1:{port}/sparql"
+from net_support import Listener
 
 # Each disguise holds {url}; every one is a SERVICE call an engine would make.
 SERVICE_DISGUISES = [
@@ -68,36 +67,6 @@ SERVICE_DISGUISES = [
 ]
 
 
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts every connection made to it."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.url = URL.format(port=self.port)
-        self.hits = 0
-        self._stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.hits += 1
-            conn.close()
-
-    def close(self):
-        self._stop = True
-        self.thread.join(2)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
 def listener():
     lis = Listener()
@@ -115,7 +84,7 @@ def test_the_corpus_is_large_and_every_disguise_is_refused_by_the_token_check(li
     for text in texts:
         with pytest.raises(QueryRefused, match="SERVICE|codepoint"):
             check_query(text)
-    assert listener.hits == 0
+    assert listener.connections == 0
 
 
 def test_the_parse_tree_check_finds_service_without_the_token_check(listener):
@@ -141,7 +110,7 @@ def test_every_disguise_is_refused_through_the_graph_and_the_app(graph, listener
         with pytest.raises(QueryRefused):
             data.query(text, {}, 100, 5.0)
     time.sleep(0.2)
-    assert listener.hits == 0
+    assert listener.connections == 0
 
 
 def test_every_disguise_is_refused_by_the_cli(kg, built_store, listener):
@@ -150,7 +119,7 @@ def test_every_disguise_is_refused_by_the_cli(kg, built_store, listener):
         assert result.exit_code == 2, (text, result.output)
         assert "SERVICE" in result.message or "codepoint" in result.message
     time.sleep(0.2)
-    assert listener.hits == 0
+    assert listener.connections == 0
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +145,7 @@ def test_every_disguise_is_refused_over_http(server, listener):
             assert resp.status_code == 403, (text, resp.status_code, resp.text)
             assert "127.0.0.1" not in resp.text or listener.url in text  # nothing about what answered
     time.sleep(0.2)
-    assert listener.hits == 0
+    assert listener.connections == 0
 
 
 def test_every_disguise_is_refused_before_a_remote_store_sees_it(listener):
@@ -197,7 +166,7 @@ def test_every_disguise_is_refused_before_a_remote_store_sees_it(listener):
                 remote.query(text)
     finally:
         remote.close()
-    assert Recorder.sent == [] and listener.hits == 0
+    assert Recorder.sent == [] and listener.connections == 0
 
 
 def test_the_worker_cannot_reach_the_network_even_unchecked(listener):
@@ -218,7 +187,7 @@ def test_the_worker_cannot_reach_the_network_even_unchecked(listener):
     assert wall in ("seccomp", "netns"), out
     assert outcome != "answered"
     time.sleep(0.2)
-    assert listener.hits == 0
+    assert listener.connections == 0
 
 
 def test_sandbox_workers_report_their_wall(graph):
