@@ -1,7 +1,8 @@
 """The `kg` command line: thin wiring from arguments to library calls.
 
 Domain errors (kg.errors.KgError) become a message on stderr and the error's
-exit code; nothing else is caught, so bugs still show their traceback.
+exit code, and so do a full disk and damaged graph files (exit code 1);
+nothing else is caught, so bugs still show their traceback.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Optional
 import pyoxigraph as ox
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from . import ids
 from .errors import KgError, UsageError
 from .paths import default_store
 from .results import QueryResult
+from .tables import emit, new_table
 from .vocab import BASE, PREFIXES
 
 app = typer.Typer(
@@ -43,10 +45,20 @@ def store_location() -> str:
     return State.store or default_store()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        sys.stdout.write(f"kg {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     store: Optional[str] = typer.Option(
         None, "--store", help="Graph store folder (or SPARQL endpoint URL). Default: $KG_STORE, else $KG_HOME/store."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print kg's version and exit."),
 ):
     """Knowledge-graph explorer and taxonomy gap analysis for research surveys."""
     State.store = store
@@ -74,7 +86,7 @@ def build(
 
 
 def _print_counts(stats: dict, title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    table = new_table(title)
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in stats.items():
@@ -82,7 +94,7 @@ def _print_counts(stats: dict, title: str) -> None:
             table.add_row(key, str(value))
     cells = stats.get("cells", {})
     table.add_row("taxonomy cells filled", f"{sum(1 for v in cells.values() if v)}/{len(cells)}")
-    out.print(table)
+    emit(out, table)
 
 
 @app.command()
@@ -95,12 +107,12 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON obj
         out.print_json(json.dumps(data))
     else:
         _print_counts(data, f"Graph in {store_location()}")
-        table = Table(title="Papers per cell (category/mechanism)", title_justify="left")
+        table = new_table("Papers per cell (category/mechanism)")
         table.add_column("cell")
         table.add_column("papers", justify="right")
         for cell, count in data["cells"].items():
             table.add_row(cell, str(count))
-        out.print(table)
+        emit(out, table)
 
 
 # ---------------------------------------------------------------- query
@@ -125,20 +137,23 @@ def query(
     bind: list[str] = typer.Option([], "--bind", "-b", help="Bind a variable: NAME=VALUE (e.g. id=2406.09400)."),
     limit: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
     timeout: float = typer.Option(30.0, "--timeout", help="Stop after this many seconds."),
+    max_mb: float = typer.Option(64.0, "--max-mb", help="Stop when the answer's values pass this many MB."),
     page: Optional[int] = typer.Option(None, "--page", help="A paged named listing: this page (from 1)."),
     all_pages: bool = typer.Option(False, "--all", help="A paged named listing: every page, in order."),
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
     from .guard import QueryLimits
-    from .named import get_query, named_queries, page_count, require_params, run_named
+    from .named import get_query, named_queries, names_a_work, page_count, require_params, run_named
 
     if list_:
-        table = Table(title="Named queries", title_justify="left")
-        for col in ("name", "answers", "params", "pages"):
+        table = new_table("Named queries")
+        for col in ("name", "answers"):
             table.add_column(col)
         for q in named_queries().values():
-            table.add_row(q.name, q.answers, ", ".join(q.params), f"{q.page_size} a page" if q.page_size else "")
-        out.print(table)
+            binds = f" Needs {' '.join(f'--bind {p}=VALUE' for p in q.params)}." if q.params else ""
+            paged = f" Paged: {q.page_size} works a page." if q.page_size else ""
+            table.add_row(q.name, Text(q.answers + binds + paged))
+        emit(out, table, whole=("name",), wrap=("answers",))
         return
     if fmt not in QUERY_FORMATS:
         raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(QUERY_FORMATS)}")
@@ -146,7 +161,9 @@ def query(
     if len(given) != 1:
         raise UsageError("give exactly one of: a SPARQL query, --file F, --name NAME (or --list)")
     bindings = dict(_parse_binding(b) for b in bind)
-    limits = QueryLimits(max_rows=limit, timeout_s=timeout)
+    if limit < 1 or timeout <= 0 or max_mb <= 0:
+        raise UsageError("--max-rows, --timeout and --max-mb must be positive")
+    limits = QueryLimits(max_rows=limit, timeout_s=timeout, max_bytes=max_mb * 2**20)
     if (page is not None or all_pages) and not name:
         raise UsageError("--page and --all are for paged named queries (--name; see --list)")
     if name:
@@ -155,6 +172,10 @@ def query(
         if page is not None and named.page_size is None:
             raise UsageError(f"query {name!r} is not paged; it answers in one piece (drop --page)")
         graph = _graph()
+        if "id" in named.params and not names_a_work(graph, bindings["id"]):
+            raise KgError(f"no work in the graph has the id {bindings['id']!r}",
+                          hint="Give an arXiv id, DOI, S2 or OpenAlex id, citation key, short name or the work's "
+                               "IRI; `kg query --name papers` lists them.")
         paged = named.page_size is not None and not all_pages  # one page, page one unless --page
         pages = page_count(graph, named, bindings) if paged else 1
         if page is not None and not 1 <= page <= pages:
@@ -166,8 +187,7 @@ def query(
         if pages > 1:
             err.print(f"note: page {page} of {pages} ({named.page_size} a page); "
                       f"--page N for another, --all for every page")
-        if result.truncated:
-            err.print(f"note: stopped at {limit} rows (--max-rows)")
+        _truncation_note(result, limit)
         return
     if file:
         try:
@@ -178,8 +198,14 @@ def query(
         text = sparql
     result = _graph().query(text, bindings, limits)
     _print_result(result, fmt)
+    _truncation_note(result, limit)
+
+
+def _truncation_note(result: QueryResult, limit: int) -> None:
     if result.truncated:
-        err.print(f"note: stopped at {limit} rows (--max-rows)")
+        note = result.note or f"stopped at {limit} rows"
+        flag = "--max-mb" if "size limit" in note else "--max-rows"
+        err.print(f"note: {note} ({flag})")
 
 
 def compact(value: str) -> str:
@@ -206,7 +232,7 @@ def _print_result(result: QueryResult, fmt: str) -> None:
     elif result.kind == "ask":
         out.print("yes" if result.boolean else "no")
     else:
-        table = Table(show_lines=False)
+        table = new_table()
         if result.kind == "graph":
             for col in ("subject", "predicate", "object"):
                 table.add_column(col)
@@ -216,8 +242,8 @@ def _print_result(result: QueryResult, fmt: str) -> None:
                 table.add_column(var)
             rows = [["" if row.get(v) is None else compact(row[v].value) for v in result.vars] for row in result.rows]
         for row in rows:
-            table.add_row(*row)
-        out.print(table)
+            table.add_row(*[Text(v) for v in row])  # values as text, never as markup
+        emit(out, table)
         out.print(f"{len(rows)} row(s)", style="dim")
 
 
@@ -284,21 +310,26 @@ def serve(
     port: int = typer.Option(7070, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a query may run before it is stopped."),
     max_rows: int = typer.Option(10_000, "--max-rows", help="Rows a query may return."),
-    workers: int = typer.Option(2, "--workers", help="Queries answered in parallel (one worker process each)."),
+    workers: int = typer.Option(2, "--workers", help="Query worker processes kept ready."),
+    max_queries: int = typer.Option(8, "--max-queries", help="Queries running at once (one worker each), shared fairly between clients."),
+    max_mb: float = typer.Option(64.0, "--max-mb", help="MB of values an answer may hold before it is cut."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="An origin whose web pages may query the endpoint, e.g. https://yasgui.triply.cc; repeatable (pages from 127.0.0.1 and localhost always may)."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name to answer to (a reverse proxy's); repeatable (127.0.0.1, localhost and [::1] always work)."),
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
     from .guard import QueryLimits
     from .serve import serve as run_serve
 
-    if timeout <= 0 or max_rows < 1:
-        raise UsageError("--timeout must be positive and --max-rows at least 1")
+    if timeout <= 0 or max_rows < 1 or max_mb <= 0:
+        raise UsageError("--timeout and --max-mb must be positive and --max-rows at least 1")
 
     def ready(url: str) -> None:
         sys.stdout.write(f"SPARQL endpoint: {url} (read-only; Ctrl-C stops)\n")
         sys.stdout.flush()
 
     try:
-        run_serve(store_location(), port, QueryLimits(max_rows=max_rows, timeout_s=timeout), workers, ready=ready)
+        run_serve(store_location(), port, QueryLimits(max_rows=max_rows, timeout_s=timeout, max_bytes=max_mb * 2**20),
+                  workers, ready=ready, cors_origins=cors_origin, allow_hosts=allow_host, max_queries=max_queries)
     except KeyboardInterrupt:
         err.print("stopped")
 
@@ -335,14 +366,14 @@ def _print_bench(report: dict) -> None:
         out.print(f"\n[bold]{entry['papers']} papers[/], {entry['triples']} triples: kg build {entry['load_s']:.2f} s, "
                   f"peak {entry['peak_rss_mb']:.0f} MB; bulk load {entry.get('store_load_s', float('nan')):.2f} s",
                   highlight=False)
-        table = Table(title_justify="left")
+        table = new_table()
         for col in ("query", "rows", "oxigraph s", "rdflib s", "speed-up"):
             table.add_column(col, justify="left" if col == "query" else "right")
         for q in entry["queries"]:
             table.add_row(q["name"], str(q["rows"]), f"{q['oxigraph_s']:.4f}",
                           "-" if q["rdflib_s"] is None else f"{q['rdflib_s']:.4f}",
                           "-" if q["speedup"] is None else f"{q['speedup']:.1f}x")
-        out.print(table)
+        emit(out, table, whole=("query",))
         for a in entry.get("analyses", []):
             extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
             out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
@@ -353,6 +384,20 @@ def _print_bench(report: dict) -> None:
         out.print(line, highlight=False)
 
 
+def _storage_problem(exc: BaseException) -> tuple[str, str] | None:
+    """(message, hint) for a full disk or damaged graph files met outside kg's own checks; else None."""
+    import errno
+
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in detail:
+        return (f"error: the disk is full ({detail})", "Free some disk space, then run the command again.")
+    if detail.startswith(("Corruption:", "IO error:")):
+        return (f"error: the graph's files in {store_location()} are damaged ({detail})",
+                "Rebuild it with `kg build`: that publishes a fresh generation from the records and "
+                "curation.yaml, which are untouched.")
+    return None
+
+
 def main() -> None:
     try:
         app()
@@ -361,6 +406,13 @@ def main() -> None:
         if exc.hint:
             err.print(exc.hint, markup=False, highlight=False)
         sys.exit(exc.exit_code)
+    except (OSError, RuntimeError) as exc:  # the world broke (a full disk, damaged graph files), not kg
+        problem = _storage_problem(exc)
+        if problem is None:
+            raise
+        for line in problem:
+            err.print(line, markup=False, highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -30,11 +30,10 @@ def gaps(
                               "expected, score, status, papers, works."),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell, expected count, score."""
-    from rich.table import Table
-
     from .analysis import BY_CHOICES, empty_cells, gap_matrix, load_corpus, summary, thin_cells
     from .cli import _graph, err, out
     from .errors import UsageError
+    from .tables import emit, new_table
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
@@ -49,7 +48,7 @@ def gaps(
         return
     if by is None:
         mechs = list(dict.fromkeys(cells["mechanism"]))
-        table = Table(title="Papers per cell: count (expected, score)", title_justify="left")
+        table = new_table("Papers per cell: count (expected, score)")
         table.add_column("category", no_wrap=True)
         for m in mechs:
             table.add_column(m, justify="right")
@@ -59,7 +58,7 @@ def gaps(
     else:
         column = "modality" if by == "modality" else "year"
         values = list(dict.fromkeys(cells[column]))
-        table = Table(title=f"Papers per cell and {column} (red: none)", title_justify="left")
+        table = new_table(f"Papers per cell and {column} (red: none)")
         table.add_column("category / mechanism", no_wrap=True)
         for v in values:
             table.add_column(str(v), justify="right")
@@ -67,7 +66,8 @@ def gaps(
             counts = dict(zip(group[column], group["count"]))
             table.add_row(f"{cat} / {mech}", *[f"[red]{counts[v]}[/]" if not counts[v] else str(counts[v])
                                                for v in values])
-    out.print(table)
+    # many years or modalities: the table is split into parts that repeat the cell column
+    emit(out, table, whole=[str(c.header) for c in table.columns], keys=1)
     if head["note"]:
         err.print(f"note: {head['note']}", markup=False, highlight=False)
     if by is None:
@@ -88,15 +88,24 @@ def _cell_text(row: dict) -> str:
 
 
 def report(
-    fmt: str = typer.Option(..., "--format", "-f", help="md | tex | html | csv | json | bib"),
-    output: str = typer.Option(..., "--output", "-o", help="File to write ('-' for standard output)."),
+    fmt: str = typer.Option("md", "--format", "-f",
+                            help="md | tex | html | csv | json | bib | tex-table (the taxonomy table alone, to "
+                                 "\\input into a survey) | pdf (the LaTeX compiled; needs pdflatex or latexmk)"),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="File to write ('-' for standard output, the default; "
+                                              "gaps-report.pdf for --format pdf)."),
     category: Optional[str] = typer.Option(None, "--category", "-c", help="Only this category (a notation, e.g. retrieval)."),
 ):
-    """Write the gap report for survey authors (Markdown, LaTeX table, HTML, CSV, JSON, BibTeX)."""
+    """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
     from .cli import _graph, out
+    from .errors import UsageError
     from .report import build_report, check_format, render, write_report
 
     check_format(fmt)
+    if output is None:
+        output = "gaps-report.pdf" if fmt == "pdf" else "-"
+    if fmt == "pdf" and output == "-":
+        raise UsageError("--format pdf writes a file: give --output FILE (e.g. gaps.pdf)")
     graph = _graph()
     if output == "-":
         sys.stdout.write(render(build_report(graph, category), fmt))

@@ -175,6 +175,20 @@ def run_named(graph, name: str, bindings: dict | None = None, limits=None, *, pa
     return _sorted_query(graph, query.text if page is None else query.page_text(page), bindings, limits)
 
 
+# Whether a bound ?id names a work, found the way the queries taking an id (paper,
+# citations, paper-labels) find it: an identifier, citation key or short name, or its IRI.
+WORK_BY_ID = """ASK {
+  { ?work kg:arxivId|kg:doi|kg:s2PaperId|kg:s2CorpusId|kg:openalexId|kg:citationKey|kg:shortName ?id }
+  UNION
+  { { BIND(IRI(STR(?id)) AS ?work) FILTER(BOUND(?work)) } ?work a fabio:ScholarlyWork . }
+}"""
+
+
+def names_a_work(graph, value) -> bool:
+    """True when `value` (a bound ?id) names a work of the graph."""
+    return bool(graph.query(WORK_BY_ID, {"id": value}, trusted=True).boolean)
+
+
 def require_params(query: NamedQuery, bindings: dict) -> None:
     """Every parameter the query declares must be bound."""
     missing = [p for p in query.params if p not in bindings]

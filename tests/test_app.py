@@ -71,6 +71,66 @@ def test_app_py_opens_the_overview(app_store):
     assert any("Rebuild graph" == b.label for b in at.sidebar.button)
 
 
+def test_page_shell_paths_are_the_apps_page_addresses():
+    from kg.app import main, shell
+
+    assert set(shell.PAGE_PATHS) == {path for path, *_ in main.PAGES if path != "overview"}  # overview is "/"
+
+
+@pytest.mark.parametrize("entry", ["app.py", "kg/app/script.py"])
+def test_streamlit_run_serves_the_entry_files_as_an_asgi_app(entry):
+    import streamlit as st
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    if not hasattr(st, "App"):
+        pytest.skip("this Streamlit has no st.App: the entry files run as plain scripts")
+    found = discover_asgi_app(ROOT / entry)
+    assert found.is_asgi_app and found.app_name == "app"
+
+
+def _asgi_get(app, path: str) -> tuple[int, dict, bytes]:
+    import asyncio
+
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": [], "root_path": ""}
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+def test_page_addresses_get_a_shell_that_names_the_server_root():
+    """/papers?id=... once made the frontend ask /papers/_stcore/health and host-config first
+    (two 404s in the console); the shell tells it the root, and everything else goes on."""
+    from kg.app.shell import PageShell
+
+    passed = []
+
+    async def streamlit(scope, receive, send):
+        passed.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"streamlit"})
+
+    shell = PageShell(streamlit)
+    for path in ("/", "/papers", "/gaps/"):
+        status, headers, body = _asgi_get(shell, path)
+        assert status == 200 and headers["content-type"].startswith("text/html"), path
+        assert b'BACKEND_BASE_URL: new URL("/", window.location.href).href' in body
+        assert body.index(b"BACKEND_BASE_URL") < body.index(b'type="module"')  # before Streamlit's code runs
+        assert headers["cache-control"] == "no-cache"
+    for path in ("/_stcore/health", "/papers/_stcore/health", "/static/js/x.js", "/media/a.png", "/nowhere"):
+        assert _asgi_get(shell, path)[2] == b"streamlit", path
+    assert passed == ["/_stcore/health", "/papers/_stcore/health", "/static/js/x.js", "/media/a.png", "/nowhere"]
+    assert shell.page_of("/kg/papers", "/kg/") == "papers" and shell.page_of("/papers", "/kg/") is None
+
+
 def test_first_start_builds_the_graph(tmp_path, monkeypatch):
     store = tmp_path / "fresh"
     monkeypatch.setenv("KG_STORE", str(store))
@@ -357,6 +417,14 @@ def test_sparql_syntax_error_shows_line_and_column(app_store):
     _run_sparql(at, "SELECT ?s WHERE {\n  ?s ?p \n")
     assert re.search(r"SPARQL syntax error at line \d+, column \d+", at.error[0].value)
     assert not at.dataframe
+
+
+def test_sparql_errors_read_as_words_in_the_app(app_store):
+    at = open_page("sparql")
+    _run_sparql(at, "SELECT ?x WHERE { ?x a owl:Class }")
+    message = at.error[0].value
+    assert "prefix owl: is not declared" in message and "PREFIX owl: <http://www.w3.org/2002/07/owl#>" in message
+    assert "line 1, column" in message and "u{00B7}" not in message
 
 
 def test_sparql_parameters_row_limit_and_ask(app_store):

@@ -158,6 +158,14 @@ def test_embeddings_flag_without_the_extra(kg, built_store, monkeypatch):
     assert result.exit_code == 1 and "kg[embeddings]" in result.message
 
 
+def test_embeddings_help_names_the_real_extra(kg):
+    from kg.cli import app
+
+    result = kg.runner.invoke(app, ["classify", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert 'pip install "kg[embeddings]"' in result.output  # once shown as `pip install kg` (markup ate it)
+
+
 # ---------------------------------------------------------------- the whole graph
 AXIS_PROPS = {"category": "category", "mechanism": "mechanism", "input_modality": "inputModality",
               "output_modality": "outputModality"}

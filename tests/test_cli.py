@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -147,3 +148,130 @@ def test_console_script_prints_message_not_traceback(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "kg build" in proc.stderr
+
+
+# ---------------------------------------------------------------- --version, unknown ids
+def test_version(kg):
+    from kg import __version__
+
+    r = kg("--version")
+    assert r.exit_code == 0 and r.output.strip() == f"kg {__version__}"
+
+
+@pytest.mark.parametrize("name", ["paper", "citations", "paper-labels"])
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_query_for_an_unknown_id_says_so(kg, built_store, name, fmt):
+    r = kg("query", "--name", name, "--bind", "id=nonexistent", "--format", fmt, store=built_store)
+    assert r.exit_code == 1, r.output
+    assert "no work in the graph has the id 'nonexistent'" in r.message
+    assert "row(s)" not in r.output  # no empty table
+
+
+def test_a_work_without_citations_is_not_an_unknown_id(kg, built_store):
+    r = kg("query", "--name", "citations", "--bind", "id=2502.02452", "--format", "csv", store=built_store)
+    assert r.exit_code == 0, r.message
+
+
+# ---------------------------------------------------------------- tables at 80 columns and piped
+@pytest.fixture
+def terminal(monkeypatch):
+    """kg's output console as an 80-column terminal; returns a function giving what it printed."""
+    import io
+
+    from rich.console import Console
+
+    import kg.cli
+
+    def make(width: int = 80):
+        buffer = io.StringIO()
+        monkeypatch.setattr(kg.cli, "out", Console(file=buffer, force_terminal=True, width=width, soft_wrap=True,
+                                                   color_system=None, legacy_windows=False))
+        return buffer.getvalue
+
+    return make
+
+
+TABLE_COMMANDS = [
+    ["gaps"], ["gaps", "--by", "year"], ["gaps", "--by", "modality"], ["stats"], ["query", "--list"],
+    ["query", "--name", "paper", "--bind", "id=2406.09400"], ["query", "--name", "citations", "--bind", "id=2406.09400"],
+    ["query", "--name", "papers"], ["query", "--name", "papers-by-cell"],
+]
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=" ".join)
+def test_tables_keep_to_an_80_column_terminal(kg, built_store, terminal, args):
+    printed = terminal(80)
+    r = kg(*args, store=built_store)
+    assert r.exit_code == 0, r.message
+    # the tables (gaps' closing sentences are prose: the terminal wraps those)
+    lines = [line for line in printed().splitlines() if not line.startswith(("16/16 cells", "empty:", "thin:"))]
+    assert lines and max(len(line) for line in lines) <= 80, "\n".join(l for l in lines if len(l) > 80)
+
+
+def test_terminal_tables_cut_titles_on_one_line_and_keep_ids_whole(kg, built_store, terminal):
+    printed = terminal(80)
+    assert kg("query", "--name", "paper", "--bind", "id=2406.09400", store=built_store).exit_code == 0
+    lines = printed().splitlines()
+    title = [line for line in lines if " title " in f" {line} "]
+    assert len(title) == 1 and title[0].startswith("2406.09400  title ") and title[0].rstrip().endswith("…")
+    assert lines[-1].endswith(" row(s)")
+    assert all(line.startswith("2406.09400  ") for line in lines[2:-1])  # one line a row, the id whole
+
+    printed = terminal(80)
+    assert kg("gaps", "--by", "year", store=built_store).exit_code == 0
+    head = printed().splitlines()
+    assert head[0] == "Papers per cell and year (red: none)"
+    years = head[1].split()[3:]
+    assert head[1].startswith("category / mechanism") and len(years) >= 2 and "…" not in printed()
+    assert all(len(y) == 4 and y.isdigit() for y in years), head[1]
+
+    printed = terminal(40)  # too narrow for every year: parts that repeat the cell column, years whole
+    assert kg("gaps", "--by", "year", store=built_store).exit_code == 0
+    text = printed()
+    assert "…" not in text and text.count("category / mechanism") == len(years)
+    assert max(len(line) for line in text.splitlines()) <= 40
+
+    printed = terminal(80)
+    long_title = "Papers per cell: count (expected, score) " * 3
+    from kg.tables import emit, new_table
+
+    table = new_table(long_title)
+    table.add_column("a")
+    table.add_row("1")
+    import kg.cli
+
+    emit(kg.cli.out, table)
+    first = printed().splitlines()[0]
+    assert len(first) == 80 and first.endswith("…")
+
+
+def test_a_table_too_wide_for_the_terminal_shows_one_block_per_row(kg, built_store, terminal):
+    printed = terminal(80)
+    assert kg("query", "--name", "papers", store=built_store).exit_code == 0
+    text = printed()
+    assert "── 1 " in text and "── 2 " in text
+    assert re.search(r"^arxiv +2406\.09400$", text, re.M)  # "column  value", the id whole
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=" ".join)
+def test_piped_tables_are_plain_and_whole(kg, built_store, args):
+    from kg.cli import app
+
+    r = kg.runner.invoke(app, ["--store", str(built_store), *args], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    text = r.stdout.replace("…/", "")  # kg query writes IRIs under kg's base as …/id/...
+    assert "…" not in text and "┃" not in text and "│" not in text
+
+
+def test_piped_tables_keep_headers_and_titles_whole(kg, built_store):
+    r = kg("gaps", "--by", "year", store=built_store)
+    header = r.stdout.splitlines()[1].split()
+    assert header[:3] == ["category", "/", "mechanism"] and all(len(y) == 4 and y.isdigit() for y in header[3:])
+    r = kg("query", "--name", "paper", "--bind", "id=2406.09400", store=built_store)
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["id", "property", "value", "valueLabel"]
+    assert any(line.split(None, 2)[1:] == ["title", "Yo'LLaVA: Your Personalized Language and Vision Assistant"]
+               for line in lines[1:])
+    r = kg("query", "SELECT ?t WHERE { BIND(\"a [red]b[/] c\" AS ?t) }", store=built_store)
+    assert "a [red]b[/] c" in r.stdout  # values are text, never rich markup

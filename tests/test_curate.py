@@ -96,6 +96,18 @@ def test_bad_curation_input(kg, store_copy):
     assert result.exit_code == 1 and "local store" in result.message
 
 
+def test_a_partial_title_offers_the_closest_titles(kg, store_copy):
+    result = kg("curate", "Personalized audio generation", "--category", "retrieval", store=store_copy)
+    assert result.exit_code == 1 and "no paper matches 'Personalized audio generation'" in result.message
+    assert "Closest titles" in result.message
+    assert "2404.08677  PMG: Personalized Multimodal Generation with Large Language Models" in result.message
+    result = kg("curate", "personalised visual instruction", "--category", "retrieval", store=store_copy)
+    assert "2410.07113  Personalized Visual Instruction Tuning" in result.message  # spelling variants count
+    assert kg("curate", "2410.07113", "--category", "retrieval", store=store_copy).exit_code == 0  # as offered
+    result = kg("curate", "zzzz qqqq", "--category", "retrieval", store=store_copy)
+    assert result.exit_code == 1 and "Closest titles" not in result.message  # nothing close: no list
+
+
 def test_broken_curation_file_stops_the_build_and_keeps_the_graph(kg, store_copy):
     before = LocalGraph(store_copy).triple_count()
     (store_copy / "curation.yaml").write_text("decisions:\n- paper: x\n  work: {arxiv: '2410.07113'}\n  category: poetry\n")

@@ -94,9 +94,21 @@ def browser_page(app_url):
         page.on("request", lambda req: None if req.url.startswith((app_url, "data:", "blob:", "about:"))
                 else outside.append(req.url))
         page.errors, page.outside = errors, outside
+        page.console_errors, page.failed = _watch_console(page)
         yield page
         context.close()
         browser.close()
+
+
+def _watch_console(page) -> tuple[list[str], list[str]]:
+    """Console errors and HTTP error answers (such as 404s under a page's URL) as they come."""
+    console: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.text} ({msg.location.get('url', '')})")
+            if msg.type == "error" else None)
+    page.on("response", lambda answer: failed.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 else None)
+    return console, failed
 
 
 def _open(page, url: str) -> None:
@@ -210,6 +222,39 @@ def test_method_combinations_page(browser_page, app_url):
     _shot(page, "combinations")
 
 
+@pytest.mark.parametrize("width", [1280, 1400, 1920])
+def test_method_combinations_layout_fits_the_window(browser_page, app_url, width):
+    """The matrix (labels included) and the table each keep inside the page, one above the
+    other: at 1400 px the matrix once ran under the table and cut off its score column."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 2200})  # tall: the whole page in one picture
+    try:
+        _open(page, app_url + "/combinations")
+        chart = page.locator("[data-testid='stVegaLiteChart']").first
+        chart.locator("canvas, svg").first.wait_for()
+        table = page.locator("[data-testid='stDataFrame']").first
+        table.wait_for()
+        page.wait_for_timeout(500)
+        main = page.locator("[data-testid='stMainBlockContainer']").first.bounding_box()
+        drawn = chart.locator("canvas, svg").first.bounding_box()
+        grid = table.bounding_box()
+        assert drawn["x"] >= main["x"] - 1 and drawn["x"] + drawn["width"] <= main["x"] + main["width"] + 1, \
+            (width, drawn, main)
+        assert drawn["y"] + drawn["height"] <= grid["y"], ("the matrix runs under the table", width, drawn, grid)
+        assert grid["x"] >= main["x"] - 1 and grid["x"] + grid["width"] <= main["x"] + main["width"] + 1, \
+            (width, grid, main)
+        # every column of the table is in view: no horizontal scrolling needed
+        overflow = table.evaluate("""el => [...el.querySelectorAll('*')].some(
+            n => n.scrollWidth > n.clientWidth + 1 && getComputedStyle(n).overflowX !== 'visible'
+                 && n.clientWidth > 200)""")
+        assert not overflow, f"the table scrolls sideways at {width} px"
+        _no_exception(page)
+        path = ARTIFACTS / f"combinations-{width}.png"
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
 def test_papers_search_opens_a_paper_page(browser_page, app_url):
     page = browser_page
     _open(page, app_url + "/papers")
@@ -270,6 +315,28 @@ def test_reports_preview_and_download(browser_page, app_url):
     _shot(page, "reports")
 
 
+@pytest.mark.parametrize("path", ["/papers?id=2406.09400", "/gaps", "/network", "/combinations", "/sparql",
+                                  "/reports", "/"])
+def test_direct_page_urls_load_with_a_clean_console(browser_page, app_url, path):
+    """A page address typed or bookmarked (not reached from the start page) connects to the
+    server's root at once: no 404s for /papers/_stcore/health or /papers/_stcore/host-config,
+    no console errors."""
+    page = browser_page.context.new_page()
+    console, failed = _watch_console(page)
+    try:
+        _open(page, app_url + path)
+        page.wait_for_timeout(1000)
+        _no_exception(page)
+        assert failed == [], failed
+        assert console == [], console
+        if path.startswith("/papers"):
+            page.locator("h2").filter(has_text="Yo'LLaVA").wait_for()
+    finally:
+        page.close()
+
+
 def test_no_javascript_errors_and_nothing_loaded_from_the_web(browser_page):
     assert browser_page.errors == []
     assert browser_page.outside == []
+    assert browser_page.console_errors == []
+    assert browser_page.failed == []

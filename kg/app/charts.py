@@ -79,10 +79,22 @@ def year_bars(rows: list[dict]) -> alt.Chart:
     ).properties(height=260)
 
 
+# The narrowest main area the app is laid out for (a 1280 px window with the sidebar open)
+# leaves about 560 px for the matrix's cells beside its row labels.
+MATRIX_CELLS_WIDTH = 560
+
+
+def matrix_step(concepts: int, room: int = MATRIX_CELLS_WIDTH) -> int:
+    """Side of one square matrix cell in pixels: as large as fits `room` (14-24 px)."""
+    return max(14, min(24, room // max(1, concepts)))
+
+
 def cooccurrence_heatmap(frame: pd.DataFrame) -> alt.Chart:
     """A long-form co-occurrence frame (a_label, b_label, a_kind, b_kind, papers) as a heat map;
-    zero off-diagonal pairs are drawn pale so unexplored pairs stand out."""
+    zero off-diagonal pairs are drawn pale so unexplored pairs stand out. Square cells sized so
+    the whole matrix, labels included, fits the page from 1280 px wide windows up."""
     order = list(dict.fromkeys(frame["a_label"]))
+    step = matrix_step(len(order))
     return alt.Chart(frame).mark_rect().encode(
         x=alt.X("b_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=-50, labelLimit=170, labelOverlap=False)),
         y=alt.Y("a_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
@@ -92,4 +104,6 @@ def cooccurrence_heatmap(frame: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("a_label:N", title="concept"), alt.Tooltip("a_kind:N", title="kind"),
                  alt.Tooltip("b_label:N", title="with"), alt.Tooltip("b_kind:N", title="kind "),
                  alt.Tooltip("papers:Q", title="papers with both")],
-    ).properties(width=alt.Step(17), height=alt.Step(17))
+    ).properties(width=alt.Step(step), height=alt.Step(step),
+                 # its own size (cells x step), not Streamlit's "fit", which a discrete size ignores
+                 autosize=alt.AutoSizeParams(type="pad", contains="padding"))

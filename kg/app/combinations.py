@@ -29,33 +29,33 @@ def render() -> None:
         st.warning("Pick at least one concept kind.", icon=":material/filter_alt_off:")
         return
     pairs, unexplored = data.combinations(kinds, method, int(support))
-    left, right = st.columns([6, 5], gap="large")
-    with left:
-        st.subheader("Co-occurrence")
-        if pairs.empty:
-            st.info("No paper carries concepts of these kinds yet.")
-        else:
-            st.caption("Papers holding both concepts (the 30 most frequent concepts); pale = never together.")
-            st.altair_chart(charts.cooccurrence_heatmap(pairs), width="content")
-    with right:
-        st.subheader("Unexplored combinations")
-        if unexplored.empty:
-            st.info("No unexplored combination: every pair of common concepts already occurs together, or too "
-                    "few concepts reach the minimum number of papers. Lower “Min. papers” or add kinds.")
-        else:
-            st.caption(f"{len(unexplored)} pairs, best first.")
-            st.dataframe(views.with_kinds(unexplored), hide_index=True, width="stretch", height=520,
-                         column_order=["concept", "with", "score", "a_count", "b_count", "expected", "common"],
-                         column_config={"concept": st.column_config.TextColumn("concept", width="medium"),
-                                        "with": st.column_config.TextColumn("never with", width="medium"),
-                                        "score": st.column_config.NumberColumn(format="%.3f"),
-                                        "a_count": st.column_config.NumberColumn(
-                                            "papers", help="Papers with the first"),
-                                        "b_count": st.column_config.NumberColumn(
-                                            "papers ", help="Papers with the second"),
-                                        "expected": st.column_config.NumberColumn(
-                                            format="%.2f", help="Papers expected to combine them under independence"),
-                                        "common": st.column_config.NumberColumn(
-                                            help="Concepts co-occurring with both")})
+    # One below the other, each the page's full width: side by side, the matrix ran under the
+    # table at 1400 px and the table's score column was cut off.
+    st.subheader("Co-occurrence")
+    if pairs.empty:
+        st.info("No paper carries concepts of these kinds yet.")
+    else:
+        st.caption("Papers holding both concepts (the 30 most frequent concepts); pale = never together.")
+        st.altair_chart(charts.cooccurrence_heatmap(pairs), width="content")
+    st.subheader("Unexplored combinations")
+    if unexplored.empty:
+        st.info("No unexplored combination: every pair of common concepts already occurs together, or too "
+                "few concepts reach the minimum number of papers. Lower “Min. papers” or add kinds.")
+    else:
+        st.caption(f"{len(unexplored)} pairs, best first.")
+        st.dataframe(views.with_kinds(unexplored), hide_index=True, width="stretch",
+                     height=min(520, 35 * (len(unexplored) + 1) + 3),
+                     column_order=["score", "concept", "with", "a_count", "b_count", "expected", "common"],
+                     column_config={"score": st.column_config.NumberColumn(format="%.3f", width=70),
+                                    "concept": st.column_config.TextColumn("concept", width=230),
+                                    "with": st.column_config.TextColumn("never with", width=230),
+                                    "a_count": st.column_config.NumberColumn(
+                                        "papers", help="Papers with the first"),
+                                    "b_count": st.column_config.NumberColumn(
+                                        "papers ", help="Papers with the second"),
+                                    "expected": st.column_config.NumberColumn(
+                                        format="%.2f", help="Papers expected to combine them under independence"),
+                                    "common": st.column_config.NumberColumn(
+                                        help="Concepts co-occurring with both")})
     with st.expander("How the score works"):
         st.write(analysis.COMBINATION_EXPLANATION)

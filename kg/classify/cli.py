@@ -13,8 +13,10 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import KgError, UsageError
+from ..tables import emit, new_table
 
 MAX_CHANGES_SHOWN = 40
 
@@ -49,7 +51,7 @@ def classify(
     force: bool = typer.Option(False, "--force", help="Label every paper again, stale or not."),
     review_threshold: float = typer.Option(
         0.5, "--review-threshold", min=0.0, max=1.0, help="Predicted labels below this confidence are marked 'needs review'."),
-    embeddings: bool = typer.Option(False, "--embeddings", help="Add the sentence-embedding layer (needs `pip install kg[embeddings]`)."),
+    embeddings: bool = typer.Option(False, "--embeddings", help='Add the sentence-embedding layer (needs the extra: pip install "kg\\[embeddings]").'),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds for --evaluate."),
 ):
     """Place papers in the taxonomy (category, mechanisms, modalities, datasets, methods) with confidence and evidence.
@@ -152,7 +154,7 @@ def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) 
         else:
             _add_prediction_row(table, str(result["id"] if result["id"] is not None else f"line {lineno}"), result)
     if table is not None:
-        out.print(table)
+        emit(out, table, whole=("paper",), wrap=("category", "mechanisms", "input", "output", "datasets", "methods"))
     if problems:
         first = ", ".join(f"line {n}" for n, _ in problems[:5])
         raise KgError(f"{len(problems)} of {len(rows)} input lines could not be classified ({first}); "
@@ -166,9 +168,9 @@ def _fmt(items: list[dict]) -> str:
 
 
 def _prediction_table() -> Table:
-    table = Table(title="Predicted labels", title_justify="left")
+    table = new_table("Predicted labels")
     for col in ("paper", "category", "mechanisms", "input", "output", "datasets", "methods"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col)
     return table
 
 
@@ -179,15 +181,15 @@ def _add_prediction_row(table: Table, name: str, r: dict) -> None:
 
 
 def _print_prediction(out, r: dict) -> None:
-    table = Table(title="Predicted labels", title_justify="left")
+    table = new_table("Predicted labels")
     table.add_column("axis")
-    table.add_column("labels (confidence)", overflow="fold")
+    table.add_column("labels (confidence)")
     for name, key in (("category", "category"), ("mechanisms", "mechanisms"), ("input modalities", "input_modalities"),
                       ("output modalities", "output_modalities")):
         table.add_row(name, _fmt(r[key] if isinstance(r[key], list) else [r[key]]))
     table.add_row("datasets", ", ".join(d["name"] for d in r["datasets"]) or "-")
     table.add_row("methods", ", ".join(m["name"] for m in r["methods"]) or "-")
-    out.print(table)
+    emit(out, table, whole=("axis",), wrap=("labels (confidence)",))
     fired = [e for e in r["evidence"] if e["layer"] == "lexicon"]
     if fired:
         out.print("Terms that fired: " + "; ".join(f"{e['axis']}={e['label']} <- \"{e['matched']}\" ({e['field']})"
@@ -198,7 +200,7 @@ def _print_prediction(out, r: dict) -> None:
 
 
 def _print_report(out, report) -> None:
-    table = Table(title=f"Classified {report.papers} papers in {report.seconds:.2f} s", title_justify="left")
+    table = new_table(f"Classified {report.papers} papers in {report.seconds:.2f} s")
     table.add_column("what")
     table.add_column("count", justify="right")
     for label, value in (("newly labelled", report.labelled), ("stale, labelled again", report.relabelled),
@@ -206,30 +208,30 @@ def _print_report(out, report) -> None:
                          ("surveys (unknown: span the taxonomy)", report.surveys),
                          ("labels needing review", report.needs_review), ("dataset mentions", report.dataset_links)):
         table.add_row(label, str(value))
-    out.print(table)
+    emit(out, table)
     if report.changes:
-        changes = Table(title="What changed", title_justify="left")
+        changes = new_table("What changed")
         for col in ("paper", "axis", "before", "after"):
-            changes.add_column(col, overflow="fold")
+            changes.add_column(col)
         for c in report.changes[:MAX_CHANGES_SHOWN]:
-            changes.add_row(c.work[:70], c.axis, ", ".join(c.before) or "-",
+            changes.add_row(Text(c.work), c.axis, ", ".join(c.before) or "-",
                             ", ".join(f"{v} {p:.2f}" for v, p in c.after) or "-")
-        out.print(changes)
+        # one line a change: the paper's title cut with "…" on a terminal, whole when piped
+        emit(out, changes, whole=("axis",), cut=("paper",))
         if len(report.changes) > MAX_CHANGES_SHOWN:
             out.print(f"... and {len(report.changes) - MAX_CHANGES_SHOWN} more (--json lists all)", style="dim")
     out.print("graph rebuilt" if report.rebuilt else "nothing to do: every paper's labels are up to date", style="dim")
 
 
 def _print_evaluation(out, report: dict) -> None:
-    table = Table(title=f"{report['folds']}-fold cross-validation on {report['papers']} labelled papers",
-                  title_justify="left")
+    table = new_table(f"{report['folds']}-fold cross-validation on {report['papers']} labelled papers")
     for col in ("axis", "papers", "layer", "accuracy", "macro-F1"):
         table.add_column(col, justify="left" if col in ("axis", "layer") else "right")
     for axis, r in report["axes"].items():
         for i, layer in enumerate(("combined", "lexicon", "learned")):
             table.add_row(axis if i == 0 else "", str(r["papers"]) if i == 0 else "", layer,
                           f"{r[layer]['accuracy']:.3f}", f"{r[layer]['macro_f1']:.3f}")
-    out.print(table)
+    emit(out, table)
     if "calibration" in report:
         c = report["calibration"]
         out.print(f"category confidence: mean {c['mean_confidence']:.3f} vs accuracy {c['accuracy']:.3f} "
@@ -262,21 +264,26 @@ def curate(
         if as_json:
             _emit({"decisions": decisions})
             return
-        table = Table(title=f"{len(decisions)} curation decision(s)", title_justify="left")
+        table = new_table(f"{len(decisions)} curation decision(s)")
         for col in ("at", "by", "paper", "labels"):
             table.add_column(col)
         for d in decisions:
             labels = "; ".join(f"{k}={v if isinstance(v, str) else ', '.join(v)}" for k, v in d.items()
                                if k in ("category", "mechanism", "input_modality", "output_modality", "method"))
-            table.add_row(str(d.get("at", "")), str(d.get("by", "")), str(d.get("paper", "")), labels)
-        out.print(table)
+            table.add_row(str(d.get("at", "")), str(d.get("by", "")), Text(str(d.get("paper", ""))), labels)
+        emit(out, table, whole=("at", "by"), cut=("paper",), wrap=("labels",))
         return
     if not paper:
         raise UsageError("give the PAPER to curate (or --list)")
     labels = {"category": [category] if category else [], "mechanism": mechanism,
               "input_modality": input_modality, "output_modality": output_modality, "method": method}
-    with err.status("Recording and rebuilding..."):
-        decision = run_curate(store, paper, labels, by=by, note=note)
+    try:
+        with err.status("Recording and rebuilding..."):
+            decision = run_curate(store, paper, labels, by=by, note=note)
+    except KgError as exc:
+        if type(exc) is KgError and exc.message.startswith("no paper matches"):
+            _suggest_titles(exc, store, paper)
+        raise
     if as_json:
         _emit(decision)
     else:
@@ -285,6 +292,64 @@ def curate(
         out.print(f"Recorded for {decision['display']} by {decision['by']}: {what}", highlight=False, markup=False)
         out.print("Curated labels win over predictions; the graph was rebuilt. Run `kg classify` to retrain on them.",
                   style="dim")
+
+
+_STOP = frozenset("a an and as at by for from in into is of on or the to via with without".split())
+
+
+def _words(text: str) -> list[str]:
+    from ..ids import normalise_title
+
+    return [w for w in normalise_title(text or "").split() if w not in _STOP]
+
+
+def _handle(work) -> str:
+    """What to give `kg curate` to name this work again: an identifier if it has one."""
+    for key in ("arxiv", "doi", "s2", "openalex", "cite"):
+        if work.ids.get(key):
+            return str(work.ids[key])
+    return work.short_name or f'"{work.title}"'
+
+
+def closest_works(works, text: str, n: int = 5, floor: float = 0.3) -> list:
+    """The works whose titles (or short names) come closest to `text`: the share of its words a
+    title has (spelling variants count, by difflib), blended with difflib's ratio of the two."""
+    from difflib import SequenceMatcher, get_close_matches
+
+    query = _words(text)
+    if not query:
+        return []
+    scored = []
+    for work in works:
+        best = 0.0
+        for name in {work.title or "", work.short_name or ""} - {""}:
+            words = _words(name)
+            if not words:
+                continue
+            hits = sum(1 for q in query if q in words or get_close_matches(q, words, n=1, cutoff=0.8))
+            ratio = SequenceMatcher(None, " ".join(query), " ".join(words)).ratio()
+            best = max(best, 0.7 * hits / len(query) + 0.3 * ratio)
+        if best >= floor:
+            scored.append((best, work))
+    scored.sort(key=lambda pair: -pair[0])
+    top = scored[0][0] if scored else 0.0
+    return [work for score, work in scored[:n] if score >= 0.75 * top]
+
+
+def _suggest_titles(exc: KgError, store: str, paper: str) -> None:
+    """Name the closest titles in the error's hint (a partial or misspelt title)."""
+    try:
+        from ..store import LocalGraph
+        from .data import read_works
+
+        works = closest_works(read_works(LocalGraph(store)), paper)
+    except Exception:  # noqa: BLE001 - suggestions are a courtesy; the error stands without them
+        return
+    if works:
+        lines = "\n".join(f"  {_handle(w)}  {w.title or w.display}" if _handle(w) != f'"{w.title}"'
+                          else f"  {_handle(w)}" for w in works)
+        exc.hint = (f"Closest titles (give `kg curate` the id, or the whole title in quotes):\n{lines}"
+                    + (f"\n{exc.hint}" if exc.hint else ""))
 
 
 def register(app: typer.Typer) -> None:
