@@ -275,3 +275,22 @@ def test_an_unparseable_query_for_a_remote_store_gets_the_engines_message():
         assert sandbox.check("SELECT ?x WHERE { ?x ?p ?o }", QueryLimits(timeout_s=10)) == "SELECT"
     finally:
         sandbox.close()
+
+
+def test_the_server_stops_a_huge_values_check_on_time_with_bounded_memory(built_store):
+    srv = make_server(str(built_store), port=0, quiet=True, limits=QueryLimits(max_rows=100, timeout_s=2.0))
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        assert requests.get(srv.url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30).ok
+        before = _rss_mb()
+        started = time.monotonic()
+        resp = requests.post(srv.url, data=_values_cross_product(3000).encode(),
+                             headers={"Content-Type": "application/sparql-query"}, timeout=60)
+        assert resp.status_code == 503 and "time limit" in resp.text
+        assert time.monotonic() - started < 6
+        assert _rss_mb() - before < 150  # the server process evaluated nothing
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
