@@ -291,8 +291,9 @@ def test_sparql_runs_a_named_query_downloads_csv_and_refuses_updates(browser_pag
     area.fill("DELETE WHERE { ?s ?p ?o }")
     page.get_by_role("button", name="Run query").click()
     _settle(page)
-    page.get_by_text("read-only").first.wait_for()
-    assert page.locator("[data-testid='stAlert']").filter(has_text="refused").count() == 1
+    refused = page.locator("[data-testid='stAlert']").filter(has_text="refused")
+    refused.first.wait_for()  # (the page's caption says "read-only" too: wait for the alert itself)
+    assert refused.count() == 1 and "read-only" in refused.first.inner_text()
     _no_exception(page)
 
 
