@@ -266,13 +266,26 @@ def validate():
 
 @app.command()
 def export(
-    fmt: str = typer.Option(..., "--format", help="ttl | nt | jsonld | graphml | csv"),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    fmt: str = typer.Option(..., "--format", help="ttl | nt | jsonld | graphml | csv | ris | csljson (Zotero, Mendeley, EndNote)"),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write ('-' for standard output)."),
 ):
-    """Export the graph (RDF, GraphML for network tools, CSV of papers)."""
+    """Export the graph (RDF, GraphML for network tools, CSV of papers, RIS / CSL-JSON for reference managers)."""
     from .export import export as run_export
 
-    out.print(run_export(_graph(), fmt, output), highlight=False)
+    if str(output) != "-":
+        out.print(run_export(_graph(), fmt, output), highlight=False)
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:  # written whole first, then copied to stdout
+        path = Path(folder) / f"export.{fmt}"
+        summary = run_export(_graph(), fmt, path)
+        with path.open("rb") as fh:
+            sys.stdout.flush()
+            shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    err.print(summary.replace(str(path), "standard output"), highlight=False)
 
 
 # ---------------------------------------------------------------- gaps / report (kg/gaps_cli.py)

@@ -1,5 +1,6 @@
 """Exporting the graph: RDF serialisations, GraphML for network tools, CSV for spreadsheets
-(spreadsheet-safe cells: see kg.csvout)."""
+(spreadsheet-safe cells: see kg.csvout), and its works as RIS or CSL-JSON references for
+Zotero, Mendeley and EndNote (see kg.refexport)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from .network import build_link_graph
 from .vocab import PREFIXES
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
-FORMATS = (*RDF_FORMATS, "graphml", "csv")
+FORMATS = (*RDF_FORMATS, "graphml", "csv")  # the graph, its links, its papers as a table
+REFERENCE_FORMATS = ("ris", "csljson")  # its works as reference-manager records
+ALL_FORMATS = (*FORMATS, *REFERENCE_FORMATS)
 
 
 def export(graph, fmt: str, output: Path) -> str:
     """Write the graph to `output` in `fmt`; returns a one-line summary."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; valid: {', '.join(FORMATS)}")
+    if fmt not in ALL_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; valid: {', '.join(ALL_FORMATS)}")
     output = Path(output)
     if output.is_dir():
         raise UsageError(f"{output} is a folder; give a file name")
@@ -34,6 +37,12 @@ def export(graph, fmt: str, output: Path) -> str:
             data = _serialise(graph, RDF_FORMATS[fmt])
             tmp.write_bytes(data)
             summary = f"{graph.triple_count()} triples"
+        elif fmt in REFERENCE_FORMATS:
+            from .refexport import render
+
+            text, summary = render(graph, fmt)
+            with tmp.open("w", newline="", encoding="utf-8") as fh:  # line ends as written (RIS: CRLF)
+                fh.write(text)
         elif fmt == "graphml":
             g = build_link_graph(graph)
             nx.write_graphml(g, tmp)

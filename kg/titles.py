@@ -18,6 +18,11 @@ GENERIC_LINK_TEXTS = {
     "proceedings", "springer", "ieee", "acm", "semantic scholar", "google scholar", "bib", "bibtex",
     "citation", "cite", "download", "read", "more", "details", "leaderboard", "colab", "notebook",
     "twitter", "x", "youtube", "zhihu", "medium", "talk", "tutorial", "survey", "n/a", "na", "-", "tbd",
+    "home", "survey paper", "arxiv pdf", "openreview pdf", "paper page", "demo page", "github stars", "stars",
+    "dataset hub", "hugging face dataset hub", "code and data", "paper and code", "pdf and code", "paper title",
+    "abstract", "arxiv paper", "paper link", "pdf link", "paper pdf", "full paper", "full text", "code link",
+    "official code", "project website", "supplementary", "supp", "appendix", "open access", "cvf", "journal",
+    "conference", "reference", "ref", "view", "view paper", "link to paper", "read paper", "preprint pdf",
 }
 _DECOR = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -33,8 +38,8 @@ def is_generic_title(text: str | None) -> bool:
     words = _DECOR.sub(" ", stripped).strip().lower()
     if not words:
         return True
-    if words in GENERIC_LINK_TEXTS:
-        return True
+    if words in GENERIC_LINK_TEXTS or re.sub(r"\s(?:19|20)\d\d$", "", words) in GENERIC_LINK_TEXTS:
+        return True  # "Paper", "[PDF]", also with a year: "arXiv 2024"
     if re.fullmatch(r"(?:arxiv\s*)?\d{4}\s\d{4,5}(?:\s?v\d+)?", words):
         return True  # an arXiv id written as the link text
     if stripped.lower().startswith(("http://", "https://", "www.")):

@@ -211,7 +211,7 @@ def test_stale_temp_files_are_cleaned_and_a_failed_import_leaves_none(kg, store_
     stale.write_text('{"type": "source", "id": "half', encoding="utf-8")
     running = records / f"bibtex-other.jsonl.{os.getppid()}.tmp"  # a writer that is still alive
     running.write_text("", encoding="utf-8")
-    first = kg("import", "bibtex", str(FIXTURES / "messy.bib"), store=store_copy)
+    first = kg("import", "bibtex", str(FIXTURES / "messy.bib"), "--source-id", "bibtex-messy", store=store_copy)
     assert first.exit_code == 0, first.output + first.message
     assert not stale.exists() and running.exists()
     written = (records / "bibtex-messy.jsonl").read_bytes()
@@ -220,7 +220,7 @@ def test_stale_temp_files_are_cleaned_and_a_failed_import_leaves_none(kg, store_
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("kg.recordfile.os.fsync", disk_full)
-    failed = kg("import", "bibtex", str(FIXTURES / "messy.bib"), store=store_copy)
+    failed = kg("import", "bibtex", str(FIXTURES / "messy.bib"), "--source-id", "bibtex-messy", store=store_copy)
     monkeypatch.undo()
     assert failed.exit_code == 1 and isinstance(failed.exception, KgError), failed.output
     assert "No space left on device" in failed.message

@@ -53,3 +53,16 @@ def test_csv_round_trips(graph, tmp_path):
 
 def test_formats_listed():
     assert FORMATS == ("ttl", "nt", "jsonld", "graphml", "csv")
+
+
+@pytest.mark.parametrize("fmt", ["nt", "csv"])
+def test_output_dash_writes_to_standard_output(kg, graph, built_store, tmp_path, monkeypatch, fmt):
+    monkeypatch.chdir(tmp_path)
+    result = kg("export", "--format", fmt, "--output", "-", store=built_store)
+    assert result.exit_code == 0, result.output + result.message
+    assert not (tmp_path / "-").exists()
+    if fmt == "nt":
+        assert len(rdflib.Graph().parse(data=result.stdout, format="nt")) == graph.triple_count()
+    else:
+        assert len(list(csv.reader(result.stdout.splitlines()))) == graph_stats(graph)["papers"] + 1
+    assert "wrote standard output" in result.stderr

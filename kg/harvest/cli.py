@@ -1,4 +1,4 @@
-"""`kg harvest arxiv|s2|openalex ...` and `kg import bibtex|awesome FILE`.
+"""`kg harvest arxiv|s2|openalex ...` and `kg import bibtex|awesome|ris|csljson FILE`.
 
 Thin wiring: options -> kg.harvest.run / kg.importers -> a summary, --stats,
 progress bars. Library modules are imported inside the commands.
@@ -16,7 +16,7 @@ import typer
 
 harvest_app = typer.Typer(help="Harvest papers from arXiv, Semantic Scholar or OpenAlex into the graph.",
                           no_args_is_help=True)
-import_app = typer.Typer(help="Import a BibTeX file or an awesome-list README into the graph.",
+import_app = typer.Typer(help="Import a BibTeX, RIS or CSL-JSON file or an awesome-list README into the graph.",
                          no_args_is_help=True)
 
 
@@ -26,16 +26,19 @@ def _consoles():
     return out, err
 
 
-def _store(ctx: typer.Context) -> Path:
+def _store(ctx: typer.Context) -> str | Path:
+    """The root command's --store (read from the context, so `python -m kg.cli` works too): a folder,
+    or a SPARQL endpoint URL, whose records and curation stay in a local workspace (kg.store.StoreDir)."""
     from ..paths import default_store
+    from ..store import is_remote
 
-    # The root command's --store, read from the context (so `python -m kg.cli` works too).
     location = ctx.find_root().params.get("store") or default_store()
-    if location.startswith(("http://", "https://")):
-        from ..errors import UsageError
+    return location if is_remote(location) else Path(location)
 
-        raise UsageError("harvests and imports write record files: give a store folder, not an endpoint URL")
-    return Path(location)
+
+def _remote(ctx: typer.Context) -> str | None:
+    store = _store(ctx)
+    return store if isinstance(store, str) else None
 
 
 class _Bars:
@@ -79,8 +82,13 @@ def _options(ctx, refresh: bool, offline: bool, timeout: Optional[float], retrie
         raise UsageError("--timeout must be a positive number of seconds")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    return Options(store=_store(ctx), cache_mode="refresh" if refresh else "offline" if offline else "use",
-                   timeout=timeout, retries=retries, progress=bars)
+    store, remote = _store(ctx), _remote(ctx)
+    if remote:  # cache, checkpoints and records go to the endpoint's local workspace; _run builds remotely
+        from ..store import StoreDir
+
+        store = StoreDir(remote).path
+    return Options(store=store, cache_mode="refresh" if refresh else "offline" if offline else "use",
+                   timeout=timeout, retries=retries, progress=bars, build=not remote)
 
 
 def _run(ctx, fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
@@ -89,6 +97,10 @@ def _run(ctx, fn, stats: bool, as_json: bool, refresh, offline, timeout, retries
         with _Bars(err, enabled=err.is_terminal and not as_json) as bars:
             opts = _options(ctx, refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
+        if _remote(ctx):
+            from ..build import build
+
+            report.build = build(_remote(ctx))
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
         raise typer.Exit(130) from None
@@ -166,8 +178,19 @@ def harvest_s2(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest Semantic Scholar: metadata (500 ids per request), references, citations, snowballing."""
+    from .run import graph_seeds
     from .run import harvest_s2 as run
 
+    if from_graph and _remote(ctx) and not (id_ or query):  # the seeds come from the endpoint's graph
+        seeds, skipped = graph_seeds(_remote(ctx))
+        if skipped:
+            _consoles()[1].print(f"warning: {skipped} work(s) of the graph have no identifier Semantic Scholar "
+                                 "knows (arXiv, DOI, S2, CorpusId) and were not looked up", highlight=False)
+        id_, from_graph = list(dict.fromkeys(q for _, q in seeds)), False
+        if not id_:
+            from ..errors import UsageError
+
+            raise UsageError("--from-graph: the graph has no work with an identifier Semantic Scholar knows")
     _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, id_list=id_, from_graph=from_graph,
          query=query, references=references, citations=citations, depth=depth, min_links=min_links,
          max_results=max_)
@@ -193,16 +216,30 @@ def harvest_openalex(
 def _import_report(kind: str, result, published, as_json: bool) -> None:
     out, err = _consoles()
     works, datasets = len(result.bundle.works), len(result.bundle.datasets)
+    changes = getattr(published, "changes", None)
+    notes = getattr(published, "notes", [])
     if as_json:
         sys.stdout.write(json.dumps({"works": works, "datasets": datasets, "added": published.added,
                                      "updated": published.updated, "records_file": published.records_file,
+                                     "source_id": getattr(published, "source_id", None),
+                                     "changes": changes.as_dict() if changes else None, "notes": notes,
                                      "problems": [str(p) for p in result.problems]}) + "\n")
         return
     for problem in result.problems:
         err.print(f"note: {problem}", markup=False, highlight=False)
+    for note in notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
     out.print(f"{kind}: imported {works} paper(s) and {datasets} dataset(s) "
               f"({published.added} new to the graph, {published.updated} already known); "
               f"{len(result.problems)} note(s)", highlight=False)
+    if changes is not None:
+        name = getattr(published, "source_id", None) or Path(published.records_file).stem
+        out.print(f"source {name}: {changes.added} added, {changes.changed} changed, {changes.unchanged} unchanged, "
+                  f"{len(changes.removed)} removed", markup=False, highlight=False)
+        if changes.removed:
+            shown = changes.removed[:20]
+            more = f" and {len(changes.removed) - len(shown)} more" if len(changes.removed) > len(shown) else ""
+            out.print("removed: " + ", ".join(shown) + more, markup=False, highlight=False)
     if published.build is not None:
         out.print(f"graph rebuilt: {published.build.stats.get('papers')} papers, "
                   f"{published.build.stats.get('datasets')} datasets", highlight=False)
@@ -215,24 +252,41 @@ def _need_file(path: Path) -> None:
         raise UsageError(f"{path}: no such file")
 
 
+_SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (default: the file's name and a "
+                          "hash of its path). The same id again updates that source's records; another never does.")
+
+
+def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
+    """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
+    from ..vocab import slug
+    from .publish import legacy_import, publish
+
+    published = publish(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
+    note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)
+    if note:
+        published.notes.append(note)
+    return published
+
+
 @import_app.command("bibtex")
 def import_bibtex(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A .bib file."),
+    source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import a BibTeX bibliography: broken entries are named, the rest imported."""
     from ..errors import KgError
-    from ..vocab import slug
     from ..importers.bibtex import import_bibtex as run
-    from .publish import publish
+    from .publish import import_source_id
 
     _need_file(file)
-    result = run(file)
+    source_id = import_source_id("bibtex", file, source_id)
+    result = run(file, source_id=source_id)
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no entries could be imported" + (f" ({problems})" if problems else ""))
-    published = publish(_store(ctx), f"bibtex-{slug(file.stem)}", result.bundle, replace=True, mark_candidates=False)
+    published = _publish_import(_store(ctx), "bibtex", file, source_id, result.bundle)
     _import_report("bibtex", result, published, as_json)
 
 
@@ -240,20 +294,62 @@ def import_bibtex(
 def import_awesome(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="An awesome-list README (Markdown)."),
+    source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import an awesome-list README: paper tables and lists, datasets, modalities, sections."""
     from ..errors import KgError
     from ..importers.awesome import import_awesome as run
-    from ..vocab import slug
-    from .publish import known_works, publish
+    from .publish import import_source_id, known_works
 
     _need_file(file)
     store = _store(ctx)
-    name = f"awesome-{slug(file.stem)}"
-    every, _ = known_works(store, exclude=name)
-    result = run(file, has_ref=every.has_ref)
+    source_id = import_source_id("awesome", file, source_id)
+    every, _ = known_works(store, exclude=source_id)
+    result = run(file, has_ref=every.has_ref, source_id=source_id)
     if not (result.bundle.works or result.bundle.datasets):
         raise KgError(f"{file}: found no papers or datasets (Markdown tables or bullet lists of links)")
-    published = publish(store, name, result.bundle, replace=True, mark_candidates=False)
+    published = _publish_import(store, "awesome", file, source_id, result.bundle)
     _import_report("awesome", result, published, as_json)
+
+
+def _import_references(ctx: typer.Context, kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
+    """`kg import ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
+    from ..errors import KgError
+    from .publish import import_source_id
+
+    if kind == "ris":
+        from ..importers.ris import import_ris as run
+    else:
+        from ..importers.csljson import import_csljson as run
+
+    _need_file(file)
+    source_id = import_source_id(kind, file, source_id)
+    result = run(file, source_id=source_id)
+    if not result.bundle.works:
+        problems = "; ".join(str(p) for p in result.problems[:5])
+        raise KgError(f"{file}: no references could be imported" + (f" ({problems})" if problems else ""))
+    published = _publish_import(_store(ctx), kind, file, source_id, result.bundle)
+    _import_report(kind, result, published, as_json)
+
+
+@import_app.command("ris")
+def import_ris(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A .ris file (exported by Zotero, Mendeley, EndNote, ...)."),
+    source_id: Optional[str] = _SOURCE_ID,
+    as_json: bool = _JSON,
+):
+    """Import a RIS file: broken lines and untitled references are named, the rest imported."""
+    _import_references(ctx, "ris", file, as_json, source_id)
+
+
+@import_app.command("csljson")
+def import_csljson(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A CSL-JSON file (exported by Zotero, Mendeley, citeproc tools, ...)."),
+    source_id: Optional[str] = _SOURCE_ID,
+    as_json: bool = _JSON,
+):
+    """Import a CSL-JSON file: broken JSON and untitled items are named, the rest imported."""
+    _import_references(ctx, "csljson", file, as_json, source_id)
