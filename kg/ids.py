@@ -7,8 +7,17 @@ import unicodedata
 
 _NEW_ARXIV = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _OLD_ARXIV = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^?#\s]+?)(?:\.pdf)?(?:[?#].*)?$", re.I)
+# arXiv pages (abs, pdf, html; a version, '.pdf' or a trailing '/' allowed) and the pages that name an
+# arXiv paper by its id (Hugging Face papers, alphaXiv)
+_ARXIV_URL = re.compile(r"(?:arxiv\.org/(?:abs|pdf|html)|huggingface\.co/papers|alphaxiv\.org/(?:abs|overview))/"
+                        r"([^?#\s]+?)(?:\.pdf)?/?(?:[?#].*)?$", re.I)
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.I)
+# publishers' pages whose address holds the DOI: dl.acm.org/doi/abs/10.1145/..., link.springer.com/article/10.1007/...
+_DOI_IN_URL = re.compile(r"^https?://(?:[\w-]+\.)*(?:dl\.acm\.org|onlinelibrary\.wiley\.com|tandfonline\.com|"
+                         r"journals\.sagepub\.com|pubs\.acs\.org|science\.org|pnas\.org|ascelibrary\.org)"
+                         r"/doi/(?:abs/|full/|pdf/|epdf/|fullHtml/|book/)?(10\.\d{4,9}/[^?#\s]+?)/?(?:[?#].*)?$|"
+                         r"^https?://link\.springer\.com/(?:article|chapter|book)/(10\.\d{4,9}/[^?#\s]+?)/?(?:[?#].*)?$",
+                         re.I)
 _S2 = re.compile(r"^[0-9a-f]{40}$")
 _OPENALEX = re.compile(r"^(?:https?://openalex\.org/)?(W\d+)$", re.I)
 
@@ -30,11 +39,16 @@ def arxiv_id(value: str | None) -> str | None:
 
 
 def doi(value: str | None) -> str | None:
-    """DOIs compare case-insensitively: store them lowercase, without a resolver prefix."""
+    """DOIs compare case-insensitively: store them lowercase, without a resolver prefix. A publisher's
+    page whose address holds the DOI (dl.acm.org/doi/abs/10.1145/..., link.springer.com/article/10.1007/...)
+    gives it too."""
     if not value:
         return None
     m = _DOI.match(value.strip())
-    return m.group(1).lower().rstrip(".") if m else None
+    if m:
+        return m.group(1).lower().rstrip(".")
+    m = _DOI_IN_URL.match(value.strip())
+    return (m.group(1) or m.group(2)).lower().rstrip(".") if m else None
 
 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)

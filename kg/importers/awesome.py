@@ -1,17 +1,37 @@
 """Importing an awesome-list README (Markdown) into Work and Dataset records.
 
-Understood: Markdown tables (title / venue / year / input / output / link
-columns, in any order, named loosely), group rows inside a table
-('─── Vision Language Model ───'), bullet lists of links, and headings as
-section hints. A table under a 'Datasets' heading, or with a concepts column,
-gives datasets; a dataset's 'with [paper](link)' note links it to the paper
-that introduced it. Modalities are matched against the taxonomy's modality
-concepts (label, notation, synonyms), never against a list in code.
+The Markdown is read with a real parser (markdown-it-py, CommonMark with GitHub's
+tables; HTML blocks with the standard library's html.parser), so any layout a list
+uses gives the same structure: headings, tables, bullet (-, *, +) and numbered lists,
+paragraphs, HTML tables and lists, and `<details>` blocks.
 
-A table without a header row (no '|---|' line under its first row), or with
-columns none of which is understood, is read row by row like a bullet list
-when its rows hold paper links; otherwise a note says it was skipped. Stray
-separator rows are no rows.
+Understood:
+- Tables with a title column under any usual name (Title, Paper, Paper Title, Name,
+  Method, Model, ...), venue ('Published At', 'Conference'), year or date
+  (`2024`, `2026.03`, `2024-11`, `2024-03-21`), input / output modality and link
+  columns (Code, Link, Resources, Demo), in any order; a second name-like column
+  (Method, Model, Name beside a Title) is the work's short name. Group rows inside a
+  table ('─── Vision Language Model ───'). A table under a 'Datasets' heading without
+  a paper title column, or with a concepts column, gives datasets; a dataset's
+  'with [paper](link)' note links it to the paper that introduced it.
+- Bullet and numbered lists, and paragraphs, one paper per item or line.
+- Titles as link text, bold, italic or plain text. A title is never a generic link
+  text ("Paper", "PDF", "arXiv", a badge: kg.titles): then the title is the entry's
+  other text (bold or italic text, else the text around the links) without venue
+  tags (`[2026 Arxiv-2602]`, `EMNLP'23 Findings`, `NeurIPS 2024`, `Arxiv24`), dates
+  and punctuation. Badges (shields.io images inside links) name their link's kind.
+- Paper links: arXiv (abs, pdf, html, with versions), DOIs, and proceedings (ACL
+  Anthology, OpenReview, CVF, NeurIPS, PMLR, ...). GitHub links are the work's code,
+  project pages its page. One entry gives one work with one arXiv id; a paper listed
+  twice is one record (a note says so).
+- Section headings (and `<details>` summaries, and list items that only group other
+  items) are kept as the work's list section: the heading path below the list's title.
+  Modalities are matched against the taxonomy's modality concepts (label, notation,
+  synonyms), never against a list in code.
+
+A table without a header row is read row by row like a list when its rows hold
+paper links; otherwise a note says it was skipped. Stray separator rows are no rows.
+Every entry with a link that is skipped is named in a note with the reason.
 
 Text is repaired first (UTF-8 that was decoded as Mac Roman or Windows-1252)
 and every stored string is plain text (no HTML, no script). Only web links
@@ -25,10 +45,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 from .. import ids
 from ..records import Bundle, Dataset, Label, Source, Work
+from ..titles import is_generic_title
 from ..vocab import slug
 from .bibtex import Problem
 from .text import plain_text, read_text_file, repair_mojibake, web_url
@@ -38,24 +65,53 @@ _LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*(?:<([^>\n]*)>|((?:[^()
                    r"(?:\s+\"[^\"]*\")?\s*\)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _WORD = re.compile(r"\w")
 _LETTER = re.compile(r"[^\W\d_]")
 _DECOR = re.compile(r"^[\s\-─━—–=*_~:|]+|[\s\-─━—–=*_~:|]+$")
+_BARE_URL = re.compile(r"https?://[^\s<>\[\]()\"'`]+")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_BLOCKY = re.compile(r"^\s{0,3}(?:[-*+]\s+\S|\d{1,3}[.)]\s+\S|\||#{1,6}\s)", re.M)  # Markdown blocks in HTML text
 _PAPER_HOSTS = ("arxiv.org", "doi.org", "openreview.net", "aclanthology.org", "aclweb.org", "semanticscholar.org",
                 "openaccess.thecvf.com", "proceedings.", "ieeexplore.ieee.org", "dl.acm.org", "springer.com",
-                "papers.nips.cc", "neurips.cc", "ojs.aaai.org", "ijcai.org", "sciencedirect.com")
+                "papers.nips.cc", "neurips.cc", "ojs.aaai.org", "ijcai.org", "sciencedirect.com", "iclr.cc",
+                "icml.cc", "jmlr.org", "ecva.net", "mlr.press", "nature.com", "science.org", "biorxiv.org",
+                "medrxiv.org", "onlinelibrary.wiley.com", "tandfonline.com", "mdpi.com", "frontiersin.org",
+                "huggingface.co/papers", "isca-archive.org", "aaai.org", "usenix.org", "vldb.org", "sigir.org")
+_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "gitee.com")
+_PAPER_WORDS = {"paper", "papers", "pdf", "arxiv", "preprint", "openreview", "acl", "acl anthology", "doi",
+                "abs", "publication", "proceedings", "springer", "ieee", "acm", "cvf", "full paper", "arxiv paper",
+                "paper link", "pdf link", "paper pdf", "read paper", "view paper", "link to paper", "survey paper",
+                "open access", "arxiv pdf"}
+_PAGE_WORDS = ("page", "project", "website", "homepage", "home", "demo", "blog", "site", "web")
+_CODE_WORDS = ("code", "github", "gitlab", "repo", "implementation", "star")
+# Headings that only hold the list's papers: not part of a work's section
+_CONTAINER_HEADINGS = {"papers", "paper", "paper list", "papers list", "list of papers", "awesome papers", "awesome list",
+                       "contents", "table of contents", "publications", "research papers", "paper collection",
+                       "reading list", "literature", "all papers"}
+_QUALIFIERS = {"findings", "workshop", "workshops", "oral", "spotlight", "poster", "demo", "demos", "main", "long",
+               "short", "track", "conference", "journal", "proceedings", "best", "paper", "award", "accepted",
+               "submission", "submissions", "under", "review", "preprint", "in", "at", "the", "of", "on", "and",
+               "student", "highlight", "industry", "tutorial", "volume", "vol", "no", "pp", "early", "access"}
+_ABBREVIATIONS = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|etc|fig|no|st|dr|mr|ms|vol|cf|approx)|\b[A-Z])$", re.I)
+_PARTICLES = {"van", "von", "de", "der", "den", "di", "da", "le", "la", "du", "del", "dos", "bin", "al", "el"}
 
 COLUMN_NAMES = {
-    "title": ("title", "paper", "papers", "name", "method", "model", "work"),
-    "venue": ("venue", "conference", "journal", "published", "publication", "conf"),
-    "year": ("year", "date"),
+    "title": ("title", "titles", "papertitle", "papertitles", "papername", "titleofpaper", "paper", "papers", "work",
+              "works", "article", "articles"),
+    "name": ("name", "names", "method", "methods", "model", "models", "abbr", "abbreviation", "acronym", "shortname",
+             "alias", "framework", "system", "approach", "dataset", "datasets", "benchmark", "benchmarks"),
+    "venue": ("venue", "venues", "conference", "journal", "published", "publishedat", "publishedin", "publication",
+              "conf", "proceedings", "conferencejournal", "venueyear"),
+    "year": ("year", "date", "time", "month", "released", "releasedate", "publishdate", "publicationdate", "yearmonth"),
     "input": ("input", "inputs", "inputmodality", "in"),
     "output": ("output", "outputs", "outputmodality", "out"),
-    "links": ("link", "links", "code", "linkcode", "resources", "repo", "github", "url", "project"),
+    "links": ("link", "links", "code", "linkcode", "resources", "resource", "repo", "github", "url", "project",
+              "demo", "demos", "homepage", "page", "website", "pdf", "arxiv", "materials", "paperlink", "paperlinks",
+              "codes", "repository", "implementation", "officialcode", "projectpage"),
     "concepts": ("concepts", "concept", "nconcepts", "numconcepts", "ofconcepts"),
-    "notes": ("notes", "note", "description", "remarks", "comment"),
+    "notes": ("notes", "note", "description", "remarks", "comment", "comments", "summary", "tldr"),
 }
+_TITLE_SCORE = {"title": 3, "titles": 3, "papertitle": 3, "papertitles": 3, "papername": 3, "titleofpaper": 3}
 
 
 @dataclass
@@ -66,12 +122,42 @@ class AwesomeResult:
     skipped: int = 0
 
 
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z]", "", header.lower().replace("#", "n"))
+
+
+@lru_cache(maxsize=8192)
 def _column(header: str) -> str | None:
-    key = re.sub(r"[^a-z]", "", header.lower().replace("#", "n"))
+    key = _key(header)
     for name, options in COLUMN_NAMES.items():
         if key in options:
             return name
+    words = re.findall(r"[a-z]+", header.lower())
+    for name in ("title", "venue", "year", "input", "output", "concepts", "links", "name", "notes"):
+        if any(w in COLUMN_NAMES[name] for w in words):
+            return name
     return None
+
+
+def _columns(headers: list[str]) -> list[str | None]:
+    """Each header's role. The best title-like column is the title; a second one (Method, Model,
+    Name beside a Title) is the short name, a 'Paper' column beside a 'Title' holds links."""
+    roles = [_column(h) for h in headers]
+    candidates = [(n, _TITLE_SCORE.get(_key(h), 2 if roles[n] == "title" else 1))
+                  for n, h in enumerate(headers) if roles[n] in ("title", "name")]
+    if candidates:
+        best = max(candidates, key=lambda c: (c[1], -c[0]))[0]
+        named = False
+        for n, _score in candidates:
+            if n == best:
+                roles[n] = "title"
+            elif roles[n] == "title" and _key(headers[n]) in ("paper", "papers"):
+                roles[n] = "links"
+            elif not named:
+                roles[n], named = "name", True
+            else:
+                roles[n] = None
+    return roles
 
 
 def split_row(line: str) -> list[str]:
@@ -81,6 +167,8 @@ def split_row(line: str) -> list[str]:
         s = s[1:]
     if s.endswith("|") and not s.endswith("\\|"):
         s = s[:-1]
+    if not any(c in s for c in "[(`\\"):
+        return [c.strip() for c in s.split("|")]
     cells, current, depth, code = [], [], 0, False
     i = 0
     while i < len(s):
@@ -105,12 +193,6 @@ def split_row(line: str) -> list[str]:
     return cells
 
 
-def links_in(text: str) -> list[tuple[str, str]]:
-    """[(label, url)] of the Markdown links (not images) in a piece of text."""
-    return [(m.group(1), m.group(2) if m.group(2) is not None else m.group(3))
-            for m in _LINK.finditer(text) if not m.group(0).startswith("!")]
-
-
 def clean(text: str | None) -> str | None:
     """Markdown cell -> plain text: links keep their label, images/HTML/emphasis go."""
     if text is None:
@@ -132,6 +214,566 @@ def _norm_url(url: str) -> str:
 def _is_paper_link(url: str) -> bool:
     return any(host in url.lower() for host in _PAPER_HOSTS)
 
+
+def _words(text: str | None) -> str:
+    return re.sub(r"[\W_]+", " ", (text or "").lower()).strip()
+
+
+@lru_cache(maxsize=8192)
+def link_kind(url: str, words: str = "", column: str = "") -> str:
+    """'paper', 'code', 'page' or 'other': from the address (arXiv, DOI), the link's words ('Code',
+    'Project Page', a badge's text), its column ('Code', 'Demo'), then its host."""
+    low, words, column = url.lower(), _words(words), _key(column)
+    if ids.arxiv_id(url) or ids.doi(url):
+        return "paper"
+    host = (urlsplit(url).hostname or "").lower() if "://" in url else ""
+    tokens = set(words.split())
+    if tokens & set(_PAGE_WORDS) and not tokens & {"paper", "pdf", "arxiv"}:
+        return "page"
+    if any(w in words for w in _CODE_WORDS):
+        return "code"
+    if words in _PAPER_WORDS and not any(h in low for h in _CODE_HOSTS):
+        return "paper"
+    if column in ("demo", "demos", "project", "projectpage", "homepage", "page", "website"):
+        return "page"
+    if column in ("code", "codes", "repo", "repository", "github", "implementation", "officialcode"):
+        return "code"
+    if any(h in low for h in _CODE_HOSTS):
+        return "code"
+    if _is_paper_link(url) or low.split("?")[0].endswith(".pdf"):
+        return "paper"
+    if host.endswith("github.io") or "huggingface.co/spaces" in low:
+        return "page"
+    return "other"
+
+
+# ---------------------------------------------------------------- inline content
+
+@dataclass
+class _Piece:
+    text: str
+    bold: bool = False
+    italic: bool = False
+    link: int | None = None
+    image: bool = False
+    brk: bool = False
+    line: int = 0  # lines after the first line of the content
+
+
+@dataclass
+class _Link:
+    href: str
+    bare: bool = False  # a URL written as text
+
+
+class Inline:
+    """A cell, list item or line as runs of text with their emphasis and links."""
+
+    def __init__(self, raw: str = ""):
+        self.raw = raw
+        self.pieces: list[_Piece] = []
+        self.links: list[_Link] = []
+        self._memo: dict = {}  # texts already joined, by (what, number of pieces): pieces are only appended
+
+    # -- reading
+    def _join(self, pieces) -> str:
+        text = "".join(" " if p.brk else p.text for p in pieces)
+        return (plain_text(text) or "") if re.search(r"[<&\s]", text) else text
+
+    def _cached(self, key, make) -> str:
+        key = (key, len(self.pieces))
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def text(self) -> str:
+        """The plain text (link labels included, images not)."""
+        return self._cached("text", lambda: self._join(p for p in self.pieces if not p.image))
+
+    def label(self, i: int) -> str:
+        return self._cached(("label", i), lambda: self._join(p for p in self.pieces if p.link == i and not p.image))
+
+    def badge(self, i: int) -> str:
+        return self._cached(("badge", i), lambda: self._join(p for p in self.pieces if p.link == i and p.image))
+
+    def words(self, i: int) -> str:
+        return self.label(i) or self.badge(i)
+
+    def link_list(self) -> list[tuple[str, str, int]]:
+        """[(words, href, index)] in order, anchors (#...) left out."""
+        return [(self.words(i), link.href, i) for i, link in enumerate(self.links) if not link.href.startswith("#")]
+
+    def runs(self, attr: str) -> list[tuple[str, set[int]]]:
+        """Consecutive bold (or italic) text: [(text, piece indices)]."""
+        out, current = [], []
+        for n, p in enumerate(self.pieces):
+            if getattr(p, attr) and not p.brk and not p.image:
+                current.append(n)
+            elif current:
+                out.append(current)
+                current = []
+        if current:
+            out.append(current)
+        joined = [(self._join(self.pieces[n] for n in run), set(run)) for run in out]
+        return [(text, where) for text, where in joined if text]
+
+    def outside(self, skip: set[int] = frozenset()) -> str:
+        """The text outside links (and images), without the pieces in `skip`."""
+        return self._join(p for n, p in enumerate(self.pieces) if p.link is None and not p.image and n not in skip)
+
+    def first_line(self) -> int:
+        return next((p.line for p in self.pieces if p.text.strip() or p.image), 0)
+
+    def lines(self) -> list[Inline]:
+        """The content split at its line breaks."""
+        out, current = [], Inline()
+        for p in self.pieces:
+            if p.brk:
+                out.append(current)
+                current = Inline()
+                continue
+            current.add(p, self.links)
+        out.append(current)
+        return [part for part in out if part.pieces]
+
+    # -- writing
+    def add(self, piece: _Piece, links: list[_Link]) -> None:
+        """Append a piece from another Inline (its link re-numbered)."""
+        link = None
+        if piece.link is not None:
+            href = links[piece.link]
+            if self.pieces and self.pieces[-1].link is not None and self.links[self.pieces[-1].link] is href:
+                link = self.pieces[-1].link
+            else:
+                self.links.append(href)
+                link = len(self.links) - 1
+        self.pieces.append(_Piece(piece.text, piece.bold, piece.italic, link, piece.image, piece.brk, piece.line))
+
+    def extend(self, other: Inline) -> None:
+        if self.pieces and other.pieces:
+            self.pieces.append(_Piece("", brk=True, line=other.pieces[0].line))
+        for p in other.pieces:
+            self.add(p, other.links)
+        self.raw = "\n".join(x for x in (self.raw, other.raw) if x)
+
+
+def _shield_words(src: str) -> str:
+    """A badge image's words: shields.io '/badge/Paper-blue' -> 'Paper', '/github/stars/..' -> 'GitHub stars'."""
+    parts = urlsplit(src)
+    path = unquote(parts.path)
+    if "shields.io" in (parts.hostname or "") or "badgen.net" in (parts.hostname or ""):
+        m = re.search(r"/badge/([^/]+?)(?:\.svg|\.png)?$", path)
+        if m:
+            fields = [f.replace("--", "-").replace("__", "_").replace("_", " ")
+                      for f in re.split(r"(?<!-)-(?!-)", m.group(1))]
+            return " ".join(fields[:-1] if len(fields) > 1 else fields)
+        segments = [s for s in path.split("/") if s]
+        return " ".join(segments[:2]) if segments else ""
+    stem = Path(path).stem
+    return re.sub(r"[-_]+", " ", stem) if stem and not re.fullmatch(r"[\da-f]{8,}", stem) else ""
+
+
+class _Builder:
+    """Builds an Inline from markdown-it inline tokens and HTML tags, keeping emphasis and links."""
+
+    def __init__(self, raw: str = "", line: int = 0):
+        self.inline = Inline(raw)
+        self.bold = self.italic = self.skip = 0
+        self.link: int | None = None
+        self.line = line
+
+    def _put(self, text: str, image: bool = False) -> None:
+        self.inline.pieces.append(_Piece(text, self.bold > 0, self.italic > 0, self.link, image, line=self.line))
+
+    def text(self, value: str) -> None:
+        if self.skip or not value:
+            return
+        if self.link is not None:
+            self._put(value)
+            return
+        at = 0
+        for m in _BARE_URL.finditer(value):
+            url = m.group(0).rstrip(".,;:!?")
+            self._put(value[at:m.start()])
+            self.inline.links.append(_Link(url, bare=True))
+            self.link = len(self.inline.links) - 1
+            self._put("")
+            self.link = None
+            self._put(value[m.start() + len(url):m.end()])
+            at = m.end()
+        self._put(value[at:])
+
+    def brk(self, newline: bool = True) -> None:
+        self.inline.pieces.append(_Piece("", brk=True, line=self.line))
+        if newline:
+            self.line += 1
+
+    def image(self, src: str | None, alt: str | None) -> None:
+        words = (alt or "").strip() or _shield_words(src or "")
+        if words and not self.skip:
+            self._put(f" {words} ", image=True)
+
+    def open_link(self, href: str | None) -> None:
+        self.inline.links.append(_Link((href or "").strip()))
+        self.link = len(self.inline.links) - 1
+
+    def close_link(self) -> None:
+        self.link = None
+
+    def tag(self, name: str, attrs: dict, closing: bool) -> None:
+        step = -1 if closing else 1
+        if name in ("script", "style", "template", "iframe", "object", "embed", "noscript"):
+            self.skip = max(0, self.skip + step)
+        elif name in ("b", "strong"):
+            self.bold = max(0, self.bold + step)
+        elif name in ("i", "em", "cite"):
+            self.italic = max(0, self.italic + step)
+        elif name == "a":
+            if closing:
+                self.close_link()
+            elif attrs.get("href"):
+                self.open_link(attrs["href"])
+        elif name == "img" and not closing:
+            self.image(attrs.get("src"), attrs.get("alt"))
+        elif name in ("br", "p", "div", "li", "tr", "hr"):
+            self.brk(newline=False)
+
+    def tokens(self, children) -> None:
+        """markdown-it inline tokens."""
+        for tok in children or []:
+            kind = tok.type
+            if kind in ("text", "code_inline"):
+                self.text(tok.content)
+            elif kind in ("softbreak", "hardbreak"):
+                self.brk()
+            elif kind in ("strong_open", "strong_close"):
+                self.bold = max(0, self.bold + (1 if kind.endswith("open") else -1))
+            elif kind in ("em_open", "em_close"):
+                self.italic = max(0, self.italic + (1 if kind.endswith("open") else -1))
+            elif kind == "link_open":
+                self.open_link(str(tok.attrs.get("href") or ""))
+            elif kind == "link_close":
+                self.close_link()
+            elif kind == "image":
+                self.image(str(tok.attrs.get("src") or ""), tok.content)
+            elif kind == "html_inline":
+                for event, name, attrs in _tags(tok.content):
+                    if event == "data":
+                        self.text(name)
+                    else:
+                        self.tag(name, attrs, event == "end")
+
+    def markdown(self, text: str) -> None:
+        """Text that may hold inline Markdown (inside HTML)."""
+        for tok in _markdown().parseInline(text):
+            self.tokens(tok.children)
+
+
+class _TagReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple[str, str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.events.append(("start", tag, {k: v or "" for k, v in attrs}))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        self.events.append(("end", tag, {}))
+
+    def handle_data(self, data):
+        self.events.append(("data", data, {}))
+
+
+def _tags(html: str) -> list[tuple[str, str, dict]]:
+    reader = _TagReader()
+    reader.feed(html)
+    reader.close()
+    return reader.events
+
+
+_MD: MarkdownIt | None = None
+
+
+def _markdown() -> MarkdownIt:
+    global _MD
+    if _MD is None:
+        md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+        md.validateLink = lambda url: True  # every link is read; web_links decides which are stored
+        md.normalizeLink = lambda url: url.strip()
+        md.normalizeLinkText = lambda url: url
+        _MD = md
+    return _MD
+
+
+def _fix_delimiters(text: str) -> str:
+    """A table's '|---|' row with more or fewer cells than its header row is rewritten to match,
+    so the table is read as one (GitHub is as lenient); line numbers stay."""
+    lines = text.split("\n")
+    fence = None
+    for n in range(1, len(lines)):
+        m = _FENCE.match(lines[n - 1])
+        if m:
+            fence = None if fence and m.group(1)[0] == fence else (fence or m.group(1)[0])
+        if fence:
+            continue
+        head = lines[n - 1].strip()
+        if "|" in head and _SEPARATOR.match(lines[n]) and lines[n].count("-") >= 2:
+            want, have = len(split_row(head)), len(split_row(lines[n]))
+            if want != have and want >= 1 and not _SEPARATOR.match(head):
+                lines[n] = "|" + "|".join(["---"] * want) + "|"
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- titles, venues, dates
+
+def _tag_tokens(text: str) -> list[str]:
+    s = (text or "").strip().strip("[]()【】{}<> ").strip()
+    return [t for t in (x.strip(".:;,'’\"!?*()[]") for x in re.split(r"[\s,/@|·\-–—&+]+", s)) if t]
+
+
+@lru_cache(maxsize=8192)
+def _token_kind(tok: str) -> str | None:
+    if re.fullmatch(r"(?:19|20)\d\d(?:[.]\d{1,2}){0,2}", tok):
+        return "year"
+    if re.fullmatch(r"\d{2}|\d{4}", tok):
+        return "num"
+    if re.fullmatch(r"(?i)arxiv(?:['’]?\d{2,4})?", tok):
+        return "arxiv"
+    m = re.fullmatch(r"([A-Za-z]+)['’]?\d{2,4}", tok)
+    if m and m.group(1).lower() in _QUALIFIERS:
+        return "qual"  # Workshop'23
+    if re.fullmatch(r"[A-Z][A-Za-z]*[A-Z][A-Za-z]*(?:['’]?\d{2,4})?|[A-Z][a-z]+['’]?\d{2,4}", tok):
+        return "venue"
+    if tok.lower() in _QUALIFIERS:
+        return "qual"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def is_tag(text: str | None, bracketed: bool = False) -> bool:
+    """A venue or date tag: '[2026 Arxiv-2602]', "EMNLP'23 Findings", 'NeurIPS 2024', 'Arxiv24', '2024-03-21'."""
+    if not text or not text.strip():
+        return False
+    if _DATE.fullmatch(text.strip().strip("[]() ")):
+        return True
+    toks = _tag_tokens(text)
+    if not toks or len(toks) > 6:
+        return False
+    kinds = [_token_kind(t) for t in toks]
+    anchored = ("year" in kinds or "arxiv" in kinds or ("num" in kinds and "venue" in kinds)
+                or any(k in ("venue", "qual") and re.search(r"\d", t) for k, t in zip(kinds, toks)))
+    if bracketed and len(toks) <= 4 and ("year" in kinds or "arxiv" in kinds):
+        return True
+    return anchored and None not in kinds
+
+
+@lru_cache(maxsize=8192)
+def venue_year(text: str | None) -> tuple[str | None, int | None]:
+    """('EMNLP Findings', 2023) from "EMNLP'23 Findings"; ('arXiv', 2026) from '[2026 Arxiv-2602]';
+    ('ICTIR', 2024) from "(Arxiv'24) ICTIR'25": the venue that is not arXiv, the earliest year."""
+    venues, years, quals = [], [], []
+    toks = _tag_tokens(text or "")
+    n = 0
+    while n < len(toks):
+        tok, kind = toks[n], _token_kind(toks[n])
+        m = re.fullmatch(r"(.*?)['’]?(\d{2}|\d{4})?", tok)
+        base, digits = m.group(1), m.group(2)
+        two = (lambda d: int(d) if len(d) == 4 else 2000 + int(d)) if digits else None
+        if kind == "year":
+            years.append(int(tok[:4]))
+        elif kind == "arxiv":
+            venues.append("arXiv")
+            if digits:
+                years.append(2000 + int(digits[:2]))
+            elif n + 1 < len(toks) and re.fullmatch(r"\d{4}", toks[n + 1]) and _token_kind(toks[n + 1]) == "num":
+                years.append(2000 + int(toks[n + 1][:2]))  # Arxiv-2602: the yymm of an arXiv id (not a year)
+                n += 1
+        elif kind == "venue":
+            if n and _token_kind(toks[n - 1]) == "venue" and not re.search(r"\d", toks[n - 1]) and venues:
+                venues[-1] = f"{venues[-1]} {base}"  # IEEE TMC'26
+            else:
+                venues.append(base)
+            if digits:
+                years.append(two(digits))
+        elif kind == "qual":
+            if base.lower() in ("findings", "workshop", "workshops", "demo") and venues:
+                quals.append(base.capitalize())
+            if digits:
+                years.append(two(digits))
+        elif kind == "num" and len(tok) == 2 and venues:
+            years.append(2000 + int(tok))
+        n += 1
+    venue = next((v for v in venues if v != "arXiv"), venues[0] if venues else None)
+    if venue and venue != "arXiv" and quals:
+        venue = " ".join([venue, *dict.fromkeys(quals)])
+    years = [y for y in years if 1900 <= y <= 2099]
+    return venue, (min(years) if years else None)
+
+
+_DATE = re.compile(r"((?:19|20)\d\d)(?:[-./](0?[1-9]|1[0-2])(?:[-./](0?[1-9]|[12]\d|3[01]))?)?")
+
+
+@lru_cache(maxsize=8192)
+def year_date(text: str | None) -> tuple[int | None, str | None]:
+    """(2024, '2024-03-21') from '2024-03-21'; (2026, '2026-03') from '2026.03'; (2023, None) from "EMNLP'23"."""
+    text = (text or "").strip()
+    m = re.search(r"(?<!\d)" + _DATE.pattern + r"(?!\d)", text)
+    if m:
+        year = int(m.group(1))
+        if m.group(3):
+            return year, f"{year}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        if m.group(2) and re.search(r"[-./]", m.group(0)):
+            return year, f"{year}-{int(m.group(2)):02d}"
+        return year, None
+    return venue_year(text)[1], None
+
+
+@lru_cache(maxsize=8192)
+def looks_like_authors(text: str | None) -> bool:
+    """'Alice Smith, Bob Jones and C. Lee' or 'Smith et al.' -> True."""
+    t = (text or "").strip().rstrip(".")
+    if not t:
+        return False
+    if re.search(r"\bet\s+al\b", t):
+        return True
+    parts = [p.strip() for p in re.split(r",|;|\band\b|&", t) if p.strip()]
+    if len(parts) < 2:
+        return False
+    for part in parts:
+        tokens = part.split()
+        if not 2 <= len(tokens) <= 4 or re.search(r"\d", part):
+            return False
+        if not all(re.fullmatch(r"[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)*", tok) or tok.lower() in _PARTICLES
+                   for tok in tokens):
+            return False
+    return True
+
+
+def _strip_brackets(text: str) -> str:
+    """Bracketed venue tags, dates, generic link words and empty brackets go: '[2026 Arxiv-2602] X ()' -> 'X'."""
+    def drop(m):
+        inner = m.group(2)
+        if not inner.strip() or not _LETTER.search(inner) and not re.search(r"\d", inner):
+            return " "
+        if is_tag(inner, bracketed=True) or is_generic_title(inner):
+            return " "
+        return m.group(0)
+    prev = None
+    while prev != text:
+        prev = text
+        text = re.sub(r"([\[(【{])([^\[\]()【】{}]*)([\])】}])", drop, text)
+    return text
+
+
+def _split_segments(text: str) -> list[str]:
+    return re.split(r"(\s+[-–—|•·]\s+|\s*[|•·]\s*|;\s+|,\s+(?=[A-Z\d'])|(?<=[\w)\]])\.\s+(?=[A-Z\d\[(\"“']))", text)
+
+
+@lru_cache(maxsize=8192)
+def tidy_title(text: str | None) -> str | None:
+    """A title candidate without list numbering, leading symbols, venue tags, dates and end punctuation."""
+    t = plain_text(text) or ""
+    t = _strip_brackets(t)
+    t = re.sub(r"^\s*(?:\d{1,3}[.)]\s+|#\d+\s*|\[\d+\]\s*)", "", t)
+    t = re.sub(r"^[^\w\"'“‘(\[]+", "", t)
+    parts = _split_segments(t)
+    # leading and trailing venue tags, dates and author lists
+    while len(parts) >= 3 and (is_tag(parts[0]) or not parts[0].strip()):
+        parts = parts[2:]
+    while len(parts) >= 3 and (is_tag(parts[-1]) or not parts[-1].strip() or looks_like_authors(parts[-1])):
+        parts = parts[:-2]
+    t = "".join(parts)
+    t = re.sub(r"\s+", " ", t).strip()
+    t = re.sub(r"[\s.,;:|\-–—~*_=>]+$", "", t)
+    t = re.sub(r"^[\s,;:|\-–—~*_=<]+", "", t)
+    if len(t) >= 2 and t[0] in "\"“'‘" and t[-1] in "\"”'’" and t.count(t[0]) <= 2:
+        t = t[1:-1].strip()
+    if t.startswith("(") and t.endswith(")") and t.count("(") == 1:
+        t = t[1:-1].strip()
+    return t or None
+
+
+@lru_cache(maxsize=8192)
+def _first_sentence(text: str) -> str:
+    """The first sentence of 'Title. Authors. Venue 2024.' (abbreviations such as 'vs.' do not end one)."""
+    for m in re.finditer(r"\.\s+(?=[A-Z\d\[(\"“'])", text):
+        before = text[:m.start()]
+        if _ABBREVIATIONS.search(before) or len(before.split()) < 2:
+            continue
+        rest = text[m.end():]
+        if looks_like_authors(_first_part(rest)) or is_tag(_first_part(rest)) or len(before.split()) >= 3:
+            return before
+    return text
+
+
+def _first_part(text: str) -> str:
+    return re.split(r"\.\s+", text, maxsplit=1)[0]
+
+
+@lru_cache(maxsize=8192)
+def _good(text: str | None) -> bool:
+    return bool(text and _LETTER.search(text) and not is_generic_title(text) and not is_tag(text)
+                and not is_tag(text, bracketed=True) and not looks_like_authors(text))
+
+
+def _parenthesised(text: str) -> bool:
+    t = text.strip()
+    return t.startswith("(") and t.endswith(")") and t.count("(") == 1
+
+
+def choose_title(inline: Inline, kinds: dict[int, str] | None = None) -> tuple[str | None, int | None]:
+    """(title, index of the link whose text it is) for a cell or an entry.
+
+    The title is never a generic link text or a badge: the candidates are, in order, the
+    text of paper links, bold text, italic text, the text of other links, and the text
+    around the links; the first with three words or more wins, else the first."""
+    parts = inline.lines()
+    if len(parts) > 1:  # 'Old title (in parentheses) <br> New title', 'Title <br> Authors'
+        kept = [p for n, p in enumerate(parts) if p.text() and not _parenthesised(p.text())
+                and not (n and (looks_like_authors(p.text()) or is_tag(p.text())))]
+        for part in kept:
+            title, _ = _title_in(part, None)
+            if title:
+                return title, _link_with(inline, title)
+    return _title_in(inline, kinds)
+
+
+def _link_with(inline: Inline, title: str) -> int | None:
+    for i in range(len(inline.links)):
+        if tidy_title(inline.label(i)) == title:
+            return i
+    return None
+
+
+def _title_in(inline: Inline, kinds: dict[int, str] | None) -> tuple[str | None, int | None]:
+    kinds = kinds or {i: link_kind(link.href, inline.words(i)) for i, link in enumerate(inline.links)}
+    labelled = [(tidy_title(inline.label(i)), i) for i in range(len(inline.links))
+                if inline.label(i) and not inline.links[i].bare]
+    candidates: list[tuple[str | None, int | None]] = [(t, i) for t, i in labelled if kinds.get(i) == "paper"]
+    rejected: set[int] = set()
+    for attr in ("bold", "italic"):
+        for text, where in inline.runs(attr):
+            if all(inline.pieces[n].link is not None for n in where):
+                continue  # a link's own emphasis: the link's text is a candidate already
+            t = tidy_title(text)
+            if _good(t):
+                candidates.append((t, None))
+            elif is_tag(text, bracketed=True) or is_tag(text) or looks_like_authors(text) or not _LETTER.search(text):
+                rejected |= where
+    candidates += [(t, i) for t, i in labelled if kinds.get(i) != "paper"]
+    outside = inline.outside(rejected)
+    candidates.append((tidy_title(_first_sentence(tidy_title(outside) or "")), None))
+    good = [(t, i) for t, i in candidates if _good(t)]
+    if not good:
+        return None, None
+    long = [(t, i) for t, i in good if len(t.split()) >= 3]
+    return (long or good)[0]
+
+
+# ---------------------------------------------------------------- the importer
 
 class ModalityMatcher:
     """Modality words -> taxonomy notations, from the taxonomy's labels and synonyms."""
@@ -163,198 +805,388 @@ class ModalityMatcher:
 
 
 @dataclass
-class _Table:
-    columns: list[str | None]
-    datasets: bool
-    group: str | None = None
+class _Cell:
+    raw: str
+    inline: Inline
+    column: str = ""  # the header it sits under
+
+    @property
+    def text(self) -> str:
+        return self.inline.text()
+
+    def links(self) -> list[tuple[str, str]]:
+        return [(words, href) for words, href, _ in self.inline.link_list()]
+
+
+def _md_cell(raw: str, line: int = 0) -> _Cell:
+    builder = _Builder(raw, line)
+    builder.markdown(raw)
+    return _Cell(raw, builder.inline)
+
+
+@dataclass
+class _Found:
+    work: Work
+    line: int
 
 
 class _Importer:
-    def __init__(self, source: Source, matcher: ModalityMatcher, has_ref: Callable[[str], bool]):
+    def __init__(self, source: Source, matcher: ModalityMatcher, has_ref: Callable[[str], bool], title: str | None):
         self.source = source
         self.matcher = matcher
         self.has_ref = has_ref
+        self.list_title = title
         self.works: list[Work] = []
         self.datasets: list[tuple[Dataset, list[tuple[str, str]], int]] = []
         self.problems: list[Problem] = []
         self.headings: dict[int, str] = {}
+        self.hints: list[str | None] = []  # <details> summaries and grouping list items
         self.skipped = 0
+        self.seen: dict[str, _Found] = {}
+        self.fresh_heading: tuple[str, int, int] | None = None  # a heading just before this block: text, line, level
+        self.html = _Html(self)
 
     # ------------------------------------------------------------ context
     @property
     def section(self) -> str | None:
-        if not self.headings:
-            return None
-        return self.headings[max(self.headings)]
+        path = [self.headings[k] for k in sorted(self.headings)] + [h for h in self.hints if h]
+        path = [p for p in path if _words(p) not in _CONTAINER_HEADINGS]
+        return " / ".join(path) or None
 
     def in_datasets(self) -> bool:
-        return any("dataset" in h.lower() or "benchmark" in h.lower() for h in self.headings.values())
+        return any("dataset" in h.lower() or "benchmark" in h.lower()
+                   for h in [*self.headings.values(), *(x for x in self.hints if x)])
 
     def heading(self, level: int, text: str) -> None:
         for lvl in [k for k in self.headings if k >= level]:
             del self.headings[lvl]
-        title = clean(text)
+        title = plain_text(text)
         if title:
             title = re.sub(r"^[^\w\"'“(]+", "", title).strip()  # leading emoji and symbols
-            self.headings[level] = title
+            if level == 1 and not self.headings and title == self.list_title and not self.works:
+                return  # the list's own name
+            if title:
+                self.headings[level] = title
 
     def problem(self, line: int, entry: str | None, message: str) -> None:
         self.problems.append(Problem(line, entry, message))
 
-    # ------------------------------------------------------------ rows
-    def _year(self, line: int, name: str, text: str | None) -> int | None:
-        text = clean(text) or ""
-        if not text or text in ("-", "--", "xx"):
-            return None
-        m = re.search(r"\b(19\d\d|20\d\d)\b", text)
-        if not m:
-            self.problem(line, name, f"year {text!r} is not a year; left out")
-            return None
-        return int(m.group(1))
+    def web_links(self, line: int, name: str | None, links):
+        """The links that are web addresses (http, https); the others are named in a note. Items are
+        (label, url) or (label, url, extra...) tuples."""
+        kept = []
+        for item in links:
+            label, url, *rest = item
+            url = (url or "").strip()
+            nested = re.fullmatch(r"\[[^\]]*\]\((\S+)\)", url)  # [![Paper](badge)]([old](new)): the new address
+            if nested and web_url(nested.group(1)):
+                self.problem(line, name, f"a link written inside a link's address; {nested.group(1)} used")
+                url = nested.group(1)
+            if web_url(url):
+                kept.append((label, web_url(url), *rest))
+            elif not url.startswith("#") and url:  # an anchor in the page itself is no link to keep
+                shown = url if len(url) <= 80 else url[:77] + "..."
+                self.problem(line, name, f"link {shown!r} is not a web address (http or https); left out")
+        return kept
 
-    def paper(self, line: int, cells: dict[str, str], group: str | None) -> None:
-        title_cell = cells.get("title", "")
-        links = links_in(title_cell)
-        title = clean(title_cell)
-        if not title:
-            return
-        if not _WORD.search(title):
-            self.problem(line, title, "no title (only punctuation); skipped")
-            self.skipped += 1
-            return
-        if not links and re.fullmatch(r"\s*\[[^\]]*\]\s*", title_cell):
-            self.problem(line, title, "a template row (no link); skipped")
-            self.skipped += 1
-            return
-        links = self.web_links(line, title, links)
-        url = links[0][1] if links else None
+    # ------------------------------------------------------------ works
+    def _year(self, line: int, name: str, text: str | None) -> tuple[int | None, str | None]:
+        text = clean(text) or ""
+        if not text or text.lower() in ("-", "--", "xx", "—", "n/a", "tbd", "?"):
+            return None, None
+        year, date = year_date(text)
+        if year is None:
+            self.problem(line, name, f"year {text!r} is not a year; left out")
+        return year, date
+
+    def add_work(self, line: int, title: str, links: list[tuple[str, str, str]], title_link: str | None,
+                 venue: str | None = None, year: int | None = None, date: str | None = None,
+                 labels: list[Label] | None = None, short_name: str | None = None, group: str | None = None) -> None:
+        """One work from an entry's title and its web links [(words, url, kind)]."""
         found: dict[str, str] = {}
-        code = page = None
-        extra = self.web_links(line, title, links_in(cells.get("links", "")))
-        for label, link in ([(lab, u) for lab, u in links] + extra):
-            if not found.get("arxiv") and ids.arxiv_id(link):
-                found["arxiv"] = ids.arxiv_id(link)
-            if not found.get("doi") and ids.doi(link):
-                found["doi"] = ids.doi(link)
-        for label, link in extra:
-            low = (label or "").lower()
-            if "code" in low or "github" in low or ("github.com" in link and "page" not in low):
-                code = code or link
-            elif any(w in low for w in ("page", "project", "website", "homepage", "demo")):
-                page = page or link
-            elif not url:
-                url = link
+        for label, url, kind in ([("", title_link, "paper")] if title_link else []) + links:
+            arxiv = ids.arxiv_id(url)
+            if arxiv and not found.get("arxiv"):
+                found["arxiv"] = arxiv
+            elif arxiv and arxiv != found["arxiv"]:
+                self.problem(line, title, f"a second arXiv id {arxiv} in the same entry; left out "
+                                          f"(one entry, one work: {found['arxiv']})")
+            doi = ids.doi(url)
+            if doi and not found.get("doi") and not ids.arxiv_from_doi(doi):
+                found["doi"] = doi
+        url = title_link or next((u for _, u, k in links if k == "paper"), None) \
+            or next((u for _, u, k in links if k == "other"), None)
+        code = next((u for _, u, k in links if k == "code"), None)
+        page = next((u for _, u, k in links if k == "page"), None)
         if url:
             found["url"] = url
+        section = " / ".join(x for x in (self.section, group) if x) or None
+        work = Work(ids=found, sources=[self.source.id], title=title, year=year, date=date,
+                    venue=venue if venue and venue.lower() not in ("xx", "-", "--", "—") else None,
+                    code=code, page=page, labels=labels or [], list_section=section,
+                    short_name=short_name if short_name and short_name != title else None)
+        keys = [f"arxiv:{found['arxiv']}"] if found.get("arxiv") else []
+        keys += [f"doi:{found['doi']}"] if found.get("doi") else []
+        keys += [f"url:{_norm_url(url)}"] if url and not found.get("arxiv") else []
+        for key in keys:
+            earlier = self.seen.get(key)
+            if earlier is None:
+                continue
+            other = earlier.work
+            if other.ids.get("arxiv") and found.get("arxiv") and other.ids["arxiv"] != found["arxiv"]:
+                continue  # two papers under one DOI or page: two works
+            for attr in ("year", "date", "venue", "code", "page", "short_name"):
+                if getattr(other, attr) in (None, "") and getattr(work, attr):
+                    setattr(other, attr, getattr(work, attr))
+            for kind, value in found.items():
+                other.ids.setdefault(kind, value)
+            for lab in work.labels:
+                if (lab.axis, lab.value) not in {(x.axis, x.value) for x in other.labels}:
+                    other.labels.append(lab)
+            if ids.normalise_title(other.title) != ids.normalise_title(title):
+                self.problem(line, title, f"the same paper ({key}) as line {earlier.line}, listed there as "
+                                          f"{other.title!r}; merged, that title kept")
+            else:
+                self.problem(line, title, f"listed again (first at line {earlier.line}); merged")
+            return
+        self.works.append(work)
+        for key in keys:
+            self.seen.setdefault(key, _Found(work, line))
+
+    # ------------------------------------------------------------ tables
+    def table(self, header: list[_Cell] | None, rows: list[tuple[int, list[_Cell], int]], html: bool = False) -> None:
+        """A table: its header cells (None: no header row) and rows (line, cells, cells in the source)."""
+        rows = [(n, cells, count) for n, cells, count in rows if not _is_separator(cells)]
+        if header is None:
+            self.headerless_table(rows, html)
+            return
+        if not rows:
+            return
+        names = [c.text for c in header]
+        columns = _columns(names)
+        if "title" not in columns and columns and columns[0] is None:
+            columns[0] = "title"
+        if "title" not in columns or sum(c is not None for c in columns) < 2:  # a layout table (images, captions)
+            for n, cells, _ in rows:
+                if any(link_kind(u, w) == "paper" for c in cells for w, u in c.links()):
+                    self.loose_row(n, cells)
+            return
+        titled = any(c == "title" and _TITLE_SCORE.get(_key(h), 2 if _column(h) == "title" else 0) >= 2
+                     for c, h in zip(columns, names))
+        datasets = "concepts" in columns or (self.in_datasets() and not titled)
+        if not datasets and not self._paper_table(columns, rows):
+            return
+        group = None
+        for n, cells, count in rows:
+            for cell, name in zip(cells, names):
+                cell.column = name
+            filled = [c for c in cells if c.text.strip() or c.links()]
+            if len(filled) == 1 and not filled[0].links() and count < len(columns):
+                group = _DECOR.sub("", filled[0].text) or None  # a group row
+                continue
+            named: dict[str, _Cell] = {}
+            for cell, col in zip(cells, columns):
+                if col and (col not in named or not named[col].text.strip()):
+                    named[col] = cell
+            if count > len(columns):
+                self.problem(n, tidy_title(named["title"].text) if "title" in named else None,
+                             f"{count} cells for {len(columns)} columns; extra cells ignored")
+            if datasets:
+                self.dataset(n, named)
+            else:
+                self.paper(n, named, cells, group)
+
+    def _paper_table(self, columns, rows) -> bool:
+        """False (with a note) for a table whose rows link only pages or code and no paper (events, tools)."""
+        some_link = False
+        for _, cells, _ in rows:
+            for cell, col in zip(cells, columns):
+                for words, url in cell.links():
+                    some_link = True
+                    if link_kind(url, words) == "paper" or (col == "title" and _good(tidy_title(words))):
+                        return True
+        if some_link:
+            self.problem(rows[0][0], None, f"a table whose {len(rows)} row(s) link no paper (only pages or code, "
+                                           "no linked title); skipped")
+            self.skipped += len(rows)
+            return False
+        return True
+
+    def paper(self, line: int, named: dict[str, _Cell], cells: list[_Cell], group: str | None) -> None:
+        title_cell = named.get("title") or _Cell("", Inline())
+        raw = title_cell.raw.strip()
+        kinds = {i: link_kind(href.href, title_cell.inline.words(i)) for i, href in enumerate(title_cell.inline.links)}
+        title, at = choose_title(title_cell.inline, kinds)
+        raw_links = [(w, title_cell.inline.links[i].href, title_cell.column, i == at)
+                     for w, _, i in title_cell.inline.link_list()]
+        raw_links += [(w, u, c.column, False) for c in _ordered(cells, title_cell)[1:] for w, u in c.links()]
+        links = self.web_links(line, title or tidy_title(title_cell.text) or None, raw_links)
+        title_link = next((u for _, u, _, is_title in links if is_title), None)
+        classified = [(w, u, link_kind(u, w, column)) for w, u, column, is_title in links if not is_title]
+        short = tidy_title(named["name"].text) if "name" in named else None
+        short = short if _good(short) or (short and _LETTER.search(short) and not is_generic_title(short)
+                                          and not is_tag(short)) else None
+        if not title_cell.text.strip() and not title_cell.inline.links and not short:
+            if classified:
+                self.problem(line, None, "a row with links but no title; skipped")
+                self.skipped += 1
+            return
+        if not title_cell.inline.links and re.fullmatch(r"\s*\[[^\]]*\]\s*", raw):
+            self.problem(line, clean(raw), "a template row (no link); skipped")
+            self.skipped += 1
+            return
+        if not title:
+            if short and len(short.split()) >= 1 and not title_cell.text.strip():
+                title, short = short, None
+            elif not _WORD.search(title_cell.text):
+                self.problem(line, title_cell.text or None, "no title (only punctuation); skipped")
+                self.skipped += 1
+                return
+            else:
+                self.problem(line, title_cell.text, "no title (only a generic link text or a venue tag); skipped")
+                self.skipped += 1
+                return
         labels = []
         for column, axis in (("input", "input_modality"), ("output", "output_modality")):
-            if column not in cells:
+            if column not in named:
                 continue
-            notations, unknown = self.matcher.match(cells[column])
+            notations, unknown = self.matcher.match(named[column].text)
             for value in notations:
                 labels.append(Label(axis, value, self.source.id, at=self.source.retrieved,
                                     evidence=f"{column} column of the list"))
             for word in unknown:
                 self.problem(line, title, f"{column} modality {word!r} is not in the taxonomy; left out")
-        venue = clean(cells.get("venue"))
-        self.works.append(Work(
-            ids=found,
-            sources=[self.source.id],
-            title=title,
-            year=self._year(line, title, cells.get("year")),
-            venue=venue if venue and venue.lower() not in ("xx", "-", "--") else None,
-            code=code,
-            page=page,
-            labels=labels,
-            list_section=" / ".join(x for x in (self.section, group) if x) or None,
-        ))
+        venue = plain_text(named["venue"].text) if "venue" in named else None
+        year, date = self._year(line, title, named["year"].text) if "year" in named else (None, None)
+        if year is None and venue and "year" not in named:
+            year = venue_year(venue)[1] or year_date(venue)[0]
+        if venue and "@" not in venue and is_tag(venue):  # "EMNLP'23 Findings" -> EMNLP Findings
+            venue = venue_year(venue)[0] or venue
+        self.add_work(line, title, classified, title_link, venue, year, date, labels, short, group)
 
-    def dataset(self, line: int, cells: dict[str, str]) -> None:
-        name_cell = cells.get("title", "")
-        name = clean(name_cell)
+    def dataset(self, line: int, named: dict[str, _Cell]) -> None:
+        name_cell = named.get("title") or _Cell("", Inline())
+        name = tidy_title(name_cell.text) if name_cell.text else None
         if not name:
             return
-        links = self.web_links(line, name, links_in(cells.get("links", "")) + links_in(name_cell))
-        notes_cell = cells.get("notes", "")
-        hints = self.web_links(line, name, links_in(notes_cell))
-        notes = clean(re.sub(r"^\s*(with|from|by|in)\s+\[[^\]]*\]\([^)]*\)\s*,?", "", notes_cell, flags=re.I))
+        links = self.web_links(line, name, (named["links"].links() if "links" in named else []) + name_cell.links())
+        notes_cell = named.get("notes") or _Cell("", Inline())
+        hints = self.web_links(line, name, notes_cell.links())
+        notes = clean(re.sub(r"^\s*(with|from|by|in)\s+\[[^\]]*\]\([^)]*\)\s*,?", "", notes_cell.raw, flags=re.I))
         concepts = None
-        raw = clean(cells.get("concepts"))
+        raw = plain_text(named["concepts"].text) if "concepts" in named else None
         if raw and raw not in ("-", "--", "—", "n/a", "?"):
             m = re.search(r"\d[\d,]*", raw)
             if m:
                 concepts = int(m.group(0).replace(",", ""))
             else:
                 self.problem(line, name, f"concept count {raw!r} is not a number; left out")
-        dataset = Dataset(name=name, sources=[self.source.id], year=self._year(line, name, cells.get("year")),
-                          concepts=concepts, url=links[0][1] if links else None, notes=notes)
+        year = self._year(line, name, named["year"].text)[0] if "year" in named else None
+        dataset = Dataset(name=name, sources=[self.source.id], year=year, concepts=concepts,
+                          url=links[0][1] if links else None, notes=notes)
         self.datasets.append((dataset, hints, line))
 
-    def bullet(self, line: int, text: str) -> None:
-        links = links_in(text)
-        if not links or links[0][1].startswith("#"):
-            return  # a table of contents entry or plain prose
-        label, url = links[0]
-        if self.in_datasets():
-            web = self.web_links(line, clean(label) or url, [(label, url)])
-            name = clean(label) or (web[0][1] if web else None)
-            if name:
-                self.datasets.append((Dataset(name=name, sources=[self.source.id], url=web[0][1] if web else None,
-                                              notes=clean(_LINK.sub("", text)) or None), [], line))
-            return
-        rest = _LINK.sub(" ", text)
-        year = re.search(r"\b(19\d\d|20\d\d)\b", rest)
-        if not (_is_paper_link(url) or year):
-            self.problem(line, clean(label), "not a paper link (no arXiv/DOI/proceedings link or year); skipped")
-            self.skipped += 1
-            return
-        venue = re.search(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*|arXiv)\s*'?\s*(19|20)\d\d\b", rest)
-        cells = {"title": f"[{label}]({url})",
-                 "links": " ".join(f"[{lab}]({u})" for lab, u in links[1:]),
-                 "year": year.group(0) if year else "",
-                 "venue": venue.group(1) if venue else ""}
-        self.paper(line, cells, None)
-
-    def web_links(self, line: int, name: str | None, links: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The links that are web addresses (http, https); the others are named in a note."""
-        kept = []
-        for label, url in links:
-            if web_url(url):
-                kept.append((label, web_url(url)))
-            elif not url.startswith("#"):  # an anchor in the page itself is no link to keep, nor worth a note
-                shown = url if len(url) <= 80 else url[:77] + "..."
-                self.problem(line, name, f"link {shown!r} is not a web address (http or https); left out")
-        return kept
-
-    def loose_row(self, line: int, row: str) -> bool:
-        """A table row without usable columns, read like a bullet: the first cell with words is
-        the title (its link, else the row's first paper link, is the paper's). True if it gave a record."""
-        cells = [c for c in split_row(row) if c.strip()]
-        links = [(lab, u) for c in cells for lab, u in links_in(c) if not u.startswith("#")]
-        where = next((n for n, c in enumerate(cells) if _LETTER.search(clean(c) or "")), None)
-        if not links or where is None:
+    def loose_row(self, line: int, cells: list[_Cell]) -> bool:
+        """A table row without usable columns, read like a list entry: the first cell with a title is
+        the title; venue tags and dates in the other cells give venue and year. True if it gave a record."""
+        cells = [c for c in cells if c.text.strip() or c.inline.links]
+        if not any(c.links() for c in cells):
             return False
-        title_cell, rest = cells[where], cells[:where] + cells[where + 1:]
-        if not links_in(title_cell):
-            main = next((u for _, u in links if _is_paper_link(u)), links[0][1])
-            title_cell = f"[{clean(title_cell)}]({main})"
+        where, title, at = None, None, None
+        for n, cell in enumerate(cells):
+            title, at = choose_title(cell.inline)
+            if title:
+                where = n
+                break
+        if where is None:
+            return False
+        venue = year = date = None
+        for n, cell in enumerate(cells):
+            if n != where and is_tag(cell.text):
+                v, y = venue_year(cell.text)
+                venue, year = venue or v, year or y
+                if date is None:
+                    date = year_date(cell.text)[1]
         before = len(self.works) + len(self.datasets)
-        self.bullet(line, " ".join([title_cell, *rest]))
+        links = [(w, cells[n].inline.links[i].href, "", n == where and i == at)
+                 for n in range(len(cells)) for w, _, i in cells[n].inline.link_list()]
+        self._entry(line, title, links, venue, year, date, "row")
         return len(self.works) + len(self.datasets) > before
 
-    def headerless_table(self, rows: list[tuple[int, str]]) -> None:
-        """Rows of a table with no header row (no '|---|' line under its first row)."""
-        content = [(n, r) for n, r in rows if not _SEPARATOR.match(r)]  # a stray separator is no row
-        if not content:
+    def headerless_table(self, rows: list[tuple[int, list[_Cell], int]], html: bool = False) -> None:
+        """Rows of a table with no header row (no '|---|' line under its first row, or no <th> cells)."""
+        if not rows:
             return
-        imported = sum(self.loose_row(n, r) for n, r in content)
+        imported = sum(self.loose_row(n, cells) for n, cells, _ in rows)
+        what = ("an HTML table without a header row (no <th> cells and no column names)" if html else
+                "a table without a header row (no '|---|' line under its first row)")
         if imported:
-            self.problem(content[0][0], None, f"a table without a header row (no '|---|' line under its first "
-                                              f"row): {imported} of its {len(content)} row(s) read as links")
+            self.problem(rows[0][0], None, f"{what}: {imported} of its {len(rows)} row(s) read as links")
         else:
-            self.problem(content[0][0], None, f"a table without a header row (no '|---|' line under its first "
-                                              f"row) and no paper links in its {len(content)} row(s); skipped")
+            self.problem(rows[0][0], None, f"{what} and no paper links in its {len(rows)} row(s); skipped")
             self.skipped += 1
+
+    # ------------------------------------------------------------ list items and paragraphs
+    def entry(self, line: int, inline: Inline, kind: str) -> None:
+        """A list item ('bullet') or a line of a paragraph ('paragraph')."""
+        listed = inline.link_list()
+        if not listed:
+            return  # prose, or a table of contents entry
+        if kind == "paragraph" and not any(link_kind(u, w) == "paper" for w, u, _ in listed):
+            return  # prose that links something
+        title, at = choose_title(inline)
+        venue, year, date = _venue_of(inline, title)
+        raw_links = [(w, u, "", i == at) for w, u, i in listed]
+        self._entry(line, title, raw_links, venue, year, date, kind, inline)
+
+    def _entry(self, line, title, raw_links, venue, year, date, kind, inline: Inline | None = None):
+        """A list entry or a loose table row: its title and links [(words, url, column, is the title's link)]."""
+        label = raw_links[0][0]
+        papers = [u for w, u, _, _ in raw_links if link_kind(u, w) == "paper"]
+        if self.in_datasets() and not papers:
+            name = title or tidy_title(label) or None
+            web = self.web_links(line, name or raw_links[0][1], raw_links[:1])
+            name = name or (web[0][1] if web else None)
+            if name:
+                notes = tidy_title(inline.outside()) if inline is not None else None
+                self.datasets.append((Dataset(name=name, sources=[self.source.id], url=web[0][1] if web else None,
+                                              notes=notes if notes and notes != name else None), [], line))
+            return
+        shown = title or tidy_title(label) or tidy_title(inline.text() if inline else "") or raw_links[0][1]
+        if not (papers or year):
+            self.problem(line, shown, "not a paper link (no arXiv/DOI/proceedings link or year); skipped")
+            self.skipped += 1
+            return
+        heading = tidy_title(self.fresh_heading[0]) if self.fresh_heading else None
+        if not title and _good(heading) and len(heading.split()) >= 2 and papers:
+            title = heading  # '### Title' with the paper's links below it: a title, not a section
+            self.headings.pop(self.fresh_heading[2], None)
+            self.fresh_heading = None
+        if not title:
+            words = tidy_title(label) or raw_links[0][1]
+            self.problem(line, None, f"a paper link ({words}: {papers[0] if papers else raw_links[0][1]}) with no "
+                                     "title beside it (only generic link texts, badges or venue tags); skipped")
+            self.skipped += 1
+            return
+        links = self.web_links(line, title, raw_links)
+        title_link = next((u for _, u, _, is_title in links if is_title), None)
+        classified = [(w, u, link_kind(u, w, column)) for w, u, column, is_title in links if not is_title]
+        self.add_work(line, title, classified, title_link, venue, year, date)
+
+    def paragraph_lines(self, line: int, inline: Inline, kind: str) -> None:
+        """A paragraph or list item: one entry, or one per line when several lines link a paper
+        (lines without a paper link go with the next line that has one)."""
+        parts = inline.lines()
+        with_paper = [p for p in parts if any(link_kind(u, w) == "paper" for w, u, _ in p.link_list())]
+        if len(with_paper) < 2:
+            self.entry(line + inline.first_line(), inline, kind)
+            return
+        chunk = Inline()
+        for part in parts:
+            chunk.extend(part)
+            if part in with_paper:
+                self.entry(line + chunk.first_line(), chunk, kind)
+                chunk = Inline()
 
     # ------------------------------------------------------------ datasets -> papers
     def link_datasets(self) -> list[Dataset]:
@@ -375,17 +1207,78 @@ class _Importer:
                 if arxiv and self.has_ref(f"arxiv:{arxiv}"):
                     refs.append(f"arxiv:{arxiv}")
                     continue
-                for ref in (f"name:{clean(label)}", f"name:{dataset.name}"):
-                    if clean(label) and self.has_ref(ref):
+                for ref in (f"name:{plain_text(label)}", f"name:{dataset.name}"):
+                    if plain_text(label) and self.has_ref(ref):
                         refs.append(ref)
                         break
                 else:
                     self.problem(line, dataset.name, f"the paper behind {url} is not in the list or the graph; "
                                                      "kept as a note")
-                    dataset.notes = "; ".join(x for x in (dataset.notes, f"with {clean(label)} ({url})") if x)
+                    dataset.notes = "; ".join(x for x in (dataset.notes, f"with {plain_text(label)} ({url})") if x)
             dataset.introduced_by = list(dict.fromkeys(refs))
             out.append(dataset)
         return out
+
+
+def _ordered(cells: list[_Cell], first: _Cell) -> list[_Cell]:
+    """The title cell first, then link columns, then the rest (where a row's links are looked for)."""
+    rest = [c for c in cells if c is not first]
+    linky = [c for c in rest if _column(c.column) == "links"]
+    return [first, *linky, *[c for c in rest if c not in linky]]
+
+
+class _SourceCount:
+    """The number of cells a table row has in the source, counted only when asked (compared)."""
+
+    def __init__(self, line: str):
+        self.line, self.n = line, None
+
+    def value(self) -> int:
+        if self.n is None:
+            self.n = len(split_row(self.line))
+        return self.n
+
+    def __lt__(self, other: int) -> bool:
+        return self.value() < other
+
+    def __gt__(self, other: int) -> bool:
+        return self.line.count("|") + 1 > other and self.value() > other
+
+    def __str__(self) -> str:
+        return str(self.value())
+
+
+def _is_separator(cells: list[_Cell]) -> bool:
+    texts = [c.text.strip() for c in cells]
+    return any(texts) and all(re.fullmatch(r":?-{2,}:?", t) or not t for t in texts)
+
+
+def _venue_of(inline: Inline, title: str | None) -> tuple[str | None, int | None, str | None]:
+    """Venue, year and date of a list entry, from its venue tags ('[2026 Arxiv-2602]', 'NeurIPS 2024')."""
+    pieces = []
+    text = inline.text()
+    pieces += re.findall(r"[\[(【]([^\[\]()【】]*)[\])】]", text)
+    pieces += [t for attr in ("bold", "italic") for t, _ in inline.runs(attr)]
+    pieces += [label for label in map(inline.label, range(len(inline.links)))  # [CVPR 2024](...), [arXiv 2024](...)
+               if not is_generic_title(label) or (re.search(r"\d", label) and is_tag(label))]
+    outside = inline.outside()
+    if title:
+        outside = outside.replace(title, " ")
+    pieces += [s for s in _split_segments(_strip_brackets(outside)) if s.strip()]
+    venues, years, date = [], [], None
+    for piece in pieces:
+        if is_tag(piece, bracketed=True) or is_tag(piece):
+            v, y = venue_year(piece)
+            venues += [v] if v else []
+            years += [y] if y else []
+            date = date or year_date(piece)[1]
+    venue = next((v for v in venues if v != "arXiv"), venues[0] if venues else None)
+    year = min(years) if years else None
+    if year is None:
+        rest = outside
+        m = re.search(r"\b(19\d\d|20\d\d)\b", rest)
+        year = int(m.group(1)) if m else None
+    return venue, year, date
 
 
 def _ref(work: Work) -> str:
@@ -395,80 +1288,382 @@ def _ref(work: Work) -> str:
     return f"title:{work.title}"
 
 
+# ---------------------------------------------------------------- HTML blocks
+
+class _Html(HTMLParser):
+    """HTML blocks: tables, lists, headings, <details>/<summary> and links. Its state lasts from one
+    HTML block to the next (a <details>, <table> or <li> may hold Markdown between its tags)."""
+
+    _SKIP = ("script", "style", "template", "iframe", "object", "embed", "noscript")
+    _BLOCKS = ("p", "div", "blockquote", "section", "center", "hr", "dl", "dt", "dd")
+
+    def __init__(self, importer: _Importer):
+        super().__init__(convert_charrefs=True)
+        self.imp = importer
+        self.tables: list[dict] = []  # open tables: {"rows": [...], "row": {...} | None}
+        self.stack: list[dict] = []  # open cells, list items, headings and summaries, innermost last
+        self.depth = 0  # open <ul>/<ol>
+        self.loose: _Builder | None = None  # text outside all of them
+        self.loose_raw: list[str] = []
+        self.loose_line = 0
+        self.details: list[bool] = []  # per open <details>: whether its summary is a hint
+        self.base = 0
+        self.skip = 0
+
+    # -- where text goes
+    def _line(self) -> int:
+        return self.base + self.getpos()[0]
+
+    def capturing(self) -> _Builder | None:
+        return self.stack[-1]["builder"] if self.stack else None
+
+    def _target(self) -> _Builder:
+        target = self.capturing()
+        if target is not None:
+            return target
+        if self.loose is None:
+            self.loose = _Builder(line=0)
+            self.loose_line = self._line()
+        return self.loose
+
+    def flush(self) -> None:
+        loose, raw, line = self.loose, "".join(self.loose_raw), self.loose_line
+        self.loose, self.loose_raw = None, []
+        if loose is None:
+            return
+        if _BLOCKY.search(raw):  # Markdown written inside an HTML block
+            first = len(raw) - len(raw.lstrip("\n"))
+            _walk_text(self.imp, raw, line - 1 + raw[:first].count("\n"))
+        elif loose.inline.links:
+            self.imp.paragraph_lines(line, loose.inline, "paragraph")
+
+    def block(self, content: str, line: int) -> None:
+        self.reset()
+        self.base = line - 1
+        self.feed(content)
+        self.close()
+        if not self.stack:
+            self.flush()
+
+    # -- opening and closing
+    def _push(self, kind: str, **extra) -> None:
+        self.stack.append({"kind": kind, "builder": _Builder(line=0), "line": self._line(), **extra})
+
+    def _end_cell(self) -> None:
+        while self.stack and self.stack[-1]["kind"] != "cell":
+            self._pop()
+        if self.stack:
+            self._pop()
+
+    def _end_row(self) -> None:
+        if not self.tables:
+            return
+        if any(x["kind"] == "cell" for x in self.stack):
+            self._end_cell()
+        table = self.tables[-1]
+        if table["row"] is not None and table["row"]["cells"]:
+            table["rows"].append(table["row"])
+        table["row"] = None
+
+    def _pop(self) -> None:
+        entry = self.stack.pop()
+        kind, builder = entry["kind"], entry["builder"]
+        if kind == "cell":
+            if self.tables:
+                table = self.tables[-1]
+                if table["row"] is None:
+                    table["row"] = {"line": entry["line"], "cells": []}
+                table["row"]["cells"].append((builder, entry["th"]))
+        elif kind == "li":
+            outer = self.stack[-1] if self.stack else None
+            if outer is not None and outer["kind"] == "cell":
+                outer["builder"].inline.extend(builder.inline)  # a list inside a table cell: the cell's text
+            elif builder.inline.pieces:
+                self.imp.paragraph_lines(entry["line"], builder.inline, "bullet")
+        elif kind == "summary":
+            text = builder.inline.text()
+            if self.details and not self.details[-1] and text:
+                self.imp.hints.append(tidy_title(text) or text)
+                self.details[-1] = True
+        else:  # a heading
+            self.imp.heading(int(kind[1]), builder.inline.text())
+            self.imp.fresh_heading = (builder.inline.text(), entry["line"], int(kind[1]))
+
+    def _close(self, kind: str) -> None:
+        if any(x["kind"] == kind for x in self.stack):
+            while self.stack[-1]["kind"] != kind:
+                self._pop()
+            self._pop()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        if tag in self._SKIP:
+            self.skip += 1
+            return
+        if self.skip:
+            return
+        if tag == "table":
+            if not self.stack:
+                self.flush()
+            self.tables.append({"rows": [], "row": None, "stack": len(self.stack)})
+        elif tag == "tr" and self.tables:
+            self._end_row()
+            self.tables[-1]["row"] = {"line": self._line(), "cells": []}
+        elif tag in ("td", "th") and self.tables:
+            if any(x["kind"] == "cell" for x in self.stack[self.tables[-1]["stack"]:]):
+                self._end_cell()
+            if self.tables[-1]["row"] is None:
+                self.tables[-1]["row"] = {"line": self._line(), "cells": []}
+            self._push("cell", th=tag == "th")
+        elif tag in ("ul", "ol"):
+            if not self.stack:
+                self.flush()
+            self.depth += 1
+        elif tag == "li":
+            while self.stack and self.stack[-1]["kind"] == "li" and self.stack[-1]["depth"] >= self.depth:
+                self._pop()  # an <li> left open
+            if not self.stack:
+                self.flush()
+            self._push("li", depth=self.depth)
+        elif re.fullmatch(r"h[1-6]", tag) or tag == "summary":
+            if not self.stack:
+                self.flush()
+            self._push(tag)
+        elif tag == "details":
+            self.flush()
+            self.details.append(False)
+        elif tag in self._BLOCKS:
+            target = self.capturing()
+            if target is not None:
+                target.brk(newline=False)
+            else:
+                self.flush()
+        else:
+            self._target().tag(tag, attrs, False)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag in ("a", "b", "strong", "i", "em"):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self.skip = max(0, self.skip - 1)
+            return
+        if self.skip:
+            return
+        if tag in ("td", "th"):
+            self._end_cell()
+        elif tag == "tr":
+            self._end_row()
+        elif tag == "table" and self.tables:
+            self._end_row()
+            while len(self.stack) > self.tables[-1]["stack"]:
+                self._pop()
+            table = self.tables.pop()
+            self.imp_table(table["rows"], table_line=table["rows"][0]["line"] if table["rows"] else 0)
+        elif tag in ("ul", "ol"):
+            while self.stack and self.stack[-1]["kind"] == "li" and self.stack[-1]["depth"] >= self.depth:
+                self._pop()
+            self.depth = max(0, self.depth - 1)
+        elif tag == "li":
+            self._close("li")
+        elif re.fullmatch(r"h[1-6]", tag) or tag == "summary":
+            self._close(tag)
+        elif tag == "details":
+            if not self.stack:
+                self.flush()
+            if self.details and self.details.pop() and self.imp.hints:
+                self.imp.hints.pop()
+        elif tag in self._BLOCKS:
+            target = self.capturing()
+            if target is not None:
+                target.brk(newline=False)
+            else:
+                self.flush()
+        else:
+            target = self.capturing() or self.loose
+            if target is not None:
+                target.tag(tag, {}, True)
+
+    def handle_data(self, data):
+        if self.skip or not data:
+            return
+        target = self.capturing()
+        if target is not None:
+            if re.search(r"[\[*_`]", data):
+                target.markdown(data)
+            else:
+                target.text(data)
+            return
+        if not data.strip() and self.loose is None:
+            return
+        loose = self._target()
+        self.loose_raw.append(data)
+        loose.markdown(data)
+
+    def imp_table(self, rows: list[dict], table_line: int) -> None:
+        if not rows:
+            return
+        made = [(r["line"], [_Cell(b.inline.text(), b.inline) for b, _ in r["cells"]], len(r["cells"]),
+                 all(th for _, th in r["cells"])) for r in rows]
+        first = made[0]
+        if not any(c.inline.link_list() for _, cells, _, _ in made for c in cells):
+            return  # a layout table (a table of contents, images)
+        header, body = None, made
+        roles = _columns([c.text for c in first[1]])
+        no_paper = not any(link_kind(u, w) == "paper" for c in first[1] for w, u in c.links())
+        if first[3] or (no_paper and "title" in roles and sum(r is not None for r in roles) >= 2 and len(made) > 1):
+            header, body = first[1], made[1:]
+        self.imp.table(header, [(n, cells, count) for n, cells, count, _ in body], html=True)
+
+    def finish(self) -> None:
+        """The end of the document: what is still open (an unclosed <table>, <li> or <details>) is read."""
+        while self.tables:
+            self.handle_endtag("table")
+        while self.stack:
+            self._pop()
+        self.flush()
+        self.imp.hints.clear()
+
+    def absorb(self, node: SyntaxTreeNode) -> None:
+        """Markdown inside an open HTML cell or list item (between blank lines): its text joins it."""
+        target = self.capturing()
+        for inline in _inlines(node):
+            target.brk(newline=False)
+            target.tokens(inline.children)
+
+
+def _inlines(node: SyntaxTreeNode):
+    if node.type == "inline":
+        yield node.token
+        return
+    for child in node.children:
+        yield from _inlines(child)
+
+
+# ---------------------------------------------------------------- walking the document
+
+def _inline_of(node: SyntaxTreeNode, line: int = 0) -> Inline:
+    builder = _Builder(node.content if node.type == "inline" else "", line)
+    for n, inline in enumerate(_inlines(node)):
+        if n:
+            builder.brk()
+        builder.tokens(inline.children)
+    return builder.inline
+
+
+def _walk_text(importer: _Importer, text: str, offset: int) -> None:
+    tokens = _markdown().parse(_fix_delimiters(text))
+    _Walker(importer, text.split("\n"), offset).walk(SyntaxTreeNode(tokens).children)
+
+
+class _Walker:
+    def __init__(self, importer: _Importer, lines: list[str], offset: int):
+        self.imp = importer
+        self.lines = lines
+        self.offset = offset
+
+    def line(self, node: SyntaxTreeNode) -> int:
+        return (node.map[0] if node.map else 0) + 1 + self.offset
+
+    def walk(self, nodes) -> None:
+        for node in nodes:
+            self.node(node)
+
+    def node(self, node: SyntaxTreeNode) -> None:
+        kind = node.type
+        if kind == "html_block":
+            self.imp.html.block(node.content, self.line(node))
+            return
+        if self.imp.html.capturing() is not None and kind in ("paragraph", "bullet_list", "ordered_list",
+                                                              "heading", "blockquote"):
+            self.imp.html.absorb(node)
+            return
+        if kind == "heading":
+            text = _inline_of(node).text()
+            self.imp.heading(int(node.tag[1]), text)
+            listed = node.tag == "h1" and plain_text(text) == self.imp.list_title
+            self.imp.fresh_heading = None if listed else (text, self.line(node), int(node.tag[1]))
+            return
+        self.imp.fresh_heading = None if kind != "paragraph" else self.imp.fresh_heading
+        if kind == "table":
+            self.table(node)
+        elif kind in ("bullet_list", "ordered_list"):
+            for item in node.children:
+                self.item(item)
+        elif kind == "paragraph":
+            self.paragraph(node)
+            self.imp.fresh_heading = None
+        elif kind == "blockquote":
+            self.walk(node.children)
+
+    def table(self, node: SyntaxTreeNode) -> None:
+        header, rows = None, []
+        for part in node.children:
+            for tr in part.children:
+                cells = [_Cell(cell.children[0].content if cell.children else "",
+                               _inline_of(cell.children[0]) if cell.children else Inline())
+                         for cell in tr.children]
+                if part.type == "thead":
+                    header = cells
+                else:
+                    n = tr.map[0] if tr.map else 0
+                    source = self.lines[n] if n < len(self.lines) else ""
+                    rows.append((n + 1 + self.offset, cells, _SourceCount(source)))
+        self.imp.table(header, rows)
+
+    def paragraph(self, node: SyntaxTreeNode) -> None:
+        start, end = node.map if node.map else (0, 0)
+        source = [x for x in self.lines[start:end] if x.strip()]
+        if source and all(x.strip().startswith("|") for x in source):  # a table without a header row
+            rows = [(start + n + 1 + self.offset, [_md_cell(c) for c in split_row(x)], len(split_row(x)))
+                    for n, x in enumerate(self.lines[start:end]) if x.strip()]
+            self.imp.table(None, rows)
+            return
+        self.imp.paragraph_lines(self.line(node), _inline_of(node), "paragraph")
+
+    def item(self, item: SyntaxTreeNode) -> None:
+        own = [c for c in item.children if c.type == "paragraph"]
+        lists = [c for c in item.children if c.type in ("bullet_list", "ordered_list")]
+        others = [c for c in item.children if c not in own and c not in lists]
+        inline = Inline()
+        for p in own:
+            inline.extend(_inline_of(p, (p.map[0] - item.map[0]) if p.map and item.map else 0))
+        subs = [li for lst in lists for li in lst.children]
+        own_links = inline.link_list()
+        if own and subs and not any(link_kind(u, w) == "paper" for w, u, _ in own_links):
+            subs_inlines = [_inline_of(li) for li in subs]
+            if inline.text() and all(s.link_list() and choose_title(s)[0] is None for s in subs_inlines):
+                for s in subs_inlines:  # '- **Title**' with its links in sub-items: one entry
+                    inline.extend(s)
+                self.imp.paragraph_lines(self.line(item), inline, "bullet")
+                for o in others:
+                    self.node(o)
+                return
+        if own:
+            self.imp.paragraph_lines(self.line(item), inline, "bullet")
+        hint = None
+        if subs and not own_links and inline.text() and len(inline.text().split()) <= 12:
+            hint = tidy_title(inline.text())  # an item that only groups the items below it
+        if hint:
+            self.imp.hints.append(hint)
+        for li in subs:
+            self.item(li)
+        if hint:
+            self.imp.hints.pop()
+        for o in others:
+            self.node(o)
+
+
 def parse_awesome(text: str, source: Source, taxonomy, has_ref: Callable[[str], bool] | None = None) -> AwesomeResult:
     """Markdown text -> records. `has_ref` says whether the graph already knows a work ref."""
     repaired = repair_mojibake(text)
     runs = sum(1 for run in re.findall(r"[^\x00-\x7f]+", text) if repair_mojibake(run) != run)
-    text = repaired
-    importer = _Importer(source, ModalityMatcher(taxonomy), lambda ref: False)
-    lines = text.splitlines()
-    table: _Table | None = None
-    in_code = False
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
-        lineno = i + 1
-        stripped = raw.strip()
-        if stripped.startswith("```"):
-            in_code = not in_code
-            i += 1
-            continue
-        if in_code:
-            i += 1
-            continue
-        m = _HEADING.match(stripped)
-        if m:
-            importer.heading(len(m.group(1)), m.group(2))
-            table = None
-            i += 1
-            continue
-        if stripped.startswith("|"):
-            if table is None and not (i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1])):
-                rows = []  # a table without a header row: up to the next header row, or its end
-                while i < len(lines) and lines[i].strip().startswith("|") and not (
-                        rows and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1])):
-                    rows.append((i + 1, lines[i].strip()))
-                    i += 1
-                importer.headerless_table(rows)
-                continue
-            if table is None:  # a header row, with its separator below
-                header = split_row(stripped)
-                columns = [_column(h) for h in header]
-                if "title" not in columns and columns:
-                    columns[0] = "title" if columns[0] is None else columns[0]
-                if "title" in columns and sum(c is not None for c in columns) >= 2:
-                    datasets = "concepts" in columns or importer.in_datasets()
-                    table = _Table(columns, datasets)
-                else:
-                    table = _Table([], False)  # a layout table (images, captions): not data
-                i += 2
-                continue
-            if _SEPARATOR.match(stripped):
-                pass  # a stray separator row inside a table: no data
-            elif not table.columns:  # a layout table (images, captions): only rows with paper links count
-                if any(_is_paper_link(u) for _, u in links_in(stripped)):
-                    importer.loose_row(lineno, stripped)
-            else:
-                cells = split_row(stripped)
-                filled = [c for c in cells if c.strip()]
-                if len(filled) == 1 and not links_in(filled[0]) and len(cells) < len(table.columns):
-                    table.group = _DECOR.sub("", clean(filled[0]) or "") or None  # a group row
-                else:
-                    named = {col: cells[n] for n, col in enumerate(table.columns) if col and n < len(cells)}
-                    if len(cells) > len(table.columns) and any(c.strip() for c in cells[len(table.columns):]):
-                        importer.problem(lineno, clean(named.get("title")),
-                                         f"{len(cells)} cells for {len(table.columns)} columns; extra cells ignored")
-                    if table.datasets:
-                        importer.dataset(lineno, named)
-                    else:
-                        importer.paper(lineno, named, table.group)
-            i += 1
-            continue
-        table = None
-        b = _BULLET.match(raw)
-        if b:
-            importer.bullet(lineno, b.group(1))
-        i += 1
+    text = repaired.replace("\r\n", "\n").replace("\r", "\n")
+    importer = _Importer(source, ModalityMatcher(taxonomy), lambda ref: False, list_title(text))
+    _walk_text(importer, text, 0)
+    importer.html.finish()
     importer.has_ref = lambda ref: bool(has_ref and has_ref(ref))
     datasets = importer.link_datasets()
     bundle = Bundle(sources=[source], works=importer.works, datasets=datasets)
