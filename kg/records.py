@@ -68,6 +68,9 @@ class Work:
     is_survey: bool = False  # the survey itself (typed fabio:ReviewArticle)
     candidate: bool = False  # known to the graph but not (yet) placed in the taxonomy
     possible_matches: list[tuple[str, str]] = field(default_factory=list)  # (work ref, confidence)
+    note: str | None = None  # curation or resolution remarks ("venue per liner review page"); never in venue
+    venue_original: str | None = None  # the venue as the source wrote it, when `venue` is its normalised name
+    et_al: bool = False  # the source's author list ends in "and others": the work has more authors than listed
 
 
 @dataclass

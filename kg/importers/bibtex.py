@@ -1,9 +1,15 @@
 """Importing a BibTeX file (a survey's bibliography) into Work records.
 
-A tolerant reader of its own: each entry is read on its own, so one broken
-entry (unbalanced braces, a missing comma, no title) is reported with its line
-and key while every other entry is imported. LaTeX (accents, commands, math) is
-turned into Unicode text with pylatexenc, and HTML in any field is dropped.
+The file is read by bibtexparser (1.x). Each entry keeps its key (`ids["cite"]`), which the
+reports use as the entry's BibTeX key, so a survey's `\\cite{}` keys stay valid. bibtexparser
+is lenient: an entry it cannot read becomes a comment and is silently skipped, so every
+`@type{` that starts a line is compared with what it parsed, and each entry that did not
+come through is named with its line and key (and, where it can be told, why) while every
+other entry is imported. LaTeX (accents, commands, math) is turned into Unicode text with
+pylatexenc and HTML in any field is dropped; "and others" at the end of an author list is
+kept as `Work.et_al`; venues are normalised by kg.venues (the venue as written is kept in
+`venue_original`, remarks in `note`). A file that is not UTF-8 is read as Windows-1252
+(else Latin-1), with a note saying so.
 """
 
 from __future__ import annotations
@@ -14,15 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ids
+from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
 from ..resolve import keys_of
+from ..venues import parse_venue
 from ..vocab import slug
-from .text import plain_text, read_text_file, web_url
+from .text import plain_text, web_url
 
-_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])", re.M)
-_MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                        "nov", "dec")}
-_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s/]*(?:abs/)?([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?", re.I)
+# an entry starts a line: "@article{key," or "@Article(key,"
+_ENTRY_START = re.compile(r"^[ \t]*(@)[ \t]*([A-Za-z]+)[ \t]*([{(])[ \t]*([^\s,{}()=\"#%']*)", re.MULTILINE)
+_NOT_ENTRIES = ("comment", "preamble", "string")
+_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s/]*(?:abs/)?([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
+# \"u in a quoted value ends the value for BibTeX itself; braced ({\"u}) it is an umlaut anywhere
+_UNBRACED_UMLAUT = re.compile(r'(?<!\\)\\"(\{[^{}]*\}|\\?[A-Za-z])')
+_OTHERS = ("others", "et al", "et al.")
 
 
 @dataclass
@@ -39,7 +50,7 @@ class Problem:
 class RawEntry:
     kind: str
     key: str
-    fields: dict[str, str]
+    fields: dict[str, str]  # field names in lower case, values as written (LaTeX), macros expanded
     line: int
 
 
@@ -50,149 +61,130 @@ class ImportResult:
     entries: int = 0  # entries read (before skipping)
 
 
-class _EntryError(ValueError):
-    pass
+# ------------------------------------------------------------------ reading the file
+def read_bib_text(path: Path) -> tuple[str, list[Problem]]:
+    """A .bib file's text: UTF-8 (with or without BOM), else Windows-1252, else Latin-1, with a
+    note naming the line of the first byte that is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start:exc.start + 1].hex()
+    for codec, name in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return text, [Problem(line, None, f"the file is not UTF-8 (byte 0x{bad}); read as {name}, "
+                                          "check its accented letters")]
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
-class _Reader:
-    """Reads one entry's body: key, then `name = value # value ...` pairs."""
+class _Macros(dict):
+    """@string macros; a macro no @string defines reads as its own name (and is reported)."""
 
-    def __init__(self, text: str, pos: int, end: int, close: str, macros: dict[str, str]):
-        self.text, self.pos, self.end, self.close, self.macros = text, pos, end, close, macros
+    def __init__(self, known, undefined: list[str]):
+        super().__init__(known)
+        self.undefined = undefined
 
-    def skip(self) -> None:
-        while self.pos < self.end and self.text[self.pos].isspace():
-            self.pos += 1
+    def __missing__(self, name):
+        self.undefined.append(name)
+        return name
 
-    def peek(self) -> str:
-        self.skip()
-        return self.text[self.pos] if self.pos < self.end else ""
 
-    def name(self) -> str:
-        self.skip()
-        m = re.compile(r"[^\s,={}()\"#]+").match(self.text, self.pos, self.end)
-        if not m:
-            raise _EntryError(f"expected a name at {self._here()}")
-        self.pos = m.end()
-        return m.group(0)
+def _parse(text: str) -> tuple[list[dict], list[int], list[tuple[int, str]]]:
+    """bibtexparser's entries, the offset of each entry's '@', and (offset, name) of every
+    undefined macro an entry uses."""
+    from bibtexparser.bparser import BibTexParser
 
-    def _here(self) -> str:
-        snippet = self.text[self.pos:min(self.pos + 20, self.end)].split("\n")[0]
-        return f"{snippet!r}" if snippet.strip() else "the end of the entry (unbalanced braces?)"
+    parser = BibTexParser(common_strings=True, ignore_nonstandard_types=False, interpolate_strings=True)
+    parser.expect_multiple_parse = True
+    undefined: list[str] = []
+    parser.bib_database.strings = _Macros(parser.bib_database.strings, undefined)
+    offsets: list[int] = []
+    missing: list[tuple[int, str]] = []
 
-    def braced(self) -> str:
-        depth, start = 0, self.pos
-        while self.pos < self.end:
-            c = self.text[self.pos]
-            if c == "\\":
-                self.pos += 2
-                continue
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    self.pos += 1
-                    return self.text[start + 1:self.pos - 1]
-            self.pos += 1
-        raise _EntryError("unbalanced braces: a '{' is never closed")
+    def seen(_s, loc, _t):  # runs after bibtexparser's own action has added (and expanded) the entry
+        offsets.append(loc)
+        missing.extend((loc, name) for name in undefined)
+        undefined.clear()
 
-    def quoted(self) -> str:
-        depth, start = 0, self.pos
-        self.pos += 1
-        while self.pos < self.end:
-            c = self.text[self.pos]
-            if c == "\\":
-                self.pos += 2
-                continue
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-            elif c == '"' and depth <= 0:
-                self.pos += 1
-                return self.text[start + 1:self.pos - 1]
-            self.pos += 1
-        raise _EntryError('a quoted value is never closed with "')
+    def defined(_s, loc, _t):  # an @string whose value uses an undefined macro
+        missing.extend((loc, name) for name in undefined)
+        undefined.clear()
 
-    def value(self) -> str:
-        parts = []
-        while True:
-            c = self.peek()
-            if c == "{":
-                parts.append(self.braced())
-            elif c == '"':
-                parts.append(self.quoted())
-            elif c.isdigit():
-                m = re.compile(r"\d+").match(self.text, self.pos, self.end)
-                parts.append(m.group(0))
-                self.pos = m.end()
-            elif c and c not in ",})":
-                word = self.name()
-                parts.append(self.macros.get(word.lower(), _MONTHS.get(word.lower(), word)))
-            else:
-                raise _EntryError(f"expected a value at {self._here()}")
-            if self.peek() == "#":
-                self.pos += 1
-                continue
-            return "".join(parts)
+    parser._expr.entry.add_parse_action(seen)
+    parser._expr.string_def.add_parse_action(defined)
+    database = parser.parse(text, partial=True)
+    return database.entries, offsets, missing
 
-    def fields(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        while True:
-            c = self.peek()
-            if c == self.close:
-                self.pos += 1
-                return out
-            if c == ",":
-                self.pos += 1
-                continue
-            if not c:
-                raise _EntryError(f"the entry is never closed with '{self.close}' (unbalanced braces?)")
-            name = self.name().lower()
-            if self.peek() != "=":
-                raise _EntryError(f"expected '=' after field '{name}', found {self._here()}")
-            self.pos += 1
-            value = self.value()
-            out.setdefault(name, value)
-            c = self.peek()
-            if c not in (",", self.close):
-                raise _EntryError(f"expected ',' after field '{name}', found {self._here()}")
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _braces_balance(body: str) -> int:
+    unescaped = re.sub(r"\\[{}]", "", body)
+    return unescaped.count("{") - unescaped.count("}")
+
+
+def _why(chunk: str, opener: str, key: str) -> str:
+    """Why bibtexparser could not read an entry (its text from '@' to the next entry)."""
+    close = "}" if opener == "{" else ")"
+    balance = _braces_balance(chunk)
+    if balance > 0:
+        return "unbalanced braces: a '{' is never closed"
+    if not key:
+        return "no citation key"
+    body = chunk.split(key, 1)[1].lstrip()
+    if not body.startswith(","):
+        return f"expected ',' after the key {key!r}"
+    if balance < 0 and close == "}":
+        return "unbalanced braces: a '}' too many"
+    quotes = re.sub(r"\\.", "", re.sub(r"\{[^{}]*\}", "", body)).count('"')
+    if quotes % 2:
+        return 'a quoted value is never closed with "'
+    gap = re.search(r"(?:[}\"]|\b\d+)[ \t]*\n?[ \t]*([A-Za-z][\w-]*)\s*=", body)
+    if gap:
+        return f"a ',' is missing before the field '{gap.group(1).lower()}'"
+    if not re.search(r"\b([A-Za-z][\w-]*)\s*=", body):
+        return "no fields (expected 'name = value')"
+    return "a field could not be read (a missing ',', '=' or quote?)"
 
 
 def read_entries(text: str) -> tuple[list[RawEntry], list[Problem]]:
-    """Every entry of a BibTeX text with its line; broken entries become problems."""
-    starts = list(_ENTRY_START.finditer(text))
+    """Every entry of a BibTeX text with its line; entries bibtexparser could not read,
+    and macros no @string defines, become problems."""
+    text = _UNBRACED_UMLAUT.sub(r'{\\"\1}', text)  # no newline added: line numbers stay
+    parsed, offsets, missing = _parse(text)
     entries: list[RawEntry] = []
     problems: list[Problem] = []
-    macros: dict[str, str] = {}
+    for entry, offset in zip(parsed, offsets):
+        fields = {k: v for k, v in entry.items() if k not in ("ID", "ENTRYTYPE")}
+        entries.append(RawEntry(entry["ENTRYTYPE"].lower(), entry["ID"], fields, _line(text, offset)))
+    read_at = set(offsets)
+    by_offset = {offset: e for offset, e in zip(offsets, entries)}
+    for offset, name in missing:
+        entry = by_offset.get(offset)
+        problems.append(Problem(entry.line if entry else _line(text, offset), entry.key if entry else None,
+                                f"@string macro {name!r} is not defined; kept as the text {name!r}"))
+    starts = list(_ENTRY_START.finditer(text))
     for i, m in enumerate(starts):
-        kind = m.group(1).lower()
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        line = text.count("\n", 0, m.start()) + 1
-        close = "}" if m.group(2) == "{" else ")"
-        if kind in ("comment", "preamble"):
+        kind, key = m.group(2).lower(), m.group(4)
+        if kind in _NOT_ENTRIES or m.start(1) in read_at:
             continue
-        reader = _Reader(text, m.end(), end, close, macros)
-        key = None
-        try:
-            if kind == "string":
-                name = reader.name().lower()
-                if reader.peek() != "=":
-                    raise _EntryError("expected '=' in @string")
-                reader.pos += 1
-                macros[name] = reader.value()
-                continue
-            key = reader.name()
-            if reader.peek() != ",":
-                raise _EntryError(f"expected ',' after the key {key!r}")
-            reader.pos += 1
-            entries.append(RawEntry(kind, key, reader.fields(), line))
-        except _EntryError as exc:
-            problems.append(Problem(line, key, f"not imported: {exc}"))
-    return entries, problems
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        chunk = text[m.start(1):end]
+        problems.append(Problem(_line(text, m.start(1)), key or None,
+                                f"not imported: {_why(chunk, m.group(3), key)}"))
+    return entries, sorted(problems, key=lambda p: p.line)
 
 
+# ------------------------------------------------------------------ field values as text
 _LATEX = None
 
 
@@ -214,25 +206,32 @@ def latex_text(value: str | None) -> str | None:
     return plain_text(text)
 
 
-def split_authors(value: str) -> list[str]:
-    """'Müller, Jörg and Doe, J. and {Barack Obama} and others' -> names in reading order."""
+def _split_names(value: str) -> list[str]:
     parts, depth, current = [], 0, []
-    tokens = re.split(r"(\s+and\s+|[{}])", value, flags=re.I)
-    for tok in tokens:
+    for tok in re.split(r"(\s+and\s+|[{}])", value, flags=re.IGNORECASE):
         if tok == "{":
             depth += 1
         elif tok == "}":
             depth -= 1
-        if depth == 0 and re.fullmatch(r"\s+and\s+", tok or "", flags=re.I):
+        if depth == 0 and re.fullmatch(r"\s+and\s+", tok or "", flags=re.IGNORECASE):
             parts.append("".join(current))
             current = []
         else:
             current.append(tok or "")
     parts.append("".join(current))
-    names = []
-    for raw in parts:
+    return parts
+
+
+def read_authors(value: str) -> tuple[list[str], bool]:
+    """(names in reading order, whether the list ends in 'and others'):
+    'Müller, Jörg and {Barack Obama} and others' -> (['Jörg Müller', 'Barack Obama'], True)."""
+    names, others = [], False
+    for raw in _split_names(value):
         name = latex_text(raw.strip())
-        if not name or name.lower() in ("others", "et al", "et al."):
+        if not name:
+            continue
+        if name.lower() in _OTHERS:
+            others = True
             continue
         pieces = [p.strip() for p in name.split(",")]
         if len(pieces) == 2 and pieces[1]:
@@ -240,9 +239,15 @@ def split_authors(value: str) -> list[str]:
         elif len(pieces) == 3:
             name = f"{pieces[2]} {pieces[0]} {pieces[1]}"
         names.append(" ".join(name.split()))
-    return names
+    return names, others
 
 
+def split_authors(value: str) -> list[str]:
+    """The names of an author field, without a closing 'and others' (see read_authors)."""
+    return read_authors(value)[0]
+
+
+# ------------------------------------------------------------------ entries -> works
 def entry_to_work(entry: RawEntry, source_id: str, problems: list[Problem]) -> Work | None:
     f = entry.fields
     title = latex_text(f.get("title"))
@@ -281,17 +286,19 @@ def entry_to_work(entry: RawEntry, source_id: str, problems: list[Problem]) -> W
             year = int(m.group(1))
         else:
             problems.append(Problem(entry.line, entry.key, f"year {f['year']!r} is not a year; left out"))
-    venue = latex_text(f.get("journal") or f.get("booktitle") or f.get("series"))
-    if venue and _ARXIV_IN_TEXT.search(venue) or (venue or "").lower().startswith("arxiv"):
-        venue = "arXiv"
+    venue = parse_venue(latex_text(f.get("journal") or f.get("booktitle") or f.get("series")), year)
+    names, others = read_authors(f.get("author") or "")
     return Work(
         ids=found,
         sources=[source_id],
         title=title,
         abstract=latex_text(f.get("abstract")),
         year=year,
-        venue=venue,
-        authors=[Author(n) for n in split_authors(f.get("author") or "")],
+        venue=venue.name,
+        venue_original=venue.original,
+        note=venue.note,
+        authors=[Author(n) for n in names],
+        et_al=others,
         page=url or None,
     )
 
@@ -299,8 +306,9 @@ def entry_to_work(entry: RawEntry, source_id: str, problems: list[Problem]) -> W
 def import_bibtex(path: str | Path, source_id: str | None = None) -> ImportResult:
     """Read a .bib file: every entry that can be read becomes a Work; the rest are problems."""
     path = Path(path)
-    text = read_text_file(path, "latin-1")
-    entries, problems = read_entries(text)
+    text, problems = read_bib_text(path)
+    entries, unread = read_entries(text)
+    problems += unread
     source = Source(id=source_id or f"bibtex-{slug(path.stem)}", title=f"BibTeX file {path.name}",
                     agent="BibTeX import", retrieved=time.strftime("%Y-%m-%d"),
                     note=f"{len(entries)} entries read from {path.name}")
@@ -316,11 +324,13 @@ def import_bibtex(path: str | Path, source_id: str | None = None) -> ImportResul
             problems.append(Problem(entry.line, entry.key, f"duplicate key (first at line {line}); merged into it"))
             for kind, value in work.ids.items():
                 first.ids.setdefault(kind, value)
-            for attr in ("title", "abstract", "year", "venue", "page"):
+            for attr in ("title", "abstract", "year", "note", "page"):
                 if getattr(first, attr) is None:
                     setattr(first, attr, getattr(work, attr))
+            if first.venue is None:
+                first.venue, first.venue_original = work.venue, work.venue_original
             if not first.authors:
-                first.authors = work.authors
+                first.authors, first.et_al = work.authors, work.et_al
             continue
         for key in keys_of(work):
             if key.startswith(("doi:", "arxiv:")) and key in by_id and by_id[key][0] != entry.key:
