@@ -110,3 +110,64 @@ def test_bundled_graph_citations(graph):
     audit = coverage_audit(corpus)
     assert len(audit) == 3 and all(audit["possible_match_for"].map(len) > 0)
     assert len(cocitation(corpus)) == 32 * 31 // 2  # the survey co-cites every pair once
+
+
+# ---------------------------------------------------------------- what the citation data can show
+def test_tied_pagerank_is_a_tie_not_a_ranking(star):
+    from kg.analysis.citations import rank_text, tied_ranks
+
+    metrics = citation_metrics(star).set_index("work")
+    # 1 is cited four times: alone at the top; 2 is cited once (by 6): alone second
+    assert (metrics.loc[iri(1), "rank"], metrics.loc[iri(1), "tied"]) == (1, 1)
+    assert (metrics.loc[iri(2), "rank"], metrics.loc[iri(2), "tied"]) == (2, 1)
+    # 3, 4, 5, 6 and 7 cite but are never cited: one score, one shared rank
+    for n in (3, 4, 5, 6, 7):
+        assert (metrics.loc[iri(n), "rank"], metrics.loc[iri(n), "tied"]) == (3, 5), n
+    assert tied_ranks({"a": 0.5, "b": 0.2 + 1e-9, "c": 0.2, "d": 0.1}) == {
+        "a": (1, 1), "b": (2, 2), "c": (2, 2), "d": (4, 1)}  # equal within the tolerance
+    assert tied_ranks({"a": 0.2, "b": 0.19}) == {"a": (1, 1), "b": (2, 1)}
+    assert rank_text(2, 1) == "2" and rank_text(1, 32) == "tied at 1 (32 works)"
+
+
+def test_citations_only_from_the_survey_are_said_to_be_so(rec, make_graph):
+    from kg.analysis.citations import GROW_CITATIONS, citation_sources
+
+    works = [rec.work(1, review=True, title="A survey")] + [rec.work(n, TG, ["instruction"]) for n in range(2, 6)]
+    only_survey = make_graph(rec.bundle(works, cites=[(1, n) for n in range(2, 6)]))
+    data = citation_sources(only_survey)
+    assert data["survey_only"] and (data["citations"], data["citing_works"], data["from_surveys"]) == (4, 1, 4)
+    assert "All 4 citation links come from the survey (1 citing work)" in data["note"]
+    assert GROW_CITATIONS in data["note"] and GROW_CITATIONS == "kg harvest s2 --from-graph --references --citations"
+    ranks = citation_metrics(only_survey)
+    assert set(ranks[~ranks["review"]]["tied"]) == {4}  # every cited work ties
+    own = make_graph(rec.bundle(works, cites=[(1, 2), (1, 3), (3, 2)]))  # a work cites another
+    data = citation_sources(own)
+    assert not data["survey_only"] and data["note"] is None and data["citing_works"] == 2
+    none = citation_sources(make_graph(rec.bundle(works)))
+    assert not none["survey_only"] and none["citations"] == 0 and GROW_CITATIONS in none["note"]
+
+
+def test_bundled_graph_citations_all_come_from_the_survey(graph):
+    from kg.analysis.citations import citation_sources
+
+    data = citation_sources(graph)
+    assert data["survey_only"] and data["citations"] == 32 and data["citing_works"] == 1
+    top = citation_metrics(graph).iloc[0]
+    assert (top["rank"], top["tied"]) == (1, 32)
+
+
+def test_the_report_says_what_the_citations_cannot_show(graph):
+    from kg.report import build_report, render
+
+    report = build_report(graph)
+    assert report["citation_data"]["survey_only"] and report["citation_data"]["citations"] == 32
+    assert {(p["rank"], p["tied"]) for p in report["central_papers"]} == {(1, 32)}
+    md = render(report, "md")
+    assert "- 32 in-corpus citation links, all from the survey;" in md
+    central = md[md.index("## Most central papers"):]
+    assert "All 32 citation links come from the survey" in central
+    assert "`kg harvest s2 --from-graph --references --citations`" in central
+    assert "| Rank | Paper |" in central and "| tied at 1 (32 works) |" in central
+    page = render(report, "html")
+    assert "<code>kg harvest s2 --from-graph --references --citations</code>" in page
+    assert "tied at 1 (32 works)" in page

@@ -16,6 +16,10 @@ import pandas as pd
 from .data import Corpus, int_column, load_corpus, none_column
 
 PAIR_COLUMNS = ["a", "b", "a_label", "b_label", "count"]
+# PageRank scores this close (relative) are one score: works the graph cannot tell apart
+# (say, every work the survey alone cites once) differ only by the power iteration's rounding.
+TIE_TOLERANCE = 1e-6
+GROW_CITATIONS = "kg harvest s2 --from-graph --references --citations"
 
 
 def citation_graph(source) -> nx.DiGraph:
@@ -42,6 +46,66 @@ def pagerank_scores(source, alpha: float = 0.85) -> dict[str, float]:
     return nx.pagerank(g, alpha=alpha)
 
 
+def tied_ranks(scores: dict[str, float], tolerance: float = TIE_TOLERANCE) -> dict[str, tuple[int, int]]:
+    """work -> (rank, tied): competition ranks of scores, highest first, where scores within
+    `tolerance` (relative to the group's highest) share one rank; `tied` is how many works
+    share it (1 = alone). Four works tied at the top and one below: ranks 1, 1, 1, 1, 5."""
+    order = sorted(scores, key=lambda w: (-scores[w], w))
+    groups: list[list[str]] = []
+    top = None
+    for w in order:
+        v = scores[w]
+        if groups and top is not None and top - v <= tolerance * max(abs(top), 1e-12):
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+            top = v
+    out: dict[str, tuple[int, int]] = {}
+    position = 1
+    for group in groups:
+        for w in group:
+            out[w] = (position, len(group))
+        position += len(group)
+    return out
+
+
+def rank_text(rank: int, tied: int) -> str:
+    """A rank as people should read it: "3", or "tied at 1 (32 works)" when several share it."""
+    return f"tied at {rank} ({tied} works)" if tied > 1 else str(rank)
+
+
+def citation_sources(source) -> dict:
+    """Who the in-graph citations come from, and what that lets the citation analyses say.
+
+    Keys: citations (links), citing_works (works citing at least one other), from_surveys
+    (links whose citing work is a survey or review), surveys_citing, survey_only (every link
+    comes from a survey: the graph knows only which works the survey cites), note (what the
+    data cannot show and how to grow it, or None when the links come from the works themselves).
+    """
+    g = source if isinstance(source, nx.DiGraph) else citation_graph(source)
+    citing = {a for a, _ in g.edges()}
+    surveys = {a for a in citing if g.nodes[a].get("review")}
+    from_surveys = sum(1 for a, _ in g.edges() if a in surveys)
+    n = g.number_of_edges()
+    survey_only = n > 0 and from_surveys == n
+    note = None
+    if n == 0:
+        note = (f"The graph holds no citation links between its works yet, so nothing here ranks them. "
+                f"Fetch the works' references and citations with `{GROW_CITATIONS}`.")
+    elif survey_only:
+        who = "the survey" if len(surveys) == 1 else f"{len(surveys)} surveys"
+        one = len(surveys) == 1
+        rank = ("PageRank therefore ties every work it cites" if one else
+                "PageRank therefore only counts how many of them cite each work")
+        note = (f"All {n} citation links come from {who} ({len(citing)} citing "
+                f"{'work' if len(citing) == 1 else 'works'}): the graph knows which works {who} "
+                f"{'cites' if one else 'cite'}, not how those works cite one another. {rank}, and communities "
+                "and co-citation only restate the reference list. Fetch the works' own references and "
+                f"citations with `{GROW_CITATIONS}`.")
+    return {"citations": n, "citing_works": len(citing), "from_surveys": from_surveys,
+            "surveys_citing": len(surveys), "survey_only": survey_only, "note": note}
+
+
 def communities(source, seed: int = 0, resolution: float = 1.0) -> list[set[str]]:
     """Louvain communities of the undirected citation graph, largest first.
 
@@ -60,7 +124,9 @@ def citation_metrics(source, seed: int = 0, *, with_communities: bool = True) ->
     """One row per work, most central first.
 
     Columns: work, label, year, category, candidate, surveyed, review, cited_by
-    (in-corpus citations), references (in-corpus), pagerank, community (index into
+    (in-corpus citations), references (in-corpus), pagerank, rank and tied (PageRank's
+    competition rank, equal scores within TIE_TOLERANCE sharing one, and how many works
+    share it: tied works are a tie, not an order; see tied_ranks), community (index into
     communities(), -1 when unlinked or with_communities=False), citation_count
     (external, from harvest, or None). Louvain is the slow part (about 4 s for 5,000
     works and 50,000 citations); pass with_communities=False when it is not needed.
@@ -68,16 +134,20 @@ def citation_metrics(source, seed: int = 0, *, with_communities: bool = True) ->
     corpus = load_corpus(source)
     g = citation_graph(corpus)
     rank = pagerank_scores(g)
+    ties = tied_ranks(rank)
     found = communities(g, seed=seed) if with_communities else []
     member = {n: i for i, c in enumerate(found) for n in c}
     rows = [{"work": n, "label": d["label"], "year": d["year"], "category": d["category"],
              "candidate": d["candidate"], "surveyed": d["surveyed"], "review": d["review"],
              "cited_by": g.in_degree(n), "references": g.out_degree(n), "pagerank": round(rank.get(n, 0.0), 6),
+             "rank": ties[n][0], "tied": ties[n][1],
              "community": member.get(n, -1), "citation_count": d["citation_count"]} for n, d in g.nodes(data=True)]
     frame = pd.DataFrame(rows, columns=["work", "label", "year", "category", "candidate", "surveyed", "review",
-                                        "cited_by", "references", "pagerank", "community", "citation_count"])
+                                        "cited_by", "references", "pagerank", "rank", "tied", "community",
+                                        "citation_count"])
     frame = none_column(int_column(frame, "year", "citation_count"), "category")
-    return frame.sort_values(["pagerank", "cited_by", "label"], ascending=[False, False, True],
+    frame[["rank", "tied"]] = frame[["rank", "tied"]].astype(int)
+    return frame.sort_values(["rank", "cited_by", "label"], ascending=[True, False, True],
                              kind="stable").reset_index(drop=True)
 
 

@@ -7,6 +7,7 @@ import html
 import streamlit as st
 
 from kg import netviz, views
+from kg.analysis.citations import GROW_CITATIONS, citation_sources, rank_text
 
 from . import data, ui
 
@@ -19,6 +20,9 @@ def render() -> None:
     st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
                 "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
                 "candidates as triangles. Hover a node for its details; drag to rearrange, scroll to zoom.")
+    known = citation_sources(cgraph)
+    if known["note"]:
+        st.info(known["note"], icon=":material/info:")
     span = views.year_span(corpus)
     c1, c2, c3 = st.columns([3, 3, 2], gap="medium")
     categories = c1.multiselect("Categories", [*cat_labels, netviz.NO_CATEGORY], default=None, key="net_categories",
@@ -49,7 +53,8 @@ def render() -> None:
         return
     if selection.capped:
         st.info(f"Showing the {len(selection.nodes)} most central of {selection.matching} matching works "
-                "(by PageRank). Narrow the filters or raise “Max nodes” to draw more.", icon=":material/info:")
+                "(by PageRank). Narrow the filters or raise “Max nodes” to draw more." + _cut_tie(metrics, selection),
+                icon=":material/info:")
     left, right = st.columns([5, 3], gap="medium")
     with left:
         st.iframe(data.network_html(selection.nodes, color_by), height=640)
@@ -58,19 +63,48 @@ def render() -> None:
         st.subheader("Most central papers")
         shown = metrics[metrics["work"].isin(selection.nodes)]
         table = shown.assign(category=shown["category"].map(
-            lambda c: netviz.category_of(c).replace("_", " ").replace(netviz.NO_CATEGORY, "—")))
+            lambda c: netviz.category_of(c).replace("_", " ").replace(netviz.NO_CATEGORY, "—")),
+            rank=[rank_text(r, t) for r, t in zip(shown["rank"], shown["tied"])])
         st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
-                     column_order=["label", "year", "category", "cited_by", "references", "pagerank", "community",
-                                   ui.PAPER_LINK],
-                     column_config={"label": st.column_config.TextColumn("work", width="medium"),
+                     column_order=["rank", "label", "year", "category", "cited_by", "references", "pagerank",
+                                   "community", ui.PAPER_LINK],
+                     column_config={"rank": st.column_config.TextColumn(
+                                        "rank", help="PageRank's rank; works whose scores are equal share one "
+                                                     "rank (a tie, not an order)"),
+                                    "label": st.column_config.TextColumn("work", width="medium"),
                                     "year": st.column_config.NumberColumn(format="%d"),
                                     "cited_by": st.column_config.NumberColumn("cited by", help="In-corpus citations"),
                                     "references": st.column_config.NumberColumn("cites"),
                                     "pagerank": st.column_config.NumberColumn("PageRank", format="%.4f"),
                                     "community": st.column_config.NumberColumn("comm.", help="-1 = no link"),
                                     ui.PAPER_LINK: ui.paper_link_column()})
+        _ties_caption(shown)
     drawn = cgraph.subgraph(selection.nodes).number_of_edges()
     st.caption(f"{len(selection.nodes)} works and {drawn} citations drawn.")
+
+
+def _cut_tie(metrics, selection) -> str:
+    """When the cap cuts through a tie, which of the tied works are drawn is not a ranking."""
+    drawn = metrics[metrics["work"].isin(selection.nodes)]
+    if drawn.empty:
+        return ""
+    last = drawn.iloc[-1]
+    if int(last["tied"]) <= 1 or int((drawn["rank"] == last["rank"]).sum()) >= int(last["tied"]):
+        return ""
+    return (f" The cut falls inside a tie: {int(last['tied'])} works share rank {int(last['rank'])}, and the ones "
+            "drawn were picked by citations and name, not by centrality.")
+
+
+def _ties_caption(shown) -> None:
+    """Say which ranks are ties: tied works are listed by citations and name, not ranked."""
+    tied = shown[shown["tied"] > 1].drop_duplicates("rank")
+    if tied.empty:
+        return
+    parts = [f"{int(t)} works share rank {int(r)}" for r, t in zip(tied["rank"], tied["tied"])][:3]
+    more = f" and {len(tied) - 3} more ties" if len(tied) > 3 else ""
+    st.caption("Tied PageRank: " + "; ".join(parts) + more + ". Within a tie the table lists works by "
+               "in-corpus citations, then name: that order is not a ranking. "
+               f"More citation data (`{GROW_CITATIONS}`) can separate them.")
 
 
 def _legend(color_by: str, cat_labels: dict, metrics, nodes: list[str]) -> None:

@@ -43,6 +43,8 @@ def render() -> None:
                      column_config={"label": st.column_config.TextColumn("work", width="medium"),
                                     "year": st.column_config.NumberColumn("year", format="%d"),
                                     "added": "source date", ui.PAPER_LINK: ui.paper_link_column()})
+        st.caption("In the order the works entered the graph: the date of the source that first brought each "
+                   "in (a harvest, an import, the survey's table), not when the classifier last ran.")
     st.subheader("Where the data came from")
     st.dataframe(more["sources"], hide_index=True, width="stretch",
                  column_order=["title", "agent", "retrieved", "works", "labels", "url"],

@@ -6,6 +6,15 @@ of the graph's datasets. Matching is greedy left to right, longest term first,
 separately per axis, so "personalized text-to-image generation" fires that
 one label rather than its shorter parts. Every hit says which term fired, on
 which words, in which field.
+
+Modalities also get a direction, from the words around them (the role rules
+below): "text-to-image" (text in, image out), "generate images from reference
+images" (image out, image in), "image captioning" (image in, and captions are
+text out), "given 3-5 images of the subject" (image in). A few task words imply
+a modality the text may not name: recommenders learn from interaction
+histories (user behaviour in), subject-driven generation starts from reference
+images of the subject (image in). Such hits are "implied" and name the cue that
+fired. These rules only speak for modalities the taxonomy has (by notation).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from ..taxonomy import Taxonomy
-from .text import Token, is_case_sensitive, term_tokens
+from .text import Token, is_case_sensitive, stem, term_tokens
 
 LEXICON_AXES = ("category", "mechanism", "modality", "method")
 TITLE_WEIGHT = 1.5  # a term in the title counts more than one in the abstract
@@ -45,24 +54,135 @@ class Hit:
     weight: float
     start: int = 0  # token span in the field
     end: int = 0
-    role: str = ""  # modality hits in "X-to-Y": "source" (an input) or "target" (an output)
+    role: str = ""  # modality hits: "source" (an input), "target" (an output), "" (not said)
+    rule: str = ""  # what gave the role: "x-to-y", "context", "in-term" or "implied"
+    cue: str = ""  # the words that gave it, as written ("from", "generation", "Recommendation")
 
     def to_json(self) -> dict:
         out = {"layer": "lexicon", "axis": self.axis, "label": self.value, "term": self.term,
                "matched": self.matched, "field": self.field}
         if self.role:
-            out["role"] = "input" if self.role == "source" else "output"
+            out["role"] = ROLE_NAMES[self.role]
+        if self.rule:
+            out["rule"] = self.rule
+        if self.cue:
+            out["cue"] = self.cue
         return out
+
+    def describe(self) -> str:
+        """One line of evidence: the words, the field, the term and, for a modality, its direction."""
+        if self.rule == "implied":
+            return f'"{self.matched}" ({self.field}) implies {self.value} {ROLE_NAMES[self.role]}: {self.term}'
+        text = f'"{self.matched}" ({self.field}) -> "{self.term}"'
+        if self.role:
+            text += f' as {ROLE_NAMES[self.role]}' + (f' ("{self.cue}")' if self.cue else "")
+        return text
+
+
+ROLE_NAMES = {"source": "input", "target": "output"}
+
+
+# ---------------------------------------------------------------- modality roles
+# Which way a modality goes (input or output) is said by the words around it. The cue words
+# are normalised as the text is (kg.classify.text.stem), so every inflection written here
+# matches. They describe how papers phrase inputs and outputs, not one taxonomy: a rule only
+# speaks for a modality hit the taxonomy's own labels produced.
+def _words(text: str) -> frozenset[str]:
+    return frozenset(stem(w.lower()) for w in text.split())
+
+
+# before a modality: what the work makes ("generate personalized images", "turn sketches into images")
+_TARGET_BEFORE = _words(
+    "generate generates generating generated produce produces producing produced synthesize synthesizes "
+    "synthesizing synthesized synthesise synthesises synthesising synthesised create creates creating created "
+    "render renders rendering rendered output outputs outputting into animate animates animating "
+    "yield yields yielding build builds building construct constructs constructing "
+    "reconstruct reconstructs reconstructing")
+# before a modality: what the work reads ("from reference images", "given 3-5 images of", "using click logs")
+_SOURCE_BEFORE = _words(
+    "from given conditioned conditioning upon using use uses leverage leverages leveraging exploit exploits "
+    "exploiting utilize utilizes utilizing utilise utilises utilising incorporate incorporates incorporating "
+    "encode encodes encoding ingest ingests ingesting take takes taking understand understands understanding "
+    "analyze analyzes analyzing analyse analyses analysing caption captions captioning describe describes "
+    "describing watch watches watching listen listens listening perceive perceives perceiving observe observes "
+    "observing about provided uploaded supplied reference references input inputs source example examples "
+    "exemplar exemplars few handful past historical previous prior mining mine mines")
+# right after a modality: a compound naming what is made ("image generation", "speech synthesis")
+_TARGET_AFTER = _words(
+    "generation generations generator generators synthesis synthesizer synthesiser creation rendering output "
+    "outputs production animation reconstruction customization customisation generated synthesized synthesised "
+    "produced created rendered")
+# right after a modality: a compound naming what is read ("image captioning", "video question answering")
+_SOURCE_AFTER = _words(
+    "input inputs understanding comprehension captioning question questions recognition encoder encoders "
+    "prompt prompts query queries conditioned conditioning condition guided guidance driven based feature "
+    "features embedding embeddings provided given uploaded supplied signal signals log logs data")
+# a modality changed into itself: both read and made ("image editing", "video stylization")
+_BOTH_AFTER = _words("editing edit edits edited stylization stylisation inpainting restoration translation")
+_BOTH_BEFORE = _words("edit edits editing edited inpaint inpaints inpainting restyle restyles stylize stylizes")
+# inside a modality term: "reference images", "text prompt", "user interaction history"
+_SOURCE_INSIDE = _words("reference input prompt query history histories")
+_SKIP_AFTER = _words("and or")  # "image and video generation": both are made
+# words that end the look back: the modality is not the verb's object ("synthesizes speech for
+# arbitrary text": the text is read, not made); "on" stays open for "conditioned on"
+_STOP_BEFORE = _words("for with by in at via through without to than that which while whereas but versus")
+_LOOK_BEFORE = 6  # tokens scanned back for a verb or preposition ("generates a lip-synced talking head video")
+_BARRIER = set(".,;:!?()[]{}")  # punctuation between two words ends a phrase
+
+# Task words that imply a modality the text may not name: (modality, role, why, cue phrases,
+# whether a category named by one of the cues implies it too: every work filed under
+# recommendation learns from interaction histories, whatever its title says).
+IMPLIED: tuple[tuple[str, str, str, tuple[str, ...], bool], ...] = (
+    ("user_behavior", "source", "recommenders learn from users' interaction histories",
+     ("recommendation", "recommender", "recommender system", "collaborative filtering", "click-through rate",
+      "CTR prediction", "next-item prediction", "next item prediction", "next-item recommendation",
+      "user modeling", "user modelling", "user interest modeling", "user interests"), True),
+    ("image", "source", "subject-driven generation starts from reference images of the subject",
+     ("subject-driven", "subject driven", "multi-subject", "subject-specific", "subject customization",
+      "subject personalization", "identity-preserving", "identity preserving", "identity preservation",
+      "ID-preserving", "multi-concept", "personalized text-to-image", "text-to-image personalization",
+      "personalization of text-to-image", "personalizing text-to-image", "customized text-to-image",
+      "text-to-image customization", "customizing text-to-image", "virtual try-on"), False),
+    ("image", "source", "questions about an image are asked with the image",
+     ("visual question answering", "VQA"), False),
+    ("text", "target", "captions and answers are text",
+     ("captioning", "caption generation", "generates captions", "question answering", "VQA"), False),
+)
+IMPLIED_WEIGHT = 0.75  # an implied modality counts less than a named one
+# a cue read as advice implies nothing ("practical recommendations for practitioners")
+_ADVICE_BEFORE = _words("practical design policy actionable concrete clinical general following several some "
+                        "these best-practice")
+_ADVICE_AFTER = _words("practitioners researchers developers designers policymakers future")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A task phrase that implies a modality in a direction (see IMPLIED)."""
+
+    value: str
+    role: str
+    why: str
+    label: str
+    norm: tuple[str, ...]
+    orig: tuple[str, ...]
+    case_sensitive: bool = False
 
 
 class Lexicon:
-    def __init__(self, terms: list[Term]):
+    def __init__(self, terms: list[Term], cues: list[Cue] | None = None,
+                 category_implies: dict[str, list[Cue]] | None = None):
         self.terms = terms
-        # first token -> axis -> terms, longest first
-        index: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.cues = list(cues or [])
+        # category notation -> the cues its own labels contain (what filing a work there implies)
+        self.category_implies = dict(category_implies or {})
+        # first token -> axis -> terms, longest first; a task cue's axis is its group
+        # ("implied", modality, role, why), so one pass over the tokens finds both
+        index: dict[str, dict] = defaultdict(lambda: defaultdict(list))
         for term in terms:
             if term.norm:
                 index[term.norm[0]][term.axis].append(term)
+        for cue in self.cues:
+            index[cue.norm[0]][("implied", cue.value, cue.role, cue.why)].append(cue)
         for by_axis in index.values():
             for items in by_axis.values():
                 items.sort(key=lambda t: -len(t.norm))
@@ -95,13 +215,36 @@ class Lexicon:
         for name, aliases in (datasets or {}).items():
             for label in [name, *aliases]:
                 add("dataset", name, label, joined=True)
-        return cls(terms)
+        cues: list[Cue] = []
+        by_category: dict[str, list[Cue]] = {}
+        if "modality" in axes:
+            modalities = {c.notation for c in taxonomy.axis("modality")}
+            for value, role, why, phrases, of_category in IMPLIED:
+                if value not in modalities:
+                    continue
+                group = []
+                for phrase in phrases:
+                    norm, orig = term_tokens(phrase)
+                    if norm:
+                        group.append(Cue(value, role, why, phrase, norm, orig, is_case_sensitive(phrase)))
+                cues += group
+                if not of_category:
+                    continue
+                for concept in taxonomy.axis("category"):
+                    labels = [term_tokens(label)[0] for label in [concept.label, *concept.synonyms]]
+                    cue = next((c for c in group if any(_contains(n, c.norm) for n in labels)), None)
+                    if cue is not None:
+                        by_category.setdefault(concept.notation, []).append(cue)
+        return cls(terms, cues, by_category)
 
     def match(self, field: str, toks: list[Token], cleaned: str) -> list[Hit]:
-        """Longest, non-overlapping (per axis) term hits in one field's tokens."""
+        """Longest, non-overlapping (per axis) term hits in one field's tokens, modalities with
+        their direction (roles), and the modalities task words imply (IMPLIED)."""
         hits: list[Hit] = []
-        free: dict[str, int] = {}  # axis -> first token index not yet covered
+        implied: list[Hit] = []
+        free: dict = {}  # axis (or cue group) -> first token index not yet covered
         norms = [t.norm for t in toks]
+        boost = TITLE_WEIGHT if field == "title" else 1.0
         for i, tok in enumerate(toks):
             by_axis = self._index.get(tok.norm)
             if not by_axis:
@@ -120,24 +263,105 @@ class Lexicon:
                         continue
                     length = n
                     matched = cleaned[tok.start:toks[i + n - 1].end]
-                    weight = term.weight * (TITLE_WEIGHT if field == "title" else 1.0)
-                    hits.append(Hit(axis, term.value, term.label, matched, field, weight, i, i + n))
+                    if isinstance(term, Cue):
+                        if not _advice(norms, i, i + n):
+                            implied.append(Hit("modality", term.value, term.why, matched, field, IMPLIED_WEIGHT * boost,
+                                               i, i + n, role=term.role, rule="implied", cue=matched))
+                        break
+                    hits.append(Hit(axis, term.value, term.label, matched, field, term.weight * boost, i, i + n))
                 if length:
                     free[axis] = i + length
-        return _directions(hits, norms)
+        return roles(hits, toks, cleaned, norms) + implied
 
 
-def _directions(hits: list[Hit], norms: list[str]) -> list[Hit]:
-    """Mark modality hits joined by "to" ("text-to-image"): the first is an input, the second an output."""
+def _advice(norms: list[str], start: int, end: int) -> bool:
+    """A cue read as advice: "practical recommendations", "recommendations for practitioners"."""
+    if start and norms[start - 1] in _ADVICE_BEFORE:
+        return True
+    after = norms[end:end + 2]
+    return bool(after) and (after[0] in _ADVICE_AFTER or (after[0] == "for" and after[1:] and after[1] in _ADVICE_AFTER))
+
+
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    return any(words[i:i + len(part)] == part for i in range(len(words) - len(part) + 1))
+
+
+def _barrier(cleaned: str, left: Token, right: Token) -> bool:
+    """Punctuation between two tokens (a clause or list boundary)."""
+    return any(c in _BARRIER for c in cleaned[left.end:right.start])
+
+
+def roles(hits: list[Hit], toks: list[Token], cleaned: str, norms: list[str] | None = None) -> list[Hit]:
+    """Give each modality hit its direction from the words around it.
+
+    In order: "X-to-Y" ("text-to-image": X in, Y out); a cue inside the term ("reference
+    images", "text prompt": in); then the nearest cue around it: a compound right after
+    ("image generation": out; "image captioning", "video question answering": in; "image
+    editing": both) or a verb or preposition up to five words before, within the phrase
+    ("generate personalized images": out; "from reference images", "given 3-5 images of":
+    in; "edit images": both). A hit read both ways becomes two hits, one per direction.
+    """
     mods = sorted((h for h in hits if h.axis == "modality"), key=lambda h: h.start)
-    roles: dict[int, str] = {}
-    for a, b in zip(mods, mods[1:]):
-        if b.start == a.end + 1 and a.end < len(norms) and norms[a.end] == "to":
-            roles.setdefault(id(a), "source")
-            roles[id(b)] = "target"
-    if not roles:
+    if not mods:
         return hits
-    return [replace(h, role=roles[id(h)]) if id(h) in roles else h for h in hits]
+    norms = norms if norms is not None else [t.norm for t in toks]
+    covered = {i for h in mods for i in range(h.start, h.end)}
+    decided: dict[int, tuple[tuple[str, ...], str, str]] = {}  # id(hit) -> (roles, rule, cue words)
+    for a, b in zip(mods, mods[1:]):  # "X-to-Y" / "X to Y"
+        if b.start == a.end + 1 and a.end < len(norms) and norms[a.end] == "to":
+            cue = cleaned[toks[a.start].start:toks[b.end - 1].end]
+            decided.setdefault(id(a), (("source",), "x-to-y", cue))
+            decided[id(b)] = (("target",), "x-to-y", cue)
+    for h in mods:
+        if id(h) in decided:
+            continue
+        inside = [toks[i] for i in range(h.start, h.end) if norms[i] in _SOURCE_INSIDE]
+        if inside:
+            decided[id(h)] = (("source",), "in-term", inside[0].orig)
+            continue
+        found = _around(h, toks, norms, cleaned, covered)
+        if found:
+            decided[id(h)] = found
+    out: list[Hit] = []
+    for h in hits:
+        if id(h) not in decided:
+            out.append(h)
+            continue
+        directions, rule, cue = decided[id(h)]
+        out += [replace(h, role=r, rule=rule, cue=cue) for r in directions]
+    return out
+
+
+def _around(h: Hit, toks: list[Token], norms: list[str], cleaned: str, covered: set[int]):
+    """The nearest cue after (a compound) or before (a verb or preposition) a modality hit."""
+    after = None
+    j = h.end
+    while j < len(toks) and (norms[j] in _SKIP_AFTER or j in covered) and not _barrier(cleaned, toks[j - 1], toks[j]):
+        j += 1  # "image and video generation", "image-text generation"
+    if j < len(toks) and not _barrier(cleaned, toks[j - 1], toks[j]):
+        word = norms[j]
+        if word in _BOTH_AFTER:
+            after = (("source", "target"), toks[j].orig)
+        elif word in _TARGET_AFTER:
+            after = (("target",), toks[j].orig)
+        elif word in _SOURCE_AFTER:
+            after = (("source",), toks[j].orig)
+    if after:  # a compound right after binds tighter than the words before ("using image generation")
+        return after[0], "context", after[1]
+    i = h.start - 1
+    while i >= 0 and h.start - i <= _LOOK_BEFORE and not _barrier(cleaned, toks[i], toks[i + 1]):
+        word = norms[i]
+        if i not in covered:
+            if word in _STOP_BEFORE:
+                return None
+            if word in _BOTH_BEFORE:
+                return ("source", "target"), "context", toks[i].orig
+            if word in _TARGET_BEFORE:
+                return ("target",), "context", toks[i].orig
+            if word in _SOURCE_BEFORE:
+                return ("source",), "context", toks[i].orig
+        i -= 1
+    return None
 
 
 def scores(hits: list[Hit], axis: str, skip_role: str = "") -> dict[str, float]:

@@ -25,7 +25,7 @@ import hashlib
 import json
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..taxonomy import Taxonomy
-from .lexicon import Hit, Lexicon, scores
+from .lexicon import IMPLIED_WEIGHT, Hit, Lexicon, scores
 from .text import clean, stem, tokens
 
 CLASSIFIER_VERSION = f"{__version__}"
@@ -189,6 +189,7 @@ _SKIP_ROLE = {"input_modality": "target", "output_modality": "source"}
 
 
 _ROLE = {"input_modality": "source", "output_modality": "target"}
+_GATED = {"output_modality"}  # see Classifier._unsupported
 
 
 def _lexicon_features(hits: list[Hit], axis: str, classes: list[str]) -> np.ndarray:
@@ -333,8 +334,9 @@ class Prediction:
             return "no taxonomy term and no word the model knows"
         res = self.axes[axis]
         scheme = SCHEME[axis]
-        terms = sorted({f'"{h.matched}" ({h.field}) -> "{h.term}"' for h in self.hits
-                        if h.axis == scheme and h.value == value})
+        skip = _SKIP_ROLE.get(axis, "")
+        terms = sorted({h.describe() for h in self.hits
+                        if h.axis == scheme and h.value == value and not (skip and h.role == skip)})
         parts = [("lexicon: " + "; ".join(terms)) if terms else "lexicon: no term"]
         if res.features.get(value):
             parts.append("model words: " + ", ".join(res.features[value]))
@@ -351,6 +353,7 @@ class Classifier:
         self.review_threshold = review_threshold
         self.classes = {axis: [c.notation for c in taxonomy.axis(SCHEME[axis])] for axis in AXES}
         self.method_names = {c.notation: c.label for c in taxonomy.axis("method")}
+        self.category_names = {c.notation: c.label for c in taxonomy.axis("category")}
         self.vectorizer: TfidfVectorizer | None = None
         self.models: dict[str, AxisModel] = {}
         self.emb_models: dict[str, AxisModel] = {}
@@ -437,6 +440,8 @@ class Classifier:
                 if prep.empty or no_evidence:
                     axes[axis] = AxisResult([(UNKNOWN, 0.0)])
                     continue
+                if axis == "input_modality":  # the category decided above may imply an input
+                    prep = self._category_implies(prep, axes["category"])
                 axes[axis] = self._axis(axis, prep, learned.get(axis), emb.get(axis), i,
                                         row if (names is not None) else None, names)
             methods, datasets = self._mentions(prep.hits)
@@ -462,7 +467,9 @@ class Classifier:
             j = int(np.argmax(p))
             chosen = [(classes[j], float(p[j]))]
         else:
-            idx = [j for j in np.argsort(-p) if p[j] >= INCLUDE_THRESHOLD] or [int(np.argmax(p))]
+            blocked = self._unsupported(axis, lex)
+            order = [j for j in np.argsort(-p) if j not in blocked]
+            idx = [j for j in order if p[j] >= INCLUDE_THRESHOLD] or order[:1]
             chosen = [(classes[j], float(p[j])) for j in idx]
         res = AxisResult(chosen, {c: float(lex[j, 0]) for j, c in enumerate(classes)},
                          {c: float(p_model[j]) for j, c in enumerate(classes)})
@@ -470,6 +477,35 @@ class Classifier:
             for value, _ in chosen:
                 res.features[value] = self.models[axis].top_features(row, classes.index(value), names)
         return res
+
+    def _category_implies(self, prep: Prepared, category: AxisResult) -> Prepared:
+        """Add the modalities the predicted category implies (Lexicon.category_implies: a
+        recommendation work reads interaction histories), unless the text already implied them."""
+        value, conf = category.values[0]
+        cues = self.lexicon.category_implies.get(value) if conf >= self.review_threshold else None
+        if not cues:
+            return prep
+        have = {(h.value, h.role) for h in prep.hits if h.rule == "implied"}
+        label = self.category_names.get(value, value)
+        extra = [Hit("modality", c.value, c.why, label, "category", IMPLIED_WEIGHT, role=c.role, rule="implied",
+                     cue=f"category {value} ({conf:.2f})")
+                 for c in cues if (c.value, c.role) not in have]
+        return replace(prep, hits=prep.hits + extra) if extra else prep
+
+    def _unsupported(self, axis: str, lex: np.ndarray) -> set[int]:
+        """Output modalities the text gives no evidence for, when it says what the work outputs.
+
+        The list papers the learned layer trains on all output text, so its output-text
+        probability is one base rate for every paper. When the text itself says what the work
+        outputs ("text-to-image", "image generation", "captioning"), a modality the text does not
+        say is output, with only such a base rate behind it (a learned model that read no words),
+        is not predicted: "synthesizes speech for arbitrary text" outputs audio, not text.
+        Inputs are left alone: works usually read several (a prompt beside images or histories).
+        """
+        if axis not in _GATED or not lex[:, 3].any():
+            return set()
+        model = self.models.get(axis)
+        return {j for j in range(lex.shape[0]) if not lex[j, 3] and (model is None or j in model.const)}
 
     def _mentions(self, hits: list[Hit]):
         methods: dict[str, tuple] = {}
@@ -509,5 +545,7 @@ def fingerprint(examples: list[Example], lexicon: Lexicon, encoder=None) -> str:
                             ensure_ascii=False).encode())
     for t in lexicon.terms:
         h.update(f"{t.axis}\x1f{t.value}\x1f{t.label}".encode())
+    for c in lexicon.cues:  # task words implying a modality
+        h.update(f"cue\x1f{c.value}\x1f{c.role}\x1f{c.label}".encode())
     h.update(b"embeddings" if encoder is not None else b"tfidf")
     return h.hexdigest()[:16]
