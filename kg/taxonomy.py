@@ -3,11 +3,19 @@
 Axis names used throughout kg: category, mechanism, modality, task, metric, method
 (named base models and methods works build on).
 Which scheme is which comes from `kg:forProperty` on the concept schemes.
+
+The taxonomy also declares its structure as data (terms in ontology/schema.ttl), read by
+`read_structure`: `kg:singleValued true` on a scheme whose concepts never go together in
+one work, and `kg:implies` / `kg:excludes` between concepts (or `kg:AxisValue` nodes, a
+concept on one property, where a scheme serves several, like modalities for input and
+output). Nothing about a particular survey is written in code.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -110,3 +118,203 @@ def read_taxonomy(source: ox.Store | Path | None = None) -> Taxonomy:
         if not concepts.get(required):
             raise KgError(f"the taxonomy has no concept scheme with kg:forProperty kg:{required}")
     return Taxonomy(concepts)
+
+
+# ---------------------------------------------------------------- structure
+# Work properties -> the kinds of kg.analysis (the ?kind of analysis-work-concepts).
+PROPERTY_KINDS = {
+    str(KG.category): "category",
+    str(KG.mechanism): "mechanism",
+    str(KG.inputModality): "input",
+    str(KG.outputModality): "output",
+    str(KG.task): "task",
+    str(KG.metric): "metric",
+    str(KG.buildsOnMethod): "method",
+    str(KG.proposesMethod): "method",
+}
+
+SET_ASIDE_REASONS = ("single_valued", "excluded", "implied")
+
+_STRUCTURE_PREFIXES = "PREFIX kg: <https://w3id.org/kg-survey/ontology#>\n" \
+                      "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+_SINGLE_QUERY = _STRUCTURE_PREFIXES + """
+SELECT DISTINCT ?prop ?flag WHERE { ?scheme kg:singleValued ?flag ; kg:forProperty ?prop }
+"""
+_RELATION_QUERY = _STRUCTURE_PREFIXES + """
+SELECT ?rel ?s ?sprop ?sconcept ?o ?oprop ?oconcept WHERE {
+  VALUES ?rel { kg:implies kg:excludes }
+  ?s ?rel ?o .
+  OPTIONAL { ?s kg:onProperty ?sprop }
+  OPTIONAL { ?s kg:valueConcept ?sconcept }
+  OPTIONAL { ?o kg:onProperty ?oprop }
+  OPTIONAL { ?o kg:valueConcept ?oconcept }
+}
+"""
+_CONCEPT_QUERY = _STRUCTURE_PREFIXES + """
+SELECT DISTINCT ?c ?notation ?prop WHERE { ?c skos:inScheme ?scheme ; skos:notation ?notation .
+                                           ?scheme kg:forProperty ?prop }
+"""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a taxonomy declares about which labels of one work can go together.
+
+    Keys are "kind:notation" as in kg.analysis (e.g. "mechanism:alignment",
+    "output:image"). single_valued: kinds a work holds at most one value of;
+    implies: key -> every key it implies (transitively, itself left out); excludes:
+    declared pairs no work holds both of.
+    """
+
+    single_valued: frozenset[str] = frozenset()
+    implies: dict[str, frozenset[str]] = field(default_factory=dict)
+    excludes: frozenset[frozenset[str]] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.single_valued or self.implies or self.excludes)
+
+    def implied(self, key: str) -> frozenset[str]:
+        """The key and every key it implies."""
+        return self.implies.get(key, frozenset()) | {key}
+
+    def _clash(self, x: str, y: str) -> str | None:
+        """Why two keys cannot both hold ('single_valued', 'excluded') or None."""
+        if x == y:
+            return None
+        if frozenset((x, y)) in self.excludes:
+            return "excluded"
+        kind = x.split(":", 1)[0]
+        if kind == y.split(":", 1)[0] and kind in self.single_valued:
+            return "single_valued"
+        return None
+
+    def set_aside(self, a: str, b: str) -> tuple[str, str] | None:
+        """Why the pair {a, b} is no research gap by the structure, or None.
+
+        ('single_valued', why): a and b are two values of a single-valued kind;
+        ('excluded', why): declared exclusive, or one implies a value that cannot go with
+        the other (or with a value the other implies); ('implied', why): one implies the other.
+        """
+        if a == b:
+            return None
+        direct = self._clash(a, b)
+        if direct == "single_valued":
+            return direct, f"{a.split(':', 1)[0]} is single-valued: a work holds one {a.split(':', 1)[0]}"
+        if direct == "excluded":
+            return direct, f"{a} excludes {b}"
+        for x in sorted(self.implied(a)):
+            for y in sorted(self.implied(b)):
+                reason = self._clash(x, y)
+                if reason:
+                    via = [f"{k} implies {v}" for k, v in ((a, x), (b, y)) if k != v]
+                    clash = (f"{x} excludes {y}" if reason == "excluded"
+                             else f"{x} and {y} are two values of single-valued {x.split(':', 1)[0]}")
+                    return "excluded", "; ".join(via + [clash])
+        if b in self.implied(a):
+            return "implied", f"{a} implies {b}"
+        if a in self.implied(b):
+            return "implied", f"{b} implies {a}"
+        return None
+
+
+def _rows(source, text: str) -> list[dict]:
+    """SELECT rows as {var: str or None} from an Oxigraph store or a kg graph (`.query`)."""
+    if isinstance(source, ox.Store):
+        answer = source.query(text)
+        names = [v.value for v in answer.variables]
+        return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in answer]
+    result = source.query(text, trusted=True)
+    return [{k: (None if v is None else str(v)) for k, v in row.items()} for row in result.records()]
+
+
+def _structure_from(source) -> Structure:
+    single = set()
+    for row in _rows(source, _SINGLE_QUERY):
+        if str(row["flag"]).lower() in ("true", "1"):
+            kind = PROPERTY_KINDS.get(row["prop"])
+            if kind is None:
+                raise KgError(f"kg:singleValued on a scheme for {row['prop']}, which is no property of works kg reads")
+            single.add(kind)
+    keys_of: dict[str, dict[str, str]] = {}  # concept IRI -> property -> key
+    for row in _rows(source, _CONCEPT_QUERY):
+        kind = PROPERTY_KINDS.get(row["prop"])
+        if kind:
+            keys_of.setdefault(row["c"], {})[row["prop"]] = f"{kind}:{row['notation']}"
+
+    def key(node, prop, concept, rel) -> str:
+        if prop or concept:  # an axis value
+            if not (prop and concept):
+                raise KgError(f"the axis value {node} in a kg:{rel} declaration needs both kg:onProperty "
+                              "and kg:valueConcept")
+            found = keys_of.get(concept, {}).get(prop)
+            if found is None:
+                raise KgError(f"the axis value {node} names {concept} on {prop}, but that concept is not in "
+                              "a scheme for that property")
+            return found
+        props = keys_of.get(node)
+        if not props:
+            raise KgError(f"kg:{rel} names {node}, which is no concept of a taxonomy scheme (nor a kg:AxisValue)")
+        if len(props) > 1:
+            raise KgError(f"kg:{rel} names {node}, whose scheme serves several properties "
+                          f"({', '.join(sorted(props))}): name a kg:AxisValue (the concept on one property) instead")
+        return next(iter(props.values()))
+
+    direct: dict[str, set[str]] = {}
+    excludes: set[frozenset[str]] = set()
+    for row in _rows(source, _RELATION_QUERY):
+        rel = row["rel"].rsplit("#", 1)[-1]
+        a = key(row["s"], row["sprop"], row["sconcept"], rel)
+        b = key(row["o"], row["oprop"], row["oconcept"], rel)
+        if a == b:
+            raise KgError(f"the taxonomy declares that {a} {rel} itself")
+        if rel == "implies":
+            direct.setdefault(a, set()).add(b)
+        else:
+            excludes.add(frozenset((a, b)))
+    implies = {}
+    for start, targets in direct.items():  # transitive closure
+        seen, todo = set(), list(targets)
+        while todo:
+            k = todo.pop()
+            if k not in seen:
+                seen.add(k)
+                todo.extend(direct.get(k, ()))
+        seen.discard(start)
+        implies[start] = frozenset(seen)
+    structure = Structure(frozenset(single), implies, frozenset(excludes))
+    for start, implied in implies.items():  # a value that could never be held is a mistake in the file
+        values = sorted(implied | {start})
+        for i, x in enumerate(values):
+            for y in values[i + 1:]:
+                if structure._clash(x, y):
+                    raise KgError(f"the taxonomy's structure contradicts itself: {start} implies {x} and {y}, "
+                                  "which cannot go together")
+    return structure
+
+
+@lru_cache(maxsize=8)
+def _structure_of_file(path: str, stamp: tuple[int, int]) -> Structure:
+    store = ox.Store()
+    try:
+        store.load(path=path, format=ox.RdfFormat.TURTLE)
+    except (SyntaxError, OSError) as exc:
+        raise KgError(f"{path}: cannot read the taxonomy: {exc}") from None
+    return _structure_from(store)
+
+
+def read_structure(source=None) -> Structure:
+    """The structure a taxonomy declares: from a taxonomy file (default: the bundled
+    ontology/taxonomy.ttl), an Oxigraph store, or a kg graph holding the taxonomy.
+
+    Raises KgError when a declaration names no concept, is ambiguous (a modality named
+    without saying input or output) or contradicts the others.
+    """
+    if source is None or isinstance(source, (str, Path)):
+        path = Path(source) if source else ontology_dir() / "taxonomy.ttl"
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise KgError(f"{path}: cannot read the taxonomy: {exc}") from None
+        return _structure_of_file(str(path), (info.st_mtime_ns, info.st_size))
+    return _structure_from(source)

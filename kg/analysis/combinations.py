@@ -4,6 +4,11 @@ scored by link prediction on the concept co-occurrence graph.
 
 Concepts are keyed "kind:notation" (e.g. "mechanism:alignment", "input:audio",
 "dataset:<dataset IRI>"); kinds are those of kg.analysis.data.KINDS.
+
+A pair the taxonomy's own structure rules out (kg.taxonomy.read_structure: two values of
+a single-valued axis, a declared exclusion, or one implying a value that cannot go with
+the other) is no gap, and neither is a pair one of which implies the other: both are set
+aside, counted in the result's `attrs["set_aside"]` and listed by `set_aside_combinations`.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import networkx as nx
 import pandas as pd
 
 from ..errors import UsageError
-from .data import KINDS, load_corpus
+from ..taxonomy import SET_ASIDE_REASONS, Structure, read_structure
+from .data import KINDS, Corpus, load_corpus
 
 DEFAULT_KINDS = ("category", "mechanism", "input", "output", "task", "dataset", "method")
-SINGLE_VALUED = ("category",)  # two values of these never co-occur by construction
 METHODS = ("adamic_adar", "resource_allocation", "jaccard")
 
 SCORE_EXPLANATION = (
@@ -27,10 +32,15 @@ SCORE_EXPLANATION = (
     "paper. Its score is the Adamic-Adar index on the concept co-occurrence graph: the sum "
     "over concepts co-occurring with both of 1 / log(number of concepts that one co-occurs "
     "with), so shared specific neighbours weigh more than shared generic ones; 'expected' is "
-    "how many papers would combine them if the two occurred independently."
+    "how many papers would combine them if the two occurred independently. Pairs that cannot "
+    "occur together by the taxonomy's declared structure (two values of a single-valued axis such "
+    "as two categories, a declared exclusion, or one part implying a value that excludes the "
+    "other) are set aside, and so are pairs one part of which implies the other by definition; "
+    "the result says how many."
 )
 
 OCCURRENCE_COLUMNS = ["work", "kind", "key", "notation", "label"]
+SET_ASIDE_COLUMNS = ["a", "b", "a_kind", "b_kind", "a_label", "b_label", "a_count", "b_count", "reason", "because"]
 COMBINATION_COLUMNS = ["a", "b", "a_kind", "b_kind", "a_label", "b_label", "a_count", "b_count",
                        "expected", "common", "adamic_adar", "resource_allocation", "jaccard", "score"]
 
@@ -85,26 +95,87 @@ def cooccurrence_graph(source, kinds=None) -> nx.Graph:
     return g
 
 
+def structure_of(source) -> Structure:
+    """The taxonomy structure for `source`: read from the graph itself when given a graph,
+    from the bundled taxonomy file (the one kg builds with) when given a Corpus."""
+    return read_structure(None if isinstance(source, Corpus) else source)
+
+
+def _candidates(corpus, kinds, min_support, structure):
+    """(graph, papers, pairs to rank, pairs set aside as (a, b, reason, because))."""
+    occ = concept_occurrences(corpus, kinds)
+    g = cooccurrence_graph(corpus, kinds)
+    papers = occ["work"].nunique()
+    common_nodes = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
+    pairs, aside = [], []
+    for a, b in combinations(common_nodes, 2):
+        if g.has_edge(a, b):
+            continue
+        why = structure.set_aside(a, b)
+        if why:
+            aside.append((a, b, *why))
+        else:
+            pairs.append((a, b))
+    return g, papers, pairs, aside
+
+
+def set_aside_note(frame: pd.DataFrame) -> str:
+    """One sentence on how many pairs an unexplored_combinations result set aside by structure."""
+    counts = frame.attrs.get("set_aside") or {}
+    total = sum(counts.get(r, 0) for r in SET_ASIDE_REASONS)
+    if not total:
+        return "No pair was set aside by the taxonomy's structure."
+    parts = [f"{counts[r]} {text}" for r, text in (
+        ("single_valued", "on one single-valued axis (e.g. two categories)"),
+        ("excluded", "excluded by definition"),
+        ("implied", "where one part implies the other")) if counts.get(r)]
+    return (f"{total} pair{'s' if total != 1 else ''} set aside by the taxonomy's structure: "
+            + ", ".join(parts) + ".")
+
+
+def set_aside_combinations(source, kinds=None, *, min_support: int = 2,
+                           structure: Structure | None = None) -> pd.DataFrame:
+    """The pairs unexplored_combinations sets aside by the taxonomy's structure, and why.
+
+    Columns SET_ASIDE_COLUMNS: keys, kinds, labels, paper counts, reason
+    ('single_valued' | 'excluded' | 'implied') and because (the declarations involved).
+    """
+    corpus = load_corpus(source)
+    structure = structure if structure is not None else structure_of(source)
+    g, _, _, aside = _candidates(corpus, kinds, min_support, structure)
+    rows = [{"a": a, "b": b, "a_kind": g.nodes[a]["kind"], "b_kind": g.nodes[b]["kind"],
+             "a_label": g.nodes[a]["label"], "b_label": g.nodes[b]["label"], "a_count": g.nodes[a]["count"],
+             "b_count": g.nodes[b]["count"], "reason": reason, "because": because}
+            for a, b, reason, because in aside]
+    return pd.DataFrame(rows, columns=SET_ASIDE_COLUMNS)
+
+
 def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method: str = "adamic_adar",
-                            top: int | None = None) -> pd.DataFrame:
+                            top: int | None = None, structure: Structure | None = None) -> pd.DataFrame:
     """Pairs of concepts both in >= min_support papers that no paper combines, best first.
 
     Columns COMBINATION_COLUMNS: keys, kinds, labels, paper counts, expected papers
     under independence, common (shared co-occurring concepts), the three link-prediction
     scores, and `score` = the one named by `method` (adamic_adar | resource_allocation |
-    jaccard). Pairs within a single-valued kind (two categories) are left out.
+    jaccard).
+
+    Pairs the taxonomy's structure rules out or implies are never ranked (`structure`:
+    a kg.taxonomy.Structure; default: the graph's own declarations, or the bundled
+    taxonomy file's for a Corpus). `attrs["set_aside"]` counts them per reason
+    ({"single_valued": n, "excluded": n, "implied": n, "total": n}); set_aside_note()
+    says it in words.
     """
     if method not in METHODS:
         raise UsageError(f"unknown scoring method {method!r}; valid: {', '.join(METHODS)}")
     corpus = load_corpus(source)
-    occ = concept_occurrences(corpus, kinds)
-    g = cooccurrence_graph(corpus, kinds)
-    papers = occ["work"].nunique()
-    common_nodes = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
-    pairs = [(a, b) for a, b in combinations(common_nodes, 2)
-             if not g.has_edge(a, b) and not (g.nodes[a]["kind"] == g.nodes[b]["kind"] in SINGLE_VALUED)]
+    structure = structure if structure is not None else structure_of(source)
+    g, papers, pairs, aside = _candidates(corpus, _kinds(kinds), min_support, structure)
+    counts = {r: sum(1 for *_, reason, _ in aside if reason == r) for r in SET_ASIDE_REASONS}
+    counts["total"] = len(aside)
     if not pairs:
-        return pd.DataFrame(columns=COMBINATION_COLUMNS)
+        frame = pd.DataFrame(columns=COMBINATION_COLUMNS)
+        frame.attrs["set_aside"] = counts
+        return frame
     aa = {(a, b): s for a, b, s in nx.adamic_adar_index(g, pairs)}
     ra = {(a, b): s for a, b, s in nx.resource_allocation_index(g, pairs)}
     jc = {(a, b): s for a, b, s in nx.jaccard_coefficient(g, pairs)}
@@ -120,4 +191,6 @@ def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method:
     frame = pd.DataFrame(rows, columns=COMBINATION_COLUMNS)
     frame = frame.sort_values(["score", "expected", "a", "b"], ascending=[False, False, True, True],
                               kind="stable").reset_index(drop=True)
-    return frame.head(top) if top else frame
+    frame = frame.head(top) if top else frame
+    frame.attrs["set_aside"] = counts
+    return frame
