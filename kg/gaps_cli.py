@@ -13,12 +13,22 @@ from typing import Optional
 import typer
 
 STATUS_STYLE = {"empty": "bold red", "thin": "yellow", "ok": "green"}
+# kg.analysis.data.MIN_CONFIDENCE (kept here too so that `kg --help` does not load pandas; a test checks they agree)
+MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE_HELP = (f"Predicted labels (the classifier's) count at this confidence or more, below it not at all "
+                       f"(default {MIN_CONFIDENCE}: cross-validated, predictions from 0.5 up held 93-95 % of the time).")
 
 
 def _cells_json(cells, by: str | None) -> list[dict]:
     keys = ["category", "mechanism"] + (["modality"] if by == "modality" else ["year"] if by == "year" else [])
-    keys += ["count", "expected", "score", "status", "papers", "works"]
-    return [{k: row[k] for k in keys} for row in cells.to_dict("records")]
+    keys += ["asserted", "predicted", "count", "expected", "score", "status", "asserted_expected", "asserted_status",
+             "papers", "works", "predicted_works"]
+    return [{k: row[k] for k in keys} | {"total": row["count"]} for row in cells.to_dict("records")]
+
+
+def count_text(asserted: int, predicted: int) -> str:
+    """A cell's papers: '5' when all are asserted, '5 (+3 predicted)' otherwise."""
+    return f"{asserted} (+{predicted} predicted)" if predicted else str(asserted)
 
 
 def gaps(
@@ -26,10 +36,13 @@ def gaps(
     category: Optional[str] = typer.Option(
         None, "--category", "-c", help="Only this category's cells (a notation, e.g. retrieval)."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print a JSON list of cells: category, mechanism (plus modality or year), count, "
-                              "expected, score, status, papers, works."),
+        False, "--json", help="Print a JSON list of cells: category, mechanism (plus modality or year), asserted, "
+                              "predicted, total (= count), expected, score, status, asserted_expected, "
+                              "asserted_status, papers, works, predicted_works."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+                                                   help=MIN_CONFIDENCE_HELP),
 ):
-    """The taxonomy gap matrix: papers per category x mechanism cell, expected count, score."""
+    """The taxonomy gap matrix: papers per category x mechanism cell (asserted + predicted), expected count, score."""
     from .analysis import BY_CHOICES, empty_cells, gap_matrix, load_corpus, summary, thin_cells
     from .cli import _graph, err, out
     from .errors import UsageError
@@ -37,7 +50,7 @@ def gaps(
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
-    corpus = load_corpus(_graph())
+    corpus = load_corpus(_graph(), min_confidence)
     cells = gap_matrix(corpus, by=by, category=category)
     if as_json:
         sys.stdout.write(json.dumps(_cells_json(cells, by), ensure_ascii=False, indent=1) + "\n")
@@ -47,25 +60,30 @@ def gaps(
         out.print("The taxonomy has no category x mechanism cells.")
         return
     if by is None:
-        mechs = list(dict.fromkeys(cells["mechanism"]))
-        table = new_table("Papers per cell: count (expected, score)")
-        table.add_column("category", no_wrap=True)
-        for m in mechs:
-            table.add_column(m, justify="right")
-        for cat, group in cells.groupby("category", sort=False):
-            by_mech = {r["mechanism"]: r for r in group.to_dict("records")}
-            table.add_row(cat, *[_cell_text(by_mech[m]) for m in mechs])
+        table = new_table(f"Papers per cell: asserted (+ predicted, confidence >= {corpus.min_confidence:g})")
+        for name in ("category", "mechanism"):
+            table.add_column(name, no_wrap=True)
+        for name in ("papers", "exp.", "score"):
+            table.add_column(name, justify="right")
+        table.add_column("status")
+        table.add_column("asserted")
+        for row in cells.to_dict("records"):
+            table.add_row(row["category"], row["mechanism"], _styled(row["status"], count_text(row["asserted"], row["predicted"])),
+                          f"{row['expected']:.2f}", f"{row['score']:+.2f}", _styled(row["status"], row["status"]),
+                          _styled(row["asserted_status"], row["asserted_status"]))
     else:
         column = "modality" if by == "modality" else "year"
         values = list(dict.fromkeys(cells[column]))
-        table = new_table(f"Papers per cell and {column} (red: none)")
+        guessed = bool(cells["predicted"].sum())
+        table = new_table(f"Papers per cell and {column} (red: none"
+                          + (f"; a+p: asserted + predicted at confidence >= {corpus.min_confidence:g})" if guessed else ")"))
         table.add_column("category / mechanism", no_wrap=True)
         for v in values:
             table.add_column(str(v), justify="right")
         for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):
-            counts = dict(zip(group[column], group["count"]))
-            table.add_row(f"{cat} / {mech}", *[f"[red]{counts[v]}[/]" if not counts[v] else str(counts[v])
-                                               for v in values])
+            counts = {v: (a, p) for v, a, p in zip(group[column], group["asserted"], group["predicted"])}
+            table.add_row(f"{cat} / {mech}", *[f"[red]{a + p}[/]" if not a + p else f"{a}+{p}" if p else str(a)
+                                               for a, p in (counts[v] for v in values)])
     # many years or modalities: the table is split into parts that repeat the cell column
     emit(out, table, whole=[str(c.header) for c in table.columns], keys=1)
     if head["note"]:
@@ -75,16 +93,19 @@ def gaps(
                              ("thin", thin_cells(corpus, category=category))):
             for row in frame.to_dict("records"):
                 near = ", ".join(n["label"] for n in row["nearest"]) or "none"
-                out.print(f"{label}: {row['category']} x {row['mechanism']} "
+                out.print(f"{label}: {row['category']} x {row['mechanism']}: {row['note']} "
                           f"(expected {row['expected']:.2f}); nearest papers: {near}", markup=False, highlight=False)
-        out.print(f"{head['filled']}/{head['cells']} cells filled, {head['empty']} empty, {head['thin']} thin. "
+        out.print(f"{head['filled']}/{head['cells']} cells filled, {head['empty']} empty, {head['thin']} thin "
+                  f"(asserted alone: {head['asserted_filled']} filled, {head['asserted_empty']} empty, "
+                  f"{head['asserted_thin']} thin). {head['predicted_labels']} predicted labels count "
+                  f"(confidence >= {head['min_confidence']:g}), {head['held_back']} below do not. "
                   "Expected = row total x column total / grand total; score = (count - expected) / "
-                  "sqrt(expected).", markup=False, highlight=False)
+                  "sqrt(expected); asserted: the status by asserted papers alone.", markup=False, highlight=False)
 
 
-def _cell_text(row: dict) -> str:
-    style = STATUS_STYLE.get(row["status"], "")
-    return f"[{style}]{row['count']}[/] ({row['expected']:.1f}, {row['score']:+.2f})"
+def _styled(status: str, text: str) -> str:
+    style = STATUS_STYLE.get(status, "")
+    return f"[{style}]{text}[/]" if style else text
 
 
 def report(
@@ -95,6 +116,8 @@ def report(
                                          help="File to write ('-' for standard output, the default; "
                                               "gaps-report.pdf for --format pdf)."),
     category: Optional[str] = typer.Option(None, "--category", "-c", help="Only this category (a notation, e.g. retrieval)."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+                                                   help=MIN_CONFIDENCE_HELP),
 ):
     """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
     from .cli import _graph, out
@@ -108,9 +131,9 @@ def report(
         raise UsageError("--format pdf writes a file: give --output FILE (e.g. gaps.pdf)")
     graph = _graph()
     if output == "-":
-        sys.stdout.write(render(build_report(graph, category), fmt))
+        sys.stdout.write(render(build_report(graph, category, min_confidence=min_confidence), fmt))
         return
-    path = write_report(graph, fmt, Path(output), category)
+    path = write_report(graph, fmt, Path(output), category, min_confidence=min_confidence)
     out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)
 
 

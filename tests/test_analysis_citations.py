@@ -78,12 +78,12 @@ def test_cocitation_and_bibliographic_coupling(rec, make_graph):
 
 
 def test_coverage_audit_ranks_candidates_by_links_to_surveyed_papers(rec, make_graph):
-    works = [rec.work(1, TG, ["instruction"]), rec.work(2, IG, ["alignment"]),  # surveyed (placed)
+    works = [rec.work(1, TG, ["instruction"]), rec.work(2, IG, ["alignment"]),  # surveyed: the survey cites them
              rec.work(10, candidate=True, title="Often cited candidate"),
              rec.work(11, candidate=True, title="Citing candidate"),
              rec.work(12, candidate=True, title="Isolated candidate"),
-             rec.work(13, title="Listed, not a candidate")]
-    graph = make_graph(rec.bundle(works, cites=[(1, 10), (2, 10), (11, 1), (13, 12)]))
+             rec.work(13, title="Listed, not a candidate"), rec.work(14, review=True, title="The survey")]
+    graph = make_graph(rec.bundle(works, cites=[(1, 10), (2, 10), (11, 1), (13, 12), (14, 1), (14, 2)]))
     audit = coverage_audit(graph)
     assert list(audit["label"]) == ["Often cited candidate", "Citing candidate", "Isolated candidate"]
     first = audit.iloc[0]

@@ -10,6 +10,7 @@ from kg.analysis import (
     dataset_gaps,
     empty_cells,
     gap_matrix,
+    gap_note,
     gap_pivot,
     load_corpus,
     modality_gaps,
@@ -187,11 +188,49 @@ def test_bundled_graph_cells(graph):
     corpus = load_corpus(graph)
     cells = gap_matrix(corpus)
     assert len(cells) == 16 and set(cells["count"]) == {2}  # two example works per Table-1 cell
-    assert set(cells["status"]) == {"ok"}
+    assert set(cells["status"]) == {"ok"} and set(cells["asserted_status"]) == {"ok"}
+    assert (cells["asserted"] == cells["count"]).all() and cells["predicted"].sum() == 0  # nothing classified yet
     s = summary(corpus)
     assert (s["works"], s["surveyed"], s["candidates"], s["filled"]) == (49, 32, 3, 16)
+    assert (s["placed_asserted"], s["placed_predicted"], s["predicted_labels"]) == (32, 0, 0)
     gaps = modality_gaps(corpus).set_index("modality")
     assert gaps.loc["audio", "status"] == "absent" and gaps.loc["video", "status"] == "absent"
     ds = dataset_gaps(corpus).set_index(["axis", "notation"])
     assert not ds.loc[("category", RET), "gap"]  # Yo'LLaVA and ConCon-Chi
     assert ds.loc[("category", REC), "gap"]
+
+
+@pytest.mark.parametrize("status, asserted, counts, note", [
+    ("empty", "empty", (0, 0), "empty"),
+    ("thin", "thin", (1, 1), "thin, 1 predicted"),
+    ("ok", "empty", (0, 2), "empty in the asserted evidence, 2 predicted"),
+    ("ok", "thin", (1, 3), "thin in the asserted evidence, 3 predicted"),
+    ("thin", "empty", (0, 1), "empty in the asserted evidence, thin with 1 predicted"),
+    ("thin", "ok", (2, 0), "thin once predictions count (2 asserted)"),
+])
+def test_gap_note_says_by_which_count_a_cell_is_a_gap(status, asserted, counts, note):
+    cell = {"status": status, "asserted_status": asserted, "asserted": counts[0], "predicted": counts[1]}
+    assert gap_note(cell) == note
+
+
+def test_thin_only_in_the_asserted_evidence_is_listed(rec, make_graph):
+    """IG/alignment holds 1 asserted work against 7 x 7 / 19 expected (thin); three predicted
+    works there make it ok counting predictions, and the list says which."""
+    from kg.records import Label, Source, Work
+
+    works = cells_graph(rec, make_graph, {(TG, "instruction"): 6, (TG, "alignment"): 6,
+                                          (IG, "instruction"): 6, (IG, "alignment"): 1})
+    works += [Work(ids={"arxiv": f"2401.{n:05d}"}, sources=["t"], title=f"Guess {n}", year=2024,
+                   labels=[Label("category", IG, "classifier", 0.9), Label("mechanism", "alignment", "classifier", 0.9)])
+              for n in (50, 51, 52)]
+    bundle = rec.bundle(works)
+    bundle.sources.append(Source("classifier", "Labels predicted by the kg classifier", "kg-classifier 0.1.0"))
+    graph = make_graph(bundle)
+    thin = thin_cells(graph)
+    assert list(zip(thin["category"], thin["mechanism"])) == [(IG, "alignment")]
+    row = thin.iloc[0]
+    assert (row["status"], row["asserted_status"], row["asserted"], row["predicted"]) == ("ok", "thin", 1, 3)
+    assert row["note"] == "thin in the asserted evidence, 3 predicted"
+    assert row["asserted_expected"] == pytest.approx(7 * 7 / 19, abs=1e-3)
+    s = summary(graph)
+    assert (s["thin"], s["asserted_thin"]) == (0, 1)

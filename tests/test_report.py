@@ -111,7 +111,10 @@ def test_json_follows_the_schema(bundled):
     jsonschema.validate(data, report_schema())
     assert data["summary"]["works"] == 49 and len(data["cells"]) == 16
     assert sum(c["count"] for c in data["cells"]) == 32
+    assert all(c["count"] == c["asserted"] + c["predicted"] for c in data["cells"])
+    assert data["summary"]["surveyed"] == 32 and data["summary"]["min_confidence"] == 0.5
     assert len(data["works"]) == 32 and len({w["key"] for w in data["works"]}) == 32
+    assert not any(w["predicted"] for w in data["works"])  # the survey's own table only (nothing classified)
     assert data["missed_candidates"] and data["unexplored_combinations"] and data["methods"]["gap_score"]
 
 
@@ -176,7 +179,9 @@ def test_csv_has_one_row_per_cell_matching_the_json(bundled):
     assert len(rows) == 16
     for row, cell in zip(rows, report["cells"]):
         assert (row["category"], row["mechanism"], int(row["count"])) == (cell["category"], cell["mechanism"], cell["count"])
-        assert row["keys"].split("; ") == [p["key"] for p in cell["papers"]]
+        assert (int(row["asserted"]), int(row["predicted"]), row["asserted_status"]) == (
+            cell["asserted"], cell["predicted"], cell["asserted_status"])
+        assert row["keys"].split("; ") == [p["key"] for p in cell["papers"]] and row["predicted_papers"] == ""
 
 
 def test_category_report_narrows_the_content(graph):

@@ -25,8 +25,10 @@ def test_gaps_json(kg, built_store):
     assert result.exit_code == 0
     cells = json.loads(result.output)
     assert len(cells) == 16
-    assert set(cells[0]) == {"category", "mechanism", "count", "expected", "score", "status", "papers", "works"}
-    assert sum(c["count"] for c in cells) == 32
+    assert set(cells[0]) == {"category", "mechanism", "asserted", "predicted", "total", "count", "expected", "score",
+                             "status", "asserted_expected", "asserted_status", "papers", "works", "predicted_works"}
+    assert sum(c["count"] for c in cells) == 32 == sum(c["asserted"] for c in cells)
+    assert all(c["total"] == c["count"] == c["asserted"] + c["predicted"] for c in cells)
 
 
 @pytest.mark.parametrize("by, key, rows", [("modality", "modality", 16 * 7), ("year", "year", 16 * 2)])

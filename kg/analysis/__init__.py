@@ -8,40 +8,57 @@ the CLI (`kg gaps`), the reports (kg.report) and the app all call these. Bad inp
 (unknown category, --by, kind or method) raises kg.errors.UsageError naming the valid
 values. An empty graph gives empty frames (and summary()["note"] says why).
 
+What counts: works the graph marks out of scope (`kg:scopeStatus "out"`) are never
+loaded, so they count nowhere. Every count splits into asserted works (the survey's
+table, a curated list, a person's curation) and predicted ones (the classifier alone),
+and a prediction counts only at or above the corpus's min_confidence (MIN_CONFIDENCE =
+0.5 unless load_corpus(graph, min_confidence=...) says otherwise); see COUNT_EXPLANATION.
+
 Public API (stable)
 -------------------
 Loading
-    load_corpus(graph) -> Corpus
+    load_corpus(graph, min_confidence=None) -> Corpus (a Corpus passes through, re-counted
+        for another min_confidence); with_min_confidence(corpus, t) -> Corpus
         Corpus fields (DataFrames): works [work, label, title, year, venue, arxiv, doi,
-        cite, url, code, citation_count, category, candidate, review, surveyed, authors],
-        links [work, kind, concept, notation, label] (kind: category, mechanism, input,
-        output, task, metric, dataset, method), concepts [axis, concept, notation, label,
-        order], edges [citing, cited], datasets [dataset, name, year], matches [work,
-        match]. Helpers: .labels(), .axis(name), .notation_labels(axis), .kind(name),
-        .concepts_by_work(kind), .is_empty.
+        cite, url, code, citation_count, category, candidate, review, surveyed (in the
+        survey's own table or cited by it), authors, predicted (category predicted),
+        confidence], links [work, kind, concept, notation, label, predicted, confidence,
+        review] (kind: category, mechanism, input, output, task, metric, dataset, method),
+        concepts [axis, concept, notation, label, order], edges [citing, cited], datasets
+        [dataset, name, year], matches [work, match], held (predicted links below
+        min_confidence: they count nowhere), min_confidence. Helpers: .labels(),
+        .axis(name), .notation_labels(axis), .kind(name), .concepts_by_work(kind),
+        .predicted_links(kind), .is_empty.
 
 Gaps (kg.analysis.gaps)
     gap_matrix(source, by=None|"modality"|"year", *, category=None, thin_ratio=0.5)
         -> DataFrame, one row per cell, empty cells included: category, category_label,
-        mechanism, mechanism_label, [modality, modality_label | year], count, expected,
-        ratio, score, status ("empty" | "thin" | "ok"), papers (labels), works (IRIs).
+        mechanism, mechanism_label, [modality, modality_label | year], count (= asserted +
+        predicted), asserted, predicted, expected, ratio, score, status ("empty" | "thin" |
+        "ok"), asserted_expected, asserted_status (by asserted works alone), papers
+        (labels), works (IRIs), predicted_works ({IRI: confidence}).
     gap_pivot(cells, value="count", columns="mechanism") -> DataFrame (category x mechanism)
-    empty_cells(source, *, category=None, nearest=3) -> gap_matrix rows + nearest (list of dicts)
+    empty_cells(source, *, category=None, nearest=3) -> gap_matrix rows + note (gap_note:
+        'empty', 'empty in the asserted evidence, 2 predicted', ...) + nearest (list of dicts);
+        a cell empty by its total or by its asserted works
     thin_cells(source, *, category=None, nearest=3, thin_ratio=0.5) -> same shape
     nearest_papers(source, category, mechanism, k=3)
         -> [{work, label, year, category, mechanisms, shares}]
     trends(source, *, category=None, window=2, margin=0.15) -> DataFrame: category,
-        mechanism, total, by_year {year: n}, first_year, last_year, slope, recent_share,
+        mechanism, total, asserted, predicted, by_year {year: n}, first_year, last_year, slope, recent_share,
         field_recent_share, trend ("empty" | "new" | "growing" | "fading" | "steady")
-    year_counts(source) -> DataFrame: year, works, in_taxonomy, surveyed, candidates
+    year_counts(source) -> DataFrame: year, works, in_taxonomy, predicted, surveyed, candidates
     dataset_gaps(source) -> DataFrame: axis ("category" | "task"), notation, label, works,
-        datasets (names), gap (bool)
-    modality_gaps(source) -> DataFrame: modality, label, input, output, works,
-        categories {category: n}, missing_categories, status ("absent" | "input only" |
-        "output only" | "covered")
-    summary(source) -> dict: works, in_taxonomy, surveyed, candidates, citations, datasets,
-        cells, filled, empty, thin, years [first, last], enough (bool), note (str)
-    SCORE_EXPLANATION (str): how expected and score are computed
+        predicted, datasets (names), gap (bool)
+    modality_gaps(source) -> DataFrame: modality, label, input, output, works, asserted,
+        predicted, categories {category: n}, missing_categories, status ("absent" | "input
+        only" | "output only" | "covered"), asserted_status
+    summary(source) -> dict: works, in_taxonomy, placed_asserted, placed_predicted,
+        surveyed, candidates, citations, datasets, cells, filled, empty, thin,
+        asserted_filled, asserted_empty, asserted_thin, predicted_labels, held_back,
+        needs_review, min_confidence, years [first, last], enough (bool), note (str)
+    SCORE_EXPLANATION, COUNT_EXPLANATION (str): how expected and score are computed; what
+        counts as asserted and predicted
 
 Citations (kg.analysis.citations)
     citation_graph(source) -> nx.DiGraph (citing -> cited); node attrs label, title, year,
@@ -85,13 +102,15 @@ from .citations import (
 )
 from .combinations import DEFAULT_KINDS, METHODS, concept_occurrences, cooccurrence_graph, cooccurrence_matrix, unexplored_combinations
 from .combinations import SCORE_EXPLANATION as COMBINATION_EXPLANATION
-from .data import KINDS, Corpus, load_corpus
+from .data import KINDS, MIN_CONFIDENCE, Corpus, load_corpus, with_min_confidence
 from .gaps import (
     BY_CHOICES,
+    COUNT_EXPLANATION,
     SCORE_EXPLANATION,
     dataset_gaps,
     empty_cells,
     gap_matrix,
+    gap_note,
     gap_pivot,
     modality_gaps,
     nearest_papers,
@@ -102,10 +121,11 @@ from .gaps import (
 )
 
 __all__ = [
-    "BY_CHOICES", "COMBINATION_EXPLANATION", "DEFAULT_KINDS", "KINDS", "METHODS", "SCORE_EXPLANATION",
+    "BY_CHOICES", "COMBINATION_EXPLANATION", "COUNT_EXPLANATION", "DEFAULT_KINDS", "KINDS", "METHODS",
+    "MIN_CONFIDENCE", "SCORE_EXPLANATION",
     "Corpus", "bibliographic_coupling", "bridge_papers", "citation_graph", "citation_metrics", "cocitation",
     "communities", "concept_occurrences", "cooccurrence_graph", "cooccurrence_matrix", "coverage_audit",
-    "dataset_gaps", "empty_cells", "gap_matrix", "gap_pivot", "load_corpus", "modality_gaps",
+    "dataset_gaps", "empty_cells", "gap_matrix", "gap_note", "gap_pivot", "load_corpus", "modality_gaps",
     "nearest_papers", "pagerank_scores", "summary", "thin_cells", "trends", "unexplored_combinations",
-    "year_counts",
+    "with_min_confidence", "year_counts",
 ]

@@ -17,6 +17,8 @@ BY_CHOICES = ("modality", "year")
 THIN_RATIO = 0.5
 TREND_WINDOW = 2
 TREND_MARGIN = 0.15
+TREND_MIN_WORKS = 3  # fewer works in a cell over the years: no growing/fading/steady verdict
+TOO_FEW = "too few works"
 
 SCORE_EXPLANATION = (
     "Each cell's expected count is what the table's margins predict if the two (or three) "
@@ -26,9 +28,22 @@ SCORE_EXPLANATION = (
     "predict, -1 one Poisson standard deviation thinner, +1 one thicker. A cell is 'empty' "
     "when no paper sits in it and 'thin' when it holds at most half of its expected count."
 )
+COUNT_EXPLANATION = (
+    "Every count splits into asserted and predicted works. A label is asserted when a source "
+    "other than the classifier stands behind it: the survey's own table, a curated list, a "
+    "person's curation (kg curate). It is predicted when only the classifier gives it; a "
+    "prediction counts (shown as '5 (+3 predicted)', marked with its confidence) only at or "
+    "above the minimum confidence, and below it not at all. A work sits in a cell by "
+    "prediction when its category or mechanism there is predicted. Each cell is judged twice: "
+    "by all its counted works (status, expected, score) and by its asserted works alone against "
+    "what the asserted table's margins predict (asserted_status, asserted_expected), so a cell "
+    "can be 'empty in the asserted evidence' while predictions fill it. Works the graph marks "
+    "out of scope (kg:scopeStatus \"out\") count nowhere."
+)
 
-CELL_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "expected",
-                "ratio", "score", "status", "papers", "works"]
+CELL_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "asserted", "predicted",
+                "expected", "ratio", "score", "status", "asserted_expected", "asserted_status", "papers", "works",
+                "predicted_works"]
 
 
 def check_category(corpus: Corpus, category: str | None) -> None:
@@ -40,11 +55,22 @@ def check_category(corpus: Corpus, category: str | None) -> None:
         raise UsageError(f"unknown category {category!r}; valid: {', '.join(valid) or '(none in this taxonomy)'}")
 
 
-def _cell_incidences(corpus: Corpus) -> list[tuple[str, str, str]]:
-    """(work, category, mechanism) for every placed work and each of its mechanisms."""
+def _cell_incidences(corpus: Corpus) -> list[tuple[str, str, str, float | None]]:
+    """(work, category, mechanism, confidence) for every placed work and each of its
+    mechanisms; confidence is None when both labels are asserted, else the lowest
+    confidence of the predicted ones."""
     category = {w: c for w, c in zip(corpus.works["work"], corpus.works["category"]) if c}
     mechanisms = corpus.concepts_by_work("mechanism")
-    return [(w, c, m) for w, c in category.items() for m in mechanisms.get(w, [])]
+    predicted = {**{(w, "category", n): c for (w, n), c in corpus.predicted_links("category").items()},
+                 **{(w, "mechanism", n): c for (w, n), c in corpus.predicted_links("mechanism").items()}}
+    return [(w, c, m, _lowest(predicted.get((w, "category", c)), predicted.get((w, "mechanism", m))))
+            for w, c in category.items() for m in mechanisms.get(w, [])]
+
+
+def _lowest(*confidences: float | None) -> float | None:
+    """The lowest of the predicted parts' confidences; None when every part is asserted."""
+    found = [c for c in confidences if c is not None]
+    return min(found) if found else None
 
 
 def _score(count: int, expected: float) -> float:
@@ -62,23 +88,38 @@ def _status(count: int, expected: float, thin_ratio: float) -> str:
 def _rows_for(keys, incidences, labels, thin_ratio) -> list[dict]:
     """Rows for every key (a tuple of dimension values) of a full table.
 
-    incidences: list of (work, key); expected from the margins of each dimension.
+    incidences: list of (work, key, confidence) (confidence None: asserted); expected from
+    the margins of each dimension, over all incidences and over the asserted ones alone.
     """
     counts: dict[tuple, list[str]] = defaultdict(list)
-    for work, key in incidences:
+    guessed: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for work, key, confidence in incidences:
         counts[key].append(work)
-    total = len(incidences)
+        if confidence is not None:
+            guessed[key][work] = confidence
     dims = len(keys[0]) if keys else 0
-    margins = [Counter(key[d] for _, key in incidences) for d in range(dims)]
+
+    def expectation(chosen):
+        total = len(chosen)
+        margins = [Counter(key[d] for _, key, _ in chosen) for d in range(dims)]
+        return lambda key: total * math.prod(margins[d][key[d]] / total for d in range(dims)) if total else 0.0
+
+    expect = expectation(incidences)
+    expect_asserted = expectation([i for i in incidences if i[2] is None])
     rows = []
     for key in keys:
         works = sorted(set(counts.get(key, [])), key=lambda w: (labels.get(w, w).lower(), w))
         count = len(counts.get(key, []))
-        expected = total * math.prod(margins[d][key[d]] / total for d in range(dims)) if total else 0.0
-        rows.append({"key": key, "count": count, "expected": round(expected, 3),
+        predicted = len(guessed.get(key, {}))
+        expected, asserted_expected = expect(key), expect_asserted(key)
+        rows.append({"key": key, "count": count, "asserted": count - predicted, "predicted": predicted,
+                     "expected": round(expected, 3),
                      "ratio": round(count / expected, 3) if expected else None,
                      "score": _score(count, expected), "status": _status(count, expected, thin_ratio),
-                     "papers": [labels.get(w, w) for w in works], "works": works})
+                     "asserted_expected": round(asserted_expected, 3),
+                     "asserted_status": _status(count - predicted, asserted_expected, thin_ratio),
+                     "papers": [labels.get(w, w) for w in works], "works": works,
+                     "predicted_works": {w: round(guessed[key][w], 4) for w in works if w in guessed.get(key, {})}})
     return rows
 
 
@@ -108,20 +149,27 @@ def gap_matrix(source, by: str | None = None, *, category: str | None = None,
     extra: list[str] = []
     if by is None:
         keys = [(c, m) for c in cats for m in mechs]
-        incidences = [(w, (c, m)) for w, c, m in cells]
+        incidences = [(w, (c, m), p) for w, c, m, p in cells]
     elif by == "modality":
         mods = list(corpus.axis("modality")["notation"])
         mod_labels = corpus.notation_labels("modality")
         inputs, outputs = corpus.concepts_by_work("input"), corpus.concepts_by_work("output")
+        guess_in, guess_out = corpus.predicted_links("input"), corpus.predicted_links("output")
+
+        def modality_confidence(w, x):  # asserted when either direction is asserted
+            if (x in inputs.get(w, []) and (w, x) not in guess_in) or (x in outputs.get(w, []) and (w, x) not in guess_out):
+                return None
+            return max(c for c in (guess_in.get((w, x)), guess_out.get((w, x))) if c is not None)
+
         keys = [(c, m, x) for c in cats for m in mechs for x in mods]
-        incidences = [(w, (c, m, x)) for w, c, m in cells
+        incidences = [(w, (c, m, x), _lowest(p, modality_confidence(w, x))) for w, c, m, p in cells
                       for x in sorted(set(inputs.get(w, [])) | set(outputs.get(w, [])))]
         extra = ["modality", "modality_label"]
     else:
         year_of = dict(zip(corpus.works["work"], corpus.works["year"]))
-        years = _year_span(year_of.get(w) for w, _, _ in cells)
+        years = _year_span(year_of.get(w) for w, _, _, _ in cells)
         keys = [(c, m, y) for c in cats for m in mechs for y in years]
-        incidences = [(w, (c, m, year_of[w])) for w, c, m in cells if year_of.get(w) is not None]
+        incidences = [(w, (c, m, year_of[w]), p) for w, c, m, p in cells if year_of.get(w) is not None]
         extra = ["year"]
     rows = []
     for row in _rows_for(keys, incidences, labels, thin_ratio):
@@ -173,35 +221,61 @@ def nearest_papers(source, category: str, mechanism: str, k: int = 3) -> list[di
 
 
 def empty_cells(source, *, category: str | None = None, nearest: int = 3) -> pd.DataFrame:
-    """Empty category x mechanism cells, most surprising (highest expected) first, with nearest papers."""
+    """Empty category x mechanism cells, most surprising (highest expected) first, with nearest papers.
+
+    A cell is listed when it is empty counting predictions or in the asserted evidence
+    alone; `note` says which (gap_note)."""
     return _flagged(source, "empty", category, nearest)
 
 
 def thin_cells(source, *, category: str | None = None, nearest: int = 3,
                thin_ratio: float = THIN_RATIO) -> pd.DataFrame:
-    """Thin cells (at most thin_ratio x expected), lowest score first, with nearest papers."""
+    """Thin cells (at most thin_ratio x expected), lowest score first, with nearest papers: thin
+    counting predictions or in the asserted evidence alone (and empty in neither); see `note`."""
     return _flagged(source, "thin", category, nearest, thin_ratio)
 
 
 def _flagged(source, status, category, nearest, thin_ratio=THIN_RATIO) -> pd.DataFrame:
     corpus = load_corpus(source)
     cells = gap_matrix(corpus, category=category, thin_ratio=thin_ratio)
-    cells = cells[cells["status"] == status].sort_values(["score", "expected"], ascending=[True, False],
-                                                         kind="stable").reset_index(drop=True)
+    either = (cells["status"] == status) | (cells["asserted_status"] == status)
+    if status == "thin":  # a cell empty either way is listed with the empty ones
+        either &= (cells["status"] != "empty") & (cells["asserted_status"] != "empty")
+    cells = cells[either].sort_values(["score", "expected"], ascending=[True, False],
+                                      kind="stable").reset_index(drop=True)
+    cells["note"] = [gap_note(row) for row in cells.to_dict("records")]
     cells["nearest"] = [nearest_papers(corpus, c, m, nearest) for c, m in zip(cells["category"], cells["mechanism"])]
     return cells
 
 
+def gap_note(cell: dict) -> str:
+    """How a cell stands, in words, by its total and by its asserted works alone: 'empty',
+    'thin, 1 predicted', 'empty in the asserted evidence, 2 predicted', ..."""
+    status, asserted, predicted = cell["status"], cell["asserted_status"], int(cell.get("predicted") or 0)
+    more = f", {predicted} predicted" if predicted else ""
+    if status == asserted:
+        return status + more
+    if status == "ok":
+        return f"{asserted} in the asserted evidence{more}"
+    if asserted == "empty":
+        return f"empty in the asserted evidence, {status} with {predicted} predicted"
+    if asserted == "ok":
+        return f"{status} once predictions count ({int(cell['asserted'])} asserted{more})"
+    return f"{status} counting predictions, {asserted} in the asserted evidence{more}"
+
+
 def year_counts(source) -> pd.DataFrame:
-    """Works per year: columns year, works, in_taxonomy, surveyed, candidates (years without works skipped)."""
+    """Works per year: columns year, works, in_taxonomy, predicted (of those, placed by a
+    prediction alone), surveyed, candidates (years without works skipped)."""
     works = load_corpus(source).works
     works = works[works["year"].notna()]
     if works.empty:
-        return pd.DataFrame(columns=["year", "works", "in_taxonomy", "surveyed", "candidates"])
+        return pd.DataFrame(columns=["year", "works", "in_taxonomy", "predicted", "surveyed", "candidates"])
     grouped = works.groupby("year")
     frame = pd.DataFrame({
         "works": grouped.size(),
         "in_taxonomy": grouped["category"].apply(lambda s: int(s.notna().sum())),
+        "predicted": grouped["predicted"].apply(lambda s: int(s.astype(bool).sum())),
         "surveyed": grouped["surveyed"].sum().astype(int),
         "candidates": grouped["candidate"].sum().astype(int),
     }).reset_index()
@@ -210,15 +284,16 @@ def year_counts(source) -> pd.DataFrame:
 
 
 def trends(source, *, category: str | None = None, window: int = TREND_WINDOW,
-           margin: float = TREND_MARGIN) -> pd.DataFrame:
+           margin: float = TREND_MARGIN, min_works: int = TREND_MIN_WORKS) -> pd.DataFrame:
     """How each category x mechanism cell moves over the years.
 
-    Columns: category, mechanism, total, by_year ({year: count} over the span of placed
-    works), first_year, last_year, slope (papers/year, least squares), recent_share
-    (share of the cell's papers in the last `window` years), field_recent_share (the
+    Columns: category, mechanism, total, asserted, predicted (total = asserted + predicted
+    works; see COUNT_EXPLANATION), by_year ({year: count} over the span of placed works),
+    first_year, last_year, slope (papers/year, least squares), recent_share (share of the cell's papers in the last `window` years), field_recent_share (the
     same for all placed papers) and trend: 'empty', 'new' (only recent papers while the
-    field has older ones), 'growing' / 'fading' (recent share at least `margin` above /
-    below the field's), else 'steady'.
+    field has older ones), 'too few works' (fewer than `min_works` papers over the span,
+    default 3: a share of 1 or 2 papers says nothing about direction), 'growing' / 'fading'
+    (recent share at least `margin` above / below the field's), else 'steady'.
     """
     corpus = load_corpus(source)
     cells = gap_matrix(corpus, by="year", category=category)
@@ -231,25 +306,30 @@ def trends(source, *, category: str | None = None, window: int = TREND_WINDOW,
     for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):
         by_year = {int(y): int(n) for y, n in zip(group["year"], group["count"])}
         total = sum(by_year.values())
+        predicted = int(group["predicted"].sum())
         present = [y for y, n in by_year.items() if n]
         share = sum(n for y, n in by_year.items() if y in recent) / total if total else 0.0
         if total == 0:
             trend = "empty"
         elif min(present) in recent and years and min(years) not in recent:
             trend = "new"
+        elif total < min_works:
+            trend = TOO_FEW
         elif share >= field_share + margin:
             trend = "growing"
         elif share <= field_share - margin:
             trend = "fading"
         else:
             trend = "steady"
-        rows.append({"category": cat, "mechanism": mech, "total": total, "by_year": by_year,
+        rows.append({"category": cat, "mechanism": mech, "total": total, "asserted": total - predicted,
+                     "predicted": predicted, "by_year": by_year,
                      "first_year": min(present) if present else None,
                      "last_year": max(present) if present else None,
                      "slope": _slope(by_year), "recent_share": round(share, 3),
                      "field_recent_share": round(field_share, 3), "trend": trend})
-    return pd.DataFrame(rows, columns=["category", "mechanism", "total", "by_year", "first_year", "last_year",
-                                       "slope", "recent_share", "field_recent_share", "trend"])
+    return pd.DataFrame(rows, columns=["category", "mechanism", "total", "asserted", "predicted", "by_year",
+                                       "first_year", "last_year", "slope", "recent_share", "field_recent_share",
+                                       "trend"])
 
 
 def _slope(by_year: dict[int, int]) -> float:
@@ -265,7 +345,8 @@ def dataset_gaps(source) -> pd.DataFrame:
     """Categories and tasks with no benchmark dataset linked to any of their works.
 
     Columns: axis ('category' | 'task'), notation, label, works (papers with that
-    label), datasets (names used or introduced by those papers), gap (no dataset).
+    label), predicted (of those, labelled so by a prediction alone), datasets (names used
+    or introduced by those papers), gap (no dataset).
     """
     corpus = load_corpus(source)
     dataset_names = dict(zip(corpus.datasets["dataset"], corpus.datasets["name"]))
@@ -277,44 +358,61 @@ def dataset_gaps(source) -> pd.DataFrame:
         members: dict[str, set[str]] = defaultdict(set)
         for w, notation in zip(*(corpus.kind(kind)[c] for c in ("work", "notation"))):
             members[notation].add(w)
+        guessed = corpus.predicted_links(kind)
         for notation, label in corpus.notation_labels(axis).items():
             works = members.get(notation, set())
             names = sorted({d for w in works for d in by_work.get(w, ())}, key=str.lower)
             rows.append({"axis": axis, "notation": notation, "label": label, "works": len(works),
-                         "datasets": names, "gap": not names})
-    return pd.DataFrame(rows, columns=["axis", "notation", "label", "works", "datasets", "gap"])
+                         "predicted": sum((w, notation) in guessed for w in works), "datasets": names,
+                         "gap": not names})
+    return pd.DataFrame(rows, columns=["axis", "notation", "label", "works", "predicted", "datasets", "gap"])
 
 
 def modality_gaps(source) -> pd.DataFrame:
     """Per taxonomy modality: how many works take it in, give it out, and in which categories.
 
-    Columns: modality, label, input, output, works (either), categories ({category:
-    works}), missing_categories (categories with none), status: 'absent', 'input only',
-    'output only' or 'covered'.
+    Columns: modality, label, input, output, works (either), asserted (works with an
+    asserted input or output label for it), predicted (works with it by prediction alone),
+    categories ({category: works}), missing_categories (categories with none), status:
+    'absent', 'input only', 'output only' or 'covered', and asserted_status, the same
+    judged by asserted labels alone.
     """
     corpus = load_corpus(source)
     category = dict(zip(corpus.works["work"], corpus.works["category"]))
     cats = list(corpus.axis("category")["notation"])
     inputs, outputs = corpus.concepts_by_work("input"), corpus.concepts_by_work("output")
+    guess_in, guess_out = corpus.predicted_links("input"), corpus.predicted_links("output")
+
+    def status_of(ins, outs):
+        return "absent" if not ins | outs else "input only" if not outs else "output only" if not ins else "covered"
+
     rows = []
     for notation, label in corpus.notation_labels("modality").items():
         ins = {w for w, mods in inputs.items() if notation in mods}
         outs = {w for w, mods in outputs.items() if notation in mods}
         both = ins | outs
+        sure_in = {w for w in ins if (w, notation) not in guess_in}
+        sure_out = {w for w in outs if (w, notation) not in guess_out}
         per_cat = Counter(category[w] for w in both if category.get(w))
-        status = ("absent" if not both else "input only" if not outs else "output only" if not ins else "covered")
         rows.append({"modality": notation, "label": label, "input": len(ins), "output": len(outs),
-                     "works": len(both), "categories": {c: per_cat.get(c, 0) for c in cats},
-                     "missing_categories": [c for c in cats if not per_cat.get(c)], "status": status})
-    return pd.DataFrame(rows, columns=["modality", "label", "input", "output", "works", "categories",
-                                       "missing_categories", "status"])
+                     "works": len(both), "asserted": len(sure_in | sure_out),
+                     "predicted": len(both) - len(sure_in | sure_out), "categories": {c: per_cat.get(c, 0) for c in cats},
+                     "missing_categories": [c for c in cats if not per_cat.get(c)], "status": status_of(ins, outs),
+                     "asserted_status": status_of(sure_in, sure_out)})
+    return pd.DataFrame(rows, columns=["modality", "label", "input", "output", "works", "asserted", "predicted",
+                                       "categories", "missing_categories", "status", "asserted_status"])
 
 
 def summary(source) -> dict:
     """Headline numbers for a report or a dashboard (plain ints and strings).
 
-    Keys: works, in_taxonomy, surveyed, candidates, citations, datasets, cells, filled,
-    empty, thin, years ([first, last] or []), enough (bool: at least one placed work and
+    Keys: works, in_taxonomy (placed works), placed_asserted, placed_predicted (placed by a
+    predicted category alone), surveyed (works of the survey's own table, or cited by it),
+    candidates, citations, datasets, cells, filled, empty, thin (counting predictions),
+    asserted_filled, asserted_empty, asserted_thin (by asserted works alone),
+    predicted_labels (predictions that count), held_back (predictions below min_confidence,
+    which count nowhere), needs_review (predictions the classifier flagged "needs review"),
+    min_confidence, years ([first, last] or []), enough (bool: at least one placed work and
     two cells' worth of data), note (a sentence when the graph is too small to analyse).
     """
     corpus = load_corpus(source)
@@ -322,6 +420,9 @@ def summary(source) -> dict:
     cells = gap_matrix(corpus)
     years = sorted(y for y in works["year"] if y is not None)
     placed = int(works["category"].notna().sum())
+    placed_predicted = int((works["category"].notna() & works["predicted"].astype(bool)).sum())
+    held = corpus.held[corpus.held["work"].isin(set(works["work"]))]  # a slice (kg.views) keeps every held label
+    review = int(corpus.links["review"].astype(bool).sum()) + int(held["review"].astype(bool).sum())
     incidences = int(cells["count"].sum()) if not cells.empty else 0
     enough = placed > 0 and incidences >= 2
     if works.empty:
@@ -333,9 +434,15 @@ def summary(source) -> dict:
     else:
         note = ""
     return {
-        "works": len(works), "in_taxonomy": placed, "surveyed": int(works["surveyed"].sum()),
+        "works": len(works), "in_taxonomy": placed, "placed_asserted": placed - placed_predicted,
+        "placed_predicted": placed_predicted, "surveyed": int(works["surveyed"].sum()),
         "candidates": int(works["candidate"].sum()), "citations": len(corpus.edges),
         "datasets": len(corpus.datasets), "cells": len(cells), "filled": int((cells["count"] > 0).sum()),
         "empty": int((cells["status"] == "empty").sum()), "thin": int((cells["status"] == "thin").sum()),
+        "asserted_filled": int((cells["asserted"] > 0).sum()),
+        "asserted_empty": int((cells["asserted_status"] == "empty").sum()),
+        "asserted_thin": int((cells["asserted_status"] == "thin").sum()),
+        "predicted_labels": int(corpus.links["predicted"].astype(bool).sum()), "held_back": len(held),
+        "needs_review": review, "min_confidence": corpus.min_confidence,
         "years": [years[0], years[-1]] if years else [], "enough": enough, "note": note,
     }

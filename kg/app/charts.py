@@ -12,14 +12,29 @@ THIN_STROKE = "#F08A24"
 GROUP_COLORS = {"in the taxonomy": "#0072B2", "listed or harvested": "#56B4E9", "candidate": "#E69F00"}
 
 
+def count_label(asserted: int, predicted: int) -> str:
+    """A cell's papers as the heat map shows them: '5', or '5 (+3 predicted)'."""
+    return f"{asserted} (+{predicted} predicted)" if predicted else str(asserted)
+
+
+def _status_label(status: str, asserted_status: str) -> str:
+    """'empty' / 'thin' counting predictions; a gap only the asserted papers show says so."""
+    if status in ("empty", "thin"):
+        return status
+    return f"{asserted_status} if asserted only" if asserted_status in ("empty", "thin") else ""
+
+
 def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
     """Category x mechanism heat map of a gap_matrix frame; empty cells red, thin cells
-    outlined orange; each cell shows its count and score; click selects a cell."""
+    outlined orange; each cell shows its papers ('5 (+3 predicted)': asserted, plus those
+    only the classifier places) and score; click selects a cell."""
     frame = cells.copy()
+    frame["count_text"] = [count_label(int(a), int(p)) for a, p in zip(frame["asserted"], frame["predicted"])]
+    frame["guessed"] = frame["predicted"].astype(int) > 0
     frame["score_text"] = [f"score {s:+.2f}" if s == s else "" for s in frame["score"]]
-    frame["status_text"] = frame["status"].map({"empty": "empty", "thin": "thin"}).fillna("")
+    frame["status_text"] = [_status_label(s, a) for s, a in zip(frame["status"], frame["asserted_status"])]
     frame["papers_text"] = [", ".join(p[:6]) + (" …" if len(p) > 6 else "") for p in frame["papers"]]
-    frame = frame.drop(columns=["papers", "works"])
+    frame = frame.drop(columns=["papers", "works", "predicted_works"], errors="ignore")
     cats = list(dict.fromkeys(frame["category_label"]))
     mechs = list(dict.fromkeys(frame["mechanism_label"]))
     select = alt.selection_point(name=CELL_SELECTION, fields=["category", "mechanism"], on="click",
@@ -46,22 +61,27 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
         .otherwise(alt.value(1)),
         strokeDash=alt.when(empty).then(alt.value([5, 3])).otherwise(alt.value([1, 0])),
         tooltip=[alt.Tooltip("category_label:N", title="category"), alt.Tooltip("mechanism_label:N", title="mechanism"),
-                 alt.Tooltip("count:Q", title="papers"), alt.Tooltip("expected:Q", format=".2f"),
+                 alt.Tooltip("count_text:N", title="papers"), alt.Tooltip("asserted:Q", title="asserted"),
+                 alt.Tooltip("predicted:Q", title="predicted"), alt.Tooltip("expected:Q", format=".2f"),
                  alt.Tooltip("score:Q", format="+.2f"), alt.Tooltip("status:N"),
+                 alt.Tooltip("asserted_status:N", title="status, asserted only"),
                  alt.Tooltip("papers_text:N", title="works")],
     ).add_params(select)
     top = max(1.0, float(frame[value].abs().max() or 0)) if len(frame) else 1.0
     dark = (alt.datum[value] >= 0.6 * top) if value == "count" else (alt.datum[value] > 0.6 * top) | (
         alt.datum[value] < -0.6 * top)
-    count_text = base.mark_text(fontSize=20, fontWeight="bold", dy=-8).encode(
-        text=alt.Text("count:Q"),
+    count_text = base.mark_text(fontWeight="bold", dy=-8).encode(
+        text=alt.Text("count_text:N"),
+        size=alt.when(alt.datum.guessed).then(alt.value(14)).otherwise(alt.value(20)),
         color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("#31333F")))
     score_text = base.mark_text(fontSize=11, dy=13).encode(
         text=alt.Text("score_text:N"),
         color=alt.when(dark).then(alt.value("white")).otherwise(alt.value("#555867")))
     status_text = base.mark_text(fontSize=11, dy=27, fontStyle="italic").encode(
         text=alt.Text("status_text:N"),
-        color=alt.when(empty).then(alt.value(EMPTY_STROKE)).otherwise(alt.value(THIN_STROKE)))
+        # a gap only in the asserted papers ("empty if asserted only") sits in a filled cell: read like its score
+        color=alt.when(empty).then(alt.value(EMPTY_STROKE)).when(thin).then(alt.value(THIN_STROKE))
+        .when(dark).then(alt.value("white")).otherwise(alt.value("#555867")))
     return (rect + count_text + score_text + status_text).properties(height=max(220, 92 * len(cats)))
 
 

@@ -1,5 +1,9 @@
 """Taxonomy & gaps: the category x mechanism heat map with modality and year filters;
-empty and thin cells highlighted with their score; a selected cell lists its papers."""
+empty and thin cells highlighted with their score; a selected cell lists its papers.
+
+Counts split into asserted papers and predicted ones ('5 (+3 predicted)'); predictions
+count at kg.analysis.MIN_CONFIDENCE or more (the fixed default of the app, as of
+`kg gaps` and `kg report`)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,10 @@ def render() -> None:
     st.markdown("Papers per taxonomy cell (**category** x **mechanism**). A cell is **empty** when no paper sits "
                 "in it and **thin** when it holds at most half of what the table's margins predict; the score is "
                 "the Pearson residual (0 = as predicted, negative = thinner). Click a cell to list its papers.")
+    st.markdown(f"**5 (+3 predicted)**: 5 papers the survey's table, the curated list or a person place there "
+                f"(*asserted*), and 3 only the classifier places (*predicted*). Predictions count at confidence "
+                f"{corpus.min_confidence:g} or more (below it, not at all); a cell that is empty or thin only "
+                "in the asserted evidence says so.", help=analysis.COUNT_EXPLANATION)
     modalities = views.modalities(corpus)
     span = views.year_span(corpus)
     c1, c2, c3 = st.columns([2, 3, 2], gap="medium")
@@ -41,9 +49,12 @@ def render() -> None:
                    + " placed in the taxonomy with these filters, so every cell below is empty. Widen the year "
                    "range or pick another modality.", icon=":material/filter_alt_off:")
     counts = cells["status"].value_counts()
-    st.caption(f"{summary['works']} papers match · {summary['in_taxonomy']} placed in the taxonomy · "
+    sure = cells["asserted_status"].value_counts()
+    st.caption(f"{summary['works']} papers match · {summary['in_taxonomy']} placed in the taxonomy "
+               f"({summary['placed_asserted']} asserted, {summary['placed_predicted']} predicted) · "
                f"{int(counts.get('empty', 0))} empty cells · {int(counts.get('thin', 0))} thin cells · "
-               f"{len(cells)} cells")
+               f"{len(cells)} cells · asserted alone: {int(sure.get('empty', 0))} empty, "
+               f"{int(sure.get('thin', 0))} thin")
     event = st.altair_chart(charts.gap_heatmap(cells, value=value), width="stretch", on_select="rerun",
                             selection_mode=charts.CELL_SELECTION, key="gap_heatmap")
     _sync_pick(event)
@@ -68,14 +79,22 @@ def _sync_pick(event) -> None:
 def _cell_panel(corpus, row) -> None:
     st.subheader(f"{row.category_label} x {row.mechanism_label}")
     a, b, c, d = st.columns(4)
-    a.metric("Papers", int(row["count"]), border=True)
+    a.metric("Papers", charts.count_label(int(row.asserted), int(row.predicted)), border=True,
+             help="Asserted papers, plus those only the classifier places (predicted).")
     b.metric("Expected", f"{row.expected:.2f}", border=True, help="What the margins predict under independence.")
     c.metric("Score", f"{row.score:+.2f}", border=True, help=analysis.SCORE_EXPLANATION)
-    d.metric("Status", row.status, border=True)
+    d.metric("Status", row.status, border=True, help=f"By asserted papers alone: {row.asserted_status}.")
+    if row.status != row.asserted_status or row.predicted:
+        st.caption(f"This cell is {analysis.gap_note(dict(row))}.")
     if row["count"]:
-        st.dataframe(ui.with_paper_links(views.works_table(corpus, row.works)), hide_index=True, width="stretch",
-                     column_order=["label", "year", "venue", "category", "title", ui.PAPER_LINK],
+        table = views.works_table(corpus, row.works)
+        table["predicted"] = [row.predicted_works.get(w) for w in table["work"]]
+        st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch",
+                     column_order=["label", "year", "venue", "category", "predicted", "title", ui.PAPER_LINK],
                      column_config={"label": "work", "year": st.column_config.NumberColumn(format="%d"),
+                                    "predicted": st.column_config.NumberColumn(
+                                        "predicted", format="%.2f",
+                                        help="The classifier's confidence, for a work only it places here"),
                                     ui.PAPER_LINK: ui.paper_link_column()})
     else:
         near = data.nearest(row.category, row.mechanism)

@@ -64,7 +64,8 @@ def report_schema() -> dict:
     return json.loads((Path(__file__).parent / "report.schema.json").read_text(encoding="utf-8"))
 
 
-def write_report(source, fmt: str, output: str | Path, category: str | None = None) -> Path:
+def write_report(source, fmt: str, output: str | Path, category: str | None = None, *,
+                 min_confidence: float | None = None) -> Path:
     """Build, render and write the report atomically (a temp file renamed into place).
     For pdf the LaTeX is compiled first (kg.report.pdf: latexmk or pdflatex, as many runs as
     the references need); without either it raises KgError saying how to install them."""
@@ -75,7 +76,7 @@ def write_report(source, fmt: str, output: str | Path, category: str | None = No
         raise UsageError(f"--output {path} is a folder; give a file name such as {path / ('gaps.' + suffix)}")
     if not path.parent.is_dir():
         raise KgError(f"cannot write {path}: the folder {path.parent} does not exist")
-    report = build_report(source, category)
+    report = build_report(source, category, min_confidence=min_confidence)
     data = compile_pdf(render_latex(report)) if fmt == "pdf" else render(report, fmt).encode("utf-8")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -28,7 +28,9 @@ from ..analysis import (
     trends,
     unexplored_combinations,
 )
-from ..analysis.gaps import check_category
+from ..analysis.citations import citation_sources
+from ..analysis.data import Corpus
+from ..analysis.gaps import COUNT_EXPLANATION, check_category
 
 REPORT_VERSION = 1
 EXAMPLES_PER_CELL = 3
@@ -40,7 +42,8 @@ TREND_EXPLANATION = (
 )
 COVERAGE_EXPLANATION = (
     "Candidates are works in the graph that are not placed in the taxonomy (harvested or "
-    "listed). Score = surveyed works citing it + surveyed works it cites + 1 when it may be "
+    "listed). Surveyed works are those of the survey's own table (and any the survey cites). "
+    "Score = surveyed works citing it + surveyed works it cites + 1 when it may be "
     "the same work as one the survey cites only by its citation."
 )
 
@@ -54,16 +57,59 @@ def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def citation_keys(works: list[dict]) -> dict[str, str]:
-    """Stable BibTeX keys, unique, [a-z0-9] only: surname + year + first title word.
+# A citation key kept as written: what BibTeX and \cite accept and LaTeX needs no escaping for
+# (no spaces, braces, commas, %, #, ~ or backslashes), e.g. khattab2020colbert or DBLP:conf/sigir/KhattabZ20.
+_BIBTEX_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:./+-]*")
+_SURVEY_CITE = re.compile(r"\(\d{4}([a-z]?)\)")
+OWN_KEYS_QUERY = """PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?work ?id WHERE { ?work dcterms:identifier ?id . FILTER(STRSTARTS(STR(?id), "cite:")) }"""
 
-    The surname comes from the survey's citation ("Li et al. (2024c)") or the first author.
+
+def bibtex_key(cite) -> str | None:
+    """The citation key if it is a BibTeX key a .bib file gave (kept as is), else None
+    ('khattab2020colbert' -> itself; the survey's 'Li et al. (2024c)' -> None)."""
+    cite = str(cite or "")
+    return cite if _BIBTEX_KEY.fullmatch(cite) and re.search(r"[A-Za-z]", cite) else None
+
+
+def own_keys(source) -> dict[str, list[str]]:
+    """work IRI -> the further citation keys a graph keeps for it (a .bib key of a work whose
+    first citation key is the survey's own, e.g. 'Nguyen et al. (2024)' and nguyen2024yollava).
+    A Corpus holds only the first key per work, so there are none to add."""
+    if isinstance(source, Corpus) or not hasattr(source, "query"):
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in source.query(OWN_KEYS_QUERY, trusted=True).records():
+        out.setdefault(str(row["work"]), []).append(str(row["id"])[len("cite:"):])
+    return out
+
+
+def citation_keys(works: list[dict], extra: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Stable BibTeX keys, unique (ignoring case, as BibTeX does).
+
+    A work imported from a .bib file keeps that file's key (its citation key, else one of
+    `extra`: work IRI -> further citation keys), so the \\cite-s of the LaTeX report match the
+    survey's own bibliography. Any other work gets [a-z0-9] surname + year + first title word;
+    the surname comes from the survey's citation ("Li et al. (2024c)") or the first author.
     """
-    keys, taken, used = {}, set(), {}
-    for work in sorted(works, key=lambda w: w["work"]):
-        cite = work.get("cite") or ""
+    extra = extra or {}
+    ordered = sorted(works, key=lambda w: w["work"])
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for work in ordered:
+        for cite in [work.get("cite"), *sorted(extra.get(work["work"], []))]:
+            own = bibtex_key(cite)
+            if own and own.lower() not in taken:
+                keys[work["work"]] = own
+                taken.add(own.lower())
+                break
+    used: dict[str, int] = {}
+    for work in ordered:
+        if work["work"] in keys:
+            continue
+        cite = "" if bibtex_key(work.get("cite")) else work.get("cite") or ""
         surname = cite.split()[0] if cite else (work["authors"][0].split()[-1] if work.get("authors") else "")
-        letter = re.search(r"\(\d{4}([a-z]?)\)", cite)
+        letter = _SURVEY_CITE.search(cite)
         words = [w for w in re.split(r"\W+", work.get("title") or "") if len(w) > 2]
         year = str(work.get("year") or "")
         tail = _ascii_word(words[0]) if words else (letter.group(1) if letter else "")
@@ -95,10 +141,14 @@ def _records(frame, columns) -> list[dict]:
     return [{c: row[c] for c in columns} for row in frame.to_dict("records")]
 
 
-def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
+def build_report(source, category: str | None = None, *, top: int = 10,
+                 min_confidence: float | None = None) -> dict:
     """The report as plain data (see report.schema.json). `category` narrows the taxonomy
-    table, the cells, trends, combinations and the BibTeX to one category."""
-    corpus = load_corpus(source)
+    table, the cells, trends, combinations and the BibTeX to one category. Predicted labels
+    count at `min_confidence` or more (kg.analysis.MIN_CONFIDENCE by default) and are
+    marked: each work and example says whether its placement is predicted, and with what
+    confidence (the lowest of its predicted labels)."""
+    corpus = load_corpus(source, min_confidence)
     check_category(corpus, category)
     head = summary(corpus)
     cells = gap_matrix(corpus, category=category)
@@ -107,9 +157,12 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
     works = {r["work"]: r for r in corpus.works.to_dict("records")}
     mechanisms = corpus.concepts_by_work("mechanism")
     cell_of = defaultdict(list)
+    guessed = defaultdict(list)  # work -> confidences of its predicted placements
     for row in cells.itertuples(index=False):
         for w in row.works:
             cell_of[w].append(f"{row.category}/{row.mechanism}")
+        for w, confidence in row.predicted_works.items():
+            guessed[w].append(confidence)
     entries = []
     for w in sorted(cell_of, key=lambda w: (works[w]["label"].lower(), w)):
         rec = works[w]
@@ -120,25 +173,30 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
             "cite": rec["cite"], "url": rec["url"] or (f"https://arxiv.org/abs/{rec['arxiv']}" if rec["arxiv"] else None),
             "category": rec["category"], "mechanisms": mechanisms.get(w, []), "cells": cell_of[w],
             "cited_by": int(cited_by.get(w, 0)),
+            "predicted": w in guessed, "confidence": min(guessed[w]) if w in guessed else None,
         })
-    keys = citation_keys(entries)
+    keys = citation_keys(entries, own_keys(source))
     for entry in entries:
         entry["key"] = keys[entry["work"]]
     by_work = {e["work"]: e for e in entries}
 
-    def examples(ws: list[str]) -> list[dict]:
-        chosen = sorted(ws, key=lambda w: (-by_work[w]["cited_by"], -(by_work[w]["year"] or 0), by_work[w]["label"].lower()))
-        return [{"work": w, "label": by_work[w]["label"], "key": by_work[w]["key"]} for w in chosen]
+    def examples(ws: list[str], guesses: dict[str, float]) -> list[dict]:
+        chosen = sorted(ws, key=lambda w: (w in guesses, -by_work[w]["cited_by"], -(by_work[w]["year"] or 0),
+                                           by_work[w]["label"].lower()))  # asserted works first
+        return [{"work": w, "label": by_work[w]["label"], "key": by_work[w]["key"],
+                 "predicted": w in guesses, "confidence": guesses.get(w)} for w in chosen]
 
     table = []
     for row in cells.to_dict("records"):
         table.append({k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
-                                           "expected", "score", "status")}
-                     | {"ratio": row["ratio"], "papers": examples(row["works"])})
+                                           "asserted", "predicted", "expected", "score", "status",
+                                           "asserted_expected", "asserted_status")}
+                     | {"ratio": row["ratio"], "papers": examples(row["works"], row["predicted_works"])})
 
     def flagged(frame) -> list[dict]:
         return [{k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
-                                     "expected", "score")}
+                                     "asserted", "predicted", "expected", "score", "status", "asserted_status",
+                                     "note")}
                 | {"papers": [p for p in row["papers"]],
                    "nearest": [{"work": n["work"], "label": n["label"], "year": _year(n["year"]),
                                 "shares": n["shares"]} for n in row["nearest"]]}
@@ -169,18 +227,24 @@ def build_report(source, category: str | None = None, *, top: int = 10) -> dict:
             for row in coverage_audit(corpus).head(top).to_dict("records")],
         "unexplored_combinations": _records(combos.head(top), ["a", "b", "a_kind", "b_kind", "a_label", "b_label",
                                                                "a_count", "b_count", "expected", "score"]),
-        "trends": [{k: row[k] for k in ("category", "mechanism", "total", "slope", "recent_share", "trend")}
+        "trends": [{k: row[k] for k in ("category", "mechanism", "total", "asserted", "predicted", "slope",
+                                        "recent_share", "trend")}
                    | {"first_year": _year(row["first_year"]), "last_year": _year(row["last_year"]),
                       "by_year": {str(y): n for y, n in row["by_year"].items()}}
                    for row in trend_rows.to_dict("records")],
-        "modality_gaps": _records(modality_gaps(corpus), ["modality", "label", "input", "output", "works",
-                                                          "missing_categories", "status"]),
-        "dataset_gaps": _records(dataset_gaps(corpus), ["axis", "notation", "label", "works", "datasets", "gap"]),
+        "modality_gaps": _records(modality_gaps(corpus), ["modality", "label", "input", "output", "works", "asserted",
+                                                          "predicted", "missing_categories", "status",
+                                                          "asserted_status"]),
+        "dataset_gaps": _records(dataset_gaps(corpus), ["axis", "notation", "label", "works", "predicted", "datasets",
+                                                        "gap"]),
         "central_papers": [
-            {k: row[k] for k in ("work", "label", "category", "cited_by", "pagerank")} | {"year": _year(row["year"])}
+            {k: row[k] for k in ("work", "label", "category", "cited_by", "pagerank", "rank", "tied")}
+            | {"year": _year(row["year"])}
+            | {"predicted": bool(works[row["work"]]["predicted"]), "confidence": works[row["work"]]["confidence"]}
             for row in metrics[~metrics["review"] & (metrics["cited_by"] > 0)].head(top).to_dict("records")],
+        "citation_data": citation_sources(corpus),  # who cites: a survey alone ranks nothing
         "works": entries,
         "methods": {"gap_score": SCORE_EXPLANATION, "combination_score": COMBINATION_EXPLANATION,
-                    "trend": TREND_EXPLANATION, "coverage": COVERAGE_EXPLANATION},
+                    "trend": TREND_EXPLANATION, "coverage": COVERAGE_EXPLANATION, "counts": COUNT_EXPLANATION},
     }
     return plain(report)

@@ -17,8 +17,9 @@ import re
 
 from .escape import clean
 from .escape import latex as tex
-from .layout import (cell_examples, combination_text, example_label, fmt_num, fmt_score, for_display, nearest_text,
-                     section_of, shorten, summary_lines, table_rows)
+from .layout import (DAGGER, cell_count, cell_examples, combination_text, confidence_text, count_text, example_label,
+                     flagged_text, fmt_num, fmt_score, for_display, modality_status, nearest_text, section_of, shorten,
+                     summary_lines, table_rows, trend_text)
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage{booktabs}
@@ -31,6 +32,17 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \makeatother
 """
 TABLE_PLACEMENT = "!htbp"
+
+
+def _text(text: str) -> str:
+    """Plain text with the dagger (a predicted work's mark) as LaTeX's own."""
+    return r"$\dagger$".join(tex(part) for part in str(text).split(DAGGER))
+
+
+def _mark(paper: dict) -> str:
+    """A dagger and the confidence after a predicted work, '' after an asserted one."""
+    conf = confidence_text(paper)
+    return rf"~$\dagger${tex(conf)}" if conf else ""
 
 
 def _tabular(spec: str, header: list[str], rows: list[list[str]], size: str = r"\small") -> list[str]:
@@ -49,8 +61,9 @@ def taxonomy_table(report: dict) -> list[str]:
     column = r">{\raggedright\arraybackslash}p{%s}"  # array's L column, spelled out for \input
     spec = column % r"0.15\linewidth" + column % width * len(header)
     out = ["% kg:table:begin", rf"\begin{{table}}[{TABLE_PLACEMENT}]", r"\centering", r"\footnotesize",
-           r"\caption{Papers per taxonomy cell (category $\times$ mechanism): count, expected count "
-           r"under independence and score, with example works.}",
+           r"\caption{Papers per taxonomy cell (category $\times$ mechanism): count (asserted, +predicted), "
+           r"expected count under independence and score, with example works; $\dagger$ marks a work the "
+           r"classifier placed, with its confidence.}",
            r"\label{tab:kg-taxonomy}",
            rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}",
            r"\toprule",
@@ -60,9 +73,9 @@ def taxonomy_table(report: dict) -> list[str]:
         parts = [f"{tex(category['label'])} {tex(section_of(category))}".rstrip()]
         for cell in cells:
             examples, more = cell_examples(cell)
-            text = rf"\textbf{{{cell['count']}}} ({tex(fmt_num(cell['expected']))}, ${tex(fmt_score(cell['score']))}$)"
+            text = rf"\textbf{{{tex(cell_count(cell))}}} ({tex(fmt_num(cell['expected']))}, ${tex(fmt_score(cell['score']))}$)"
             if examples:
-                text += ": " + ", ".join(rf"{tex(example_label(p))}~\cite{{{p['key']}}}" for p in examples)
+                text += ": " + ", ".join(rf"{tex(example_label(p))}~\cite{{{p['key']}}}{_mark(p)}" for p in examples)
                 text += f", +{more} more" if more else ""
             parts.append(text)
         out.append(r"\relax " + " & ".join(parts) + r" \\" + (r" \midrule" if i < len(rows) - 1 else ""))
@@ -128,7 +141,7 @@ def render_latex(report: dict) -> str:
            r"\begin{document}", r"\maketitle", ""]
     if report["summary"]["note"]:
         out += [rf"\noindent\textbf{{Note:}} {tex(report['summary']['note'])}", ""]
-    out += [r"\section*{Summary}", r"\begin{itemize}"] + [rf"\item {tex(t)}" for t in summary_lines(report)]
+    out += [r"\section*{Summary}", r"\begin{itemize}"] + [rf"\item {_text(t)}" for t in summary_lines(report)]
     out += [r"\end{itemize}", ""]
     out += [r"\section*{Taxonomy table}"]
     if table_rows(report)[1]:
@@ -142,8 +155,7 @@ def render_latex(report: dict) -> str:
         for status, cell in flagged:
             near = nearest_text(cell)
             out.append(rf"\item \textbf{{{tex(cell['category_label'])} $\times$ {tex(cell['mechanism_label'])}}} "
-                       + tex(f"({status}: {cell['count']} papers, {fmt_num(cell['expected'])} expected, "
-                             f"score {fmt_score(cell['score'])})")
+                       + tex(f"({flagged_text(cell)})")
                        + (tex("; nearest papers: " + ", ".join(near)) if near else ""))
         out += [r"\end{itemize}", ""]
     else:
@@ -169,14 +181,16 @@ def render_latex(report: dict) -> str:
     if report["trends"]:
         out += _tabular("L{0.4\\linewidth}L{0.35\\linewidth}l", ["Cell", "Papers by year", "Trend"],
                         [[tex(f"{t['category']} / {t['mechanism']}"),
-                          tex(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), tex(t["trend"])]
+                          tex(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), tex(trend_text(t))]
                          for t in report["trends"]])
     else:
         out += ["No dated papers in the taxonomy.", ""]
 
     out += [r"\section*{Modality and dataset gaps}"]
-    out += _tabular("L{0.2\\linewidth}rrlL{0.3\\linewidth}", ["Modality", "Input", "Output", "Status", "Missing in"],
-                    [[tex(m["label"]), str(m["input"]), str(m["output"]), tex(m["status"]),
+    out += _tabular("L{0.11\\linewidth}L{0.1\\linewidth}rrL{0.14\\linewidth}L{0.25\\linewidth}",
+                    ["Modality", "Works", "Input", "Output", "Status", "Missing in"],
+                    [[tex(m["label"]), tex(count_text(m["asserted"], m["predicted"])), str(m["input"]), str(m["output"]),
+                      tex(modality_status(m)),
                       tex(", ".join(m["missing_categories"]) or "none")] for m in report["modality_gaps"]])
     gaps = [d for d in report["dataset_gaps"] if d["axis"] == "category"]
     if gaps:
@@ -189,7 +203,8 @@ def render_latex(report: dict) -> str:
     out += [r"\end{description}", ""]
     if report["works"]:
         out += [r"\kgfloatbarrier", r"\begin{thebibliography}{99}", r"\small"]
-        out += [_bibitem(e) for e in report["works"]]
+        out += [_bibitem(e) + (rf" \newblock $\dagger$~{tex('Placed by the classifier, confidence ' + confidence_text(e))}."
+                               if confidence_text(e) else "") for e in report["works"]]
         out += [r"\end{thebibliography}"]
     out += [r"\end{document}", ""]
     return "\n".join(out)

@@ -12,6 +12,8 @@ EXAMPLE_LIMIT = 80  # an example work's name in a taxonomy-table cell (the full 
 _TEXT_FIELDS = {"label", "title", "venue", "cite", "category_label", "mechanism_label", "a_label", "b_label"}
 _LIST_FIELDS = {"authors", "datasets", "possible_match_for", "missing_categories"}
 
+DAGGER = "\u2020"  # marks a predicted work (the classifier's placement) beside its confidence
+
 KIND_NAMES = {"category": "category", "mechanism": "mechanism", "input": "input", "output": "output",
               "task": "task", "metric": "metric", "dataset": "dataset", "method": "method"}
 
@@ -57,6 +59,37 @@ def fmt_score(value) -> str:
     return f"{value:+.2f}"
 
 
+def count_text(asserted: int, predicted: int) -> str:
+    """Papers as '5' when all are asserted, '5 (+3 predicted)' otherwise."""
+    return f"{asserted} (+{predicted} predicted)" if predicted else str(asserted)
+
+
+def cell_count(cell: dict) -> str:
+    return count_text(cell["asserted"], cell["predicted"])
+
+
+def confidence_text(paper: dict) -> str:
+    """'0.85' for a predicted work (rendered after a dagger), '' for an asserted one."""
+    return f"{paper['confidence']:.2f}" if paper.get("predicted") and paper.get("confidence") is not None else ""
+
+
+def modality_status(row: dict) -> str:
+    """A modality's status, and its status by asserted labels alone when that differs."""
+    if row["asserted_status"] == row["status"]:
+        return row["status"]
+    return f"{row['status']} (asserted alone: {row['asserted_status']})"
+
+
+def flagged_text(cell: dict) -> str:
+    """An empty or thin cell's numbers: 'empty in the asserted evidence, 2 predicted; 2 (+2 predicted) papers, ...'."""
+    return (f"{cell['note']}; {count_text(cell['asserted'], cell['predicted'])} papers, "
+            f"{fmt_num(cell['expected'])} expected, score {fmt_score(cell['score'])}")
+
+
+def trend_text(trend: dict) -> str:
+    return trend["trend"] + (f" ({trend['predicted']} predicted)" if trend.get("predicted") else "")
+
+
 def section_of(category: dict) -> str:
     return f"(Sec. {category['section']})" if category.get("section") else ""
 
@@ -64,15 +97,26 @@ def section_of(category: dict) -> str:
 def summary_lines(report: dict) -> list[str]:
     s = report["summary"]
     years = f"{s['years'][0]}-{s['years'][1]}" if s["years"] else "no years"
+    least = fmt_num(s["min_confidence"])
     lines = [
-        f"{s['works']} works ({years}); {s['in_taxonomy']} placed in the taxonomy, {s['surveyed']} surveyed, "
-        f"{s['candidates']} candidates not yet placed.",
-        f"{s['filled']} of {s['cells']} category x mechanism cells hold papers; {s['empty']} empty, {s['thin']} thin.",
-        f"{s['citations']} in-corpus citation links; {s['datasets']} datasets.",
+        f"{s['works']} works ({years}); {s['surveyed']} surveyed (the survey's own table); {s['in_taxonomy']} placed "
+        f"in the taxonomy, {s['placed_asserted']} asserted and {s['placed_predicted']} predicted; "
+        f"{s['candidates']} candidates, placed by neither the survey nor a person.",
+        f"{s['filled']} of {s['cells']} category x mechanism cells hold papers; {s['empty']} empty, {s['thin']} thin. "
+        f"By asserted papers alone: {s['asserted_filled']} hold papers, {s['asserted_empty']} empty, "
+        f"{s['asserted_thin']} thin.",
+        f"Predicted labels (the classifier's, marked {DAGGER} with their confidence) count only at confidence "
+        f"{least} or more: {s['predicted_labels']} count, {s['held_back']} below {least} do not. "
+        f"{s['predicted_labels'] + s['held_back']} labels need a person's review (kg curate), "
+        f"{s['needs_review']} of them flagged 'needs review' by the classifier.",
+        f"{s['citations']} in-corpus citation links{citations_origin(report)}; {s['datasets']} datasets.",
     ]
     absent = [m["label"] for m in report["modality_gaps"] if m["status"] == "absent"]
     if absent:
         lines.append("Modalities no paper handles: " + ", ".join(absent) + ".")
+    unsure = [m["label"] for m in report["modality_gaps"] if m["asserted_status"] == "absent" and m["status"] != "absent"]
+    if unsure:
+        lines.append("Modalities only predicted labels give: " + ", ".join(unsure) + ".")
     no_data = [d["label"] for d in report["dataset_gaps"] if d["axis"] == "category" and d["gap"]]
     if no_data:
         lines.append("Categories without a benchmark dataset: " + ", ".join(no_data) + ".")
@@ -113,3 +157,24 @@ def nearest_text(cell: dict) -> list[str]:
 def combination_text(combo: dict) -> str:
     return (f"{KIND_NAMES.get(combo['a_kind'], combo['a_kind'])}: {combo['a_label']} + "
             f"{KIND_NAMES.get(combo['b_kind'], combo['b_kind'])}: {combo['b_label']}")
+
+
+def citations_origin(report: dict) -> str:
+    """', all from the survey' when the only citations known are the survey's references."""
+    data = report.get("citation_data") or {}
+    if not data.get("survey_only"):
+        return ""
+    surveys = data.get("surveys_citing", 1)
+    return ", all from the survey" if surveys == 1 else f", all from {surveys} surveys"
+
+
+def citation_note(report: dict) -> str | None:
+    """What the citation data cannot show (only survey -> work links, or none) and how to grow it."""
+    return (report.get("citation_data") or {}).get("note")
+
+
+def central_rank(paper: dict) -> str:
+    """A central paper's rank: '3', or 'tied at 1 (32 works)' when several share the score."""
+    from ..analysis.citations import rank_text
+
+    return rank_text(paper["rank"], paper["tied"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .escape import markdown as md
 from .escape import markdown_url
-from .layout import cell_examples, combination_text, example_label, for_display, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+from .layout import (DAGGER, cell_count, cell_examples, central_rank, citation_note, combination_text, confidence_text,
+                     count_text, example_label, flagged_text, fmt_num, fmt_score, for_display, modality_status,
+                     nearest_text, section_of, summary_lines, table_rows, trend_text)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -19,6 +21,12 @@ def _work(entry: dict) -> str:
     return f"[{label}]({url})" if url else label
 
 
+def _mark(paper: dict) -> str:
+    """' †0.85' after a predicted work, '' after an asserted one."""
+    conf = confidence_text(paper)
+    return f" {DAGGER}{conf}" if conf else ""
+
+
 def render_markdown(report: dict) -> str:
     report = for_display(report)  # long titles, venues and names cut to FIELD_LIMIT characters
     lines = [f"# {md(report['title'])}", ""]
@@ -29,7 +37,7 @@ def render_markdown(report: dict) -> str:
 
     lines += ["## Taxonomy table", "",
               "Papers per category x mechanism cell, with expected count and score (see How the scores "
-              "are computed below) and example works.", ""]
+              f"are computed below) and example works; {DAGGER} marks a predicted work with its confidence.", ""]
     header, rows = table_rows(report)
     if rows:
         body = []
@@ -37,9 +45,9 @@ def render_markdown(report: dict) -> str:
             row = [f"{md(category['label'])} {md(section_of(category))}".rstrip()]
             for cell in cells:
                 examples, more = cell_examples(cell)
-                text = f"**{cell['count']}** (exp. {fmt_num(cell['expected'])}, {fmt_score(cell['score'])})"
+                text = f"**{md(cell_count(cell))}** (exp. {fmt_num(cell['expected'])}, {fmt_score(cell['score'])})"
                 if examples:
-                    text += ": " + ", ".join(md(example_label(p)) for p in examples) + (f", +{more} more" if more else "")
+                    text += ": " + ", ".join(md(example_label(p)) + _mark(p) for p in examples) + (f", +{more} more" if more else "")
                 row.append(text)
             body.append(row)
         lines += _table(["Category"] + [md(h) for h in header], body)
@@ -52,8 +60,7 @@ def render_markdown(report: dict) -> str:
         lines.append("None: every cell holds at least half the papers its margins predict.")
     for status, cell in flagged:
         near = nearest_text(cell)
-        lines.append(f"- **{md(cell['category_label'])} x {md(cell['mechanism_label'])}** ({status}: "
-                     f"{cell['count']} papers, {fmt_num(cell['expected'])} expected, score {fmt_score(cell['score'])})"
+        lines.append(f"- **{md(cell['category_label'])} x {md(cell['mechanism_label'])}** ({md(flagged_text(cell))})"
                      + (f"; nearest papers: {', '.join(md(n) for n in near)}" if near else ""))
     lines.append("")
 
@@ -77,34 +84,40 @@ def render_markdown(report: dict) -> str:
     if report["trends"]:
         lines += _table(["Cell", "Papers by year", "Trend"],
                         [[md(f"{t['category']} / {t['mechanism']}"),
-                          md(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), md(t["trend"])]
+                          md(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), md(trend_text(t))]
                          for t in report["trends"]])
     else:
         lines += ["No dated papers in the taxonomy.", ""]
 
     lines += ["## Modality gaps", ""]
-    lines += _table(["Modality", "Input", "Output", "Status", "Categories without it"],
-                    [[md(m["label"]), str(m["input"]), str(m["output"]), md(m["status"]),
+    lines += _table(["Modality", "Works", "Input", "Output", "Status", "Categories without it"],
+                    [[md(m["label"]), md(count_text(m["asserted"], m["predicted"])), str(m["input"]), str(m["output"]),
+                      md(modality_status(m)),
                       md(", ".join(m["missing_categories"]) or "none")] for m in report["modality_gaps"]])
     lines += ["## Dataset gaps", ""]
     gaps = [d for d in report["dataset_gaps"] if d["gap"] and (d["axis"] == "category" or d["works"])]
     covered = [d for d in report["dataset_gaps"] if not d["gap"]]
-    lines += [f"- No benchmark dataset linked to {md(d['axis'])} **{md(d['label'])}** ({d['works']} papers)" for d in gaps]
+    lines += [f"- No benchmark dataset linked to {md(d['axis'])} **{md(d['label'])}** "
+              f"({md(count_text(d['works'] - d['predicted'], d['predicted']))} papers)" for d in gaps]
     lines += [f"- {md(d['label'])}: {md(', '.join(d['datasets']))}" for d in covered]
     lines += ["" if gaps or covered else "No categories or tasks in the taxonomy.", ""]
 
     lines += ["## Most central papers", ""]
+    if citation_note(report):  # the command to run stays a code span
+        lines += ["".join(f"`{part}`" if i % 2 else md(part)
+                          for i, part in enumerate(citation_note(report).split("`"))), ""]
     if report["central_papers"]:
-        lines += _table(["Paper", "Year", "Category", "Cited in corpus", "PageRank"],
-                        [[md(p["label"]), md(p["year"] or ""), md(p["category"] or ""), str(p["cited_by"]),
-                          f"{p['pagerank']:.4f}"] for p in report["central_papers"]])
-    else:
+        lines += _table(["Rank", "Paper", "Year", "Category", "Cited in corpus", "PageRank"],
+                        [[md(central_rank(p)), md(p["label"]), md(p["year"] or ""), md(p["category"] or "") + _mark(p),
+                          str(p["cited_by"]), f"{p['pagerank']:.4f}"] for p in report["central_papers"]])
+    elif not citation_note(report):
         lines += ["No citation links in the graph yet.", ""]
 
     lines += ["## Works per cell", ""]
     for entry in report["works"]:
         lines.append(f"- {_work(entry)} ({md(entry['year'] or 'n.d.')}), `{entry['key']}`: "
-                     + md(", ".join(entry["cells"])))
+                     + md(", ".join(entry["cells"]))
+                     + (f" ({DAGGER} predicted, confidence {confidence_text(entry)})" if confidence_text(entry) else ""))
     lines += ["" if report["works"] else "No works placed in the taxonomy.", ""]
 
     lines += ["## How the scores are computed", ""]

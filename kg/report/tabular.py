@@ -9,8 +9,9 @@ from ..csvout import writer as csv_writer
 from .escape import csv_cell
 from .layout import nearest_text
 
-CSV_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "expected", "ratio",
-               "score", "status", "trend", "papers", "keys", "nearest"]
+CSV_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "asserted", "predicted",
+               "expected", "ratio", "score", "status", "asserted_status", "trend", "papers", "keys",
+               "predicted_papers", "nearest"]
 
 
 def render_json(report: dict) -> str:
@@ -28,9 +29,11 @@ def render_csv(report: dict) -> str:
         near = nearest_text(flagged[key]) if key in flagged else []
         text = [csv_cell(v) for v in (cell["category"], cell["category_label"], cell["mechanism"],
                                       cell["mechanism_label"])]
-        numbers = [cell["count"], cell["expected"], "" if cell["ratio"] is None else cell["ratio"], cell["score"]]
-        rest = [csv_cell(v) for v in (cell["status"], trend.get(key, ""),
+        numbers = [cell["count"], cell["asserted"], cell["predicted"], cell["expected"],
+                   "" if cell["ratio"] is None else cell["ratio"], cell["score"]]
+        guessed = "; ".join(f"{p['label']} ({p['confidence']:.2f})" for p in cell["papers"] if p.get("predicted"))
+        rest = [csv_cell(v) for v in (cell["status"], cell["asserted_status"], trend.get(key, ""),
                                       "; ".join(p["label"] for p in cell["papers"]),
-                                      "; ".join(p["key"] for p in cell["papers"]), "; ".join(near))]
+                                      "; ".join(p["key"] for p in cell["papers"]), guessed, "; ".join(near))]
         writer.writerow(text + numbers + rest)
     return buf.getvalue()

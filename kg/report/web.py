@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from .escape import html_text as h
 from .escape import html_url
-from .layout import cell_examples, combination_text, example_label, for_display, fmt_num, fmt_score, nearest_text, section_of, summary_lines, table_rows
+from .layout import (DAGGER, cell_count, cell_examples, central_rank, citation_note, combination_text, confidence_text,
+                     count_text, example_label, flagged_text, fmt_num, fmt_score, for_display, modality_status,
+                     nearest_text, section_of, summary_lines, table_rows, trend_text)
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 72rem;
@@ -20,6 +22,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { background: #fff4cc; padding: .5rem .75rem; border-left: 4px solid #d4a72c; }
 .legend span { display: inline-block; padding: 0 .4rem; margin-right: .5rem; border: 1px solid #d0d7de; }
 code { font-size: .85em; }
+.predicted { color: #8250df; font-size: .85em; white-space: nowrap; }
 """
 
 
@@ -29,6 +32,12 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozens
         out.append("<tr>" + "".join(f'<td class="num">{x}</td>' if i in numeric else f"<td>{x}</td>"
                                     for i, x in enumerate(row)) + "</tr>")
     return out + ["</tbody>", "</table>"]
+
+
+def _mark(paper: dict) -> str:
+    """A dagger and the confidence after a predicted work, '' after an asserted one."""
+    conf = confidence_text(paper)
+    return f' <span class="predicted" title="predicted by the classifier">{DAGGER}{h(conf)}</span>' if conf else ""
 
 
 def _link(label: str, url: str | None) -> str:
@@ -49,7 +58,8 @@ def render_html(report: dict) -> str:
 
     out += ['<h2 id="taxonomy">Taxonomy table</h2>',
             '<p class="legend">Papers per category &times; mechanism cell: count, expected count and score, '
-            'example works. <span class="cell-empty">empty</span><span class="cell-thin">thin</span>'
+            f'example works; {DAGGER} marks a predicted work with its confidence. '
+            '<span class="cell-empty">empty</span><span class="cell-thin">thin</span>'
             '<span class="cell-ok">as expected or more</span></p>']
     header, rows = table_rows(report)
     if rows:
@@ -59,9 +69,9 @@ def render_html(report: dict) -> str:
             tds = [f"<th>{h(category['label'])} <span class=\"meta\">{h(section_of(category))}</span></th>"]
             for cell in cells:
                 examples, more = cell_examples(cell)
-                names = ", ".join(h(example_label(p)) for p in examples) + (f", +{more} more" if more else "")
+                names = ", ".join(h(example_label(p)) + _mark(p) for p in examples) + (f", +{more} more" if more else "")
                 tds.append(f'<td class="cell-{h(cell["status"])}" title="{h(cell["category_label"])} x '
-                           f'{h(cell["mechanism_label"])}"><span class="count">{cell["count"]}</span> '
+                           f'{h(cell["mechanism_label"])}"><span class="count">{h(cell_count(cell))}</span> '
                            f'<span class="meta">exp. {h(fmt_num(cell["expected"]))}, score '
                            f'{h(fmt_score(cell["score"]))}</span><br>{names}</td>')
             out.append("<tr>" + "".join(tds) + "</tr>")
@@ -76,8 +86,7 @@ def render_html(report: dict) -> str:
         for status, cell in flagged:
             near = nearest_text(cell)
             out.append(f"<li><strong>{h(cell['category_label'])} &times; {h(cell['mechanism_label'])}</strong> "
-                       f"({h(status)}: {cell['count']} papers, {h(fmt_num(cell['expected']))} expected, score "
-                       f"{h(fmt_score(cell['score']))})"
+                       f"({h(flagged_text(cell))})"
                        + (f"; nearest papers: {h(', '.join(near))}" if near else "") + "</li>")
         out.append("</ul>")
     else:
@@ -104,34 +113,39 @@ def render_html(report: dict) -> str:
     if report["trends"]:
         out += _table(["Cell", "Papers by year", "Trend"],
                       [[h(f"{t['category']} / {t['mechanism']}"),
-                        h(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), h(t["trend"])]
+                        h(", ".join(f"{y}: {n}" for y, n in t["by_year"].items()) or "none"), h(trend_text(t))]
                        for t in report["trends"]])
     else:
         out.append("<p>No dated papers in the taxonomy.</p>")
 
     out.append('<h2 id="modalities">Modality gaps</h2>')
-    out += _table(["Modality", "Input", "Output", "Status", "Categories without it"],
-                  [[h(m["label"]), str(m["input"]), str(m["output"]), h(m["status"]),
-                    h(", ".join(m["missing_categories"]) or "none")] for m in report["modality_gaps"]], {1, 2})
+    out += _table(["Modality", "Works", "Input", "Output", "Status", "Categories without it"],
+                  [[h(m["label"]), h(count_text(m["asserted"], m["predicted"])), str(m["input"]), str(m["output"]),
+                    h(modality_status(m)), h(", ".join(m["missing_categories"]) or "none")]
+                   for m in report["modality_gaps"]], {1, 2, 3})
     out.append('<h2 id="datasets">Dataset gaps</h2>')
     rows = [d for d in report["dataset_gaps"] if d["axis"] == "category" or d["works"]]
     out += _table(["Axis", "Concept", "Papers", "Datasets"],
-                  [[h(d["axis"]), h(d["label"]), str(d["works"]), h(", ".join(d["datasets"])) or "<em>none</em>"]
+                  [[h(d["axis"]), h(d["label"]), h(count_text(d["works"] - d["predicted"], d["predicted"])),
+                    h(", ".join(d["datasets"])) or "<em>none</em>"]
                    for d in rows], {2})
 
     out.append('<h2 id="central">Most central papers</h2>')
+    if citation_note(report):
+        out.append("<p>" + "".join(f"<code>{h(part)}</code>" if i % 2 else h(part)
+                                   for i, part in enumerate(citation_note(report).split("`"))) + "</p>")
     if report["central_papers"]:
-        out += _table(["Paper", "Year", "Category", "Cited in corpus", "PageRank"],
-                      [[h(p["label"]), h(p["year"] or ""), h(p["category"] or ""), str(p["cited_by"]),
-                        f"{p['pagerank']:.4f}"] for p in report["central_papers"]], {1, 3, 4})
-    else:
+        out += _table(["Rank", "Paper", "Year", "Category", "Cited in corpus", "PageRank"],
+                      [[h(central_rank(p)), h(p["label"]), h(p["year"] or ""), h(p["category"] or "") + _mark(p),
+                        str(p["cited_by"]), f"{p['pagerank']:.4f}"] for p in report["central_papers"]], {2, 4, 5})
+    elif not citation_note(report):
         out.append("<p>No citation links in the graph yet.</p>")
 
     out.append('<h2 id="works">Works per cell</h2>')
     if report["works"]:
         out.append("<ul>")
         out += [f"<li>{_link(e['label'], e.get('url'))} ({h(e['year'] or 'n.d.')}) <code>{h(e['key'])}</code>: "
-                f"{h(', '.join(e['cells']))}</li>" for e in report["works"]]
+                f"{h(', '.join(e['cells']))}{_mark(e)}</li>" for e in report["works"]]
         out.append("</ul>")
     else:
         out.append("<p>No works placed in the taxonomy.</p>")
