@@ -141,6 +141,7 @@ class PaperPage:
     resolution: str | None = None
     subsection: str | None = None
     citation_count: int | None = None
+    scope: dict = field(default_factory=dict)  # status, relevance, decidedBy, source, at, why (paper-scope query)
 
 
 def find_work(graph, ref: str) -> str:
@@ -203,6 +204,11 @@ def paper_page(graph, ref: str) -> PaperPage:
     seen: set[str] = set()
     page.links = [(name, url) for name, url in page.links if not (url in seen or seen.add(url))]
     page.datasets = sorted(set(page.datasets))
+    scope = run_named(graph, "paper-scope", {"id": work}).records()
+    if scope:
+        page.scope = {k: v for k, v in scope[0].items() if k != "id" and v is not None}
+        if "relevance" in page.scope:
+            page.scope["relevance"] = float(page.scope["relevance"])
     page.assertions = run_named(graph, "paper-labels", {"id": work}).records()
     for row in page.assertions:
         row["axis"] = LABEL_AXES.get(row["axis"], row["axis"])

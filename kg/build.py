@@ -1,4 +1,5 @@
-"""Building the graph: ontology + taxonomy + bundled corpus + harvested records.
+"""Building the graph: ontology + taxonomy + bundled corpus + harvested records, then the
+scope of every work (kg.scope: status, relevance, who decided).
 
 Idempotent (the same inputs give the same graph) and atomic (the new graph is
 published only once it is complete; see kg.store.StoreDir).
@@ -13,12 +14,13 @@ from pathlib import Path
 
 from . import __version__
 from .classify.attach import attach_label_records
-from .classify.curation import read_curation
+from .classify.curation import read_curation, read_scope_decisions
 from .corpus import load_corpus
-from .graph import QuadWriter, iter_ontology_quads
+from .graph import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import corpus_dir, ontology_dir
 from .recordfile import read_records_dir
 from .records import Bundle
+from .scope import ScopingWriter
 from .stats import graph_stats
 from .store import LocalGraph, StoreDir
 from .taxonomy import read_taxonomy
@@ -32,6 +34,7 @@ class BuildReport:
     seconds: float
     stats: dict
     warnings: list[str] = field(default_factory=list)
+    scope: dict = field(default_factory=dict)  # status -> works
 
 
 def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None,
@@ -52,7 +55,7 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
     record_warnings: list[str] = []
     bundle = gather(store_dir, corpus, taxonomy, record_warnings)
     label_warnings = record_warnings + attach_label_records(bundle)  # predictions and curation only label known works
-    writer = QuadWriter(taxonomy)
+    writer = ScopingWriter(taxonomy, read_scope_decisions(store_dir.curation_file))  # works, then their scope
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus or corpus_dir())}
     ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
@@ -60,7 +63,8 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
         from .remote import publish
 
         _, stats = publish(store_dir.url, list(dict.fromkeys(chain(ontology, writer.iter_bundle(bundle)))), meta)
-        return BuildReport(store_dir.url, time.monotonic() - started, stats, label_warnings + writer.warnings)
+        return BuildReport(store_dir.url, time.monotonic() - started, stats, label_warnings + writer.warnings,
+                           writer.counts())
     with store_dir.new_generation(meta) as ox_store:
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity
         # comes from the generation folder, which is published only once complete. The quads
@@ -68,4 +72,5 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
         ox_store.bulk_extend(chain(ontology, writer.iter_bundle(bundle)))
         del bundle, ontology  # the records are in the store now: their memory goes back before the stats queries
         stats = graph_stats(LocalGraph(store, store=ox_store))
-    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, label_warnings + writer.warnings)
+    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, label_warnings + writer.warnings,
+                       writer.counts())

@@ -312,7 +312,7 @@ def app_command(
     raise typer.Exit(launch(store_location(), port, address, browser))
 
 
-from .classify.cli import register as _register_classify  # noqa: E402  (kg classify, kg curate)
+from .classify.cli import register as _register_classify  # noqa: E402  (kg classify, kg curate, kg screen)
 
 _register_classify(app)
 

@@ -16,7 +16,7 @@ from .labels import effective_labels, is_predicted
 from .records import Bundle, Label, Source
 from .resolve import Node, Resolver
 from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
-from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, XSD, digest, mint, slug
+from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
 _T = ox.NamedNode
 TYPE = _T(RDF + "type")
@@ -134,6 +134,7 @@ class QuadWriter:
         for subject in sorted({f for r in node.records for f in r.fields_of_study}):
             self.add(w, _T(DCTERMS + "subject"), _lit(subject))
         seen_authors: dict[str, str] = {}
+        byline = next((r for r in node.records if r.authors), None)  # the record whose author list is used
         for author in first("authors") or []:
             key = author.ids.get("s2") or slug(author.name)
             if key in seen_authors:
@@ -146,8 +147,11 @@ class QuadWriter:
                 self.add(a, _T(FOAF + "name"), _lit(author.name))
                 self.add(a, LABEL, _lit(author.name))
             self.add(w, _T(DCTERMS + "creator"), a)
-        if seen_authors:
-            self.add(w, _n(KG.authorList), _lit("; ".join(seen_authors.values())))
+        if seen_authors:  # a list that ended in "and others" keeps that marker, as BibTeX writes it
+            more = ["others"] if byline is not None and byline.et_al else []
+            self.add(w, _n(KG.authorList), _lit("; ".join([*seen_authors.values(), *more])))
+        for note in dict.fromkeys(r.note for r in node.records if r.note):  # curation remarks, never the venue
+            self.add(w, _T(SKOS + "editorialNote"), _lit(note))
         for src in sorted({s for r in node.records for s in r.sources}):
             self.add(w, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
             self._derived_from(src)[0].add(node.iri)

@@ -55,6 +55,11 @@ class KG(DefinedNamespace):
     isCandidate: URIRef
     surveySubsection: URIRef
     listSection: URIRef
+    # scope: whether a work belongs to the survey's field (kg.scope)
+    ScopeAssessment: URIRef
+    scopeStatus: URIRef
+    relevance: URIRef
+    scopeAssessment: URIRef
     # label provenance (reified assertions)
     hasLabel: URIRef
     axis: URIRef

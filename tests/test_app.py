@@ -162,7 +162,7 @@ def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, mo
 
 def test_an_unreachable_remote_store_gets_a_message(monkeypatch):
     monkeypatch.setenv("KG_STORE", "http://127.0.0.1:9/sparql")
-    for page in ("overview", "gaps", "network", "papers", "combinations", "reports"):
+    for page in ("overview", "gaps", "network", "papers", "combinations", "screening", "reports"):
         at = ok(open_page(page))
         assert "cannot reach the SPARQL endpoint http://127.0.0.1:9/sparql" in " ".join(texts(at.error)), page
     at = _run_sparql(ok(open_page("sparql")))
@@ -199,6 +199,10 @@ def test_every_page_on_a_remote_store(remote_store, monkeypatch):
     assert "refused" in at.error[0].value
     at = ok(open_page("reports"))
     assert "Taxonomy gap report" in iframe_html(at)
+    at = ok(open_page("screening"))
+    assert {m.label: m.value for m in at.metric}["Undecided"] == "3"
+    assert any("shows the ranking only" in i.value for i in at.info)
+    assert not {"Include", "Exclude"} & {b.label for b in at.button}
 
 
 # ---------------------------------------------------------------- overview
@@ -214,12 +218,40 @@ def test_overview_counts_years_latest_and_sources(app_store):
     assert len(sources) == 2 and sources["works"].sum() >= 49
 
 
+def test_overview_latest_additions_follow_the_source_date_not_the_classifier(writable_store):
+    """A harvest after the survey's snapshot comes first; re-running the classifier (whose
+    source is dated when it ran) moves nothing."""
+    from kg.browse import data_sources
+    from kg.classify.run import classify_graph
+    from kg.recordfile import write_bundle
+    from kg.records import Bundle, Source, Work
+
+    harvest = Source("s2-test-later", "Semantic Scholar (test harvest)", "Semantic Scholar",
+                     retrieved="2025-03-02T10:00:00+0000")
+    earlier = Source("bibtex-test", "BibTeX file test.bib", "BibTeX import", retrieved="2025-01-15")
+    write_bundle(StoreDir(writable_store).records_dir / "s2-test.jsonl", Bundle(sources=[harvest], works=[
+        Work(ids={"arxiv": "1901.00001"}, sources=[harvest.id], title="An old paper harvested last", year=2019,
+             candidate=True)]))
+    write_bundle(StoreDir(writable_store).records_dir / "bibtex-test.jsonl", Bundle(sources=[earlier], works=[
+        Work(ids={"arxiv": "2501.00002"}, sources=[earlier.id], title="A new paper imported before", year=2025,
+             candidate=True)]))
+    build(writable_store)
+    classify_graph(writable_store)  # labels every work, from a source dated now
+    at = ok(open_page("overview"))
+    latest = frame_with(at, "added")
+    assert list(latest["label"][:2]) == ["An old paper harvested last", "A new paper imported before"]
+    assert list(latest["added"][:2]) == ["2025-03-02T10:00:00+0000", "2025-01-15"]
+    assert set(latest["added"][2:].dropna()) == {"2024-12-03"}  # then the survey table's works
+    ran = {s["retrieved"] for s in data_sources(LocalGraph(writable_store)) if s["source"].endswith("/classifier")}
+    assert ran and not ran & set(latest["added"].dropna())
+
+
 # ---------------------------------------------------------------- taxonomy & gaps
 def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
     at = ok(open_page("gaps"))
     assert at.get("vega_lite_chart"), "no heat map"
     caption = [c for c in texts(at.caption) if "cells" in c][0]
-    assert "49 papers match · 32 placed in the taxonomy · 0 empty cells" in caption
+    assert "49 papers match · 32 placed in the taxonomy (32 asserted, 0 predicted) · 0 empty cells" in caption
     at.selectbox(key="gap_cell").set_value("retrieval|generation")
     ok(at.run())
     assert "Personalized retrieval x Generation-based personalization" in texts(at.subheader)
@@ -227,6 +259,50 @@ def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
     assert set(table["label"]) == {"Yo'LLaVA", "Ye et al. (2024a)"}
     assert "./papers?id=https%3A%2F%2Fw3id.org%2Fkg-survey%2Fid%2Fwork%2Farxiv%2F2406.09400" in set(table["page"])
     assert {m.label: m.value for m in at.metric}["Status"] == "ok"
+
+
+@pytest.fixture(scope="module")
+def classified_store(built_store, tmp_path_factory):
+    """The bundled graph after `kg classify`, as the app's first start leaves it."""
+    import shutil
+
+    from kg.classify.run import classify_graph
+
+    store = tmp_path_factory.mktemp("app-classified") / "store"
+    shutil.copytree(built_store, store, symlinks=True)
+    classify_graph(store)
+    return store
+
+
+def test_gaps_heat_map_shows_predicted_papers_apart(classified_store, monkeypatch):
+    """Cells read '2 (+1 predicted)' (asserted, plus works only the classifier places at
+    confidence 0.5 or more), in the heat map, its tooltip and the cell's panel."""
+    import pyarrow as pa
+
+    from kg.analysis import gap_matrix, load_corpus
+
+    monkeypatch.setenv("KG_STORE", str(classified_store))
+    cells = gap_matrix(load_corpus(LocalGraph(classified_store)))
+    guessed = cells[cells["predicted"] > 0]
+    assert len(guessed), "the classifier places some list paper in a cell"
+    at = ok(open_page("gaps"))
+    caption = [c for c in texts(at.caption) if "cells" in c][0]
+    placed = int(re.search(r"(\d+) placed in the taxonomy \(32 asserted, (\d+) predicted\)", caption).group(1))
+    assert placed > 32
+    chart = at.get("vega_lite_chart")[0].proto
+    spec = chart.spec
+    assert '"field": "count_text"' in spec and '"title": "papers"' in spec  # the cell text and its tooltip
+    drawn = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pandas()
+    labels = dict(zip(zip(drawn["category"], drawn["mechanism"]), drawn["count_text"]))
+    for row in guessed.itertuples():
+        assert labels[(row.category, row.mechanism)] == f"{row.asserted} (+{row.predicted} predicted)"
+    assert set(labels.values()) >= {"2"}
+    first = guessed.iloc[0]
+    at.selectbox(key="gap_cell").set_value(f"{first['category']}|{first['mechanism']}")
+    ok(at.run())
+    assert {m.label: m.value for m in at.metric}["Papers"] == f"{first['asserted']} (+{first['predicted']} predicted)"
+    table = at.dataframe[0].value
+    assert table["predicted"].notna().sum() == first["predicted"]
 
 
 def test_gaps_modality_filter_marks_empty_cells_and_offers_nearest_papers(app_store):
@@ -276,6 +352,19 @@ def test_network_draws_in_line_vis_without_cdn(app_store):
     assert "Most central papers" in texts(at.subheader)
     central = at.dataframe[0].value
     assert len(central) == 33 and central.iloc[0]["label"] != ""
+
+
+def test_network_says_the_citations_come_from_the_survey_and_marks_ties(app_store):
+    at = ok(open_page("network"))
+    notes = [i.value for i in at.info]
+    assert any("All 32 citation links come from the survey (1 citing work)" in n
+               and "kg harvest s2 --from-graph --references --citations" in n for n in notes), notes
+    central = frame_with(at, "rank")
+    assert set(central[central["cited_by"] == 1]["rank"]) == {"tied at 1 (32 works)"}
+    assert any("Tied PageRank: 32 works share rank 1" in c for c in texts(at.caption))
+    at.number_input(key="net_cap").set_value(10)
+    ok(at.run())
+    assert any("The cut falls inside a tie: 32 works share rank 1" in i.value for i in at.info)
 
 
 def test_network_filters_cap_and_empty_selection(app_store):
@@ -379,6 +468,62 @@ def test_curation_from_the_paper_page_survives_a_rebuild(writable_store):
     provenance = frame_with(at, "agent")
     curated = provenance[provenance["agent"] == "Ada Tester"]
     assert {"recommendation", "alignment"} <= set(curated["notation"]) and curated["effective"].all()
+
+
+def test_paper_page_shows_scope_status_and_relevance(app_store):
+    at = ok(open_page("papers", id="2312.04793"))
+    shown = " ".join(texts(at.markdown))
+    assert "scope undecided" in shown and "relevance" in shown
+    assert any("relevance by kg\\-scope" in c or "relevance by kg-scope" in c for c in texts(at.caption))
+    at = ok(open_page("papers", id="2410.07113"))
+    assert "in scope" in " ".join(texts(at.markdown))
+    assert any("Table 1" in c for c in texts(at.caption))
+
+
+# ---------------------------------------------------------------- screening
+def test_screening_page_shows_the_next_work_progress_and_queue(app_store):
+    at = ok(open_page("screening"))
+    assert texts(at.title) == ["Screening"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Decided"] == "46" and metrics["Undecided"] == "3" and metrics["By people"] == "0"
+    assert 0 < float(metrics["Estimated relevant left"]) <= 3
+    assert at.subheader[0].value.startswith("Towards Unified Multi-Modal Personalization")
+    assert any(p.proto.text.startswith("relevance") for p in at.get("progress"))
+    assert any("Predicted labels" in m for m in texts(at.markdown))
+    assert {"Include", "Exclude", "Skip for now"} <= {b.label for b in at.button}
+    queue = frame_with(at, "relevance")
+    assert len(queue) == 3 and list(queue["relevance"]) == sorted(queue["relevance"], reverse=True)
+
+
+def test_screening_page_records_a_decision_that_survives_a_rebuild(writable_store):
+    at = ok(open_page("screening"))
+    first = at.subheader[0].value
+    at.text_input(key="screen_by").set_value("Dana Tester")
+    at.text_input(key="screen_reason").set_value("a recommender, not personalized generation")
+    [exclude] = [b for b in at.button if b.label == "Exclude"]
+    exclude.click()
+    ok(at.run())
+    assert any(s.value.startswith("Excluded ") and "Dana Tester" in s.value for s in at.success)
+    [d] = yaml.safe_load((writable_store / "curation.yaml").read_text())["decisions"]
+    assert d["scope"] == "exclude" and d["by"] == "Dana Tester" and d["reason"].startswith("a recommender")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Undecided"] == "2" and metrics["By people"] == "1"
+    assert at.subheader[0].value != first
+    build(writable_store)
+    at = ok(open_page("screening"))
+    assert {m.label: m.value for m in at.metric}["Undecided"] == "2"
+
+
+def test_screening_page_skip_until_nothing_is_left(app_store):
+    at = ok(open_page("screening"))
+    seen = []
+    for _ in range(3):
+        seen.append(at.subheader[0].value)
+        [skip] = [b for b in at.button if b.label == "Skip for now"]
+        skip.click()
+        at = ok(at.run())
+    assert len(set(seen)) == 3
+    assert any("Every undecided work was skipped" in i.value for i in at.info)
 
 
 # ---------------------------------------------------------------- SPARQL

@@ -316,8 +316,8 @@ def test_reports_preview_and_download(browser_page, app_url):
     _shot(page, "reports")
 
 
-@pytest.mark.parametrize("path", ["/papers?id=2406.09400", "/gaps", "/network", "/combinations", "/sparql",
-                                  "/reports", "/"])
+@pytest.mark.parametrize("path", ["/papers?id=2406.09400", "/gaps", "/network", "/combinations", "/screening",
+                                  "/sparql", "/reports", "/"])
 def test_direct_page_urls_load_with_a_clean_console(browser_page, app_url, path):
     """A page address typed or bookmarked (not reached from the start page) connects to the
     server's root at once: no 404s for /papers/_stcore/health or /papers/_stcore/host-config,

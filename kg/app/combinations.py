@@ -50,9 +50,9 @@ def render() -> None:
                                     "concept": st.column_config.TextColumn("concept", width=230),
                                     "with": st.column_config.TextColumn("never with", width=230),
                                     "a_count": st.column_config.NumberColumn(
-                                        "papers (1st)", help="Papers with the first concept"),
+                                        "papers", help="Papers with the first concept"),
                                     "b_count": st.column_config.NumberColumn(
-                                        "papers (2nd)", help="Papers with the second concept"),
+                                        "papers ", help="Papers with the second concept (never with the first)"),
                                     "expected": st.column_config.NumberColumn(
                                         format="%.2f", help="Papers expected to combine them under independence"),
                                     "common": st.column_config.NumberColumn(

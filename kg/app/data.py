@@ -202,6 +202,65 @@ def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
     return _query(*graph_and_key(), text, tuple(sorted(bindings.items())), max_rows, timeout_s)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _screening(_graph, key: str):
+    from kg.classify.screen import screening as build_screening
+
+    return build_screening(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _work_text(_graph, key: str, work: str) -> tuple[str, str]:
+    from kg.classify.screen import work_text as read_text
+
+    return read_text(_graph, work)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _predicted(_graph, key: str, work: str) -> dict:
+    from kg.classify.screen import predicted_labels
+
+    return predicted_labels(_graph, work)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _classifier(location: str, key: str):
+    from kg.classify.run import train_from_graph
+
+    return train_from_graph(location)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _suggested(location: str, key: str, title: str, abstract: str) -> dict:
+    from kg.classify.model import Doc
+
+    pred = _classifier(location, key).predict([Doc(title, abstract)])[0].to_json()
+    return {"category": [(pred["category"]["label"], pred["category"]["confidence"])],
+            "mechanism": [(m["label"], m["confidence"]) for m in pred["mechanisms"]],
+            "input modality": [(m["label"], m["confidence"]) for m in pred["input_modalities"]],
+            "output modality": [(m["label"], m["confidence"]) for m in pred["output_modalities"]]}
+
+
+def screening():
+    """The undecided works, most relevant first, and the screening progress (kg.classify.screen)."""
+    return _screening(*graph_and_key())
+
+
+def work_text(work: str) -> tuple[str, str]:
+    return _work_text(*graph_and_key(), work)
+
+
+def predicted_labels(work: str) -> dict:
+    """The classifier's labels of a work in the graph: axis -> [(concept label, confidence)]."""
+    return _predicted(*graph_and_key(), work)
+
+
+def suggested_labels(title: str, abstract: str) -> dict:
+    """What the classifier (trained on the graph) would predict for a text: axis -> [(notation, confidence)]."""
+    _, key = graph_and_key()
+    return _suggested(store_location(), key, title, abstract)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _report(_graph, key: str, category: str | None) -> dict:
     from kg.report import build_report

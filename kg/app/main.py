@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import combinations, gaps, network, overview, papers, reports, sparql, ui
+from . import combinations, gaps, network, overview, papers, reports, screening, sparql, ui
 
 # (url path, title, icon, module with render())
 PAGES = (
@@ -13,6 +13,7 @@ PAGES = (
     ("network", "Citation network", ":material/hub:", network),
     ("combinations", "Method combinations", ":material/join_inner:", combinations),
     ("papers", "Papers", ":material/article:", papers),
+    ("screening", "Screening", ":material/fact_check:", screening),
     ("sparql", "SPARQL", ":material/terminal:", sparql),
     ("reports", "Reports", ":material/summarize:", reports),
 )

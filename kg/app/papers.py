@@ -58,6 +58,23 @@ def render() -> None:
         _paper(work)
 
 
+SCOPE_BADGES = {"in": ("in scope", "green"), "out": ("excluded", "red"), "undecided": ("scope undecided", "orange")}
+
+
+def _scope(page) -> None:
+    """The work's scope status, the scope model's relevance, and who decided the status, when and why."""
+    scope = page.scope
+    if not scope.get("status"):
+        return
+    text, color = SCOPE_BADGES.get(scope["status"], (scope["status"], "gray"))
+    relevance = f" &nbsp; relevance **{scope['relevance']:.2f}**" if "relevance" in scope else ""
+    st.markdown(f"**Scope** &nbsp; :{color}-badge[{text}]{relevance}")
+    who = "decided by " + ui.md(scope.get("decidedBy") or "?") if scope["status"] != "undecided" \
+        else "relevance by " + ui.md(scope.get("decidedBy") or "the scope model")
+    parts = [who] + [ui.md(str(scope[k])) for k in ("source", "at") if scope.get(k)]
+    st.caption(" · ".join(parts) + (f": {ui.md(scope['why'])}" if scope.get("why") else ""))
+
+
 def _open_from_link() -> None:
     """?id=<arXiv id, DOI, citation key or IRI> opens that paper (links from other pages, bookmarks)."""
     ref = st.query_params.get("id")
@@ -85,6 +102,7 @@ def _paper(work: str) -> None:
         flags.append((f"survey section {page.subsection}", "blue"))
     for (text, color), col in zip(flags, st.columns(len(flags) or 1)):
         col.badge(text, color=color)
+    _scope(page)
     if page.links:
         for (name, url), col in zip(page.links[:6], st.columns(min(len(page.links), 6))):
             col.link_button(name, url, icon=":material/open_in_new:", width="stretch")

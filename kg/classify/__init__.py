@@ -8,6 +8,8 @@
 - run: classifying the graph's papers into a record file; classifying free text
 - evaluate: cross-validated accuracy / macro-F1 and throughput
 - curation: people's decisions (curation.yaml), which always win
+- relevance: the scope model (how relevant a work looks to the survey's field)
+- screen: screening undecided works (include / exclude, active learning) and its simulation
 - attach: label-only records attach to known works at build time
 - cli: `kg classify` and `kg curate`
 

@@ -1,4 +1,4 @@
-"""`kg classify` and `kg curate`: thin wiring from arguments to kg.classify.
+"""`kg classify`, `kg curate` and `kg screen`: thin wiring from arguments to kg.classify.
 
 Registered on the main typer app by kg/cli.py (register(app)); the heavy
 imports (scikit-learn) happen inside the commands.
@@ -53,6 +53,9 @@ def classify(
         0.5, "--review-threshold", min=0.0, max=1.0, help="Predicted labels below this confidence are marked 'needs review'."),
     embeddings: bool = typer.Option(False, "--embeddings", help='Add the sentence-embedding layer (needs the extra: pip install "kg\\[embeddings]").'),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds for --evaluate."),
+    min_relevance: Optional[float] = typer.Option(
+        None, "--min-relevance", min=0.0, max=1.0,
+        help="Leave undecided works below this relevance out of the taxonomy (default 0.1; see kg screen)."),
 ):
     """Place papers in the taxonomy (category, mechanisms, modalities, datasets, methods) with confidence and evidence.
 
@@ -85,7 +88,8 @@ def classify(
         from .run import classify_graph
 
         with err.status("Classifying the graph's papers..."):
-            report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder)
+            report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder,
+                                    **({} if min_relevance is None else {"min_relevance": min_relevance}))
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
         _emit(report.to_json()) if as_json else _print_report(out, report)
@@ -206,6 +210,8 @@ def _print_report(out, report) -> None:
     for label, value in (("newly labelled", report.labelled), ("stale, labelled again", report.relabelled),
                          ("unchanged", report.unchanged), ("without title or abstract (unknown)", report.no_text),
                          ("surveys (unknown: span the taxonomy)", report.surveys),
+                         ("excluded by a person (not placed)", report.excluded),
+                         (f"undecided, relevance below {report.min_relevance:g} (not placed)", report.low_relevance),
                          ("labels needing review", report.needs_review), ("dataset mentions", report.dataset_links)):
         table.add_row(label, str(value))
     emit(out, table)
@@ -249,11 +255,13 @@ def curate(
     output_modality: list[str] = typer.Option([], "--output-modality", help="An output modality (repeatable)."),
     method: list[str] = typer.Option([], "--method", help="A named method it builds on (repeatable)."),
     by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: $KG_CURATOR, else your user name)."),
-    note: Optional[str] = typer.Option(None, "--note", help="Why: kept as the label's evidence."),
+    note: Optional[str] = typer.Option(None, "--note", help="Why: kept as the label's evidence (or the scope decision's reason)."),
+    exclude: bool = typer.Option(False, "--exclude", help="Exclude the paper from the survey's scope (as kg screen --exclude)."),
+    include: bool = typer.Option(False, "--include", help="Include the paper in the survey's scope (labels may be given too)."),
     list_: bool = typer.Option(False, "--list", help="List the recorded decisions."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
-    """Record a person's label decision for a paper; curated labels survive rebuilds and always win."""
+    """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
     from .curation import curate as run_curate
     from .curation import read_decisions
     from .run import local_store
@@ -268,18 +276,26 @@ def curate(
         for col in ("at", "by", "paper", "labels"):
             table.add_column(col)
         for d in decisions:
-            labels = "; ".join(f"{k}={v if isinstance(v, str) else ', '.join(v)}" for k, v in d.items()
-                               if k in ("category", "mechanism", "input_modality", "output_modality", "method"))
+            labels = "; ".join(f"{k}={v if isinstance(v, str) else ', '.join(map(str, v))}" for k, v in d.items()
+                               if k in ("category", "mechanism", "input_modality", "output_modality", "method",
+                                        "scope", "reason"))
             table.add_row(str(d.get("at", "")), str(d.get("by", "")), Text(str(d.get("paper", ""))), labels)
         emit(out, table, whole=("at", "by"), cut=("paper",), wrap=("labels",))
         return
     if not paper:
         raise UsageError("give the PAPER to curate (or --list)")
+    if include and exclude:
+        raise UsageError("give --include or --exclude, not both")
     labels = {"category": [category] if category else [], "mechanism": mechanism,
               "input_modality": input_modality, "output_modality": output_modality, "method": method}
+    scope = "exclude" if exclude else "include" if include else None
     try:
         with err.status("Recording and rebuilding..."):
-            decision = run_curate(store, paper, labels, by=by, note=note)
+            decision = run_curate(store, paper, labels, by=by, note=note, scope=scope)
+            if scope:
+                from .screen import refresh_placement
+
+                refresh_placement(store)
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
@@ -288,7 +304,7 @@ def curate(
         _emit(decision)
     else:
         what = "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in decision.items()
-                         if k in ("category", "mechanism", "input_modality", "output_modality", "method"))
+                         if k in ("category", "mechanism", "input_modality", "output_modality", "method", "scope"))
         out.print(f"Recorded for {decision['display']} by {decision['by']}: {what}", highlight=False, markup=False)
         out.print("Curated labels win over predictions; the graph was rebuilt. Run `kg classify` to retrain on them.",
                   style="dim")
@@ -352,6 +368,172 @@ def _suggest_titles(exc: KgError, store: str, paper: str) -> None:
                     + (f"\n{exc.hint}" if exc.hint else ""))
 
 
+# ---------------------------------------------------------------- kg screen
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def screen(
+    include: Optional[str] = typer.Option(None, "--include", help="Include this paper in the survey's scope (any id, key or title)."),
+    exclude: Optional[str] = typer.Option(None, "--exclude", help="Exclude this paper from the survey's scope."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept with the decision)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who decides (default: $KG_CURATOR, else your user name)."),
+    list_: bool = typer.Option(False, "--list", help="List the undecided works, most relevant first."),
+    limit: int = typer.Option(0, "--limit", min=0, help="With --list: at most this many (0: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Screen undecided works: show the one most worth a decision and record include / exclude.
+
+    The ranking is the scope model's relevance, retrained on every decision so far (in-scope
+    works as positives, excluded ones as negatives). Decisions go to the store's curation.yaml
+    (who, when, why), so they survive rebuilds. Without options: interactive on a terminal,
+    else the next work and the progress.
+    """
+    from .screen import screening
+
+    out, _, store = _ctx()
+    if include and exclude:
+        raise UsageError("give --include or --exclude, not both")
+    if (include or exclude) and list_:
+        raise UsageError("--list shows the ranking; give it without --include/--exclude")
+    if reason is not None and not (include or exclude):
+        raise UsageError("--reason goes with --include or --exclude")
+    if limit and not list_:
+        raise UsageError("--limit goes with --list")
+    if include or exclude:
+        _screen_decide(store, "include" if include else "exclude", include or exclude, by, reason, as_json)
+        return
+    from ..store import open_graph
+
+    state = screening(open_graph(store))
+    if list_:
+        items = state.queue[:limit] if limit else state.queue
+        if as_json:
+            _emit({"progress": state.progress.to_json(), "undecided": [i.to_json() for i in items]})
+            return
+        _print_queue(out, items, state.progress)
+        return
+    if _stdin_is_tty() and not as_json:
+        _screen_interactive(store, by)
+        return
+    if as_json:
+        _emit({"progress": state.progress.to_json(), "next": state.next.to_json() if state.next else None})
+        return
+    _print_progress(out, state.progress)
+    if state.next is None:
+        out.print("Nothing left to screen: every work is decided.", highlight=False)
+        return
+    _print_item(out, store, state.next)
+    out.print(f"Decide with: kg screen --include {_quoted(state.next.handle)}  or  "
+              f"kg screen --exclude {_quoted(state.next.handle)} --reason '...'", style="dim", highlight=False)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: bool):
+    from ..store import open_graph
+    from .screen import decide, screening
+
+    out, err, _ = _ctx()
+    try:
+        with err.status("Recording the decision and rebuilding..."):
+            recorded = decide(store, paper, decision, by=by, reason=reason)
+    except KgError as exc:
+        if type(exc) is KgError and exc.message.startswith("no paper matches"):
+            _suggest_titles(exc, store, paper)
+        raise
+    state = screening(open_graph(store))
+    if as_json:
+        _emit({"decision": recorded, "progress": state.progress.to_json(),
+               "next": state.next.to_json() if state.next else None})
+        return
+    why = f", reason: {recorded['reason']}" if recorded.get("reason") else ""
+    out.print(f"{decision.capitalize()}d {recorded['display']} (by {recorded['by']}{why}); the graph was rebuilt "
+              "and the ranking refreshed.", highlight=False, markup=False)
+    _print_progress(out, state.progress)
+    if state.next is not None:
+        out.print(f"Next: {state.next.label} (relevance {state.next.relevance or 0:.2f}): "
+                  f"kg screen --include/--exclude {_quoted(state.next.handle)}", highlight=False, markup=False)
+    return recorded
+
+
+def _screen_interactive(store: str, by) -> None:
+    from ..store import open_graph
+    from .screen import decide, screening
+
+    out, err, _ = _ctx()
+    skipped: set[str] = set()
+    while True:
+        state = screening(open_graph(store))
+        item = next((i for i in state.queue if i.work not in skipped), None)
+        _print_progress(out, state.progress)
+        if item is None:
+            out.print("Nothing left to screen." if not state.queue else "Every undecided work was skipped.",
+                      highlight=False)
+            return
+        _print_item(out, store, item)
+        choice = typer.prompt("[i]nclude, [e]xclude, [s]kip, [q]uit", default="s").strip().lower()[:1]
+        if choice == "q":
+            return
+        if choice == "s":
+            skipped.add(item.work)
+            continue
+        if choice not in ("i", "e"):
+            err.print("answer i, e, s or q", highlight=False)
+            continue
+        reason = typer.prompt("Reason (optional)", default="", show_default=False).strip() or None
+        with err.status("Recording and rebuilding..."):
+            recorded = decide(store, item.work, "include" if choice == "i" else "exclude", by=by, reason=reason)
+        out.print(f"{recorded['scope'].capitalize()}d {recorded['display']}.", highlight=False, markup=False)
+
+
+def _print_progress(out, p) -> None:
+    out.print(f"Screening: {p.decided} decided ({p.in_scope} in scope, {p.excluded} excluded; "
+              f"{p.decided_by_people} by people), {p.undecided} undecided, "
+              f"estimated relevant left {p.estimated_relevant_left:.1f}", highlight=False, markup=False)
+
+
+def _print_item(out, store: str, item) -> None:
+    from ..store import open_graph
+    from .screen import predicted_labels, work_text
+
+    graph = open_graph(store)
+    title, abstract = work_text(graph, item.work)
+    table = new_table(f"Next to screen: {item.label}")
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("title", Text(title or item.label))
+    table.add_row("year", str(item.year or "-"))
+    table.add_row("id", Text(item.handle))
+    table.add_row("relevance", f"{item.relevance or 0:.2f}" + (f" ({item.why})" if item.why else ""))
+    labels = predicted_labels(graph, item.work)
+    table.add_row("predicted labels", "; ".join(f"{axis}: " + ", ".join(f"{lab} {conf:.2f}" for lab, conf in values)
+                                                 for axis, values in labels.items())
+                  or "none (not placed: its relevance is below the classifier's threshold, or not classified yet)")
+    if abstract:
+        table.add_row("abstract", Text(abstract[:1200] + ("…" if len(abstract) > 1200 else "")))
+    emit(out, table, whole=("field",), wrap=("value",))
+
+
+def _print_queue(out, items, progress) -> None:
+    table = new_table(f"{progress.undecided} undecided works, most relevant first")
+    for col in ("rank", "relevance", "id", "year", "work"):
+        table.add_column(col, justify="right" if col in ("rank", "relevance", "year") else "left")
+    for rank, item in enumerate(items, 1):
+        table.add_row(str(rank), f"{item.relevance or 0:.3f}", Text(item.handle), str(item.year or ""),
+                      Text(item.label))
+    emit(out, table, whole=("rank", "relevance", "id", "year"), cut=("work",))
+    _print_progress(out, progress)
+
+
 def register(app: typer.Typer) -> None:
     app.command("classify")(classify)
     app.command("curate")(curate)
+    app.command("screen")(screen)

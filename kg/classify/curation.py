@@ -1,4 +1,4 @@
-"""People's label decisions: <store>/curation.yaml.
+"""People's decisions: <store>/curation.yaml.
 
 `kg curate PAPER --category C --mechanism M ...` (and the app) append one
 decision per call; the file is plain YAML a person may also edit. `kg build`
@@ -7,6 +7,10 @@ the survey table, the list and the classifier on their axis (see kg.labels:
 source ids starting with "curation"; the latest decision on an axis wins).
 Each decision keeps the work's identifiers and title, so it attaches to the
 same work after any rebuild.
+
+Scope decisions (`kg screen --include/--exclude`, `kg curate --exclude`, the app's
+screening page) go to the same file: `scope: include` or `scope: exclude`, with who,
+when and an optional `reason`. The last scope decision about a work wins (see kg.scope).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import errno
 import fcntl
 import getpass
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -42,12 +47,31 @@ AXES = {
     "output_modality": ("output_modality", False),
     "method": ("method", False),
 }
+SCOPE_VALUES = ("include", "exclude")
 HEADER = """\
-# kg curation: people's label decisions, one entry per `kg curate` call.
+# kg curation: people's decisions, one entry per `kg curate` / `kg screen` call.
 # `kg build` reads this file on every build; curated labels win over the survey table,
 # the awesome list and the classifier on their axis (the latest decision per axis wins).
-# Values are the taxonomy's notations (ontology/taxonomy.ttl). Safe to edit by hand.
+# Values are the taxonomy's notations (ontology/taxonomy.ttl). `scope: include` or
+# `scope: exclude` (with an optional `reason`) says whether a work belongs to the survey's
+# field; the last such decision about a work wins. Safe to edit by hand.
 """
+
+
+@dataclass
+class ScopeDecision:
+    """A person's include / exclude decision about one work."""
+
+    decision: str  # include | exclude
+    ids: dict[str, str]
+    title: str | None = None
+    year: int | None = None
+    by: str = "curator"
+    at: str | None = None
+    reason: str | None = None
+    paper: str | None = None  # as the person named it
+    index: int = 0  # position in the file (0-based): a later decision wins
+    line: int | None = None
 
 
 def now() -> str:
@@ -73,23 +97,64 @@ def read_decisions(path: Path) -> list[dict]:
     return doc.get("decisions") or []
 
 
+def decision_lines(path: Path) -> list[int]:
+    """The line (1-based) each decision of the file starts on (empty when it cannot tell)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if getattr(key, "value", None) == "decisions" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _where(i: int, d, lines: list[int]) -> str:
+    return (f"decision #{i + 1}" + (f" ({d.get('paper')})" if isinstance(d, dict) and d.get("paper") else "")
+            + (f" at line {lines[i]}" if i < len(lines) else ""))
+
+
+def _work_ids(path: Path, where: str, d: dict) -> dict:
+    work_ids = d.get("work") or {}
+    if not work_ids and not d.get("title") and d.get("paper") is not None:
+        parsed = ids.parse_any(str(d["paper"]))  # a hand-written decision: `paper: 2406.09400`
+        work_ids = {parsed[0]: parsed[1]} if parsed else {}
+    if not isinstance(work_ids, dict) or not (work_ids or d.get("title")):
+        raise CorpusError(path, where, "needs 'work:' identifiers, a 'title', or a 'paper:' identifier "
+                                       "(arXiv id, DOI, S2 or OpenAlex id) to attach to")
+    return work_ids
+
+
+def _scope_value(path: Path, where: str, d: dict) -> str | None:
+    value = d.get("scope")
+    if value is None:
+        if d.get("reason") is not None:
+            raise CorpusError(path, where, "has a 'reason' but no 'scope: include' or 'scope: exclude'")
+        return None
+    if value not in SCOPE_VALUES:
+        raise CorpusError(path, where, f"'scope' must be include or exclude, got {value!r}")
+    return value
+
+
 def read_curation(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
-    """The curation file as records (empty when there is no file)."""
+    """The curation file's label decisions as records (empty when there is no file)."""
     decisions = read_decisions(path)
     if not decisions:
         return Bundle()
     bundle = Bundle(sources=[SOURCE])
+    lines = None
     for i, d in enumerate(decisions):
-        where = f"decision #{i + 1}" + (f" ({d.get('paper')})" if isinstance(d, dict) and d.get("paper") else "")
+        if isinstance(d, dict) and d.get("scope") in SCOPE_VALUES and not any(d.get(k) is not None for k in AXES):
+            continue  # a scope decision only: kg.scope reads it (read_scope_decisions)
+        if lines is None:
+            lines = decision_lines(path)
+        where = _where(i, d, lines)
         if not isinstance(d, dict):
             raise CorpusError(path, where, "must be a mapping")
-        work_ids = d.get("work") or {}
-        if not work_ids and not d.get("title") and d.get("paper") is not None:
-            parsed = ids.parse_any(str(d["paper"]))  # a hand-written decision: `paper: 2406.09400`
-            work_ids = {parsed[0]: parsed[1]} if parsed else {}
-        if not isinstance(work_ids, dict) or not (work_ids or d.get("title")):
-            raise CorpusError(path, where, "needs 'work:' identifiers, a 'title', or a 'paper:' identifier "
-                                           "(arXiv id, DOI, S2 or OpenAlex id) to attach to")
+        work_ids = _work_ids(path, where, d)
+        _scope_value(path, where, d)
         labels = []
         for key, (axis, single) in AXES.items():
             values = d.get(key)
@@ -106,12 +171,40 @@ def read_curation(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
                                     at=str(d["at"]) if d.get("at") else None,
                                     evidence=str(d["note"]) if d.get("note") else "curated decision"))
         if not labels:
-            raise CorpusError(path, where, f"sets no label (give one of: {', '.join(AXES)})")
+            raise CorpusError(path, where, f"sets no label and no scope (give one of: {', '.join(AXES)}, "
+                                           "or scope: include / exclude)")
         year = d.get("year")
         bundle.works.append(Work(ids={str(k): str(v) for k, v in work_ids.items()}, sources=[SOURCE.id],
                                  title=d.get("title"), year=year if isinstance(year, int) else None,
                                  labels=labels))
     return bundle
+
+
+def read_scope_decisions(path: Path) -> list[ScopeDecision]:
+    """The curation file's include / exclude decisions, in file order (later ones win).
+    A broken entry is a CorpusError naming the decision and its line."""
+    decisions = read_decisions(path)
+    out: list[ScopeDecision] = []
+    lines = None
+    for i, d in enumerate(decisions):
+        if isinstance(d, dict) and d.get("scope") is None and d.get("reason") is None:
+            continue  # a label decision (read_curation checks it)
+        if lines is None:
+            lines = decision_lines(path)
+        where = _where(i, d, lines)
+        if not isinstance(d, dict):
+            raise CorpusError(path, where, "must be a mapping")
+        value = _scope_value(path, where, d)
+        work_ids = _work_ids(path, where, d)
+        year = d.get("year")
+        out.append(ScopeDecision(value, {str(k): str(v) for k, v in work_ids.items()},
+                                 title=str(d["title"]) if d.get("title") else None,
+                                 year=year if isinstance(year, int) else None, by=str(d.get("by") or "curator"),
+                                 at=str(d["at"]) if d.get("at") else None,
+                                 reason=str(d["reason"]) if d.get("reason") else None,
+                                 paper=str(d["paper"]) if d.get("paper") is not None else None, index=i,
+                                 line=lines[i] if i < len(lines) else None))
+    return out
 
 
 # ---------------------------------------------------------------- finding the paper
@@ -196,8 +289,9 @@ def append_decision(path: Path, decision: dict) -> None:
 
 
 def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: str | None = None,
-           note: str | None = None, rebuild: bool = True) -> dict:
-    """Record a person's decision about one paper's labels; rebuild the graph so it shows."""
+           note: str | None = None, rebuild: bool = True, scope: str | None = None) -> dict:
+    """Record a person's decision about one paper's labels (and/or its scope: include or
+    exclude, `note` being the reason); rebuild the graph so it shows."""
     from ..build import build
     from ..store import LocalGraph, StoreDir
     from ..taxonomy import read_taxonomy
@@ -205,17 +299,33 @@ def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: s
     from .run import local_store
 
     local_store(store)  # the curation file lives beside a local store
+    if scope is not None and scope not in SCOPE_VALUES:
+        raise UsageError(f"scope must be include or exclude, got {scope!r}")
+    if scope == "exclude" and any(labels.values()):
+        raise UsageError("an excluded paper takes no labels: give --exclude alone, or labels without it")
     graph = LocalGraph(store)
     work = find_work(read_works(graph), paper)
-    labels = validate_labels(labels, read_taxonomy())
+    labels = validate_labels(labels, read_taxonomy()) if (scope is None or any(labels.values())) else {}
     decision = {"paper": paper, "work": dict(work.ids), "title": work.title or None, "year": work.year,
                 "by": by or default_curator(), "at": now(), **labels}
-    if note:
+    if scope and note:
+        decision["reason"] = note
+    if note and labels:
         decision["note"] = note
+    if scope:
+        decision["scope"] = scope
     decision = {k: v for k, v in decision.items() if v not in (None, {}, "")}
     if not decision.get("work") and not decision.get("title"):
         raise KgError(f"{work.display} has no identifier or title a decision could attach to")
-    append_decision(StoreDir(store).curation_file, decision)
+    path = StoreDir(store).curation_file
+    check_file(path, read_taxonomy().vocabulary())  # a broken file is reported before anything is added
+    append_decision(path, decision)
     if rebuild:
         build(store)
     return {"work": work.iri, "display": work.display, **decision}
+
+
+def check_file(path: Path, vocabulary: dict[str, set[str]]) -> None:
+    """Raise CorpusError (naming the decision and its line) when the curation file is broken."""
+    read_curation(path, vocabulary)
+    read_scope_decisions(path)

@@ -34,6 +34,8 @@ class GraphWork:
     review: bool = False
     candidate: bool = False
     labels: list[Label] = field(default_factory=list)
+    scope: str | None = None  # in | out | undecided (kg:scopeStatus; None in a graph built before scopes)
+    relevance: float | None = None  # the scope model's, in [0, 1]
 
     @property
     def display(self) -> str:
@@ -66,6 +68,8 @@ def read_works(graph) -> list[GraphWork]:
             ids={k: str(row[k]) for k in _ID_COLUMNS if row.get(k)},
             review=bool(row.get("review")),
             candidate=bool(row.get("candidate")),
+            scope=str(row["scope"]) if row.get("scope") else None,
+            relevance=float(row["relevance"]) if row.get("relevance") is not None else None,
         )
     for row in run_named(graph, "classify-labels").records():
         work = works.get(row["work"])

@@ -1,0 +1,217 @@
+"""Screening: deciding, work by work, which undecided works belong to the survey's field.
+
+The anchor is ASReview's active learning: a person decides on the work the model rates most
+relevant, the model is retrained on every decision so far (in-scope works as positives,
+excluded ones as negatives), and the ranking is refreshed before the next pick, so relevant
+works come first and a person stops long before the end of the pile.
+
+Here the model is kg's scope model (kg.classify.relevance), which every `kg build` retrains
+on the graph's statuses and whose relevance is in the graph (kg:relevance): a decision is
+appended to <store>/curation.yaml (who, when, an optional reason; kg.classify.curation), the
+graph is rebuilt (so the ranking is refreshed) and, when the classifier has run on the store
+before, the classifier places or unplaces the work (kg.classify.run). Decisions survive every
+rebuild.
+
+`simulate` replays screening with known answers (the measurement in the README).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import KgError
+from ..named import run_named
+from ..store import is_remote
+from .curation import SOURCE as CURATION_SOURCE
+
+DECISIONS = ("include", "exclude")
+
+
+@dataclass
+class ScreenItem:
+    """One work as screening shows it."""
+
+    work: str
+    label: str
+    status: str
+    relevance: float | None
+    title: str | None = None
+    year: int | None = None
+    id: str | None = None  # an identifier to name it by (arXiv id, DOI, S2 id, citation key)
+    decided_by: str | None = None
+    source: str | None = None
+    at: str | None = None
+    why: str | None = None
+
+    @property
+    def handle(self) -> str:
+        return self.id or self.work
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Progress:
+    in_scope: int = 0
+    excluded: int = 0
+    undecided: int = 0
+    decided_by_people: int = 0  # works whose status a person's include / exclude decision set
+    estimated_relevant_left: float = 0.0  # the sum of the undecided works' relevance
+
+    @property
+    def decided(self) -> int:
+        return self.in_scope + self.excluded
+
+    def to_json(self) -> dict:
+        return {"in": self.in_scope, "out": self.excluded, "undecided": self.undecided, "decided": self.decided,
+                "decided_by_people": self.decided_by_people,
+                "estimated_relevant_left": round(self.estimated_relevant_left, 2)}
+
+
+@dataclass
+class Screening:
+    """The undecided works, most relevant first, and how far screening has come."""
+
+    queue: list[ScreenItem] = field(default_factory=list)
+    progress: Progress = field(default_factory=Progress)
+
+    @property
+    def next(self) -> ScreenItem | None:
+        return self.queue[0] if self.queue else None
+
+
+def _year(value) -> int | None:
+    try:
+        return int(str(value)[:4])
+    except (TypeError, ValueError):
+        return None
+
+
+def screening(graph) -> Screening:
+    """The graph's screening state, from the named query `scope`."""
+    out = Screening()
+    people = 0
+    for row in run_named(graph, "scope").records():
+        status = str(row.get("status") or "undecided")
+        rel = float(row["relevance"]) if row.get("relevance") is not None else None
+        if status == "in":
+            out.progress.in_scope += 1
+        elif status == "out":
+            out.progress.excluded += 1
+        if status != "undecided":
+            if row.get("source") == CURATION_SOURCE.title:
+                people += 1
+            continue
+        out.progress.undecided += 1
+        out.progress.estimated_relevant_left += rel or 0.0
+        out.queue.append(ScreenItem(row["work"], row["label"], status, rel, row.get("title"), _year(row.get("year")),
+                                    str(row["id"]) if row.get("id") is not None else None, row.get("decidedBy"),
+                                    row.get("source"), str(row["at"]) if row.get("at") else None, row.get("why")))
+    out.progress.decided_by_people = people
+    out.queue.sort(key=lambda item: (-(item.relevance or 0.0), item.label.casefold(), item.work))
+    return out
+
+
+def work_text(graph, work: str) -> tuple[str, str]:
+    """(title, abstract) of one work (empty strings when it has none)."""
+    rows = run_named(graph, "paper", {"id": work}).records()
+    title = next((r["value"] for r in rows if r["property"] == "title"), "")
+    abstract = next((r["value"] for r in rows if r["property"] == "abstract"), "")
+    return str(title), str(abstract)
+
+
+def predicted_labels(graph, work: str) -> dict[str, list[tuple[str, float]]]:
+    """The classifier's labels of one work in the graph: axis -> [(concept label, confidence)]."""
+    from ..browse import LABEL_AXES
+
+    out: dict[str, list[tuple[str, float]]] = {}
+    for row in run_named(graph, "paper-labels", {"id": work}).records():
+        if not str(row.get("source") or "").rsplit("/", 1)[-1].startswith("classifier"):
+            continue
+        out.setdefault(LABEL_AXES.get(str(row["axis"]), str(row["axis"])), []).append(
+            (str(row.get("conceptLabel") or row.get("notation")), float(row.get("confidence") or 0.0)))
+    return out
+
+
+def decide(store: str | Path, paper: str, decision: str, *, by: str | None = None, reason: str | None = None,
+           classify: bool = True) -> dict:
+    """Record a person's include / exclude decision about one work, rebuild (which retrains the
+    scope model and refreshes the ranking) and, when the classifier has run on this store,
+    let it place or unplace the work. Returns the recorded decision."""
+    from .curation import curate
+
+    if decision not in DECISIONS:
+        raise KgError(f"a screening decision is include or exclude, not {decision!r}")
+    if is_remote(str(store)):
+        raise KgError("screening decisions are kept in the curation file beside a local store; "
+                      "a remote store (URL) cannot take them",
+                      hint="Decide with --store FOLDER (the local store the graph is built from); "
+                           "`kg screen --list` reads a remote store.")
+    recorded = curate(store, paper, {}, by=by, note=reason, scope=decision)
+    if classify:
+        refresh_placement(store)
+    return recorded
+
+
+def refresh_placement(store: str | Path) -> None:
+    """After a scope decision: when the classifier has run on this store, let it place a work
+    now included or unplace one now excluded (only stale works are labelled again)."""
+    from ..store import StoreDir
+    from .run import STATE_FILE, classify_graph
+
+    if (StoreDir(store).path / STATE_FILE).is_file():
+        classify_graph(store)
+
+
+# ---------------------------------------------------------------- simulation
+@dataclass
+class Simulation:
+    decisions: int  # decisions screening needed to reach the target
+    found: int  # relevant works found by then
+    relevant: int  # relevant works in the pool
+    pool: int  # works to screen
+    target: float
+    order: list[int] = field(default_factory=list)  # pool positions in the order screened
+
+    @property
+    def wss(self) -> float:
+        """Work saved over sampling at the target recall: the share of the pool left unread,
+        minus what reading in random order would leave (1 - target)."""
+        return (self.pool - self.decisions) / self.pool - (1.0 - self.target) if self.pool else 0.0
+
+    def to_json(self) -> dict:
+        return {"decisions": self.decisions, "found": self.found, "relevant": self.relevant, "pool": self.pool,
+                "target": self.target, "wss": round(self.wss, 4),
+                "random_order_decisions": math.ceil(self.target * self.pool)}
+
+
+def simulate(titles: list[str], abstracts: list[str], relevant: list[bool], known: list[bool], taxonomy,
+             target: float = 0.95) -> Simulation:
+    """Screen with known answers: the works with `known` set are in scope from the start (a
+    survey's table), every other work is undecided; each step decides the undecided work the
+    scope model rates most relevant (retrained on every decision so far) with its true answer,
+    until `target` of the relevant undecided works are found."""
+    import numpy as np
+
+    from .relevance import RelevanceModel
+
+    model = RelevanceModel(titles, abstracts, taxonomy)
+    status = np.array(["in" if k else "undecided" for k in known], dtype=object)
+    pool = [i for i, k in enumerate(known) if not k]
+    total = sum(1 for i in pool if relevant[i])
+    need = math.ceil(target * total)
+    out = Simulation(0, 0, total, len(pool), target)
+    open_ = np.array([not k for k in known])
+    while out.found < need and open_.any():
+        rel = model.score(status).relevance
+        ranked = np.where(open_, rel, -1.0)
+        i = int(np.argmax(ranked))  # ties: the first
+        open_[i] = False
+        status[i] = "in" if relevant[i] else "out"
+        out.decisions += 1
+        out.found += int(bool(relevant[i]))
+        out.order.append(i)
+    return out
