@@ -24,9 +24,8 @@ def test_bundled_structure_follows_the_definitions():
     assert s.implied("category:image_generation") >= {"output:image"}  # "produces or edits images"
     assert s.implied("category:text_generation") >= {"output:text"}  # "answers in text"
     assert s.implied("task:subject_driven_generation") >= {"input:image", "input:text", "output:image"}
-    # conservative: nothing excluded beyond the single-valued axes (a text answer may come with images)
-    assert not s.excludes
-    assert s.set_aside("category:text_generation", "output:image") is None
+    # text generation "answers in text"; a work producing images is image generation (one category a work)
+    assert s.set_aside("category:text_generation", "output:image")[0] == "excluded"
     assert s.set_aside("mechanism:alignment", "mechanism:instruction")[0] == "single_valued"
     assert s.set_aside("category:retrieval", "category:recommendation")[0] == "single_valued"
     assert s.set_aside("output:image", "task:personalized_image_editing")[0] == "implied"
