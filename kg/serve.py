@@ -48,7 +48,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError, UsageError
-from .guard import QueryLimits
+from .guard import QueryLimits, check_query
 from .csvout import strip_bidi
 from .results import QueryResult, Term, term_to_ox
 
@@ -616,6 +616,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
                                 "CONSTRUCT or DESCRIBE")
             if form not in READ_FORMS:
                 raise HttpError(HTTPStatus.FORBIDDEN, "refused: this endpoint is read-only (no SPARQL Update)")
+            check_query(queries[0])  # the guard's own token check, as a GET passes it (SERVICE, hidden updates)
             media = self._media("graph" if form in GRAPH_FORMS else "results", params)
             return HTTPStatus.OK, None, media + "; charset=utf-8", {"Vary": "Accept"}
         graph = self.server.graphs.get()

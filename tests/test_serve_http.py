@@ -305,6 +305,8 @@ def test_head_does_not_run_the_query(server, counted):
     assert counted.calls == 0
     assert requests.head(server.url, params={"query": ASK}, headers={"Accept": "image/png"}, timeout=10).status_code == 406
     assert requests.head(server.url, params={"query": "DELETE WHERE { ?s ?p ?o }"}, timeout=10).status_code == 403
+    service = "SELECT * WHERE { ?s ?p ?o .SERVICE <http://127.0.0.1:9/sparql> { ?a ?b ?c } }"
+    assert requests.head(server.url, params={"query": service}, timeout=10).status_code == 403  # as GET refuses it
     assert requests.head(server.url, params={"query": ""}, timeout=10).status_code == 400
     assert counted.calls == 0
     get = requests.get(server.url, params={"query": ASK, "format": "xml"}, timeout=10)
