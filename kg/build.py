@@ -59,8 +59,8 @@ def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus or corpus_dir())}
     ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
-    if store_dir.url:  # a SPARQL endpoint: load a new named graph, then swap the pointer (kg.remote)
-        from .remote import publish
+    if store_dir.url:  # a SPARQL endpoint: load a new named graph, then swap the pointer (kg.store.remote)
+        from .store.remote import publish
 
         _, stats = publish(store_dir.url, list(dict.fromkeys(chain(ontology, writer.iter_bundle(bundle)))), meta)
         return BuildReport(store_dir.url, time.monotonic() - started, stats, label_warnings + writer.warnings,

@@ -18,7 +18,7 @@ What a user query may do is decided in three walls:
    query that got past both checks cannot make a request.
 
 Limits (`QueryLimits`): rows, bytes of answer, wall-clock time and memory.
-The sandbox (kg.sandbox) runs queries in killable worker processes and
+The sandbox (kg.store.sandbox) runs queries in killable worker processes and
 enforces them there.
 """
 

@@ -18,7 +18,7 @@ import requests
 
 from kg.errors import KgError, QueryLimitExceeded, QueryRefused
 from kg.guard import QueryLimits, check_query, inspect_query
-from kg.sandbox import QuerySandbox
+from kg.store.sandbox import QuerySandbox
 from kg.serve import make_server
 
 from net_support import Listener
@@ -150,7 +150,7 @@ def test_every_disguise_is_refused_over_http(server, listener):
 
 def test_every_disguise_is_refused_before_a_remote_store_sees_it(listener):
     """The remote channel: a SPARQL endpoint (here a recorder) must never receive a SERVICE query."""
-    from kg.remote import Endpoint, RemoteGraph
+    from kg.store.remote import Endpoint, RemoteGraph
 
     class Recorder(Endpoint):
         sent: list = []

@@ -16,7 +16,7 @@ from remote_support import OxigraphServer
 
 from kg.recordfile import read_bundle, write_bundle
 from kg.records import Bundle, Source, Work
-from kg.remote import RemoteGraph
+from kg.store.remote import RemoteGraph
 from kg.store import LocalGraph, StoreDir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -10,14 +10,14 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-import kg.remote as remote
+import kg.store.remote as remote
 from kg.build import build
 from kg.errors import KgError, QueryLimitExceeded, QueryRefused, UsageError
 from kg.guard import QueryLimits
 from kg.named import named_queries, run_named
 from kg.recordfile import write_bundle
 from kg.records import Bundle, Source, Work
-from kg.remote import RemoteGraph, generations, sparql_term, substitute
+from kg.store.remote import RemoteGraph, generations, sparql_term, substitute
 from kg.stats import graph_stats
 from kg.store import StoreDir, open_graph
 

@@ -15,7 +15,7 @@ from kg.build import build
 from kg.errors import QueryRefused
 from kg.named import run_named
 from kg.network import build_link_graph
-from kg.remote import Endpoint, RemoteGraph, generations
+from kg.store.remote import Endpoint, RemoteGraph, generations
 from kg.stats import graph_stats
 
 from remote_support import VirtuosoServer, normalise, virtuoso_binaries

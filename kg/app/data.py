@@ -40,14 +40,14 @@ def _open(location: str, generation: str) -> LocalGraph:
 @st.cache_resource(show_spinner=False)
 def _remote_probe(location: str):
     """One view of a remote store kept to ask which build is current (one small query per page run)."""
-    from kg.remote import RemoteGraph
+    from kg.store.remote import RemoteGraph
 
     return RemoteGraph(location)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _open_remote(location: str, generation: str | None):
-    from kg.remote import RemoteGraph
+    from kg.store.remote import RemoteGraph
 
     return RemoteGraph(location, generation=generation)
 

@@ -42,19 +42,26 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
 
-from . import __version__
-from .errors import KgError, QueryLimitExceeded, UsageError
-from .guard import QueryLimits, byte_limit_note, check_query, query_form, strip_sparql, time_limit_error
-from .results import XSD, QueryResult, Term, term_from_ox, term_to_ox
+from .. import __version__
+from ..errors import KgError, QueryLimitExceeded, UsageError
+from ..guard import (
+    QueryLimits,
+    byte_limit_note,
+    check_query,
+    query_form,
+    strip_sparql,
+    time_limit_error,
+)
+from ..results import XSD, QueryResult, Term, term_from_ox, term_to_ox
+from ..vocab import BASE, DCTERMS, PREFIXES
+from .local import StoreDir
 from .sandbox import QuerySandbox
-from .store import StoreDir
-from .vocab import BASE, DCTERMS, PREFIXES
 
 GRAPH_BASE = BASE + "graph/"
 CURRENT = GRAPH_BASE + "current"
@@ -562,7 +569,7 @@ class RemoteGraph:
 
 # ---------------------------------------------------------------- building on a server
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _literal(text: str, datatype: str | None = None) -> str:
@@ -603,11 +610,11 @@ def publish(url: str, quads: list, meta: dict) -> tuple[str, dict]:
     Returns (generation IRI, graph_stats of the new graph). On any failure the
     new generation is dropped and the published graph stays as it was.
     """
-    from .stats import graph_stats
+    from ..stats import graph_stats
 
     endpoint = Endpoint(url)
     # names sort in creation order (microseconds), so readers can pick the newest pointer
-    gen = f"{GRAPH_BASE}gen-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
+    gen = f"{GRAPH_BASE}gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
     g, m = _iri(gen), _iri(META)
     endpoint.update(
         f"INSERT DATA {{ GRAPH {m} {{ {g} <{DCTERMS}isVersionOf> {_iri(CURRENT)} ; "
@@ -643,8 +650,8 @@ def _age_s(stamp: str) -> float:
     except ValueError:
         return 0.0
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return (datetime.now(timezone.utc) - when).total_seconds()
+        when = when.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - when).total_seconds()
 
 
 def _describe(meta: dict) -> str:

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import GraphMissing, KgError
-from .guard import QueryLimits, check_query, parse_error
-from .results import QueryResult, Term, term_from_ox, term_to_ox
+from ..errors import GraphMissing, KgError
+from ..guard import QueryLimits, check_query, parse_error
+from ..results import QueryResult, Term, term_from_ox, term_to_ox
+from ..vocab import PREFIXES
 from .sandbox import QuerySandbox, collect
-from .vocab import PREFIXES
 
 CURRENT = "current"
 KEEP_GENERATIONS = 2
@@ -43,14 +43,14 @@ class StoreDir:
 
     For a remote store (a SPARQL endpoint URL) the folder is a local workspace
     under $KG_HOME/remote/ that keeps the records and curation the remote graph
-    is built from; the graph itself lives on the server (see kg.remote).
+    is built from; the graph itself lives on the server (see kg.store.remote).
     """
 
     def __init__(self, path: str | Path):
         self.url = str(path) if is_remote(path) else None
         if self.url:
-            from .paths import default_home
-            from .vocab import slug
+            from ..paths import default_home
+            from ..vocab import slug
 
             self.path = default_home() / "remote" / slug(self.url.split("://", 1)[1], limit=120)
         else:
@@ -268,15 +268,3 @@ def _to_ox(value):
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
     return ox.Literal(str(value))
-
-
-def open_graph(location: str | None = None):
-    """The graph at a store location (a folder; a SPARQL endpoint URL where supported)."""
-    from .paths import default_store
-
-    location = location or default_store()
-    if is_remote(location):
-        from .remote import RemoteGraph
-
-        return RemoteGraph(location)
-    return LocalGraph(location)

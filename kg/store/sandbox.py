@@ -32,12 +32,20 @@ import weakref
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError
-from .guard import QueryLimits, byte_limit_note, check_prefixes, inspect_query, parse_error, query_form, time_limit_error
-from .results import QueryResult, term_from_ox
+from ..errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError
+from ..guard import (
+    QueryLimits,
+    byte_limit_note,
+    check_prefixes,
+    inspect_query,
+    parse_error,
+    query_form,
+    time_limit_error,
+)
+from ..results import QueryResult, term_from_ox
 
 DEMOTE_AFTER_S = 0.5  # a query running longer than this yields the CPU to newer ones
-_ZYGOTE_BOOT = "from kg.sandbox import _zygote_main; _zygote_main()"
+_ZYGOTE_BOOT = "from kg.store.sandbox import _zygote_main; _zygote_main()"
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -487,8 +495,8 @@ def _open(source):
 def _evaluate(store, sparql: str, bindings: dict, limits: QueryLimits) -> QueryResult:
     import pyoxigraph as ox
 
-    from .results import term_to_ox
-    from .vocab import PREFIXES
+    from ..results import term_to_ox
+    from ..vocab import PREFIXES
 
     subs = {ox.Variable(k): term_to_ox(v) for k, v in (bindings or {}).items()}
     try:
@@ -525,7 +533,7 @@ def _zygote_main() -> None:
     """Entry point of the worker factory: cut the network, load everything, fork workers on request."""
     from multiprocessing.reduction import recv_handle
 
-    from .netwall import deny_network
+    from ..netwall import deny_network
 
     wall = deny_network()  # first, before any thread exists: every later thread and child inherits it
     conn = Connection(int(sys.argv[1]))
@@ -536,8 +544,9 @@ def _zygote_main() -> None:
                    "the query checks alone."))
         return
     import pyoxigraph  # noqa: F401 - loaded once here, shared by every forked worker
-    from . import results, vocab  # noqa: F401
-    from .guard import inspect_query
+
+    from .. import results, vocab  # noqa: F401
+    from ..guard import inspect_query
 
     inspect_query("SELECT * WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p 'x' } } ORDER BY ?s")  # warms the parser
 
