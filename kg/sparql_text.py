@@ -125,6 +125,11 @@ def decode_codepoints(text: str) -> str:
     return _CODEPOINT.sub(decode, text)
 
 
+def variables(text: str) -> set[str]:
+    """The names of the variables a query uses (not counting strings, IRIs and comments)."""
+    return {t.text[1:] for t in tokens(text) if t.kind == "var"}
+
+
 def query_form(text: str) -> str | None:
     """The first keyword after the prologue (PREFIX and BASE declarations), upper-cased, when it
     is a query form (SELECT, ASK, CONSTRUCT, DESCRIBE) or an update keyword (INSERT, ...); else None.
@@ -158,7 +163,8 @@ class Outline:
     """A query's tokens with their nesting, and its SELECTs (the query's own and every sub-query).
 
     `brace[i]` is how many braces are open before token i, `paren[i]` how many
-    parentheses within that brace; `closing` maps the index of each "{" to its "}"."""
+    parentheses within that brace; `closing` maps the index of each "{" to its "}", and
+    `enclosing` each token to the "{" it sits in (-1 at the top)."""
 
     def __init__(self, text: str):
         self.text = text
@@ -166,10 +172,12 @@ class Outline:
         self.brace: list[int] = []
         self.paren: list[int] = []
         self.closing: dict[int, int] = {}
+        self.enclosing: list[int] = []
         brace = paren = 0
         stack = []
         for i, tok in enumerate(self.tokens):
             self.brace.append(brace)
+            self.enclosing.append(stack[-1] if stack else -1)
             self.paren.append(paren)
             if tok.kind == "punct" and tok.text in _OPEN:
                 brace, paren = brace + 1, 0
@@ -183,6 +191,16 @@ class Outline:
             elif tok.text == ")":
                 paren = max(paren - 1, 0)
         self.selects = [self._select(i) for i, tok in enumerate(self.tokens) if tok.keyword == "SELECT"]
+
+    def binds_into(self, inner: int, outer: int) -> bool:
+        """Whether what token `inner` binds reaches the group opened at token `outer` (which holds
+        it): not when a FILTER EXISTS, NOT EXISTS or MINUS group lies between them."""
+        group = self.enclosing[inner]
+        while group > outer:
+            if self.word(group - 1) in ("EXISTS", "MINUS"):
+                return False
+            group = self.enclosing[group]
+        return True
 
     def word(self, i: int) -> str | None:
         """The keyword at token index i (upper-cased), or None."""
@@ -313,10 +331,7 @@ class Select:
                     raise ValueError(f"{toks[k].text} is not followed by a number")
             start, end = toks[min(keywords)].start, toks[max(keywords) + 1].end
             return o.text[:start] + clause + o.text[end:]
-        if self.end < len(o.tokens):
-            at = o.tokens[self.end - 1].end if self.end > 0 else 0
-        else:
-            at = o.tokens[-1].end if o.tokens else 0
+        at = o.tokens[self.end - 1].end  # after its last modifier (a comment after it stays after it)
         return o.text[:at] + " " + clause + o.text[at:]
 
     def flattened(self) -> str:
@@ -459,7 +474,8 @@ def substitute(text: str, bindings: dict | None) -> str:
     # innermost SELECTs first: a sub-query that projects the variable provides it to its parent
     provides: dict[int, set[str]] = {}
     for scope in sorted(scopes, key=lambda sc: -sc.depth):
-        children = [c for c in scopes if c is not scope and scope.open < c.at < scope.close]
+        children = [c for c in scopes if c is not scope and scope.open < c.at < scope.close
+                    and outline.binds_into(c.at, scope.open)]
         inherited = set().union(*(provides.get(c.at, set()) for c in children)) if children else set()
         given = set(inherited)
         for i in scope.projection:
