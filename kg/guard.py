@@ -31,10 +31,8 @@ from dataclasses import dataclass
 
 from . import sparql_text
 from .errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
+from .sparql_text import QUERY_FORMS, REMOTE_KEYWORDS, UPDATE_KEYWORDS
 
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
-REMOTE_KEYWORDS = {"SERVICE"}
-QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _PARSED_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                  "DescribeQuery": "DESCRIBE"}
 
@@ -55,19 +53,13 @@ WELL_KNOWN_PREFIXES = {
 _POS = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.S)
 
 
-def strip_sparql(text: str) -> str:
-    """The query with comments, string literals and IRIs blanked out (same length, same lines)."""
-    return sparql_text.strip(text)
-
-
-def keywords(text: str) -> list[tuple[str, int]]:
-    """Bare words of a query, upper-cased, with their offsets."""
-    return sparql_text.keywords(text)
-
-
 def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a (checked) query."""
-    for word, _ in keywords(text):
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the form of a (checked) query.
+
+    The first query-form keyword anywhere, not only right after the prologue
+    (sparql_text.query_form): a query whose prologue is malformed then reaches
+    the engine, whose syntax error says where it is."""
+    for word, _ in sparql_text.keywords(text):
         if word in QUERY_FORMS:
             return word
     raise QueryRefused("not a query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")

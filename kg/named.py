@@ -16,7 +16,6 @@ one small request (0.2 s or less at 100,000 papers, where a whole listing takes
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,16 +23,12 @@ from functools import cache
 from .errors import UsageError
 from .paths import queries_dir
 from .results import QueryResult, Term
+from .sparql_text import Outline, Select, split_order
 
 # A whole listing is read in pages of this many driver rows: fewer, larger requests than
 # the interactive page (each OFFSET skips every earlier row again; 6 s against 11 s for
 # 137,000 labels at 100,000 papers)
 ALL_PAGES_SIZE = 10_000
-_PAGE = re.compile(r"\bLIMIT\s+(\d+)\s+OFFSET\s+0\b")
-_SUBSELECT = re.compile(r"\{\s*SELECT\b")
-_ORDER = re.compile(r"\bORDER\s+BY\s+([^{}]+)$")
-_WHERE = re.compile(r"\bWHERE\b", re.I)
-_ORDER_TERM = re.compile(r"(ASC|DESC)\(\s*\?(\w+)\s*\)|\?(\w+)")
 
 
 @dataclass(frozen=True)
@@ -52,21 +47,12 @@ class NamedQuery:
         if number < 1:
             raise UsageError(f"pages count from 1, not {number}")
         size = size or self.page_size
-        return _PAGE.sub(f"LIMIT {size} OFFSET {(number - 1) * size}", self.text, count=1)
-
-    def _driver(self) -> tuple[int, int, str, str]:
-        """Where the page's sub-select starts and ends, its pattern and the variable it pages."""
-        match = _PAGE.search(self.text)
-        start = [m.start() for m in _SUBSELECT.finditer(self.text, 0, match.start())][-1]
-        end = self.text.index("}", match.end()) + 1
-        sub = self.text[start:match.start()]
-        pattern = sub[sub.index("{", sub.index("WHERE")) + 1:sub.rindex("}")].strip()
-        projection = sub[sub.index("SELECT") + len("SELECT"):sub.index("WHERE")]
-        return start, end, pattern, re.findall(r"\?\w+", projection)[-1]  # the last projected: ?work
+        return _driver(self.text).with_page(size, (number - 1) * size)
 
     def count_text(self) -> str:
         """A query counting the works (or other driver rows) the pages go through."""
-        _, _, pattern, var = self._driver()
+        driver = _driver(self.text)
+        pattern, var = driver.pattern, "?" + driver.variables[-1]  # the last projected: ?work
         params = [f"?{p}" for p in self.params]  # projected, so that they can be bound
         group = f" GROUP BY {' '.join(params)}" if params else ""
         return f"SELECT {' '.join([*params, f'(COUNT(DISTINCT {var}) AS ?n)'])} WHERE {{ {pattern} }}{group}"
@@ -75,35 +61,22 @@ class NamedQuery:
         """The whole listing in one query: the page's sub-select becomes its plain pattern."""
         if self.page_size is None:
             return self.text
-        start, end, pattern, _ = self._driver()
-        return self.text[:start] + pattern.rstrip(" .") + " ." + self.text[end:]
+        return _driver(self.text).flattened()
 
     def order(self) -> list[tuple[str, bool]]:
         """The outer ORDER BY as (variable, descending) pairs (empty when the engine must sort)."""
         return split_order(self.text)[1]
 
 
-def split_order(text: str) -> tuple[str, list[tuple[str, bool]]]:
-    """A query without its final ORDER BY, and that ORDER BY as (variable, descending) pairs.
+def _pages(text: str) -> list[Select]:
+    """The sub-selects of `text` that page a listing: alone in their braces, ending LIMIT n OFFSET 0."""
+    return [s for s in Outline(text).selects
+            if s.wrapped and s.offset_value == 0 and s.limit_value is not None and s.limit < s.offset]
 
-    Only a plain list of variables is split off (no expressions, no LIMIT after it): kg
-    sorts those rows itself, which is far cheaper than the engine's sort (Oxigraph reads
-    every compared string back from disk: 29 s for 452,000 citation links at 100,000
-    papers, against 0.3 s in Python). Anything else is left to the engine.
-    """
-    matches = list(_ORDER.finditer(text))
-    if not matches or matches[-1].start() < text.rfind("}"):
-        return text, []
-    clause = matches[-1][1]
-    if _ORDER_TERM.sub("", clause).strip():
-        return text, []
-    keys = [(m[2] or m[3], m[1] == "DESC") for m in _ORDER_TERM.finditer(clause)]
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    head = _WHERE.split(body, maxsplit=1)[0]
-    projected = set(re.findall(r"\?(\w+)", head))
-    if not re.search(r"SELECT\s+(DISTINCT\s+|REDUCED\s+)?\*", head, re.I) and any(v not in projected for v, _ in keys):
-        return text, []  # ordered by a variable the rows do not carry
-    return text[:matches[-1].start()].rstrip() + "\n", keys
+
+def _driver(text: str) -> Select:
+    """The sub-select that picks a page's works (or other driver rows) in a paged listing."""
+    return _pages(text)[0]
 
 
 def sort_rows(rows: list[dict], order: list[tuple[str, bool]]) -> None:
@@ -135,8 +108,8 @@ def _parse(name: str, text: str) -> NamedQuery:
     page_size = None
     if "pages" in meta:
         page_size = int(meta["pages"])
-        found = [int(m[1]) for m in _PAGE.finditer(text)]
-        if found != [page_size] or not _SUBSELECT.search(text, 0, _PAGE.search(text).start()):
+        found = [s.limit_value for s in _pages(text)]
+        if found != [page_size]:
             raise ValueError(f"{name}.rq: '# pages: {page_size}' needs one sub-select ending "
                              f"'LIMIT {page_size} OFFSET 0', found limits {found}")
     return NamedQuery(name, meta.get("title", name), meta.get("answers", ""), text, params, page_size)
@@ -161,7 +134,7 @@ def run_named(graph, name: str, bindings: dict | None = None, limits=None, *, pa
     """Run a named query; every declared parameter must be bound.
 
     A paged listing answers every page unless `page` picks one. Rows come in the
-    query's ORDER BY order, sorted here rather than by the engine (see split_order).
+    query's ORDER BY order, sorted here rather than by the engine (see _sorted_query).
     """
     query = get_query(name)
     bindings = dict(bindings or {})
@@ -197,6 +170,12 @@ def require_params(query: NamedQuery, bindings: dict) -> None:
 
 
 def _sorted_query(graph, text: str, bindings: dict | None, limits) -> QueryResult:
+    """Run `text` with its final ORDER BY taken off, and sort the rows here instead.
+
+    kg sorts a plain list of variables far cheaper than the engine does (Oxigraph
+    reads every compared string back from disk: 29 s for 452,000 citation links at
+    100,000 papers, against 0.3 s in Python); anything else split_order leaves to
+    the engine."""
     engine_text, order = split_order(text)
     result = graph.query(engine_text, bindings, limits, trusted=True)
     sort_rows(result.rows, order)

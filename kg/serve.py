@@ -51,6 +51,7 @@ from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError,
 from .guard import QueryLimits, check_query
 from .csvout import strip_bidi
 from .results import QueryResult, Term, term_to_ox
+from .sparql_text import query_form
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7070
@@ -130,23 +131,8 @@ def negotiate(accept: str | None, offered: list[str], default: str) -> str | Non
 
 
 # ---------------------------------------------------------------- HEAD, origins, hosts
-_IRI = r"<[^<>\"{}|^`\\\s]*>"
-_PROLOGUE = re.compile(rf"\s+|#[^\n\r]*|(?i:PREFIX)\s+[^\s:]*:\s*{_IRI}|(?i:BASE)\s*{_IRI}")
-_FORM = re.compile(r"(?i)(SELECT|ASK|CONSTRUCT|DESCRIBE|INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b")
-_UESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 READ_FORMS = ("SELECT", "ASK") + GRAPH_FORMS
-
-
-def query_form(text: str) -> str | None:
-    """The first keyword after the prologue (SELECT, ASK, ..., INSERT, ...), upper case; None if there is none.
-    Only looks, never parses: HEAD uses it to know the answer's media type without running the query."""
-    text = _UESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    pos = 0
-    while (m := _PROLOGUE.match(text, pos)) and m.end() > pos:
-        pos = m.end()
-    m = _FORM.match(text, pos)
-    return m.group(1).upper() if m else None
 
 
 def normalize_origin(value: str) -> str:

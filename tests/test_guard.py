@@ -9,7 +9,8 @@ import time
 import pytest
 
 from kg.errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
-from kg.guard import QueryLimits, check_query, query_form, strip_sparql
+from kg.guard import QueryLimits, check_query, query_form
+from kg.sparql_text import strip
 from kg.store import LocalGraph
 
 from net_support import Listener
@@ -75,7 +76,7 @@ def test_keywords_inside_strings_iris_names_and_comments_are_not_refused(text, g
 
 def test_the_stripper_keeps_lines_and_blanks_only_literals_iris_and_comments():
     text = 'SELECT ?x WHERE { ?x <http://a/INSERT> "DELETE" } # DROP\nLIMIT 1'
-    out = strip_sparql(text)
+    out = strip(text)
     assert len(out) == len(text) and out.count("\n") == 1
     assert "INSERT" not in out and "DELETE" not in out and "DROP" not in out
     assert "SELECT ?x WHERE" in out and "LIMIT 1" in out

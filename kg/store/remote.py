@@ -30,8 +30,8 @@ Protocol when the server accepts it, else as SPARQL Update INSERT DATA in
 chunks. KG_STORE_USER / KG_STORE_PASSWORD (KG_STORE_AUTH=basic|digest) log in.
 
 Bound variables (`bindings`) are substituted as SPARQL terms, serialised and
-escaped by `sparql_term`, the way Oxigraph substitutes them locally; values are
-never pasted into query text as strings.
+escaped by `sparql_term` (kg.sparql_text), the way Oxigraph substitutes them
+locally; values are never pasted into query text as strings.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ import os
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,10 +54,11 @@ from ..guard import (
     byte_limit_note,
     check_query,
     query_form,
-    strip_sparql,
     time_limit_error,
 )
 from ..results import XSD, QueryResult, Term, term_from_ox, term_to_ox
+from ..sparql_text import sparql_iri as _iri
+from ..sparql_text import sparql_term, substitute, with_prefixes
 from ..vocab import BASE, DCTERMS, PREFIXES
 from .local import StoreDir
 from .sandbox import QuerySandbox
@@ -93,217 +93,6 @@ _GRAPH_TYPES = {
 }
 _SELECT_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8, text/tab-separated-values;q=0.5"
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-
-
-# ---------------------------------------------------------------- terms and substitution
-_IRI_OK = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*")
-_LANG_OK = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-
-
-def as_term(value) -> Term:
-    """A binding value (Term, pyoxigraph term, str, int, bool, float) as a Term."""
-    if isinstance(value, Term):
-        return value
-    if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
-        return term_from_ox(value)
-    if isinstance(value, bool):
-        return Term("literal", "true" if value else "false", XSD + "boolean")
-    if isinstance(value, int):
-        return Term("literal", str(value), XSD + "integer")
-    if isinstance(value, float):
-        return Term("literal", repr(value), XSD + "double")
-    return Term("literal", str(value))
-
-
-def _iri(value: str) -> str:
-    if not _IRI_OK.fullmatch(value):
-        raise UsageError(f"not a valid IRI: {value!r}")
-    return f"<{value}>"
-
-
-def sparql_term(value) -> str:
-    """A value as SPARQL term syntax, escaped; the only way values enter remote query text."""
-    term = as_term(value)
-    try:
-        term.value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"the value {term.value!r} is not valid text") from None
-    if term.type == "uri":
-        return _iri(term.value)
-    if term.type != "literal":
-        raise UsageError(f"a {term.type} cannot be bound to a variable in a query")
-    text = '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
-                         for c in term.value) + '"'
-    if term.lang:
-        if not _LANG_OK.fullmatch(term.lang):
-            raise UsageError(f"not a valid language tag: {term.lang!r}")
-        return f"{text}@{term.lang}"
-    if term.datatype and term.datatype != XSD + "string":
-        return f"{text}^^{_iri(term.datatype)}"
-    return text
-
-
-_TOKEN = re.compile(r"(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)|(?P<word>(?<![?$:_@\w\-.])[A-Za-z]+(?![\w:\-]))"
-                    r"|(?P<punct>[(){}*])")
-_GROUP_END = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
-
-
-@dataclass
-class _Tok:
-    kind: str  # var | word | punct
-    text: str  # words upper-cased
-    start: int
-    end: int
-    brace: int  # brace depth before the token
-    paren: int  # parenthesis depth before the token
-
-
-@dataclass
-class _Select:
-    """One SELECT (the query or a sub-query): where its projection and WHERE group are."""
-
-    at: int  # token index of SELECT
-    depth: int
-    projection: list[int] = field(default_factory=list)  # token indexes of bare projected variables
-    star: bool = False
-    open: int = -1  # token index of the WHERE group's "{"
-    close: int = -1  # ... and of its "}"
-    group_by: list[int] = field(default_factory=list)  # bare variables in GROUP BY
-
-
-def _tokens(stripped: str) -> list[_Tok]:
-    out, brace, paren = [], 0, 0
-    for m in _TOKEN.finditer(stripped):
-        kind = m.lastgroup
-        text = m.group(kind)
-        out.append(_Tok(kind, text.upper() if kind == "word" else text, m.start(), m.end(), brace, paren))
-        if text == "{":
-            brace, paren = brace + 1, 0
-        elif text == "}":
-            brace, paren = brace - 1, 0
-        elif text == "(":
-            paren += 1
-        elif text == ")":
-            paren = max(paren - 1, 0)
-    return out
-
-
-def _selects(toks: list[_Tok]) -> list[_Select]:
-    closing, stack = {}, []
-    for i, t in enumerate(toks):
-        if t.text == "{":
-            stack.append(i)
-        elif t.text == "}" and stack:
-            closing[stack.pop()] = i
-    scopes = []
-    for i, t in enumerate(toks):
-        if t.text != "SELECT" or t.kind != "word":
-            continue
-        scope = _Select(i, t.brace)
-        j = i + 1
-        while j < len(toks):
-            u = toks[j]
-            if u.paren == 0 and (u.text == "{" or (u.kind == "word" and u.text in ("WHERE", "FROM"))):
-                break
-            if u.paren == 0 and u.kind == "var":
-                scope.projection.append(j)
-            if u.paren == 0 and u.text == "*":
-                scope.star = True
-            j += 1
-        while j < len(toks) and toks[j].text != "{":
-            j += 1
-        if j < len(toks):
-            scope.open, scope.close = j, closing.get(j, len(toks) - 1)
-            k = scope.close + 1
-            in_group = False
-            while k < len(toks) and toks[k].brace >= t.brace and not (toks[k].text == "}" and toks[k].brace == t.brace):
-                u = toks[k]
-                if u.brace == t.brace and u.kind == "word":
-                    if u.text == "BY" and toks[k - 1].text == "GROUP":
-                        in_group = True
-                    elif u.text in _GROUP_END or u.text == "SELECT":
-                        in_group = False
-                elif in_group and u.kind == "var" and u.paren == 0 and u.brace == t.brace:
-                    scope.group_by.append(k)
-                if u.text == "{" and u.brace == t.brace:
-                    break
-                k += 1
-        scopes.append(scope)
-    return scopes
-
-
-def substitute(text: str, bindings: dict | None) -> str:
-    """`text` with each bound variable replaced by its value as a SPARQL term.
-
-    Gives the answers of Oxigraph's local substitution (SPARQL-dev SEP-0007),
-    where the variable keeps its value in the results: occurrences in patterns
-    and expressions become the term; a SELECT that projects the variable gets
-    `(term AS ?v)` (or keeps `?v` when a sub-query already provides it); a
-    `SELECT *` gets `BIND(term AS ?v)` at the top of its WHERE group. Binding a
-    variable the query assigns itself (AS ?v, VALUES ?v) is refused.
-    """
-    if not bindings:
-        return text
-    terms = {name.lstrip("?$"): sparql_term(value) for name, value in bindings.items()}
-    toks = _tokens(strip_sparql(text))
-    scopes = _selects(toks)
-    edits: dict[int, str] = {}  # token index -> replacement text
-    inserts: dict[int, str] = {}  # token index of "{" -> text to insert after it
-    special = set()
-    for scope in scopes:
-        special.update(scope.projection)
-        special.update(scope.group_by)
-    in_values = in_order = False
-    for i, t in enumerate(toks):
-        if t.kind == "word" and t.text == "VALUES":
-            in_values, in_order = True, False
-        elif t.kind == "word" and t.text == "BY" and i > 0 and toks[i - 1].text == "ORDER":
-            in_order = True
-        elif t.text in ("{", "}") or (t.kind == "word" and t.text in ("LIMIT", "OFFSET", "SELECT")):
-            in_values = in_order = False
-        if t.kind != "var" or t.text[1:] not in terms:
-            continue
-        name = t.text[1:]
-        if (i > 0 and toks[i - 1].text == "AS") or in_values:
-            raise UsageError(f"cannot bind ?{name}: the query assigns it itself")
-        if in_order and t.paren == 0:
-            edits[i] = f"({terms[name]})"
-        elif i not in special:
-            edits[i] = terms[name]
-    # innermost SELECTs first: a sub-query that projects the variable provides it to its parent
-    provides: dict[int, set[str]] = {}
-    for scope in sorted(scopes, key=lambda sc: -sc.depth):
-        children = [c for c in scopes if c is not scope and scope.open < c.at < scope.close]
-        inherited = set().union(*(provides.get(c.at, set()) for c in children)) if children else set()
-        given = set(inherited)
-        for i in scope.projection:
-            name = toks[i].text[1:]
-            if name in terms:
-                if name not in inherited:
-                    edits[i] = f"({terms[name]} AS ?{name})"
-                given.add(name)
-        for i in scope.group_by:
-            name = toks[i].text[1:]
-            if name in terms and name not in inherited:
-                edits[i] = f"({terms[name]})"
-        if scope.star and scope.open >= 0:
-            missing = [n for n in terms if n not in inherited]
-            if missing:
-                inserts[scope.open] = " ".join(f"BIND({terms[n]} AS ?{n})" for n in missing) + " "
-            given.update(terms)
-        provides[scope.at] = given
-    out = text
-    positions = sorted([(toks[i].start, toks[i].end, v) for i, v in edits.items()]
-                       + [(toks[i].end, toks[i].end, v) for i, v in inserts.items()], reverse=True)
-    for start, end, value in positions:
-        out = out[:start] + value + out[end:]
-    return out
-
-
-def with_prefixes(text: str) -> str:
-    """The kg prefixes declared in front of the query (its own declarations come later and win)."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items()) + text
 
 
 # ---------------------------------------------------------------- the endpoint
@@ -538,7 +327,7 @@ class RemoteGraph:
                 limits = QueryLimits(limits.max_rows, left, limits.max_memory_mb, limits.max_bytes)
         if limits.timeout_s == math.inf:
             limits = QueryLimits(limits.max_rows, TRUSTED_TIMEOUT_S, limits.max_memory_mb)
-        text = with_prefixes(substitute(sparql, bindings))
+        text = with_prefixes(substitute(sparql, bindings), PREFIXES)
         return self.endpoint.query(text, form, default_graph=self.generation, limits=limits)
 
     def triple_count(self) -> int:
