@@ -21,7 +21,7 @@ import_app = typer.Typer(help="Import a BibTeX, RIS or CSL-JSON file or an aweso
 
 
 def _consoles():
-    from ..cli import err, out
+    from . import err, out
 
     return out, err
 
@@ -74,7 +74,7 @@ class _Bars:
 
 def _options(ctx, refresh: bool, offline: bool, timeout: Optional[float], retries: Optional[int], verbose: bool, bars):
     from ..errors import UsageError
-    from .run import Options
+    from ..harvest.run import Options
 
     if refresh and offline:
         raise UsageError("--refresh and --offline exclude each other")
@@ -157,7 +157,7 @@ def harvest_arxiv(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest arXiv: a search, id look-ups, or the survey profile (one request per 3 s)."""
-    from .run import harvest_arxiv as run
+    from ..harvest.run import harvest_arxiv as run
 
     _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          profile=profile, taxonomy_file=taxonomy, since=since, max_results=max_)
@@ -178,8 +178,8 @@ def harvest_s2(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest Semantic Scholar: metadata (500 ids per request), references, citations, snowballing."""
-    from .run import graph_seeds
-    from .run import harvest_s2 as run
+    from ..harvest.run import graph_seeds
+    from ..harvest.run import harvest_s2 as run
 
     if from_graph and _remote(ctx) and not (id_ or query):  # the seeds come from the endpoint's graph
         seeds, skipped = graph_seeds(_remote(ctx))
@@ -207,7 +207,7 @@ def harvest_openalex(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest OpenAlex: a search (cursor paging) or look-ups by id, into the same records."""
-    from .run import harvest_openalex as run
+    from ..harvest.run import harvest_openalex as run
 
     _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          since=since, max_results=max_)
@@ -259,7 +259,7 @@ _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (def
 def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
     """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
     from ..vocab import slug
-    from .publish import legacy_import, publish
+    from ..harvest.publish import legacy_import, publish
 
     published = publish(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
     note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)
@@ -278,7 +278,7 @@ def import_bibtex(
     """Import a BibTeX bibliography: broken entries are named, the rest imported."""
     from ..errors import KgError
     from ..importers.bibtex import import_bibtex as run
-    from .publish import import_source_id
+    from ..harvest.publish import import_source_id
 
     _need_file(file)
     source_id = import_source_id("bibtex", file, source_id)
@@ -300,7 +300,7 @@ def import_awesome(
     """Import an awesome-list README: paper tables and lists, datasets, modalities, sections."""
     from ..errors import KgError
     from ..importers.awesome import import_awesome as run
-    from .publish import import_source_id, known_works
+    from ..harvest.publish import import_source_id, known_works
 
     _need_file(file)
     store = _store(ctx)
@@ -316,7 +316,7 @@ def import_awesome(
 def _import_references(ctx: typer.Context, kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
     """`kg import ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
     from ..errors import KgError
-    from .publish import import_source_id
+    from ..harvest.publish import import_source_id
 
     if kind == "ris":
         from ..importers.ris import import_ris as run

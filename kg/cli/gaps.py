@@ -1,6 +1,6 @@
 """`kg gaps` and `kg report`: thin wiring from arguments to kg.analysis and kg.report.
 
-Registered on the main typer app by kg/cli.py (`register(app)`).
+Registered on the main typer app by kg/cli/__init__.py (`register(app)`).
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ def gaps(
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell (asserted + predicted), expected count, score."""
-    from .analysis import BY_CHOICES, empty_cells, gap_matrix, load_corpus, summary, thin_cells
-    from .cli import _graph, err, out
-    from .errors import UsageError
-    from .tables import emit, new_table
+    from ..analysis import BY_CHOICES, empty_cells, gap_matrix, load_corpus, summary, thin_cells
+    from . import _graph, err, out
+    from ..errors import UsageError
+    from ..tables import emit, new_table
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
@@ -120,9 +120,9 @@ def report(
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
-    from .cli import _graph, out
-    from .errors import UsageError
-    from .report import build_report, check_format, render, write_report
+    from . import _graph, out
+    from ..errors import UsageError
+    from ..report import build_report, check_format, render, write_report
 
     check_format(fmt)
     if output is None:

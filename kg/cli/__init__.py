@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from . import ids
-from .errors import KgError, UsageError
-from .paths import default_store
-from .results import QueryResult
-from .tables import emit, new_table
-from .vocab import BASE, PREFIXES
+from .. import ids
+from ..errors import KgError, UsageError
+from ..paths import default_store
+from ..results import QueryResult
+from ..tables import emit, new_table
+from ..vocab import BASE, PREFIXES
 
 app = typer.Typer(
     name="kg",
@@ -47,7 +47,7 @@ def store_location() -> str:
 
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         sys.stdout.write(f"kg {__version__}\n")
         raise typer.Exit()
@@ -65,7 +65,7 @@ def _main(
 
 
 def _graph():
-    from .store import open_graph
+    from ..store import open_graph
 
     return open_graph(store_location())
 
@@ -76,7 +76,7 @@ def build(
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder of YAML files (default: the bundled survey corpus)."),
 ):
     """Build (or refresh) the graph from the bundled corpus and harvested records."""
-    from .build import build as run_build
+    from ..build import build as run_build
 
     with err.status("Building the graph..."):
         report = run_build(store_location(), corpus)
@@ -100,7 +100,7 @@ def _print_counts(stats: dict, title: str) -> None:
 @app.command()
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
     """Counts: triples, papers, authors, datasets, citations, and papers per taxonomy cell."""
-    from .stats import graph_stats
+    from ..stats import graph_stats
 
     data = graph_stats(_graph())
     if as_json:
@@ -142,8 +142,8 @@ def query(
     all_pages: bool = typer.Option(False, "--all", help="A paged named listing: every page, in order."),
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
-    from .guard import QueryLimits
-    from .named import get_query, named_queries, names_a_work, page_count, require_params, run_named
+    from ..guard import QueryLimits
+    from ..named import get_query, named_queries, names_a_work, page_count, require_params, run_named
 
     if list_:
         table = new_table("Named queries")
@@ -256,7 +256,7 @@ def _graph_as(result: QueryResult, fmt: ox.RdfFormat) -> bytes:
 @app.command()
 def validate():
     """Check the graph against the SHACL shapes (exit 0 when it conforms, 1 otherwise)."""
-    from .validate import to_rdflib, validate_graph
+    from ..validate import to_rdflib, validate_graph
 
     with err.status("Validating..."):
         report = validate_graph(to_rdflib(_graph()))
@@ -270,7 +270,7 @@ def export(
     output: Path = typer.Option(..., "--output", "-o", help="File to write ('-' for standard output)."),
 ):
     """Export the graph (RDF, GraphML for network tools, CSV of papers, RIS / CSL-JSON for reference managers)."""
-    from .export import export as run_export
+    from ..export import export as run_export
 
     if str(output) != "-":
         out.print(run_export(_graph(), fmt, output), highlight=False)
@@ -288,13 +288,13 @@ def export(
     err.print(summary.replace(str(path), "standard output"), highlight=False)
 
 
-# ---------------------------------------------------------------- gaps / report (kg/gaps_cli.py)
-from .gaps_cli import register as _register_gaps  # noqa: E402
+# ---------------------------------------------------------------- gaps / report (kg/cli/gaps.py)
+from .gaps import register as _register_gaps  # noqa: E402
 
 _register_gaps(app)
 
-# ---------------------------------------------------------------- harvest / import (kg/harvest/cli.py)
-from .harvest.cli import harvest_app, import_app  # noqa: E402
+# ---------------------------------------------------------------- harvest / import (kg/cli/harvest.py)
+from .harvest import harvest_app, import_app  # noqa: E402
 
 app.add_typer(harvest_app, name="harvest")
 app.add_typer(import_app, name="import")
@@ -307,12 +307,12 @@ def app_command(
     browser: bool = typer.Option(True, "--browser/--no-browser", help="Open the app in the web browser."),
 ):
     """Open the explorer app (Streamlit) in the browser; its first start builds the graph."""
-    from .app.launch import launch
+    from ..app.launch import launch
 
     raise typer.Exit(launch(store_location(), port, address, browser))
 
 
-from .classify.cli import register as _register_classify  # noqa: E402  (kg classify, kg curate, kg screen)
+from .classify import register as _register_classify  # noqa: E402  (kg classify, kg curate, kg screen)
 
 _register_classify(app)
 
@@ -330,8 +330,8 @@ def serve(
     allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name to answer to (a reverse proxy's); repeatable (127.0.0.1, localhost and [::1] always work)."),
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
-    from .guard import QueryLimits
-    from .serve import serve as run_serve
+    from ..guard import QueryLimits
+    from ..serve import serve as run_serve
 
     if timeout <= 0 or max_rows < 1 or max_mb <= 0:
         raise UsageError("--timeout and --max-mb must be positive and --max-rows at least 1")
@@ -358,7 +358,7 @@ def bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ):
     """Benchmark build time, peak memory and query latency on synthetic corpora (Oxigraph vs rdflib)."""
-    from .bench import DEFAULT_SIZES, BenchOptions, run_bench
+    from ..bench import DEFAULT_SIZES, BenchOptions, run_bench
 
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)

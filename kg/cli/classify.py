@@ -1,6 +1,6 @@
 """`kg classify`, `kg curate` and `kg screen`: thin wiring from arguments to kg.classify.
 
-Registered on the main typer app by kg/cli.py (register(app)); the heavy
+Registered on the main typer app by kg/cli/__init__.py (register(app)); the heavy
 imports (scikit-learn) happen inside the commands.
 """
 
@@ -22,7 +22,7 @@ MAX_CHANGES_SHOWN = 40
 
 
 def _ctx():
-    from ..cli import err, out, store_location
+    from . import err, out, store_location
 
     return out, err, store_location()
 
@@ -30,7 +30,7 @@ def _ctx():
 def _encoder(embeddings: bool):
     if not embeddings:
         return None
-    from .embeddings import load_encoder
+    from ..classify.embeddings import load_encoder
 
     return load_encoder()
 
@@ -68,8 +68,8 @@ def classify(
     out, err, store = _ctx()
     encoder = _encoder(embeddings)
     if modes[0]:
-        from .model import Doc
-        from .run import classify_texts
+        from ..classify.model import Doc
+        from ..classify.run import classify_texts
 
         result = classify_texts(store, [Doc(title or "", abstract or "")], review_threshold=review_threshold,
                                 encoder=encoder)[0]
@@ -77,15 +77,15 @@ def classify(
     elif input_file is not None:
         _classify_file(input_file, as_json, review_threshold, encoder)
     elif evaluate:
-        from .evaluate import evaluate as run_evaluate
-        from .run import examples_from_graph
+        from ..classify.evaluate import evaluate as run_evaluate
+        from ..classify.run import examples_from_graph
 
         examples, taxonomy, datasets = examples_from_graph(store)
         with err.status("Cross-validating..."):
             report = run_evaluate(examples, taxonomy, datasets, folds=folds, encoder=encoder)
         _emit(report) if as_json else _print_evaluation(out, report)
     else:
-        from .run import classify_graph
+        from ..classify.run import classify_graph
 
         with err.status("Classifying the graph's papers..."):
             report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder,
@@ -126,8 +126,8 @@ def _parse(text: str):
 
 
 def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) -> None:
-    from .model import Doc
-    from .run import train_from_graph
+    from ..classify.model import Doc
+    from ..classify.run import train_from_graph
 
     out, err, store = _ctx()
     rows, problems = [], []
@@ -262,9 +262,9 @@ def curate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
-    from .curation import curate as run_curate
-    from .curation import read_decisions
-    from .run import local_store
+    from ..classify.curation import curate as run_curate
+    from ..classify.curation import read_decisions
+    from ..classify.run import local_store
 
     out, err, store = _ctx()
     if list_:
@@ -293,7 +293,7 @@ def curate(
         with err.status("Recording and rebuilding..."):
             decision = run_curate(store, paper, labels, by=by, note=note, scope=scope)
             if scope:
-                from .screen import refresh_placement
+                from ..classify.screen import refresh_placement
 
                 refresh_placement(store)
     except KgError as exc:
@@ -356,7 +356,7 @@ def _suggest_titles(exc: KgError, store: str, paper: str) -> None:
     """Name the closest titles in the error's hint (a partial or misspelt title)."""
     try:
         from ..store import LocalGraph
-        from .data import read_works
+        from ..classify.data import read_works
 
         works = closest_works(read_works(LocalGraph(store)), paper)
     except Exception:  # noqa: BLE001 - suggestions are a courtesy; the error stands without them
@@ -392,7 +392,7 @@ def screen(
     (who, when, why), so they survive rebuilds. Without options: interactive on a terminal,
     else the next work and the progress.
     """
-    from .screen import screening
+    from ..classify.screen import screening
 
     out, _, store = _ctx()
     if include and exclude:
@@ -439,7 +439,7 @@ def _quoted(text: str) -> str:
 
 def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: bool):
     from ..store import open_graph
-    from .screen import decide, screening
+    from ..classify.screen import decide, screening
 
     out, err, _ = _ctx()
     try:
@@ -466,7 +466,7 @@ def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: b
 
 def _screen_interactive(store: str, by) -> None:
     from ..store import open_graph
-    from .screen import decide, screening
+    from ..classify.screen import decide, screening
 
     out, err, _ = _ctx()
     skipped: set[str] = set()
@@ -502,7 +502,7 @@ def _print_progress(out, p) -> None:
 
 def _print_item(out, store: str, item) -> None:
     from ..store import open_graph
-    from .screen import predicted_labels, work_text
+    from ..classify.screen import predicted_labels, work_text
 
     graph = open_graph(store)
     title, abstract = work_text(graph, item.work)
