@@ -87,14 +87,14 @@ def quick_start(tmp_path_factory):
 
     def run(*args: str, terminal: bool = True) -> str:
         buffer = io.StringIO()
-        saved = kg.cli.out
+        saved = kg.cli.console.out
         if terminal:
-            kg.cli.out = Console(file=buffer, force_terminal=True, width=80, soft_wrap=True, color_system=None,
-                                 legacy_windows=False)
+            kg.cli.console.out = Console(file=buffer, force_terminal=True, width=80, soft_wrap=True,
+                                         color_system=None, legacy_windows=False)
         try:
             result = runner.invoke(kg.cli.app, ["--store", str(store), *args], catch_exceptions=False)
         finally:
-            kg.cli.out = saved
+            kg.cli.console.out = saved
         assert result.exit_code == 0, (args, result.output)
         return buffer.getvalue() + result.stdout
 
