@@ -95,3 +95,13 @@ def test_several_fields_name_several_flags():
     error = UsageError("give a search query or ids to look up", field=("query", "id_list"))
     assert console.error_lines(error) == ["error: give a search query or ids to look up (--query, --id)"]
     assert console.message(UsageError("plain")) == "plain"
+
+
+@pytest.mark.parametrize("module", ["kg", "kg.cli"])
+def test_python_dash_m_runs_kg(module):
+    import subprocess
+
+    from kg import __version__
+
+    done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"kg {__version__}", done.stderr
