@@ -684,12 +684,12 @@ def run_bench(options: BenchOptions, progress=None) -> dict:
     from .errors import UsageError
 
     if not options.sizes:
-        raise UsageError("give at least one size with --papers")
+        raise UsageError("give at least one corpus size", field="sizes")
     for n in options.sizes:
         if n < 10:
-            raise UsageError(f"--papers must be at least 10, not {n}")
+            raise UsageError(f"a corpus size must be at least 10 papers, not {n}", field="sizes")
     if options.repeats < 1:
-        raise UsageError("--repeats must be at least 1")
+        raise UsageError("the runs per query must be at least 1", field="repeats")
     started = time.perf_counter()
     report = {"machine": machine_info(), "targets": TARGETS, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:

@@ -1,6 +1,9 @@
 """One error base for everything a user can get wrong or the world can break.
 
 The CLI turns a KgError into its message and exit code; nothing else is caught.
+Library errors speak of what the caller gave (the "minimum confidence"), not of how
+it was given: `field` names the input (e.g. "min_confidence", or several), and the
+CLI names its flag for it (kg/cli/console.py), while the app shows the message as it is.
 """
 
 from __future__ import annotations
@@ -11,11 +14,20 @@ class KgError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None, **context):
+    def __init__(self, message: str, *, hint: str | None = None, field: str | tuple[str, ...] | None = None,
+                 **context):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field
         self.context = context
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The inputs the error is about (parameter names of the library call), in order; () for none."""
+        if not self.field:
+            return ()
+        return (self.field,) if isinstance(self.field, str) else tuple(self.field)
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"

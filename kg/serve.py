@@ -146,7 +146,8 @@ def normalize_origin(value: str) -> str:
     scheme = parts.scheme.lower()
     if (scheme not in ("http", "https") or not parts.hostname or port == -1 or parts.path or parts.query
             or parts.fragment or "@" in parts.netloc or "*" in text):
-        raise UsageError(f"--cors-origin wants an origin such as https://yasgui.triply.cc, not {value!r}")
+        raise UsageError(f"an allowed origin must be an origin such as https://yasgui.triply.cc, not {value!r}",
+                         field="cors_origins")
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
@@ -176,7 +177,8 @@ def split_host(value: str) -> tuple[str, int | None] | None:
 def _allowed_host(value: str) -> tuple[str, int | None]:
     parsed = split_host(value)
     if parsed is None:
-        raise UsageError(f"--allow-host wants a host name such as sparql.example.org (optionally :PORT), not {value!r}")
+        raise UsageError(f"an allowed host must be a host name such as sparql.example.org (optionally :PORT), "
+                         f"not {value!r}", field="allow_hosts")
     return parsed
 
 
@@ -687,7 +689,7 @@ class SparqlServer(ThreadingHTTPServer):
         except OSError as exc:
             self.graphs.close()
             raise KgError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
-                          hint="Pick another port with --port (0 picks a free one).") from None
+                          field="port", hint="Pick another port (0 picks a free one).") from None
 
     @property
     def port(self) -> int:
@@ -776,11 +778,11 @@ def make_server(location: str, port: int = DEFAULT_PORT, limits: QueryLimits | N
     """A server bound to 127.0.0.1:port (0: a free port) for the graph at `location`; web pages from
     `cors_origins` (besides loopback ones) may use it, and it answers to `allow_hosts` besides loopback names."""
     if not 0 <= port <= 65535:
-        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+        raise UsageError(f"the port must be between 0 and 65535, not {port}", field="port")
     if workers < 1:
-        raise UsageError("--workers must be at least 1")
+        raise UsageError("the query workers must be at least 1", field="workers")
     if max_queries < 1:
-        raise UsageError("--max-queries must be at least 1")
+        raise UsageError("the queries running at once must be at least 1", field="max_queries")
     origins = tuple(dict.fromkeys(normalize_origin(o) for o in cors_origins))
     hosts = tuple(dict.fromkeys(_allowed_host(h) for h in allow_hosts))
     return SparqlServer(ServeConfig(location, limits or QueryLimits(), workers, quiet, max_queries,

@@ -112,6 +112,16 @@ PREFIXES = {
     "schema": SCHEMA,
 }
 
+
+def compact(value: str) -> str:
+    """An IRI as a reader would write it: prefix:name under a known namespace, …/path under kg's base."""
+    for prefix, ns in PREFIXES.items():
+        if value.startswith(ns) and "/" not in value[len(ns):]:
+            return f"{prefix}:{value[len(ns):]}"
+    if value.startswith(BASE):
+        return "…/" + value[len(BASE):]
+    return value
+
 # The taxonomy axes a work can be labelled on, with the property each fills.
 AXES = {
     "category": KG.category,

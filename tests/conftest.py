@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.build import build
-from kg.cli import app
+from kg.cli import app, console
 from kg.errors import KgError
 from kg.store import LocalGraph
 
@@ -58,7 +58,7 @@ class Kg:
         if isinstance(result.exception, KgError):
             exc = result.exception
             result.exit_code = exc.exit_code
-            result.message = exc.message + (f"\n{exc.hint}" if exc.hint else "")
+            result.message = console.message(exc) + (f"\n{exc.hint}" if exc.hint else "")
         else:
             result.message = ""
         return result

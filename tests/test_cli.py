@@ -184,8 +184,8 @@ def terminal(monkeypatch):
 
     def make(width: int = 80):
         buffer = io.StringIO()
-        monkeypatch.setattr(kg.cli, "out", Console(file=buffer, force_terminal=True, width=width, soft_wrap=True,
-                                                   color_system=None, legacy_windows=False))
+        monkeypatch.setattr(kg.cli.console, "out", Console(file=buffer, force_terminal=True, width=width,
+                                                           soft_wrap=True, color_system=None, legacy_windows=False))
         return buffer.getvalue
 
     return make
@@ -240,7 +240,7 @@ def test_terminal_tables_cut_titles_on_one_line_and_keep_ids_whole(kg, built_sto
     table.add_row("1")
     import kg.cli
 
-    emit(kg.cli.out, table)
+    emit(kg.cli.console.out, table)
     first = printed().splitlines()[0]
     assert len(first) == 80 and first.endswith("…")
 

@@ -252,6 +252,6 @@ def test_bundled_corpus_after_classify_reports_32_surveyed(classified, kg, tmp_p
 
 
 def test_the_cli_default_is_the_analysis_default():
-    from kg import gaps_cli
+    from kg.cli import gaps as gaps_cli
 
     assert gaps_cli.MIN_CONFIDENCE == MIN_CONFIDENCE == 0.5

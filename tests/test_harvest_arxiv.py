@@ -135,10 +135,12 @@ def test_since_sorts_by_date_and_stops_at_older_papers(monkeypatch, fake_time, t
 
 
 def test_bad_since_and_missing_query_are_usage_errors(tmp_path):
-    with pytest.raises(UsageError, match="--since takes a date"):
+    with pytest.raises(UsageError, match="the start date must be a date like 2024-06-01") as bad:
         run.harvest_arxiv(run.Options(tmp_path), query="x", since="last week")
-    with pytest.raises(UsageError, match="--query"):
+    assert bad.value.fields == ("since",)
+    with pytest.raises(UsageError, match="give a search query") as missing:
         run.harvest_arxiv(run.Options(tmp_path))
+    assert missing.value.fields == ("query", "id_list", "profile")
     with pytest.raises(UsageError, match="unknown profile"):
         run.harvest_arxiv(run.Options(tmp_path), profile="everything")
 

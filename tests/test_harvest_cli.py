@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from kg.harvest.cli import _Bars
+from kg.cli.harvest import _Bars
 
 
 def test_progress_bars_show_counts_and_eta():

@@ -156,7 +156,7 @@ def test_an_excluded_table_work_leaves_the_cell_listings(kg, store_copy):
 
 
 def test_interactive_mode_on_a_terminal(kg, store_copy, monkeypatch):
-    from kg.classify import cli
+    from kg.cli import classify as cli
 
     monkeypatch.setattr(cli, "_stdin_is_tty", lambda: True)
     result = kg("screen", "--by", "Carol", store=store_copy, input="s\ne\neconomics\nq\n")
@@ -202,7 +202,8 @@ def test_conflicting_options_are_usage_errors(kg, built_store):
 def test_a_remote_store_refuses_decisions_clearly(kg):
     result = kg("screen", "--exclude", "2403.10667", store="http://127.0.0.1:9/sparql")
     assert result.exit_code == 1
-    assert "remote store" in result.message and "--store FOLDER" in result.message
+    assert "remote store" in result.message and "(--store)" in result.message  # the store field, as kg's flag
+    assert "local store (a folder)" in result.message
 
 
 def test_broken_curation_file_is_reported_by_line_and_nothing_is_lost(kg, store_copy):

@@ -184,7 +184,7 @@ def _links(records: list[dict], assertions: list[dict], ids: set[str]) -> pd.Dat
 
 def check_min_confidence(value: float) -> float:
     if not 0.0 <= value <= 1.0:
-        raise UsageError(f"--min-confidence {value} is not between 0 and 1")
+        raise UsageError(f"the minimum confidence {value} is not between 0 and 1", field="min_confidence")
     return float(value)
 
 

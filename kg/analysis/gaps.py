@@ -138,7 +138,7 @@ def gap_matrix(source, by: str | None = None, *, category: str | None = None,
     keeps only that category's rows (expected counts still come from the whole table).
     """
     if by not in (None, *BY_CHOICES):
-        raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
+        raise UsageError(f"unknown split of the cells {by!r}; valid: {', '.join(BY_CHOICES)}", field="by")
     corpus = load_corpus(source)
     check_category(corpus, category)
     labels = corpus.labels()

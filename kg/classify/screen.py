@@ -148,8 +148,8 @@ def decide(store: str | Path, paper: str, decision: str, *, by: str | None = Non
     if is_remote(str(store)):
         raise KgError("screening decisions are kept in the curation file beside a local store; "
                       "a remote store (URL) cannot take them",
-                      hint="Decide with --store FOLDER (the local store the graph is built from); "
-                           "`kg screen --list` reads a remote store.")
+                      field="store", hint="Decide on the local store (a folder) the graph is built from; "
+                                          "a remote store's screening can still be listed.")
     recorded = curate(store, paper, {}, by=by, note=reason, scope=decision)
     if classify:
         refresh_placement(store)

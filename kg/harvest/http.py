@@ -46,8 +46,8 @@ class HarvestError(KgError):
     """A source could not be harvested; carries url, status and attempts in .context."""
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 attempts: int | None = None, hint: str | None = None):
-        super().__init__(message, hint=hint, url=url, status=status, attempts=attempts)
+                 attempts: int | None = None, hint: str | None = None, field: str | None = None):
+        super().__init__(message, hint=hint, field=field, url=url, status=status, attempts=attempts)
         self.url = url
         self.status = status
         self.attempts = attempts
@@ -285,8 +285,9 @@ class PoliteClient:
                     log.debug("cache hit %s %s", method, full_url)
                     return value
         if self.cache is not None and self.cache.mode == "offline":
-            raise HarvestError(f"{self.policy.name}: {method} {full_url} is not in the cache (--offline)",
-                               url=full_url, hint="Run the same harvest without --offline first.")
+            raise HarvestError(f"{self.policy.name}: {method} {full_url} is not in the cache, and offline "
+                               "harvesting asks nothing of the network", url=full_url, field="offline",
+                               hint="Run the same harvest online first: it caches the answers.")
 
         attempt = 0
         while True:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import ids
 from ..errors import UsageError
@@ -23,6 +24,9 @@ from .cache import ResponseCache
 from .http import Counters, Policy, PoliteClient
 from .jobs import Checkpoint
 from .publish import Published, dedupe_works, known_works, publish
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -141,9 +145,10 @@ def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str]
     if query:
         queries.append(("query", query))
     if not queries and not id_list:
-        raise UsageError("give --query Q, --id ID... or --profile survey")
+        raise UsageError("give a search query, ids to look up, or the survey profile",
+                         field=("query", "id_list", "profile"))
     if max_results < 1 or page_size < 1:
-        raise UsageError("--max must be at least 1")
+        raise UsageError("the most papers a query may fetch must be at least 1", field="max_results")
     since = _check_date(since)
     report = HarvestReport("arxiv")
     url = ax.base_url()
@@ -200,17 +205,18 @@ def _check_date(since: str | None) -> str | None:
     try:
         return dt.date.fromisoformat(since.strip()).isoformat()
     except ValueError:
-        raise UsageError(f"--since takes a date like 2024-06-01, got {since!r}") from None
+        raise UsageError(f"the start date must be a date like 2024-06-01, got {since!r}", field="since") from None
 
 
 # ====================================================================== Semantic Scholar
-def graph_seeds(store: Path) -> tuple[list[tuple[str, str]], int]:
-    """(label, S2 query id) for every work of the graph that is not a candidate; and how many had no id."""
+def graph_seeds(store: Store | str | Path) -> tuple[list[tuple[str, str]], int]:
+    """(label, S2 query id) for every work of the graph at `store` (a Store or its location) that is
+    not a candidate; and how many had no id."""
     from ..named import run_named
     from ..store import open_graph
 
     seeds, skipped = [], 0
-    for row in run_named(open_graph(str(store)), "work-ids").records():
+    for row in run_named(open_graph(store), "work-ids").records():
         if row.get("candidate"):
             continue
         # ids the survey's own sources give come first, so a repeat asks for the same ids (cache hits)
@@ -229,11 +235,13 @@ def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: b
                edge_page: int = s2.EDGE_PAGE, search_page: int = s2.SEARCH_PAGE) -> HarvestReport:
     """Metadata by batch, optional snowballing through references/citations, or a search."""
     if sum(bool(x) for x in (id_list, from_graph, query)) != 1:
-        raise UsageError("give exactly one of --id ID..., --from-graph or --query Q")
+        raise UsageError("give exactly one of: ids to look up, the graph's papers as seeds, or a search query",
+                         field=("id_list", "from_graph", "query"))
     if depth < 1 or min_links < 1:
-        raise UsageError("--depth and --min-links must be at least 1")
+        raise UsageError("the snowballing depth and the minimum links must be at least 1", field=("depth", "min_links"))
     if query and (references or citations):
-        raise UsageError("--references/--citations follow --id or --from-graph seeds, not a --query")
+        raise UsageError("references and citations are followed from seeds (ids, or the graph's papers), not from "
+                         "a search query", field=("references", "citations", "query"))
     report = HarvestReport("s2")
     seeds: list[tuple[str, str]] = []
     if id_list:
@@ -391,7 +399,8 @@ def _s2_search(client: s2.S2Client, job: Checkpoint, opts: Options, query: str, 
 def harvest_openalex(opts: Options, *, query: str | None = None, id_list: list[str] | None = None,
                      since: str | None = None, max_results: int = 200, page_size: int = oa.PAGE) -> HarvestReport:
     if bool(query) == bool(id_list):
-        raise UsageError("give --query Q or --id ID... (OpenAlex W-ids, DOIs or arXiv ids)")
+        raise UsageError("give a search query or ids to look up (OpenAlex W-ids, DOIs or arXiv ids)",
+                         field=("query", "id_list"))
     since = _check_date(since)
     report = HarvestReport("openalex")
     url = oa.base_url()

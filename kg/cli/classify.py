@@ -1,7 +1,8 @@
 """`kg classify`, `kg curate` and `kg screen`: thin wiring from arguments to kg.classify.
 
-Registered on the main typer app by kg/cli.py (register(app)); the heavy
-imports (scikit-learn) happen inside the commands.
+Registered on the typer app by kg/cli/__init__.py; the heavy imports (scikit-learn)
+happen inside the commands. The library functions here still take the store's location
+as a string: they get str(store) of the run's one Store.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
@@ -17,20 +18,23 @@ from rich.text import Text
 
 from ..errors import KgError, UsageError
 from ..tables import emit, new_table
+from . import console
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 MAX_CHANGES_SHOWN = 40
 
 
 def _ctx():
-    from ..cli import err, out, store_location
-
-    return out, err, store_location()
+    """The output consoles and the run's Store."""
+    return console.out, console.err, console.store()
 
 
 def _encoder(embeddings: bool):
     if not embeddings:
         return None
-    from .embeddings import load_encoder
+    from ..classify.embeddings import load_encoder
 
     return load_encoder()
 
@@ -68,27 +72,27 @@ def classify(
     out, err, store = _ctx()
     encoder = _encoder(embeddings)
     if modes[0]:
-        from .model import Doc
-        from .run import classify_texts
+        from ..classify.model import Doc
+        from ..classify.run import classify_texts
 
-        result = classify_texts(store, [Doc(title or "", abstract or "")], review_threshold=review_threshold,
+        result = classify_texts(str(store), [Doc(title or "", abstract or "")], review_threshold=review_threshold,
                                 encoder=encoder)[0]
         _emit(result) if as_json else _print_prediction(out, result)
     elif input_file is not None:
         _classify_file(input_file, as_json, review_threshold, encoder)
     elif evaluate:
-        from .evaluate import evaluate as run_evaluate
-        from .run import examples_from_graph
+        from ..classify.evaluate import evaluate as run_evaluate
+        from ..classify.run import examples_from_graph
 
-        examples, taxonomy, datasets = examples_from_graph(store)
+        examples, taxonomy, datasets = examples_from_graph(str(store))
         with err.status("Cross-validating..."):
             report = run_evaluate(examples, taxonomy, datasets, folds=folds, encoder=encoder)
         _emit(report) if as_json else _print_evaluation(out, report)
     else:
-        from .run import classify_graph
+        from ..classify.run import classify_graph
 
         with err.status("Classifying the graph's papers..."):
-            report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder,
+            report = classify_graph(str(store), force=force, review_threshold=review_threshold, encoder=encoder,
                                     **({} if min_relevance is None else {"min_relevance": min_relevance}))
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
@@ -126,8 +130,8 @@ def _parse(text: str):
 
 
 def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) -> None:
-    from .model import Doc
-    from .run import train_from_graph
+    from ..classify.model import Doc
+    from ..classify.run import train_from_graph
 
     out, err, store = _ctx()
     rows, problems = [], []
@@ -140,7 +144,7 @@ def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) 
             rows.append((lineno, Doc(data.get("title") or "", data.get("abstract") or "", data.get("id")), None))
     if not rows:
         raise UsageError(f"{path} holds no lines to classify")
-    clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
+    clf = train_from_graph(str(store), review_threshold=review_threshold, encoder=encoder)
     docs = [doc for _, doc, _ in rows if doc is not None]
     results = iter(clf.predict(docs))
     table = None if as_json else _prediction_table()
@@ -262,13 +266,13 @@ def curate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
-    from .curation import curate as run_curate
-    from .curation import read_decisions
-    from .run import local_store
+    from ..classify.curation import curate as run_curate
+    from ..classify.curation import read_decisions
+    from ..classify.run import local_store
 
     out, err, store = _ctx()
     if list_:
-        decisions = read_decisions(local_store(store).curation_file)
+        decisions = read_decisions(local_store(str(store)).curation_file)
         if as_json:
             _emit({"decisions": decisions})
             return
@@ -291,11 +295,11 @@ def curate(
     scope = "exclude" if exclude else "include" if include else None
     try:
         with err.status("Recording and rebuilding..."):
-            decision = run_curate(store, paper, labels, by=by, note=note, scope=scope)
+            decision = run_curate(str(store), paper, labels, by=by, note=note, scope=scope)
             if scope:
-                from .screen import refresh_placement
+                from ..classify.screen import refresh_placement
 
-                refresh_placement(store)
+                refresh_placement(str(store))
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
@@ -352,13 +356,12 @@ def closest_works(works, text: str, n: int = 5, floor: float = 0.3) -> list:
     return [work for score, work in scored[:n] if score >= 0.75 * top]
 
 
-def _suggest_titles(exc: KgError, store: str, paper: str) -> None:
+def _suggest_titles(exc: KgError, store: Store, paper: str) -> None:
     """Name the closest titles in the error's hint (a partial or misspelt title)."""
     try:
-        from ..store import LocalGraph
-        from .data import read_works
+        from ..classify.data import read_works
 
-        works = closest_works(read_works(LocalGraph(store)), paper)
+        works = closest_works(read_works(store.open()), paper)
     except Exception:  # noqa: BLE001 - suggestions are a courtesy; the error stands without them
         return
     if works:
@@ -392,7 +395,7 @@ def screen(
     (who, when, why), so they survive rebuilds. Without options: interactive on a terminal,
     else the next work and the progress.
     """
-    from .screen import screening
+    from ..classify.screen import screening
 
     out, _, store = _ctx()
     if include and exclude:
@@ -406,9 +409,7 @@ def screen(
     if include or exclude:
         _screen_decide(store, "include" if include else "exclude", include or exclude, by, reason, as_json)
         return
-    from ..store import open_graph
-
-    state = screening(open_graph(store))
+    state = screening(store.open())
     if list_:
         items = state.queue[:limit] if limit else state.queue
         if as_json:
@@ -437,19 +438,18 @@ def _quoted(text: str) -> str:
     return shlex.quote(text)
 
 
-def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: bool):
-    from ..store import open_graph
-    from .screen import decide, screening
+def _screen_decide(store: Store, decision: str, paper: str, by, reason, as_json: bool):
+    from ..classify.screen import decide, screening
 
     out, err, _ = _ctx()
     try:
         with err.status("Recording the decision and rebuilding..."):
-            recorded = decide(store, paper, decision, by=by, reason=reason)
+            recorded = decide(str(store), paper, decision, by=by, reason=reason)
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
         raise
-    state = screening(open_graph(store))
+    state = screening(store.open())
     if as_json:
         _emit({"decision": recorded, "progress": state.progress.to_json(),
                "next": state.next.to_json() if state.next else None})
@@ -464,14 +464,13 @@ def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: b
     return recorded
 
 
-def _screen_interactive(store: str, by) -> None:
-    from ..store import open_graph
-    from .screen import decide, screening
+def _screen_interactive(store: Store, by) -> None:
+    from ..classify.screen import decide, screening
 
     out, err, _ = _ctx()
     skipped: set[str] = set()
     while True:
-        state = screening(open_graph(store))
+        state = screening(store.open())
         item = next((i for i in state.queue if i.work not in skipped), None)
         _print_progress(out, state.progress)
         if item is None:
@@ -490,7 +489,7 @@ def _screen_interactive(store: str, by) -> None:
             continue
         reason = typer.prompt("Reason (optional)", default="", show_default=False).strip() or None
         with err.status("Recording and rebuilding..."):
-            recorded = decide(store, item.work, "include" if choice == "i" else "exclude", by=by, reason=reason)
+            recorded = decide(str(store), item.work, "include" if choice == "i" else "exclude", by=by, reason=reason)
         out.print(f"{recorded['scope'].capitalize()}d {recorded['display']}.", highlight=False, markup=False)
 
 
@@ -500,11 +499,10 @@ def _print_progress(out, p) -> None:
               f"estimated relevant left {p.estimated_relevant_left:.1f}", highlight=False, markup=False)
 
 
-def _print_item(out, store: str, item) -> None:
-    from ..store import open_graph
-    from .screen import predicted_labels, work_text
+def _print_item(out, store: Store, item) -> None:
+    from ..classify.screen import predicted_labels, work_text
 
-    graph = open_graph(store)
+    graph = store.open()
     title, abstract = work_text(graph, item.work)
     table = new_table(f"Next to screen: {item.label}")
     table.add_column("field")
@@ -531,9 +529,3 @@ def _print_queue(out, items, progress) -> None:
                       Text(item.label))
     emit(out, table, whole=("rank", "relevance", "id", "year"), cut=("work",))
     _print_progress(out, progress)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("classify")(classify)
-    app.command("curate")(curate)
-    app.command("screen")(screen)

@@ -1,7 +1,10 @@
 """`kg harvest arxiv|s2|openalex ...` and `kg import bibtex|awesome|ris|csljson FILE`.
 
 Thin wiring: options -> kg.harvest.run / kg.importers -> a summary, --stats,
-progress bars. Library modules are imported inside the commands.
+progress bars. Library modules are imported inside the commands. The run's one Store
+(kg.cli.console) says where: a harvest writes its cache, checkpoints and records into
+the store's folder (a remote store's local workspace) and a remote graph is rebuilt
+on the endpoint; the import functions still take the location as a string (str(store)).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Optional
 
 import typer
 
+from . import console
+
 harvest_app = typer.Typer(help="Harvest papers from arXiv, Semantic Scholar or OpenAlex into the graph.",
                           no_args_is_help=True)
 import_app = typer.Typer(help="Import a BibTeX, RIS or CSL-JSON file or an awesome-list README into the graph.",
@@ -21,24 +26,7 @@ import_app = typer.Typer(help="Import a BibTeX, RIS or CSL-JSON file or an aweso
 
 
 def _consoles():
-    from ..cli import err, out
-
-    return out, err
-
-
-def _store(ctx: typer.Context) -> str | Path:
-    """The root command's --store (read from the context, so `python -m kg.cli` works too): a folder,
-    or a SPARQL endpoint URL, whose records and curation stay in a local workspace (kg.store.StoreDir)."""
-    from ..paths import default_store
-    from ..store import is_remote
-
-    location = ctx.find_root().params.get("store") or default_store()
-    return location if is_remote(location) else Path(location)
-
-
-def _remote(ctx: typer.Context) -> str | None:
-    store = _store(ctx)
-    return store if isinstance(store, str) else None
+    return console.out, console.err
 
 
 class _Bars:
@@ -48,8 +36,14 @@ class _Bars:
         self.progress = None
         self.tasks: dict[str, int] = {}
         if enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
@@ -72,9 +66,9 @@ class _Bars:
         self.progress.update(self.tasks[label], completed=done, total=total)
 
 
-def _options(ctx, refresh: bool, offline: bool, timeout: Optional[float], retries: Optional[int], verbose: bool, bars):
+def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Optional[int], verbose: bool, bars):
     from ..errors import UsageError
-    from .run import Options
+    from ..harvest.run import Options
 
     if refresh and offline:
         raise UsageError("--refresh and --offline exclude each other")
@@ -82,25 +76,21 @@ def _options(ctx, refresh: bool, offline: bool, timeout: Optional[float], retrie
         raise UsageError("--timeout must be a positive number of seconds")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    store, remote = _store(ctx), _remote(ctx)
-    if remote:  # cache, checkpoints and records go to the endpoint's local workspace; _run builds remotely
-        from ..store import StoreDir
-
-        store = StoreDir(remote).path
-    return Options(store=store, cache_mode="refresh" if refresh else "offline" if offline else "use",
-                   timeout=timeout, retries=retries, progress=bars, build=not remote)
+    store = console.store()  # a remote store's cache, checkpoints and records go to its local workspace
+    return Options(store=store.path, cache_mode="refresh" if refresh else "offline" if offline else "use",
+                   timeout=timeout, retries=retries, progress=bars, build=not store.remote)
 
 
-def _run(ctx, fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
+def _run(fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
     out, err = _consoles()
     try:
         with _Bars(err, enabled=err.is_terminal and not as_json) as bars:
-            opts = _options(ctx, refresh, offline, timeout, retries, verbose, bars)
+            opts = _options(refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
-        if _remote(ctx):
+        if console.store().remote:  # _options built nothing: the graph is rebuilt on the endpoint
             from ..build import build
 
-            report.build = build(_remote(ctx))
+            report.build = build(str(console.store()))
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
         raise typer.Exit(130) from None
@@ -146,7 +136,6 @@ _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every request.")
 
 @harvest_app.command("arxiv")
 def harvest_arxiv(
-    ctx: typer.Context,
     query: Optional[str] = typer.Option(None, "--query", "-q", help="An arXiv search query, e.g. 'abs:personalized AND abs:diffusion'."),
     id_: list[str] = typer.Option([], "--id", help="arXiv id(s) to look up (with or without version; old-style ids work)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="'survey': queries generated from the taxonomy's labels."),
@@ -157,15 +146,14 @@ def harvest_arxiv(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest arXiv: a search, id look-ups, or the survey profile (one request per 3 s)."""
-    from .run import harvest_arxiv as run
+    from ..harvest.run import harvest_arxiv as run
 
-    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
+    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          profile=profile, taxonomy_file=taxonomy, since=since, max_results=max_)
 
 
 @harvest_app.command("s2")
 def harvest_s2(
-    ctx: typer.Context,
     id_: list[str] = typer.Option([], "--id", help="Paper id(s): arXiv id, DOI, CorpusId:N or S2 paper id."),
     from_graph: bool = typer.Option(False, "--from-graph", help="Use every paper of the graph (not candidates) as seeds."),
     query: Optional[str] = typer.Option(None, "--query", "-q", help="A Semantic Scholar relevance search instead."),
@@ -178,11 +166,11 @@ def harvest_s2(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest Semantic Scholar: metadata (500 ids per request), references, citations, snowballing."""
-    from .run import graph_seeds
-    from .run import harvest_s2 as run
+    from ..harvest.run import graph_seeds
+    from ..harvest.run import harvest_s2 as run
 
-    if from_graph and _remote(ctx) and not (id_ or query):  # the seeds come from the endpoint's graph
-        seeds, skipped = graph_seeds(_remote(ctx))
+    if from_graph and console.store().remote and not (id_ or query):  # the seeds come from the endpoint's graph
+        seeds, skipped = graph_seeds(console.store())
         if skipped:
             _consoles()[1].print(f"warning: {skipped} work(s) of the graph have no identifier Semantic Scholar "
                                  "knows (arXiv, DOI, S2, CorpusId) and were not looked up", highlight=False)
@@ -191,14 +179,13 @@ def harvest_s2(
             from ..errors import UsageError
 
             raise UsageError("--from-graph: the graph has no work with an identifier Semantic Scholar knows")
-    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, id_list=id_, from_graph=from_graph,
+    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, id_list=id_, from_graph=from_graph,
          query=query, references=references, citations=citations, depth=depth, min_links=min_links,
          max_results=max_)
 
 
 @harvest_app.command("openalex")
 def harvest_openalex(
-    ctx: typer.Context,
     query: Optional[str] = typer.Option(None, "--query", "-q", help="An OpenAlex full-text search."),
     id_: list[str] = typer.Option([], "--id", help="OpenAlex W-ids, DOIs or arXiv ids to look up."),
     since: Optional[str] = typer.Option(None, "--since", help="Only works published on or after this date (YYYY-MM-DD)."),
@@ -207,9 +194,9 @@ def harvest_openalex(
     timeout: Optional[float] = _TIMEOUT, retries: Optional[int] = _RETRIES, verbose: bool = _VERBOSE,
 ):
     """Harvest OpenAlex: a search (cursor paging) or look-ups by id, into the same records."""
-    from .run import harvest_openalex as run
+    from ..harvest.run import harvest_openalex as run
 
-    _run(ctx, run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
+    _run(run, stats, as_json, refresh, offline, timeout, retries, verbose, query=query, id_list=id_,
          since=since, max_results=max_)
 
 
@@ -258,8 +245,8 @@ _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (def
 
 def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
     """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
+    from ..harvest.publish import legacy_import, publish
     from ..vocab import slug
-    from .publish import legacy_import, publish
 
     published = publish(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
     note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)
@@ -270,15 +257,14 @@ def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
 
 @import_app.command("bibtex")
 def import_bibtex(
-    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A .bib file."),
     source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import a BibTeX bibliography: broken entries are named, the rest imported."""
     from ..errors import KgError
+    from ..harvest.publish import import_source_id
     from ..importers.bibtex import import_bibtex as run
-    from .publish import import_source_id
 
     _need_file(file)
     source_id = import_source_id("bibtex", file, source_id)
@@ -286,24 +272,23 @@ def import_bibtex(
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no entries could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(_store(ctx), "bibtex", file, source_id, result.bundle)
+    published = _publish_import(str(console.store()), "bibtex", file, source_id, result.bundle)
     _import_report("bibtex", result, published, as_json)
 
 
 @import_app.command("awesome")
 def import_awesome(
-    ctx: typer.Context,
     file: Path = typer.Argument(..., help="An awesome-list README (Markdown)."),
     source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import an awesome-list README: paper tables and lists, datasets, modalities, sections."""
     from ..errors import KgError
+    from ..harvest.publish import import_source_id, known_works
     from ..importers.awesome import import_awesome as run
-    from .publish import import_source_id, known_works
 
     _need_file(file)
-    store = _store(ctx)
+    store = str(console.store())
     source_id = import_source_id("awesome", file, source_id)
     every, _ = known_works(store, exclude=source_id)
     result = run(file, has_ref=every.has_ref, source_id=source_id)
@@ -313,10 +298,10 @@ def import_awesome(
     _import_report("awesome", result, published, as_json)
 
 
-def _import_references(ctx: typer.Context, kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
+def _import_references(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
     """`kg import ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
     from ..errors import KgError
-    from .publish import import_source_id
+    from ..harvest.publish import import_source_id
 
     if kind == "ris":
         from ..importers.ris import import_ris as run
@@ -329,27 +314,25 @@ def _import_references(ctx: typer.Context, kind: str, file: Path, as_json: bool,
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no references could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(_store(ctx), kind, file, source_id, result.bundle)
+    published = _publish_import(str(console.store()), kind, file, source_id, result.bundle)
     _import_report(kind, result, published, as_json)
 
 
 @import_app.command("ris")
 def import_ris(
-    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A .ris file (exported by Zotero, Mendeley, EndNote, ...)."),
     source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import a RIS file: broken lines and untitled references are named, the rest imported."""
-    _import_references(ctx, "ris", file, as_json, source_id)
+    _import_references("ris", file, as_json, source_id)
 
 
 @import_app.command("csljson")
 def import_csljson(
-    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A CSL-JSON file (exported by Zotero, Mendeley, citeproc tools, ...)."),
     source_id: Optional[str] = _SOURCE_ID,
     as_json: bool = _JSON,
 ):
     """Import a CSL-JSON file: broken JSON and untitled items are named, the rest imported."""
-    _import_references(ctx, "csljson", file, as_json, source_id)
+    _import_references("csljson", file, as_json, source_id)

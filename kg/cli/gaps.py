@@ -1,6 +1,6 @@
 """`kg gaps` and `kg report`: thin wiring from arguments to kg.analysis and kg.report.
 
-Registered on the main typer app by kg/cli.py (`register(app)`).
+Registered on the typer app by kg/cli/__init__.py.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+
+from . import console
 
 STATUS_STYLE = {"empty": "bold red", "thin": "yellow", "ok": "green"}
 # kg.analysis.data.MIN_CONFIDENCE (kept here too so that `kg --help` does not load pandas; a test checks they agree)
@@ -43,21 +45,27 @@ def gaps(
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell (asserted + predicted), expected count, score."""
-    from .analysis import BY_CHOICES, empty_cells, gap_matrix, load_corpus, summary, thin_cells
-    from .cli import _graph, err, out
-    from .errors import UsageError
-    from .tables import emit, new_table
+    from ..analysis import (
+        BY_CHOICES,
+        empty_cells,
+        gap_matrix,
+        load_corpus,
+        summary,
+        thin_cells,
+    )
+    from ..errors import UsageError
+    from ..tables import emit, new_table
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
-    corpus = load_corpus(_graph(), min_confidence)
+    corpus = load_corpus(console.graph(), min_confidence)
     cells = gap_matrix(corpus, by=by, category=category)
     if as_json:
         sys.stdout.write(json.dumps(_cells_json(cells, by), ensure_ascii=False, indent=1) + "\n")
         return
     head = summary(corpus)
     if cells.empty:
-        out.print("The taxonomy has no category x mechanism cells.")
+        console.out.print("The taxonomy has no category x mechanism cells.")
         return
     if by is None:
         table = new_table(f"Papers per cell: asserted (+ predicted, confidence >= {corpus.min_confidence:g})")
@@ -85,17 +93,17 @@ def gaps(
             table.add_row(f"{cat} / {mech}", *[f"[red]{a + p}[/]" if not a + p else f"{a}+{p}" if p else str(a)
                                                for a, p in (counts[v] for v in values)])
     # many years or modalities: the table is split into parts that repeat the cell column
-    emit(out, table, whole=[str(c.header) for c in table.columns], keys=1)
+    emit(console.out, table, whole=[str(c.header) for c in table.columns], keys=1)
     if head["note"]:
-        err.print(f"note: {head['note']}", markup=False, highlight=False)
+        console.err.print(f"note: {head['note']}", markup=False, highlight=False)
     if by is None:
         for label, frame in (("empty", empty_cells(corpus, category=category)),
                              ("thin", thin_cells(corpus, category=category))):
             for row in frame.to_dict("records"):
                 near = ", ".join(n["label"] for n in row["nearest"]) or "none"
-                out.print(f"{label}: {row['category']} x {row['mechanism']}: {row['note']} "
+                console.out.print(f"{label}: {row['category']} x {row['mechanism']}: {row['note']} "
                           f"(expected {row['expected']:.2f}); nearest papers: {near}", markup=False, highlight=False)
-        out.print(f"{head['filled']}/{head['cells']} cells filled, {head['empty']} empty, {head['thin']} thin "
+        console.out.print(f"{head['filled']}/{head['cells']} cells filled, {head['empty']} empty, {head['thin']} thin "
                   f"(asserted alone: {head['asserted_filled']} filled, {head['asserted_empty']} empty, "
                   f"{head['asserted_thin']} thin). {head['predicted_labels']} predicted labels count "
                   f"(confidence >= {head['min_confidence']:g}), {head['held_back']} below do not. "
@@ -120,23 +128,17 @@ def report(
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
-    from .cli import _graph, out
-    from .errors import UsageError
-    from .report import build_report, check_format, render, write_report
+    from ..errors import UsageError
+    from ..report import build_report, check_format, render, write_report
 
     check_format(fmt)
     if output is None:
         output = "gaps-report.pdf" if fmt == "pdf" else "-"
     if fmt == "pdf" and output == "-":
         raise UsageError("--format pdf writes a file: give --output FILE (e.g. gaps.pdf)")
-    graph = _graph()
+    graph = console.graph()
     if output == "-":
         sys.stdout.write(render(build_report(graph, category, min_confidence=min_confidence), fmt))
         return
     path = write_report(graph, fmt, Path(output), category, min_confidence=min_confidence)
-    out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("gaps")(gaps)
-    app.command("report")(report)
+    console.out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)

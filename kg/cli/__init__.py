@@ -1,0 +1,77 @@
+"""The `kg` command line: the typer app, assembled from one module per command group.
+
+    console.py   what every command shares: out/err consoles, the run's one Store
+                 (from --store, read here once), error messages (library fields -> flags)
+    graph.py     kg build, stats, query, validate, export
+    gaps.py      kg gaps, report
+    classify.py  kg classify, curate, screen
+    harvest.py   kg harvest arxiv|s2|openalex, kg import bibtex|awesome|ris|csljson
+    serve.py     kg app, serve, bench
+
+Each command is thin wiring from arguments to library calls. The command modules import
+console.py, never this module; this module imports them. `main()` is the console script:
+domain errors (kg.errors.KgError) become a message on stderr and the error's exit code, and
+so do a full disk and damaged graph files (exit code 1); nothing else is caught, so bugs
+still show their traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from ..vocab import compact  # kg.app.sparql imports it from here
+from . import classify, console, gaps, graph, harvest, serve
+
+__all__ = ["app", "compact", "main"]
+
+app = typer.Typer(
+    name="kg",
+    help="Knowledge-graph explorer and taxonomy gap analysis for research surveys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"kg {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    store: Optional[str] = typer.Option(
+        None, "--store", help="Graph store folder (or SPARQL endpoint URL). Default: $KG_STORE, else $KG_HOME/store."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print kg's version and exit."),
+):
+    """Knowledge-graph explorer and taxonomy gap analysis for research surveys."""
+    console.begin(store)
+
+
+# every command, in the order `kg --help` lists them
+for name, command in (
+    ("build", graph.build), ("stats", graph.stats), ("query", graph.query), ("validate", graph.validate),
+    ("export", graph.export),
+    ("gaps", gaps.gaps), ("report", gaps.report),
+):
+    app.command(name)(command)
+app.add_typer(harvest.harvest_app, name="harvest")
+app.add_typer(harvest.import_app, name="import")
+for name, command in (
+    ("app", serve.app_command),
+    ("classify", classify.classify), ("curate", classify.curate), ("screen", classify.screen),
+    ("serve", serve.serve), ("bench", serve.bench),
+):
+    app.command(name)(command)
+
+
+def main() -> None:
+    """The `kg` console script."""
+    console.run(app)

@@ -1,0 +1,145 @@
+"""What every `kg` command shares: the output consoles, the store of this run, error messages.
+
+The app's callback (kg/cli/__init__.py) hands `begin()` the --store option once per run;
+a command asks `store()` for the one Store object of the run (from --store, else $KG_STORE,
+else $KG_HOME/store; resolved on first use, then the same object every time) and `graph()`
+for its graph. `error_lines()` turns a KgError into the lines `kg` prints: a library error
+names the input it is about (`field`), and FLAGS gives the flag a `kg` user typed for it.
+
+Command modules import this module, never the assembler (kg/cli/__init__.py), and read
+`console.out` / `console.err` when they print (so a test can swap a console).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from ..errors import KgError
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+# a library error's field (the library function's parameter) -> the flag that gives it on the command line
+FLAGS = {
+    "store": "--store",
+    "min_confidence": "--min-confidence",
+    "by": "--by",
+    "query": "--query",
+    "id_list": "--id",
+    "profile": "--profile",
+    "max_results": "--max",
+    "since": "--since",
+    "from_graph": "--from-graph",
+    "depth": "--depth",
+    "min_links": "--min-links",
+    "references": "--references",
+    "citations": "--citations",
+    "offline": "--offline",
+    "sizes": "--papers",
+    "repeats": "--repeats",
+    "port": "--port",
+    "workers": "--workers",
+    "max_queries": "--max-queries",
+    "cors_origins": "--cors-origin",
+    "allow_hosts": "--allow-host",
+    "source_id": "--source-id",
+    "category": "--category",
+    "mechanism": "--mechanism",
+    "input_modality": "--input-modality",
+    "output_modality": "--output-modality",
+    "method": "--method",
+    "output": "--output",
+    "fmt": "--format",
+    "bindings": "--bind",
+}
+
+
+class Run:
+    """One run of `kg`: the --store it was given and the Store that names (made once, on first use)."""
+
+    def __init__(self, location: str | None = None):
+        self.location = location
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            from ..store import Store
+
+            self._store = Store.at(self.location)
+        return self._store
+
+
+_run = Run()
+
+
+def begin(location: str | None) -> None:
+    """Start a run with the --store option as given (None: $KG_STORE, else $KG_HOME/store)."""
+    global _run
+    _run = Run(location)
+
+
+def store() -> Store:
+    """The store of this run: the same Store object however often a command asks."""
+    return _run.store()
+
+
+def graph():
+    """This run's graph, read-only (a LocalGraph or a RemoteGraph)."""
+    return store().open()
+
+
+def flags(exc: KgError) -> list[str]:
+    """The command-line flags for the inputs an error names (those the CLI has a flag for)."""
+    return [FLAGS[f] for f in exc.fields if f in FLAGS]
+
+
+def message(exc: KgError) -> str:
+    """A domain error's message as `kg` words it: followed by the flags of the inputs it names."""
+    named = flags(exc)
+    return exc.message + (f" ({', '.join(named)})" if named else "")
+
+
+def error_lines(exc: KgError) -> list[str]:
+    """What `kg` prints for a domain error: the message and, when there is one, the hint."""
+    return [f"error: {message(exc)}"] + ([exc.hint] if exc.hint else [])
+
+
+def storage_problem(exc: BaseException) -> tuple[str, str] | None:
+    """(message, hint) for a full disk or damaged graph files met outside kg's own checks; else None."""
+    import errno
+
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in detail:
+        return (f"error: the disk is full ({detail})", "Free some disk space, then run the command again.")
+    if detail.startswith(("Corruption:", "IO error:")):
+        return (f"error: the graph's files in {store()} are damaged ({detail})",
+                "Rebuild it with `kg build`: that publishes a fresh generation from the records and "
+                "curation.yaml, which are untouched.")
+    return None
+
+
+def run(app) -> None:
+    """Run the typer app as the `kg` console script: a KgError, a full disk or damaged graph files
+    become a message on stderr and an exit code; anything else (a bug) keeps its traceback."""
+    try:
+        app()
+    except KgError as exc:
+        for line in error_lines(exc):
+            err.print(line, markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except (OSError, RuntimeError) as exc:  # the world broke (a full disk, damaged graph files), not kg
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        for line in problem:
+            err.print(line, markup=False, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,105 @@
+"""`kg app`, `kg serve`, `kg bench`: the explorer app, the SPARQL endpoint, the benchmark.
+
+Thin wiring from arguments to kg.app.launch, kg.serve and kg.bench.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from ..tables import emit, new_table
+from . import console
+
+
+def app_command(
+    port: int = typer.Option(8501, "--port", help="Port to serve the app on."),
+    address: str = typer.Option("127.0.0.1", "--address", help="Address to listen on (127.0.0.1: this machine only)."),
+    browser: bool = typer.Option(True, "--browser/--no-browser", help="Open the app in the web browser."),
+):
+    """Open the explorer app (Streamlit) in the browser; its first start builds the graph."""
+    from ..app.launch import launch
+
+    raise typer.Exit(launch(str(console.store()), port, address, browser))
+
+
+def serve(
+    port: int = typer.Option(7070, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a query may run before it is stopped."),
+    max_rows: int = typer.Option(10_000, "--max-rows", help="Rows a query may return."),
+    workers: int = typer.Option(2, "--workers", help="Query worker processes kept ready."),
+    max_queries: int = typer.Option(8, "--max-queries", help="Queries running at once (one worker each), shared fairly between clients."),
+    max_mb: float = typer.Option(64.0, "--max-mb", help="MB of values an answer may hold before it is cut."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="An origin whose web pages may query the endpoint, e.g. https://yasgui.triply.cc; repeatable (pages from 127.0.0.1 and localhost always may)."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name to answer to (a reverse proxy's); repeatable (127.0.0.1, localhost and [::1] always work)."),
+):
+    """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
+    from ..guard import QueryLimits
+    from ..serve import serve as run_serve
+
+    if timeout <= 0 or max_rows < 1 or max_mb <= 0:
+        raise UsageError("--timeout and --max-mb must be positive and --max-rows at least 1")
+
+    def ready(url: str) -> None:
+        sys.stdout.write(f"SPARQL endpoint: {url} (read-only; Ctrl-C stops)\n")
+        sys.stdout.flush()
+
+    try:
+        run_serve(str(console.store()), port, QueryLimits(max_rows=max_rows, timeout_s=timeout, max_bytes=max_mb * 2**20),
+                  workers, ready=ready, cors_origins=cors_origin, allow_hosts=allow_host, max_queries=max_queries)
+    except KeyboardInterrupt:
+        console.err.print("stopped")
+
+
+def bench(
+    papers: list[int] = typer.Option([], "--papers", help="Corpus size in papers; repeat for several (default: 1000 10000 100000)."),
+    repeats: int = typer.Option(3, "--repeats", help="Runs per query (the median is reported)."),
+    rdflib_max: int = typer.Option(10_000, "--rdflib-max", help="Run the rdflib comparison up to this many papers."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
+    analyses: bool = typer.Option(True, "--analyses/--no-analyses", help="Also time gaps, citation analysis, classification, report and app data loading."),
+    keep: Optional[Path] = typer.Option(None, "--keep", help="Keep the built stores in this folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+):
+    """Benchmark build time, peak memory and query latency on synthetic corpora (Oxigraph vs rdflib)."""
+    from ..bench import DEFAULT_SIZES, BenchOptions, run_bench
+
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    options = BenchOptions(sizes=tuple(papers) or DEFAULT_SIZES, repeats=repeats, rdflib_max=rdflib_max,
+                           seed=seed, analyses=analyses, keep=keep)
+    report = run_bench(options, progress=lambda message: console.err.print(f"[dim]{message}[/]", highlight=False))
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+        return
+    _print_bench(report)
+
+
+def _print_bench(report: dict) -> None:
+    m = report["machine"]
+    console.out.print(f"Machine: {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, {m.get('cpu', '')}; "
+              f"load average {m.get('load_average_1m')} at start", highlight=False)
+    for entry in report["sizes"]:
+        console.out.print(f"\n[bold]{entry['papers']} papers[/], {entry['triples']} triples: kg build {entry['load_s']:.2f} s, "
+                  f"peak {entry['peak_rss_mb']:.0f} MB; bulk load {entry.get('store_load_s', float('nan')):.2f} s",
+                  highlight=False)
+        table = new_table()
+        for col in ("query", "rows", "oxigraph s", "rdflib s", "speed-up"):
+            table.add_column(col, justify="left" if col == "query" else "right")
+        for q in entry["queries"]:
+            table.add_row(q["name"], str(q["rows"]), f"{q['oxigraph_s']:.4f}",
+                          "-" if q["rdflib_s"] is None else f"{q['rdflib_s']:.4f}",
+                          "-" if q["speedup"] is None else f"{q['speedup']:.1f}x")
+        emit(console.out, table, whole=("query",))
+        for a in entry.get("analyses", []):
+            extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
+            console.out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
+                      + (f" ({extra})" if extra else ""), highlight=False)
+        for note in entry.get("notes", []):
+            console.out.print(f"  note: {note}", style="dim", highlight=False)
+    for line in report.get("verdict", []):
+        console.out.print(line, highlight=False)
