@@ -7,14 +7,14 @@ errors (syntax with line and column, refusals, limits) are shown in the page.
 from __future__ import annotations
 
 import json
-import re
 
 import streamlit as st
 
 from kg.browse import binding_value
-from kg.cli import compact
+from kg.vocab import compact
 from kg.errors import KgError
 from kg.named import named_queries
+from kg.sparql_text import variables
 
 from . import data, ui
 
@@ -67,7 +67,8 @@ def render() -> None:
         run = st.button("Run query", type="primary", icon=":material/play_arrow:", key="sparql_run")
     if run:
         # a parameter binds only while the query still uses that variable
-        bindings = {p: v for p, v in bindings.items() if re.search(rf"[?$]{re.escape(p)}\b", text)}
+        used = variables(text)
+        bindings = {p: v for p, v in bindings.items() if p in used}
         missing = [p for p in (queries[name].params if name else ()) if p not in bindings]
         if missing and name and queries[name].text.strip() == text.strip():
             st.session_state[RESULT_KEY] = None

@@ -22,10 +22,9 @@ from typing import Optional
 
 import typer
 
-from ..vocab import compact  # kg.app.sparql imports it from here
 from . import classify, console, gaps, graph, harvest, serve
 
-__all__ = ["app", "compact", "main"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="kg",
