@@ -16,7 +16,6 @@ or of another input's source is refused.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from ..corpus import load_corpus
 from ..errors import KgError, UsageError
+from ..fileio import file_lock
 from ..labels import CURATION_PREFIX, PREDICTION_PREFIX
 from ..paths import corpus_dir, ontology_dir
 from ..recordfile import read_bundle, write_bundle
@@ -156,12 +156,8 @@ def legacy_import(store: str | Path, legacy_id: str, source_id: str) -> str | No
 def records_lock(store: str | Path):
     folder = StoreDir(store).records_dir
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(folder / ".lock"):
+        yield
 
 
 def same_work(a: Work, b: Work) -> bool:
