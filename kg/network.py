@@ -29,15 +29,3 @@ def build_link_graph(graph) -> nx.MultiDiGraph:
                 g.add_node(node, label=labels.get(node, node), kind=node_kind(node))
         g.add_edge(row["source"], row["target"], key=row["relation"], relation=row["relation"])
     return g
-
-
-def build_citation_graph(graph) -> nx.DiGraph:
-    """Works linked by cito:cites."""
-    g = nx.DiGraph()
-    for node, data in build_link_graph(graph).nodes(data=True):
-        if data["kind"] == "work":
-            g.add_node(node, **data)
-    for row in run_named(graph, "graph-edges").records():
-        if row["relation"] == "cites":
-            g.add_edge(row["source"], row["target"])
-    return g
