@@ -16,7 +16,7 @@ from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
 from .corpus import load_corpus
-from .graph import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
+from .quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import corpus_dir, ontology_dir
 from .recordfile import read_records_dir
 from .records import Bundle

@@ -16,7 +16,7 @@ from .fileio import atomic_file, remove_stale_temp_files
 from .records import Bundle, Citation, Dataset, Source, Work, from_dict, to_dict
 from .taxonomy import LABEL_AXIS_SCHEME
 
-UNKNOWN = "unknown"  # a label value the graph skips (kg.labels, kg.graph): the classifier could not decide
+UNKNOWN = "unknown"  # a label value the graph skips (kg.labels, kg.quads): the classifier could not decide
 
 
 def write_bundle(path: Path, bundle: Bundle) -> None:

@@ -158,7 +158,7 @@ def test_error_found_while_streaming_quads_leaves_previous_graph(tmp_path):
 def test_people_and_agents_are_written_once():
     """Shared authors and labelling agents are described once, not once per work."""
     from kg.corpus import load_corpus
-    from kg.graph import QuadWriter
+    from kg.quads import QuadWriter
     from kg.paths import corpus_dir
     from kg.taxonomy import read_taxonomy
 

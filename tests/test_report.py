@@ -222,7 +222,7 @@ def hostile():
     """A graph whose titles, dataset and candidate names hold HTML, LaTeX and Markdown syntax."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
     from kg.records import Author, Bundle, Citation, Dataset, Label, Source, Work
     from kg.store import LocalGraph
@@ -356,7 +356,7 @@ def hostile_latex():
     works in the taxonomy (table cells, references) and as candidates (first cell of table rows)."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
     from kg.records import Author, Bundle, Label, Source, Work
     from kg.store import LocalGraph
