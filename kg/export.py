@@ -9,11 +9,11 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
+from .analysis.link_graph import build_link_graph
 from .csvout import writer as csv_writer
 from .errors import KgError, UsageError
 from .fileio import atomic_file, write_atomic
 from .named import run_named
-from .network import build_link_graph
 from .vocab import PREFIXES
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}

@@ -76,7 +76,7 @@ def test_every_named_query_answers_the_same_remotely(name, remote_graph, graph):
 
 def test_analyses_run_against_the_remote_store(remote_graph, graph):
     analysis = pytest.importorskip("kg.analysis")
-    from kg.network import build_link_graph
+    from kg.analysis.link_graph import build_link_graph
 
     a, b = analysis.load_corpus(remote_graph), analysis.load_corpus(graph)
     assert a.works.sort_values("work").reset_index(drop=True).equals(b.works.sort_values("work").reset_index(drop=True))

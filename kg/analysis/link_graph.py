@@ -1,11 +1,12 @@
-"""networkx views of the graph, built from named SPARQL queries (pure: graph in, networkx out)."""
+"""networkx views of the graph: its works, people, datasets, methods and concepts as one link
+graph, built from named SPARQL queries (pure: graph in, networkx out; kg export writes it as GraphML)."""
 
 from __future__ import annotations
 
 import networkx as nx
 
-from .named import run_named
-from .vocab import BASE
+from ..named import run_named
+from ..vocab import BASE
 
 _KINDS = (("id/work/", "work"), ("id/person/", "person"), ("id/dataset/", "dataset"),
           ("id/method/", "method"), ("taxonomy/", "concept"))
