@@ -222,8 +222,8 @@ def hostile():
     """A graph whose titles, dataset and candidate names hold HTML, LaTeX and Markdown syntax."""
     import pyoxigraph as ox
 
-    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Citation, Dataset, Label, Source, Work
     from kg.store import LocalGraph
     from kg.taxonomy import read_taxonomy
@@ -356,8 +356,8 @@ def hostile_latex():
     works in the taxonomy (table cells, references) and as candidates (first cell of table rows)."""
     import pyoxigraph as ox
 
-    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Label, Source, Work
     from kg.store import LocalGraph
     from kg.taxonomy import read_taxonomy

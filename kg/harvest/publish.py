@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import load_corpus
+from ..corpus import read_corpus
 from ..errors import KgError, UsageError
 from ..fileio import file_lock
 from ..labels import CURATION_PREFIX, PREDICTION_PREFIX
@@ -83,7 +83,7 @@ def _lookup_keys(work: Work) -> list[str]:
 def _inputs(store: str | Path) -> list[tuple[str | None, Bundle]]:
     """(record file name or None for the bundled corpus, its records), in build order."""
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
-    inputs: list[tuple[str | None, Bundle]] = [(None, load_corpus(corpus_dir(), taxonomy.vocabulary()))]
+    inputs: list[tuple[str | None, Bundle]] = [(None, read_corpus(corpus_dir(), taxonomy.vocabulary()))]
     records = StoreDir(store).records_dir
     if records.is_dir():
         for path in sorted(records.glob("*.jsonl")):
