@@ -259,7 +259,7 @@ _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (def
 def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
     """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
     from ..vocab import slug
-    from .publish import legacy_import, publish
+    from .publish import legacy_import, publish_records as publish
 
     published = publish(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
     note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)

@@ -302,8 +302,8 @@ class Published:
     notes: list[str] = field(default_factory=list)
 
 
-def publish(store: str | Path, name: str, bundle: Bundle, *, replace: bool = False, build: bool = True,
-            mark_candidates: bool = True, check_source: bool = False) -> Published:
+def publish_records(store: str | Path, name: str, bundle: Bundle, *, replace: bool = False, build: bool = True,
+                    mark_candidates: bool = True, check_source: bool = False) -> Published:
     """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file), then rebuild the graph.
 
     New works that match nothing already placed in the graph are marked candidates
