@@ -79,8 +79,9 @@ STALE_AFTER_S = 24 * 3600  # a writer whose process id was reused is not waited 
 
 
 def remove_stale_temp_files(folder: Path, pattern: str = "*.jsonl.*.tmp") -> list[Path]:
-    """Remove `<name>.<pid>.tmp` files left by writers that died mid-write (their process is
-    gone, or the file is older than a day); a running writer's file is left alone."""
+    """Remove the temporary files matching `pattern` (`….<pid>.tmp`: ours, and the
+    `<name>.<pid>.tmp` of earlier versions) left by writers that died mid-write (their process
+    is gone, or the file is older than a day); a running writer's file is left alone."""
     removed = []
     for tmp in folder.glob(pattern):
         pid = tmp.name.rsplit(".", 2)[-2] if tmp.name.count(".") >= 2 else ""
