@@ -15,8 +15,8 @@ from pathlib import Path
 from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
-from .corpus import load_corpus
-from .graph import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
+from .corpus import read_corpus
+from .quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import corpus_dir, ontology_dir
 from .recordfile import read_records_dir
 from .records import Bundle
@@ -42,7 +42,7 @@ def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None,
     """Every record the graph is built from, in a stable order. Labels of record files that name
     no taxonomy concept are left out, each said in `warnings` with its file and line."""
     taxonomy = taxonomy or read_taxonomy()
-    bundle = load_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
+    bundle = read_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
     bundle.extend(read_records_dir(store_dir.records_dir, taxonomy.vocabulary(), warnings))
     bundle.extend(read_curation(store_dir.curation_file, taxonomy.vocabulary()))
     return bundle

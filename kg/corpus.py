@@ -20,7 +20,7 @@ RESOLUTIONS = {"verified", "background_only", "unresolved", "candidate"}
 CONFIDENCE_WORDS = {"low", "low-medium", "medium", "medium-high", "high"}
 
 
-def load_corpus(folder: Path, vocabulary: dict[str, set[str]]) -> Bundle:
+def read_corpus(folder: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     """All *.yaml files of a corpus folder, in name order."""
     files = sorted(Path(folder).glob("*.yaml"))
     if not files:

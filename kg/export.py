@@ -4,16 +4,16 @@ Zotero, Mendeley and EndNote (see kg.refexport)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import networkx as nx
 import pyoxigraph as ox
 
+from .analysis.link_graph import build_link_graph
 from .csvout import writer as csv_writer
 from .errors import KgError, UsageError
+from .fileio import atomic_file, write_atomic
 from .named import run_named
-from .network import build_link_graph
 from .vocab import PREFIXES
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
@@ -31,34 +31,27 @@ def export(graph, fmt: str, output: Path) -> str:
         raise UsageError(f"{output} is a folder; give a file name")
     if not output.parent.exists():
         raise KgError(f"the folder {output.parent} does not exist")
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        if fmt in RDF_FORMATS:
-            data = _serialise(graph, RDF_FORMATS[fmt])
-            tmp.write_bytes(data)
-            summary = f"{graph.triple_count()} triples"
-        elif fmt in REFERENCE_FORMATS:
-            from .refexport import render
+    if fmt in RDF_FORMATS:
+        write_atomic(output, _serialise(graph, RDF_FORMATS[fmt]))
+        summary = f"{graph.triple_count()} triples"
+    elif fmt in REFERENCE_FORMATS:
+        from .refexport import render
 
-            text, summary = render(graph, fmt)
-            with tmp.open("w", newline="", encoding="utf-8") as fh:  # line ends as written (RIS: CRLF)
-                fh.write(text)
-        elif fmt == "graphml":
-            g = build_link_graph(graph)
-            nx.write_graphml(g, tmp)
-            summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
-        else:
-            result = run_named(graph, "papers")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv_writer(fh)  # formulas neutralised, bidi controls dropped
-                writer.writerow(result.vars)
-                for row in result.records():
-                    writer.writerow([row[v] for v in result.vars])
-            summary = f"{len(result.rows)} papers"
-        os.replace(tmp, output)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        text, summary = render(graph, fmt)
+        write_atomic(output, text, newline="")  # line ends as written (RIS: CRLF)
+    elif fmt == "graphml":
+        g = build_link_graph(graph)
+        with atomic_file(output, "wb") as fh:
+            nx.write_graphml(g, fh)
+        summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
+    else:
+        result = run_named(graph, "papers")
+        with atomic_file(output, newline="") as fh:
+            writer = csv_writer(fh)  # formulas neutralised, bidi controls dropped
+            writer.writerow(result.vars)
+            for row in result.records():
+                writer.writerow([row[v] for v in result.vars])
+        summary = f"{len(result.rows)} papers"
     return f"wrote {output} ({fmt}, {summary})"
 
 

@@ -8,69 +8,26 @@ a temporary file whose writer died is removed at the next write.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import time
 from pathlib import Path
 
 from .errors import CorpusError
+from .fileio import atomic_file, remove_stale_temp_files
 from .records import Bundle, Citation, Dataset, Source, Work, from_dict, to_dict
 from .taxonomy import LABEL_AXIS_SCHEME
 
-UNKNOWN = "unknown"  # a label value the graph skips (kg.labels, kg.graph): the classifier could not decide
+UNKNOWN = "unknown"  # a label value the graph skips (kg.labels, kg.quads): the classifier could not decide
 
 
 def write_bundle(path: Path, bundle: Bundle) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(path.parent)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for kind, items in (("source", bundle.sources), ("work", bundle.works),
-                                ("dataset", bundle.datasets), ("citation", bundle.citations)):
-                for item in items:
-                    fh.write(json.dumps({"type": kind, **to_dict(item)}, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # a full disk, a kill: the old file stays as it was, no half-written copy is left
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-STALE_AFTER_S = 24 * 3600  # a writer whose process id was reused is not waited for longer than this
-
-
-def remove_stale_temp_files(folder: Path, pattern: str = "*.jsonl.*.tmp") -> list[Path]:
-    """Remove `<name>.<pid>.tmp` files left by writers that died mid-write (their process is
-    gone, or the file is older than a day); a running writer's file is left alone."""
-    removed = []
-    for tmp in folder.glob(pattern):
-        pid = tmp.name.rsplit(".", 2)[-2] if tmp.name.count(".") >= 2 else ""
-        if not pid.isdigit() or int(pid) == os.getpid() or not tmp.is_file():
-            continue  # not a temporary file of ours, or this process is writing it
-        try:
-            fresh = time.time() - tmp.stat().st_mtime < STALE_AFTER_S
-        except OSError:
-            continue
-        if fresh and _alive(int(pid)):
-            continue
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            removed.append(tmp)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
+    # a full disk, a kill: the old file stays as it was, no half-written copy is left
+    with atomic_file(path) as fh:
+        for kind, items in (("source", bundle.sources), ("work", bundle.works),
+                            ("dataset", bundle.datasets), ("citation", bundle.citations)):
+            for item in items:
+                fh.write(json.dumps({"type": kind, **to_dict(item)}, ensure_ascii=False) + "\n")
 
 
 def read_bundle(path: Path, vocabulary: dict[str, set[str]] | None = None,

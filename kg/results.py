@@ -1,7 +1,7 @@
 """Query results in one shape, whatever store answered: SELECT rows, ASK booleans, graphs.
 
 Terms follow the W3C SPARQL 1.1 Query Results JSON format, so JSON output is
-a direct dump and remote endpoints' answers parse into the same objects.
+a direct dump; local and remote stores' answers become the same objects.
 """
 
 from __future__ import annotations
@@ -46,13 +46,6 @@ class Term:
         elif self.datatype and self.datatype != XSD + "string":
             out["datatype"] = self.datatype
         return out
-
-    @classmethod
-    def from_json(cls, data: dict) -> "Term":
-        kind = data["type"]
-        if kind == "typed-literal":  # SPARQL/JSON as some older servers write it
-            kind = "literal"
-        return cls(kind, data["value"], data.get("datatype"), data.get("xml:lang"))
 
     def n3(self) -> str:
         if self.type == "uri":
@@ -136,11 +129,3 @@ class QueryResult:
 
     def to_ntriples(self) -> str:
         return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in self.triples)
-
-    @classmethod
-    def from_sparql_json(cls, data: dict) -> "QueryResult":
-        if "boolean" in data:
-            return cls("ask", boolean=bool(data["boolean"]))
-        head = data.get("head", {}).get("vars", [])
-        rows = [{k: Term.from_json(v) for k, v in b.items()} for b in data.get("results", {}).get("bindings", [])]
-        return cls("select", vars=list(head), rows=rows)

@@ -16,7 +16,7 @@ the source, or for an undecided work the work itself, whose text the model read)
 (prov:generatedAtTime, when known) and why (rdfs:comment: the reason, or the similarities the
 relevance rests on).
 
-`ScopingWriter` is the graph writer `kg build` uses: it writes the works as kg.graph's
+`ScopingWriter` is the graph writer `kg build` uses: it writes the works as kg.quads'
 QuadWriter does, remembers each one's scope, and once every work is written, scores them and
 writes the scope quads.
 """
@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from .classify.curation import SOURCE as CURATION_SOURCE
 from .classify.curation import ScopeDecision
-from .graph import COMMENT, TYPE, QuadWriter, _lit, _n, _time
+from .quads import COMMENT, TYPE, QuadWriter, _lit, _n, _time
 from .labels import is_curated
 from .records import Bundle, Source, Work
 from .resolve import Node, is_strong_key, keys_of
@@ -118,7 +118,7 @@ def apply_decision(scope: WorkScope, decision: ScopeDecision) -> None:
 
 
 class ScopingWriter(QuadWriter):
-    """kg.graph's QuadWriter plus the scope of every work (written once all works are)."""
+    """kg.quads' QuadWriter plus the scope of every work (written once all works are)."""
 
     def __init__(self, taxonomy, decisions: Iterable[ScopeDecision] = ()):
         super().__init__(taxonomy)

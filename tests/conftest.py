@@ -75,8 +75,8 @@ def make_graph(tmp_path):
     store holding the ontology, the taxonomy and the bundle's quads (ontology=False: bare)."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.taxonomy import read_taxonomy
 
     def make(bundle=None, ontology: bool = True) -> LocalGraph:

@@ -175,8 +175,8 @@ def toy(tmp_path, rec):
     """A graph over the 3x3(x3) toy taxonomy: category is single-valued, mechanism is not."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.store import LocalGraph
     from kg.taxonomy import read_taxonomy
 

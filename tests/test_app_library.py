@@ -1,5 +1,5 @@
 """The library functions behind the app's pages: paper search and pages (kg.browse), corpus
-slices (kg.views) and the citation network drawing (kg.netviz)."""
+slices (kg.views) and the citation network drawing (kg.app.network_drawing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from kg import analysis, browse, netviz, views
+from kg import analysis, browse, views
+from kg.app import network_drawing
 from kg.errors import UsageError
 
 YOLLAVA = "https://w3id.org/kg-survey/id/work/arxiv/2406.09400"
@@ -151,7 +152,7 @@ def test_network_html_is_offline_and_escapes_titles():
          "surveyed": True, "review": True, "cited_by": 0, "references": 1, "pagerank": 0.3, "community": 0},
         {"work": "b", "label": "B", "title": "href=javascript:x", "year": None, "category": None, "candidate": True,
          "surveyed": False, "review": False, "cited_by": 1, "references": 0, "pagerank": 0.7, "community": 0}])
-    page = netviz.network_html(g, metrics, ["a", "b"], category_labels={"retrieval": "Retrieval"})
+    page = network_drawing.network_html(g, metrics, ["a", "b"], category_labels={"retrieval": "Retrieval"})
     assert "<img src=x" not in page and "<script>alert" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page or "\\u0026lt;img" in page
     assert not re.search(r"(?:src|href)=\"https?://", page)
@@ -164,25 +165,25 @@ def test_select_nodes_filters_and_caps_by_pagerank():
         {"work": f"w{i}", "label": f"W{i}", "title": None, "year": 2020 + i % 3, "category": ["a", "b", None][i % 3],
          "candidate": i == 4, "surveyed": False, "review": False, "cited_by": i % 2, "references": 0,
          "pagerank": i / 10, "community": i % 2 - (1 if i == 0 else 0)} for i in range(10)])
-    picked = netviz.select_nodes(metrics, max_nodes=3)
+    picked = network_drawing.select_nodes(metrics, max_nodes=3)
     assert picked.nodes == ["w9", "w8", "w7"] and picked.matching == 10 and picked.capped
-    assert set(netviz.select_nodes(metrics, categories=["none"]).nodes) == {"w2", "w5", "w8"}
-    assert "w4" not in netviz.select_nodes(metrics, candidates=False).nodes
-    assert set(netviz.select_nodes(metrics, years=(2021, 2021)).nodes) == {"w1", "w4", "w7"}
-    assert set(netviz.select_nodes(metrics, communities=[0]).nodes) == {"w2", "w4", "w6", "w8"}
-    assert set(netviz.select_nodes(metrics, linked_only=True).nodes) == {f"w{i}" for i in range(1, 10, 2)}
-    assert netviz.select_nodes(metrics, years=(1990, 1991)).nodes == []
+    assert set(network_drawing.select_nodes(metrics, categories=["none"]).nodes) == {"w2", "w5", "w8"}
+    assert "w4" not in network_drawing.select_nodes(metrics, candidates=False).nodes
+    assert set(network_drawing.select_nodes(metrics, years=(2021, 2021)).nodes) == {"w1", "w4", "w7"}
+    assert set(network_drawing.select_nodes(metrics, communities=[0]).nodes) == {"w2", "w4", "w6", "w8"}
+    assert set(network_drawing.select_nodes(metrics, linked_only=True).nodes) == {f"w{i}" for i in range(1, 10, 2)}
+    assert network_drawing.select_nodes(metrics, years=(1990, 1991)).nodes == []
     with pytest.raises(UsageError):
-        netviz.select_nodes(metrics, max_nodes=0)
+        network_drawing.select_nodes(metrics, max_nodes=0)
     with pytest.raises(UsageError, match="unknown colour"):
-        netviz.network_html(nx.DiGraph(), metrics, [], color_by="size")
+        network_drawing.network_html(nx.DiGraph(), metrics, [], color_by="size")
 
 
 def test_network_of_the_bundled_graph(graph, corpus):
     g, metrics = analysis.citation_graph(corpus), analysis.citation_metrics(corpus)
-    chosen = netviz.select_nodes(metrics, linked_only=True)
+    chosen = network_drawing.select_nodes(metrics, linked_only=True)
     assert len(chosen.nodes) == 33 and chosen.nodes[0] != ""
-    page = netviz.network_html(g, metrics, chosen.nodes, category_labels=corpus.notation_labels("category"))
+    page = network_drawing.network_html(g, metrics, chosen.nodes, category_labels=corpus.notation_labels("category"))
     data = re.search(r"nodes = new vis\.DataSet\((\[.*?\])\);", page, re.S).group(1)
     assert data.count('"id":') == 33
 

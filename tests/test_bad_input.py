@@ -219,7 +219,7 @@ def test_stale_temp_files_are_cleaned_and_a_failed_import_leaves_none(kg, store_
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("kg.recordfile.os.fsync", disk_full)
+    monkeypatch.setattr("kg.fileio.os.fsync", disk_full)
     failed = kg("import", "bibtex", str(FIXTURES / "messy.bib"), "--source-id", "bibtex-messy", store=store_copy)
     monkeypatch.undo()
     assert failed.exit_code == 1 and isinstance(failed.exception, KgError), failed.output

@@ -157,13 +157,13 @@ def test_error_found_while_streaming_quads_leaves_previous_graph(tmp_path):
 
 def test_people_and_agents_are_written_once():
     """Shared authors and labelling agents are described once, not once per work."""
-    from kg.corpus import load_corpus
-    from kg.graph import QuadWriter
+    from kg.corpus import read_corpus
     from kg.paths import corpus_dir
+    from kg.quads import QuadWriter
     from kg.taxonomy import read_taxonomy
 
     taxonomy = read_taxonomy()
-    quads = list(QuadWriter(taxonomy).iter_bundle(load_corpus(corpus_dir(), taxonomy.vocabulary())))
+    quads = list(QuadWriter(taxonomy).iter_bundle(read_corpus(corpus_dir(), taxonomy.vocabulary())))
     assert len(quads) == len(set(quads))
 
 

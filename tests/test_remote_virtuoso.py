@@ -14,7 +14,7 @@ import requests
 from kg.build import build
 from kg.errors import QueryRefused
 from kg.named import run_named
-from kg.network import build_link_graph
+from kg.analysis.link_graph import build_link_graph
 from kg.store.remote import Endpoint, RemoteGraph, generations
 from kg.stats import graph_stats
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -131,6 +132,21 @@ def test_html_parses_and_is_self_contained(bundled):
     assert "Yo'LLaVA" in page.all_text and "λ-ECLIPSE" in page.all_text
 
 
+def test_html_template_shows_every_value_as_one_line_of_escaped_text(bundled):
+    report, texts = bundled
+    assert "references and citations with <code>kg harvest" in texts["html"]  # the note's command keeps its space
+    changed = copy.deepcopy(report)
+    work = changed["works"][0]
+    work.update(label="Bell\x07 and \u202ebidi\u202c\n<i>split</i>", predicted=True, confidence=0.8125,
+                url="https://example.org/?a=1&b=2")
+    html = render(changed, "html")
+    page = StrictHTML.check(html)
+    item = next(text for text in page.text if "Bell" in text)
+    assert item == "Bell and bidi <i>split</i>" and not page.named("i")
+    assert {"href": "https://example.org/?a=1&b=2"} in page.named("a") and 'href="https://example.org/?a=1&amp;b=2"' in html
+    assert '<span class="predicted" title="predicted by the classifier">\u20200.81</span>' in html
+
+
 def test_markdown_renders_the_taxonomy_table(bundled):
     report, texts = bundled
     page = StrictHTML.check(markdown_html(texts["md"]))
@@ -206,8 +222,8 @@ def hostile():
     """A graph whose titles, dataset and candidate names hold HTML, LaTeX and Markdown syntax."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Citation, Dataset, Label, Source, Work
     from kg.store import LocalGraph
     from kg.taxonomy import read_taxonomy
@@ -340,8 +356,8 @@ def hostile_latex():
     works in the taxonomy (table cells, references) and as candidates (first cell of table rows)."""
     import pyoxigraph as ox
 
-    from kg.graph import bundle_quads, iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Label, Source, Work
     from kg.store import LocalGraph
     from kg.taxonomy import read_taxonomy

@@ -86,8 +86,8 @@ def test_report_bad_input(kg, built_store, tmp_path):
 def test_report_on_an_empty_graph(kg, tmp_path):
     """A store holding only the ontology: the report says there is nothing yet."""
     from kg.build import ONTOLOGY_FILES
-    from kg.graph import iter_ontology_quads
     from kg.paths import ontology_dir
+    from kg.quads import iter_ontology_quads
     from kg.store import StoreDir
 
     store = tmp_path / "empty-store"

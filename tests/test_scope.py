@@ -105,7 +105,7 @@ def offtopic_store(tmp_path_factory):
     from kg.harvest import run, s2
     from kg.harvest.cache import ResponseCache
     from kg.harvest.http import PoliteClient
-    from kg.harvest.publish import publish
+    from kg.harvest.publish import publish_records
     from kg.records import Bundle, Source
 
     store = tmp_path_factory.mktemp("offtopic") / "store"
@@ -116,7 +116,7 @@ def offtopic_store(tmp_path_factory):
     assert meta["rows"] == 1881
     source = Source("s2-replayed", "Semantic Scholar Graph API (recorded citations)", "Semantic Scholar Graph API")
     # the cited paper is not in the graph, so the citation links are left out
-    published = publish(store, "s2", Bundle(sources=[source], works=edges.works))
+    published = publish_records(store, "s2", Bundle(sources=[source], works=edges.works))
     assert published.candidates == len(edges.works) == 1873  # 8 citing rows had no paper id
     report = classify_graph(store)
     offtopic = {w.ids["s2"] for w in edges.works}

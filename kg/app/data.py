@@ -11,12 +11,14 @@ import threading
 
 import streamlit as st
 
-from kg import analysis, browse, netviz, views
+from kg import analysis, browse, views
 from kg.errors import GraphMissing
 from kg.guard import QueryLimits
 from kg.paths import default_store
 from kg.stats import graph_stats
 from kg.store import LocalGraph, StoreDir, is_remote
+
+from . import network_drawing
 
 TTL = None  # results are tied to a generation; a rebuild makes a new key
 
@@ -134,7 +136,7 @@ def _citations(_graph, key: str):
 def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> str:
     cgraph, metrics = _citations(_graph, key)
     labels = _corpus(_graph, key).notation_labels("category")
-    return netviz.network_html(cgraph, metrics, list(nodes), color_by=color_by, category_labels=labels)
+    return network_drawing.network_html(cgraph, metrics, list(nodes), color_by=color_by, category_labels=labels)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -6,10 +6,10 @@ import html
 
 import streamlit as st
 
-from kg import netviz, views
+from kg import views
 from kg.analysis.citations import GROW_CITATIONS, citation_sources, rank_text
 
-from . import data, ui
+from . import data, network_drawing, ui
 
 
 def render() -> None:
@@ -25,15 +25,15 @@ def render() -> None:
         st.info(known["note"], icon=":material/info:")
     span = views.year_span(corpus)
     c1, c2, c3 = st.columns([3, 3, 2], gap="medium")
-    categories = c1.multiselect("Categories", [*cat_labels, netviz.NO_CATEGORY], default=None, key="net_categories",
-                                format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
+    categories = c1.multiselect("Categories", [*cat_labels, network_drawing.NO_CATEGORY], default=None,
+                                key="net_categories", format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
                                 placeholder="all categories")
     community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
     sizes = metrics["community"].value_counts()
     communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
                                  format_func=lambda c: f"community {c + 1} ({int(sizes.get(c, 0))} works)",
                                  placeholder="all communities")
-    color_by = c3.radio("Colour by", netviz.COLOR_BY, horizontal=True, key="net_color")
+    color_by = c3.radio("Colour by", network_drawing.COLOR_BY, horizontal=True, key="net_color")
     c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
     years = None
     if span and span[0] < span[1]:
@@ -42,9 +42,9 @@ def render() -> None:
     candidates = c5.toggle("Show candidates", value=True, key="net_candidates")
     linked_only = c6.toggle("Only linked works", value=True, key="net_linked",
                             help="Hide works without any citation link in the graph.")
-    cap = c7.number_input("Max nodes", min_value=10, max_value=1000, value=netviz.DEFAULT_MAX_NODES, step=10,
+    cap = c7.number_input("Max nodes", min_value=10, max_value=1000, value=network_drawing.DEFAULT_MAX_NODES, step=10,
                           key="net_cap")
-    selection = netviz.select_nodes(metrics, years=years, categories=categories or None,
+    selection = network_drawing.select_nodes(metrics, years=years, categories=categories or None,
                                     communities=communities or None, candidates=candidates,
                                     linked_only=linked_only, max_nodes=int(cap))
     if not selection.nodes:
@@ -63,7 +63,7 @@ def render() -> None:
         st.subheader("Most central papers")
         shown = metrics[metrics["work"].isin(selection.nodes)]
         table = shown.assign(category=shown["category"].map(
-            lambda c: netviz.category_of(c).replace("_", " ").replace(netviz.NO_CATEGORY, "—")),
+            lambda c: network_drawing.category_of(c).replace("_", " ").replace(network_drawing.NO_CATEGORY, "—")),
             rank=[rank_text(r, t) for r, t in zip(shown["rank"], shown["tied"])])
         st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
                      column_order=["rank", "label", "year", "category", "cited_by", "references", "pagerank",
@@ -109,10 +109,10 @@ def _ties_caption(shown) -> None:
 
 def _legend(color_by: str, cat_labels: dict, metrics, nodes: list[str]) -> None:
     if color_by == "category":
-        colors = netviz.category_colors(list(cat_labels))
-        items = [(colors[c], cat_labels[c]) for c in cat_labels] + [(netviz.GREY, "not in the taxonomy")]
+        colors = network_drawing.category_colors(list(cat_labels))
+        items = [(colors[c], cat_labels[c]) for c in cat_labels] + [(network_drawing.GREY, "not in the taxonomy")]
     else:
-        colors = netviz.community_colors(metrics["community"])
+        colors = network_drawing.community_colors(metrics["community"])
         shown = sorted(set(metrics[metrics["work"].isin(nodes)]["community"]))
         items = [(colors[int(c)], f"community {int(c) + 1}" if c >= 0 else "no citation link") for c in shown]
     chips = " ".join(f"<span style='white-space:nowrap;margin-right:14px'><span style='display:inline-block;"

@@ -15,10 +15,8 @@ when and an optional `reason`. The last scope decision about a work wins (see kg
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
-import fcntl
 import getpass
 import os
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ import yaml
 from .. import ids
 from ..corpus import read_yaml
 from ..errors import CorpusError, KgError, UsageError
-from ..recordfile import remove_stale_temp_files
+from ..fileio import file_lock, remove_stale_temp_files, write_atomic
 from ..records import Bundle, Label, Source, Work
 from ..taxonomy import LABEL_AXIS_SCHEME, Taxonomy
 
@@ -253,39 +251,19 @@ def validate_labels(labels: dict[str, list[str]], taxonomy: Taxonomy) -> dict[st
 
 
 # ---------------------------------------------------------------- writing
-@contextlib.contextmanager
-def _locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name("." + path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def append_decision(path: Path, decision: dict) -> None:
     """Add one decision to the curation file (whole file rewritten atomically, under a lock)."""
-    with _locked(path):
+    with file_lock(path.with_name("." + path.name + ".lock")):
         decisions = read_decisions(path)
         decisions.append(decision)
         text = HEADER + yaml.safe_dump({"decisions": decisions}, sort_keys=False, allow_unicode=True, width=100)
-        remove_stale_temp_files(path.parent, f"{path.name}.*.tmp")  # left by a writer that died
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        remove_stale_temp_files(path.parent, f"*{path.name}.*.tmp")  # left by a writer that died
         try:
-            with tmp.open("w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException as exc:  # the file keeps every earlier decision; no half-written copy is left
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            if isinstance(exc, OSError):
-                full = "the disk is full: " if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
-                raise KgError(f"{full}cannot write {path} ({exc.strerror or exc}); the decision was not "
-                              "recorded and the file keeps its earlier decisions") from None
-            raise
+            write_atomic(path, text)
+        except OSError as exc:  # the file keeps every earlier decision; no half-written copy is left
+            full = "the disk is full: " if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+            raise KgError(f"{full}cannot write {path} ({exc.strerror or exc}); the decision was not "
+                          "recorded and the file keeps its earlier decisions") from None
 
 
 def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: str | None = None,

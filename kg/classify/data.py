@@ -45,9 +45,6 @@ class GraphWork:
         """Effective labels per axis from everything but predictions (curation wins)."""
         return effective_labels([lab for lab in self.labels if not is_predicted(lab)])
 
-    def predicted_labels(self) -> list[Label]:
-        return [lab for lab in self.labels if is_predicted(lab)]
-
 
 def source_id(iri: str) -> str:
     return unquote(iri[len(_SOURCE_PREFIX):]) if iri.startswith(_SOURCE_PREFIX) else iri

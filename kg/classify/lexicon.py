@@ -30,7 +30,9 @@ TITLE_WEIGHT = 1.5  # a term in the title counts more than one in the abstract
 
 
 @dataclass(frozen=True)
-class Term:
+class LexiconTerm:
+    """One entry of the lexicon: a concept's label (or a dataset's name), normalised for matching."""
+
     axis: str  # category | mechanism | modality | method | dataset
     value: str  # the concept's notation (a dataset's name)
     label: str  # the label as written in the data
@@ -169,7 +171,7 @@ class Cue:
 
 
 class Lexicon:
-    def __init__(self, terms: list[Term], cues: list[Cue] | None = None,
+    def __init__(self, terms: list[LexiconTerm], cues: list[Cue] | None = None,
                  category_implies: dict[str, list[Cue]] | None = None):
         self.terms = terms
         self.cues = list(cues or [])
@@ -192,7 +194,7 @@ class Lexicon:
     def build(cls, taxonomy: Taxonomy, datasets: dict[str, list[str]] | None = None,
               axes: tuple[str, ...] = LEXICON_AXES) -> "Lexicon":
         """Terms from the taxonomy's labels on `axes` and from dataset names and aliases."""
-        terms: list[Term] = []
+        terms: list[LexiconTerm] = []
         seen: set[tuple] = set()
 
         def add(axis: str, value: str, label: str, joined: bool = False) -> None:
@@ -206,7 +208,7 @@ class Lexicon:
                 key = (axis, value, n)
                 if key not in seen:
                     seen.add(key)
-                    terms.append(Term(axis, value, label, n, o, is_case_sensitive(label)))
+                    terms.append(LexiconTerm(axis, value, label, n, o, is_case_sensitive(label)))
 
         for axis in axes:
             for concept in taxonomy.axis(axis):

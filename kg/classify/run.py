@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KgError, UsageError
+from ..fileio import write_atomic
 from ..records import Bundle, Dataset, Label, Source, Work
 from ..store import LocalGraph, StoreDir, open_graph
 from ..taxonomy import read_taxonomy
@@ -147,9 +147,7 @@ def _file_sha1(path: Path) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 # ---------------------------------------------------------------- entries

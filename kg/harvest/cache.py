@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from ..fileio import write_atomic
 
 MODES = ("use", "refresh", "offline")
 
@@ -44,9 +45,7 @@ class ResponseCache:
     def put(self, namespace: str, key: str, entry: dict) -> None:
         path = self._path(namespace, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(entry, ensure_ascii=False))
 
     def __len__(self) -> int:
         return sum(1 for _ in self.root.glob("*/*/*.json")) if self.root.is_dir() else 0

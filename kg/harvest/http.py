@@ -88,10 +88,6 @@ class Counters:
     retries: int = 0
     waited: float = 0.0  # seconds spent in rate-limit and backoff pauses
 
-    def as_dict(self) -> dict:
-        return {"requests": self.requests, "cache_hits": self.cache_hits, "retries": self.retries,
-                "waited_s": round(self.waited, 2)}
-
 
 @dataclass
 class Reply:

@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from pathlib import Path
 
+from ..fileio import write_atomic
 from ..recordfile import read_bundle, write_bundle
 from ..records import Bundle
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 class Checkpoint:

@@ -16,14 +16,14 @@ or of another input's source is refused.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import load_corpus
+from ..corpus import read_corpus
 from ..errors import KgError, UsageError
+from ..fileio import file_lock
 from ..labels import CURATION_PREFIX, PREDICTION_PREFIX
 from ..paths import corpus_dir, ontology_dir
 from ..recordfile import read_bundle, write_bundle
@@ -83,7 +83,7 @@ def _lookup_keys(work: Work) -> list[str]:
 def _inputs(store: str | Path) -> list[tuple[str | None, Bundle]]:
     """(record file name or None for the bundled corpus, its records), in build order."""
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
-    inputs: list[tuple[str | None, Bundle]] = [(None, load_corpus(corpus_dir(), taxonomy.vocabulary()))]
+    inputs: list[tuple[str | None, Bundle]] = [(None, read_corpus(corpus_dir(), taxonomy.vocabulary()))]
     records = StoreDir(store).records_dir
     if records.is_dir():
         for path in sorted(records.glob("*.jsonl")):
@@ -156,12 +156,8 @@ def legacy_import(store: str | Path, legacy_id: str, source_id: str) -> str | No
 def records_lock(store: str | Path):
     folder = StoreDir(store).records_dir
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(folder / ".lock"):
+        yield
 
 
 def same_work(a: Work, b: Work) -> bool:
@@ -306,8 +302,8 @@ class Published:
     notes: list[str] = field(default_factory=list)
 
 
-def publish(store: str | Path, name: str, bundle: Bundle, *, replace: bool = False, build: bool = True,
-            mark_candidates: bool = True, check_source: bool = False) -> Published:
+def publish_records(store: str | Path, name: str, bundle: Bundle, *, replace: bool = False, build: bool = True,
+                    mark_candidates: bool = True, check_source: bool = False) -> Published:
     """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file), then rebuild the graph.
 
     New works that match nothing already placed in the graph are marked candidates

@@ -1,7 +1,7 @@
 """The harvests a user runs: arXiv, Semantic Scholar (with snowballing) and OpenAlex.
 
 Each function checkpoints its units (jobs.Checkpoint), and on success publishes
-the records (publish.publish: merge into <store>/records/<source>.jsonl,
+the records (publish.publish_records: merge into <store>/records/<source>.jsonl,
 rebuild the graph) and returns a HarvestReport with the numbers --stats prints.
 """
 
@@ -23,7 +23,7 @@ from . import s2
 from .cache import ResponseCache
 from .http import Counters, Policy, PoliteClient
 from .jobs import Checkpoint
-from .publish import Published, dedupe_works, known_works, publish
+from .publish import Published, dedupe_works, known_works, publish_records
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -116,7 +116,7 @@ def _finish(report: HarvestReport, job: Checkpoint, opts: Options, name: str, bu
     bundle.works = dedupe_works(bundle.works)
     bundle.sources = [source]
     report.papers = len(bundle.works)
-    out: Published = publish(opts.store, name, bundle, build=opts.build)
+    out: Published = publish_records(opts.store, name, bundle, build=opts.build)
     report.added, report.updated = out.added, out.updated
     report.candidates, report.citations = out.candidates, out.citations
     report.records_file, report.build = out.records_file, out.build

@@ -89,7 +89,3 @@ def repair_mojibake(text: str) -> str:
     bytes in these codecs, so it does not change.
     """
     return _NON_ASCII_RUN.sub(lambda m: _undo(m.group(0)), text)
-
-
-def looks_like_mojibake(text: str) -> bool:
-    return repair_mojibake(text) != text

@@ -17,12 +17,11 @@ as a LaTeX fragment to \\input into a survey, and `pdf`, the LaTeX article compi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
 from ..errors import KgError, UsageError
+from ..fileio import write_atomic
 from .bib import render_bibtex
 from .content import build_report
 from .latex import render_latex, render_tex_table
@@ -79,14 +78,8 @@ def write_report(source, fmt: str, output: str | Path, category: str | None = No
     report = build_report(source, category, min_confidence=min_confidence)
     data = compile_pdf(render_latex(report)) if fmt == "pdf" else render(report, fmt).encode("utf-8")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as exc:
-        if "tmp" in locals() and os.path.exists(tmp):
-            os.unlink(tmp)
         raise KgError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 

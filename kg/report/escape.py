@@ -6,7 +6,6 @@ LaTeX specials, Markdown syntax, control characters and any Unicode.
 
 from __future__ import annotations
 
-import html as _html
 import re
 import unicodedata
 
@@ -18,25 +17,26 @@ _WS = re.compile(r"\s+")
 _CONTROL = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [ord(c) for c in BIDI_CONTROLS])
 
 
-def clean(text) -> str:
-    """One line of printable text: control and bidi-control characters dropped, whitespace collapsed."""
+def one_line(text) -> str:
+    """Text on one line: control and bidi-control characters dropped, each run of whitespace one space."""
     if text is None:
         return ""
-    return _WS.sub(" ", str(text).translate(_CONTROL)).strip()
+    return _WS.sub(" ", str(text).translate(_CONTROL))
+
+
+def clean(text) -> str:
+    """One line of printable text (one_line) without leading or trailing spaces."""
+    return one_line(text).strip()
 
 
 # ---------------------------------------------------------------- HTML
-def html_text(text) -> str:
-    """Text for HTML element content or a quoted attribute value."""
-    return _html.escape(clean(text), quote=True)
-
-
+# Text in the HTML report is escaped by its Jinja2 template (autoescape; see kg.report.web).
 def html_url(url) -> str | None:
-    """An http(s) URL safe for href, or None (javascript:, data: and the like are refused)."""
+    """An http(s) URL for an href (the template escapes it), or None (javascript:, data: and the like are refused)."""
     url = clean(url)
     if not re.match(r"^https?://[^\s\"'<>]+$", url, re.IGNORECASE):
         return None
-    return _html.escape(url, quote=True)
+    return url
 
 
 # ---------------------------------------------------------------- Markdown

@@ -16,7 +16,7 @@ import networkx as nx
 import pandas as pd
 from pyvis.network import Network
 
-from .errors import UsageError
+from kg.errors import UsageError
 
 DEFAULT_MAX_NODES = 150
 NO_CATEGORY = "none"

@@ -1,11 +1,12 @@
-"""networkx views of the graph, built from named SPARQL queries (pure: graph in, networkx out)."""
+"""networkx views of the graph: its works, people, datasets, methods and concepts as one link
+graph, built from named SPARQL queries (pure: graph in, networkx out; kg export writes it as GraphML)."""
 
 from __future__ import annotations
 
 import networkx as nx
 
-from .named import run_named
-from .vocab import BASE
+from ..named import run_named
+from ..vocab import BASE
 
 _KINDS = (("id/work/", "work"), ("id/person/", "person"), ("id/dataset/", "dataset"),
           ("id/method/", "method"), ("taxonomy/", "concept"))
@@ -28,16 +29,4 @@ def build_link_graph(graph) -> nx.MultiDiGraph:
             if node not in g:
                 g.add_node(node, label=labels.get(node, node), kind=node_kind(node))
         g.add_edge(row["source"], row["target"], key=row["relation"], relation=row["relation"])
-    return g
-
-
-def build_citation_graph(graph) -> nx.DiGraph:
-    """Works linked by cito:cites."""
-    g = nx.DiGraph()
-    for node, data in build_link_graph(graph).nodes(data=True):
-        if data["kind"] == "work":
-            g.add_node(node, **data)
-    for row in run_named(graph, "graph-edges").records():
-        if row["relation"] == "cites":
-            g.add_edge(row["source"], row["target"])
     return g

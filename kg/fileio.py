@@ -1,0 +1,109 @@
+"""Writing a file so that a kill or a full disk never leaves half of it, and locking a file
+between processes: the one way kg writes the files it keeps, and the one lock it takes.
+
+    write_atomic(path, text_or_bytes)          # the whole file at once
+    with atomic_file(path) as fh:              # a writer that streams into it
+        fh.write(...)
+    with file_lock(folder / ".lock"):          # one writer at a time, across processes
+        ...
+
+Both atomic forms write a temporary file in the same folder (`.<name>.<random>.<pid>.tmp`),
+fsync it and rename it over `path` with os.replace, so a reader sees the old file or the
+new one, never a mix. On any error the temporary file is removed and `path` is as it was.
+A temporary file whose writer was killed is removed by `remove_stale_temp_files`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+def _temp_path(path: Path) -> Path:
+    """A fresh temporary name beside `path`; the pid second to last (see remove_stale_temp_files)."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, mode: str = "w", *, encoding: str = "utf-8",
+                newline: str | None = None) -> Iterator[IO]:
+    """An open temporary file (mode "w" for text, "wb" for bytes) that replaces `path` when
+    the block ends without an error; `newline` as for open() ("" keeps line ends as written)."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_file writes a whole file: mode 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    tmp = _temp_path(path)
+    text = mode == "w"
+    try:
+        # O_EXCL: never write through a file (or link) that is already there; 0o666 less the umask,
+        # as open() would create it
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with open(fd, mode, encoding=encoding if text else None, newline=newline if text else None) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, a kill, an error of the caller's: no half-written copy is left
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None) -> None:
+    """Write `data` (text or bytes) as the whole of `path`, atomically."""
+    with atomic_file(path, "wb" if isinstance(data, bytes) else "w", encoding=encoding, newline=newline) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock (fcntl.flock) on `lock_path`, created if missing, for the block:
+    a second process (or thread) taking the same lock waits until the first leaves its block."""
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+STALE_AFTER_S = 24 * 3600  # a writer whose process id was reused is not waited for longer than this
+
+
+def remove_stale_temp_files(folder: Path, pattern: str = "*.jsonl.*.tmp") -> list[Path]:
+    """Remove the temporary files matching `pattern` (`….<pid>.tmp`: ours, and the
+    `<name>.<pid>.tmp` of earlier versions) left by writers that died mid-write (their process
+    is gone, or the file is older than a day); a running writer's file is left alone."""
+    removed = []
+    for tmp in folder.glob(pattern):
+        pid = tmp.name.rsplit(".", 2)[-2] if tmp.name.count(".") >= 2 else ""
+        if not pid.isdigit() or int(pid) == os.getpid() or not tmp.is_file():
+            continue  # not a temporary file of ours, or this process is writing it
+        try:
+            fresh = time.time() - tmp.stat().st_mtime < STALE_AFTER_S
+        except OSError:
+            continue
+        if fresh and _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
