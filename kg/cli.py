@@ -76,10 +76,10 @@ def build(
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder of YAML files (default: the bundled survey corpus)."),
 ):
     """Build (or refresh) the graph from the bundled corpus and harvested records."""
-    from .build import build as run_build
+    from .pipeline import refresh
 
     with err.status("Building the graph..."):
-        report = run_build(store_location(), corpus)
+        report = refresh(store_location(), corpus=corpus).build
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
     _print_counts(report.stats, f"Built {report.store} in {report.seconds:.2f} s")

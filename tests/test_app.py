@@ -222,7 +222,7 @@ def test_overview_latest_additions_follow_the_source_date_not_the_classifier(wri
     """A harvest after the survey's snapshot comes first; re-running the classifier (whose
     source is dated when it ran) moves nothing."""
     from kg.browse import data_sources
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
     from kg.recordfile import write_bundle
     from kg.records import Bundle, Source, Work
 
@@ -266,7 +266,7 @@ def classified_store(built_store, tmp_path_factory):
     """The bundled graph after `kg classify`, as the app's first start leaves it."""
     import shutil
 
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     store = tmp_path_factory.mktemp("app-classified") / "store"
     shutil.copytree(built_store, store, symlinks=True)

@@ -85,7 +85,7 @@ def classify(
             report = run_evaluate(examples, taxonomy, datasets, folds=folds, encoder=encoder)
         _emit(report) if as_json else _print_evaluation(out, report)
     else:
-        from .run import classify_graph
+        from ..pipeline import classify as classify_graph
 
         with err.status("Classifying the graph's papers..."):
             report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder,
@@ -262,13 +262,13 @@ def curate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
-    from .curation import curate as run_curate
+    from ..pipeline import curate as run_curate
     from .curation import read_decisions
-    from .run import local_store
+    from .curation import curation_file
 
     out, err, store = _ctx()
     if list_:
-        decisions = read_decisions(local_store(store).curation_file)
+        decisions = read_decisions(curation_file(store))
         if as_json:
             _emit({"decisions": decisions})
             return
@@ -292,10 +292,6 @@ def curate(
     try:
         with err.status("Recording and rebuilding..."):
             decision = run_curate(store, paper, labels, by=by, note=note, scope=scope)
-            if scope:
-                from .screen import refresh_placement
-
-                refresh_placement(store)
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
@@ -439,7 +435,8 @@ def _quoted(text: str) -> str:
 
 def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: bool):
     from ..store import open_graph
-    from .screen import decide, screening
+    from ..pipeline import decide
+    from .screen import screening
 
     out, err, _ = _ctx()
     try:
@@ -466,7 +463,8 @@ def _screen_decide(store: str, decision: str, paper: str, by, reason, as_json: b
 
 def _screen_interactive(store: str, by) -> None:
     from ..store import open_graph
-    from .screen import decide, screening
+    from ..pipeline import decide
+    from .screen import screening
 
     out, err, _ = _ctx()
     skipped: set[str] = set()

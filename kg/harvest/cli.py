@@ -98,9 +98,9 @@ def _run(ctx, fn, stats: bool, as_json: bool, refresh, offline, timeout, retries
             opts = _options(ctx, refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
         if _remote(ctx):
-            from ..build import build
+            from ..pipeline import after_records
 
-            report.build = build(_remote(ctx))
+            report.build = after_records(_remote(ctx)).build
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
         raise typer.Exit(130) from None

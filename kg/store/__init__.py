@@ -96,6 +96,10 @@ class Store:
         """The local folder: the store itself, or the workspace of a remote store."""
         return self.dir.path
 
+    def absolute(self) -> str:
+        """The location as a process started in another folder reads it (a folder made absolute)."""
+        return self.location if self.remote else str(self.dir.path.resolve())
+
     @property
     def url(self) -> str | None:
         """The SPARQL endpoint of a remote store (None for a local one)."""
@@ -129,13 +133,25 @@ class Store:
         return {"location": self.location, **self.dir.info()}
 
     def generation_key(self) -> str | None:
-        """Changes whenever a new graph is published: a cache key for readers."""
+        """Changes whenever a new graph is published: a cache key for readers (None before the
+        first build, or for an endpoint whose graph kg did not publish)."""
+        if self.remote:
+            if getattr(self, "_probe", None) is None:  # one view kept to ask, so its connection is reused
+                from .remote import RemoteGraph
+
+                self._probe = RemoteGraph(self.location, generation=None)
+            return self._probe.current_generation()
+        current = self.dir.current()
+        return current.name if current is not None else None
+
+    def open_at(self, generation: str | None):
+        """The graph of the generation `generation_key()` named, read-only (on disk: the current
+        one, which readers keep until they are reopened)."""
         if self.remote:
             from .remote import RemoteGraph
 
-            return RemoteGraph(self.location).generation
-        current = self.dir.current()
-        return current.name if current is not None else None
+            return RemoteGraph(self.location, generation=generation)
+        return LocalGraph(self.location)
 
     def require_local(self, what: str, hint: str | None = None) -> None:
         """Refuse an operation that needs the store's own files (e.g. the screening state)."""
