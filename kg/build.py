@@ -85,11 +85,22 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     return GraphPass(chain(ontology, writer.iter_bundle(bundle)), writer, record_warnings)
 
 
-def build(store: Store | str | Path, corpus: Path | None = None) -> BuildReport:
-    """Build the graph from the store's inputs and publish it (checked by its counts first).
-    The graph alone: kg.pipeline.refresh also places papers with the classifier when asked."""
+def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None) -> BuildReport:
+    """Build the graph from the store's inputs and publish it, checked by its counts first.
+
+    `revise(graph) -> bool`, when given (kg.pipeline: the classifier), reads the new graph before
+    it is published; when it answers True it has changed the store's inputs, and the graph is
+    written again from them. Either way one generation is published (local stores only)."""
     started = time.monotonic()
     store = Store.at(store)
     made = graph_pass(store, corpus)
-    published = store.publish(made.quads, build_meta(corpus), check=graph_stats)
-    return made.report(store, started, published.checked)
+    if revise is None:
+        published = store.publish(made.quads, build_meta(corpus), check=graph_stats)
+        return made.report(store, started, published.checked)
+    with store.draft(build_meta(corpus)) as draft:
+        draft.write(made.quads)
+        if revise(draft.graph):
+            made = graph_pass(store, corpus)
+            draft.rewrite(made.quads)
+        stats = graph_stats(draft.graph)
+    return made.report(store, started, stats)

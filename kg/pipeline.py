@@ -22,9 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildReport, build, build_meta, graph_pass
+from .build import BuildReport, build
 from .classify.run import ClassifyReport, classify_works, has_run
-from .stats import graph_stats
 from .store import Store
 
 Progress = Callable[[str], None]
@@ -47,8 +46,8 @@ def refresh(store: Store | str | Path, *, corpus: Path | None = None, classify: 
             progress: Progress | None = None, **classify_options) -> Refresh:
     """Build the graph from the store's inputs; place the works with the classifier when asked
     (`classify=None`: when the store has no graph yet); publish one generation, checked by its
-    counts. The classifier reads the new graph before it is published; when it writes records,
-    the graph is written again from them, so exactly one generation is published either way."""
+    counts. The classifier reads the new graph before it is published (kg.build's `revise`); when
+    it writes records, the graph is written again from them, so one generation is published."""
     store = Store.at(store)
     if classify is None:
         classify = not store.exists()
@@ -56,22 +55,22 @@ def refresh(store: Store | str | Path, *, corpus: Path | None = None, classify: 
     tick("building")
     if not classify:
         return Refresh(build(store, corpus))
-    started = time.monotonic()
-    with store.draft(build_meta(corpus)) as draft:
-        made = graph_pass(store, corpus)
-        draft.write(made.quads)
+    placed: list[ClassifyReport] = []
+
+    def place(graph) -> bool:  # the classifier reads the new graph; its records go into the next pass
         tick("classifying")
-        placed = classify_works(store, graph=draft.graph, **classify_options)
-        if placed.records_changed:
+        placed.append(classify_works(store, graph=graph, **classify_options))
+        if placed[-1].records_changed:
             tick("building")
-            made = graph_pass(store, corpus)
-            draft.rewrite(made.quads)
-            placed.rebuilt = True
-        stats = graph_stats(draft.graph)
-    report = made.report(store, started, stats)
-    placed.warnings = report.warnings
-    placed.seconds = round(time.monotonic() - started, 3)
-    return Refresh(report, placed)
+        return placed[-1].records_changed
+
+    started = time.monotonic()
+    report = build(store, corpus, revise=place)
+    classified = placed[-1]
+    classified.rebuilt = classified.records_changed
+    classified.warnings = report.warnings
+    classified.seconds = round(time.monotonic() - started, 3)
+    return Refresh(report, classified)
 
 
 def classify(store: Store | str | Path, **classify_options) -> ClassifyReport:

@@ -159,11 +159,11 @@ def _lasting(path) -> set:
 
 
 def test_first_start_builds_once_and_makes_the_graph_kg_build_makes(tmp_path, monkeypatch, kg):
-    from kg import pipeline
+    from kg import build as build_module
     from kg.stats import graph_stats
 
     published, counted = [], []
-    real_generation, real_stats = StoreDir.new_generation, pipeline.graph_stats
+    real_generation, real_stats = StoreDir.new_generation, build_module.graph_stats
 
     def new_generation(self, meta):
         published.append(self.path)
@@ -174,7 +174,7 @@ def test_first_start_builds_once_and_makes_the_graph_kg_build_makes(tmp_path, mo
         return real_stats(graph)
 
     monkeypatch.setattr(StoreDir, "new_generation", new_generation)
-    monkeypatch.setattr(pipeline, "graph_stats", stats)
+    monkeypatch.setattr(build_module, "graph_stats", stats)
     app = tmp_path / "app"
     monkeypatch.setenv("KG_STORE", str(app))
     ok(open_page("overview"))

@@ -74,8 +74,10 @@ class Store:
         self.dir = StoreDir(self.location)
 
     @classmethod
-    def at(cls, location: Store | str | Path | None = None) -> Store:
+    def at(cls, location: Store | StoreDir | str | Path | None = None) -> Store:
         """The Store for a location; a Store is passed through as it is."""
+        if isinstance(location, StoreDir):  # the folder of a store: its endpoint, or the folder itself
+            location = location.url or location.path
         return location if isinstance(location, Store) else cls(location)
 
     def __str__(self) -> str:
