@@ -101,11 +101,11 @@ def offtopic_store(tmp_path_factory):
     """The bundled graph plus the 1,881 recorded citing papers of a development-economics paper,
     harvested from the replayed Semantic Scholar answer and published like any harvest, then
     classified."""
-    from kg.pipeline import classify as classify_graph
     from kg.harvest import run, s2
     from kg.harvest.cache import ResponseCache
     from kg.harvest.http import PoliteClient
     from kg.harvest.publish import publish
+    from kg.pipeline import classify as classify_graph
     from kg.records import Bundle, Source
 
     store = tmp_path_factory.mktemp("offtopic") / "store"
