@@ -2,12 +2,13 @@
 scope of every work (kg.scope: status, relevance, who decided).
 
 Idempotent (the same inputs give the same graph) and atomic (the new graph is
-published only once it is complete; see kg.store.StoreDir).
+published only once it is complete; see kg.store.Store.publish).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -22,7 +23,7 @@ from .recordfile import read_records_dir
 from .records import Bundle
 from .scope import ScopingWriter
 from .stats import graph_stats
-from .store import LocalGraph, StoreDir
+from .store import Store
 from .taxonomy import read_taxonomy
 
 ONTOLOGY_FILES = ("kg.ttl", "taxonomy.ttl")
@@ -37,40 +38,69 @@ class BuildReport:
     scope: dict = field(default_factory=dict)  # status -> works
 
 
-def gather(store_dir: StoreDir, corpus: Path | None = None, taxonomy=None,
+@dataclass
+class GraphPass:
+    """One pass over the inputs: the graph's quads (a stream, read once), and once they are read,
+    the warnings and scope counts of the writer that made them."""
+
+    quads: Iterator
+    writer: ScopingWriter
+    record_warnings: list[str]
+
+    def report(self, store: Store, started: float, stats: dict) -> BuildReport:
+        return BuildReport(store.location, time.monotonic() - started, stats,
+                           self.record_warnings + self.writer.warnings, self.writer.counts())
+
+
+def gather(store: Store | str | Path, corpus: Path | None = None, taxonomy=None,
            warnings: list[str] | None = None) -> Bundle:
     """Every record the graph is built from, in a stable order. Labels of record files that name
     no taxonomy concept are left out, each said in `warnings` with its file and line."""
+    store = Store.at(store)
     taxonomy = taxonomy or read_taxonomy()
     bundle = read_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
-    bundle.extend(read_records_dir(store_dir.records_dir, taxonomy.vocabulary(), warnings))
-    bundle.extend(read_curation(store_dir.curation_file, taxonomy.vocabulary()))
+    bundle.extend(read_records_dir(store.records_dir, taxonomy.vocabulary(), warnings))
+    bundle.extend(read_curation(store.curation_file, taxonomy.vocabulary()))
     return bundle
 
 
-def build(store: str | Path, corpus: Path | None = None) -> BuildReport:
-    started = time.monotonic()
-    store_dir = StoreDir(store)
+def build_meta(corpus: Path | None = None) -> dict:
+    """What a generation records about its build (kg.store: `Store.info()`)."""
+    return {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus": str(corpus or corpus_dir())}
+
+
+def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPass:
+    """The graph's quads from the store's inputs: ontology, taxonomy, the corpus, the records and
+    curation, then the scope of every work. The quads stream a work at a time: whoever stores
+    them, not this process, holds the graph."""
+    store = Store.at(store)
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
     record_warnings: list[str] = []
-    bundle = gather(store_dir, corpus, taxonomy, record_warnings)
-    label_warnings = record_warnings + attach_label_records(bundle)  # predictions and curation only label known works
-    writer = ScopingWriter(taxonomy, read_scope_decisions(store_dir.curation_file))  # works, then their scope
-    meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "corpus": str(corpus or corpus_dir())}
+    bundle = gather(store, corpus, taxonomy, record_warnings)
+    record_warnings += attach_label_records(bundle)  # predictions and curation only label known works
+    writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
     ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
-    if store_dir.url:  # a SPARQL endpoint: load a new named graph, then swap the pointer (kg.store.remote)
-        from .store.remote import publish
+    # the records live on in the stream only: their memory goes back once they are written
+    return GraphPass(chain(ontology, writer.iter_bundle(bundle)), writer, record_warnings)
 
-        _, stats = publish(store_dir.url, list(dict.fromkeys(chain(ontology, writer.iter_bundle(bundle)))), meta)
-        return BuildReport(store_dir.url, time.monotonic() - started, stats, label_warnings + writer.warnings,
-                           writer.counts())
-    with store_dir.new_generation(meta) as ox_store:
-        # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity
-        # comes from the generation folder, which is published only once complete. The quads
-        # stream in a work at a time: the store, not this process, holds the graph.
-        ox_store.bulk_extend(chain(ontology, writer.iter_bundle(bundle)))
-        del bundle, ontology  # the records are in the store now: their memory goes back before the stats queries
-        stats = graph_stats(LocalGraph(store, store=ox_store))
-    return BuildReport(str(store_dir.path), time.monotonic() - started, stats, label_warnings + writer.warnings,
-                       writer.counts())
+
+def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None) -> BuildReport:
+    """Build the graph from the store's inputs and publish it, checked by its counts first.
+
+    `revise(graph) -> bool`, when given (kg.pipeline: the classifier), reads the new graph before
+    it is published; when it answers True it has changed the store's inputs, and the graph is
+    written again from them. Either way one generation is published (local stores only)."""
+    started = time.monotonic()
+    store = Store.at(store)
+    made = graph_pass(store, corpus)
+    if revise is None:
+        published = store.publish(made.quads, build_meta(corpus), check=graph_stats)
+        return made.report(store, started, published.checked)
+    with store.draft(build_meta(corpus)) as draft:
+        draft.write(made.quads)
+        if revise(draft.graph):
+            made = graph_pass(store, corpus)
+            draft.rewrite(made.quads)
+        stats = graph_stats(draft.graph)
+    return made.report(store, started, stats)

@@ -149,6 +149,45 @@ def test_first_start_builds_the_graph(tmp_path, monkeypatch):
     assert predicted.boolean
 
 
+def _lasting(path) -> set:
+    """The graph's quads but for the times they were made (a second build differs only there)."""
+    import pyoxigraph as ox
+
+    stamped = {"http://www.w3.org/2001/XMLSchema#dateTime"}
+    return {q for q in LocalGraph(path).store.quads_for_pattern(None, None, None)
+            if not (isinstance(q.object, ox.Literal) and q.object.datatype.value in stamped)}
+
+
+def test_first_start_builds_once_and_makes_the_graph_kg_build_makes(tmp_path, monkeypatch, kg):
+    from kg import build as build_module
+    from kg.stats import graph_stats
+
+    published, counted = [], []
+    real_generation, real_stats = StoreDir.new_generation, build_module.graph_stats
+
+    def new_generation(self, meta):
+        published.append(self.path)
+        return real_generation(self, meta)
+
+    def stats(graph):
+        counted.append(graph)
+        return real_stats(graph)
+
+    monkeypatch.setattr(StoreDir, "new_generation", new_generation)
+    monkeypatch.setattr(build_module, "graph_stats", stats)
+    app = tmp_path / "app"
+    monkeypatch.setenv("KG_STORE", str(app))
+    ok(open_page("overview"))
+    assert published == [app] and len(counted) == 1  # one generation published, counted once
+    assert len(list(app.glob("gen-*"))) == 1
+    cli = tmp_path / "cli"
+    result = kg("build", store=cli)
+    assert result.exit_code == 0, result.output + result.message
+    assert LocalGraph(cli).triple_count() == LocalGraph(app).triple_count()
+    assert graph_stats(LocalGraph(cli)) == graph_stats(LocalGraph(app))
+    assert _lasting(cli) == _lasting(app)
+
+
 def test_first_start_with_a_broken_record_file_says_so_and_stays_up(tmp_path, monkeypatch):
     store = tmp_path / "broken"
     (store / "records").mkdir(parents=True)
@@ -222,7 +261,7 @@ def test_overview_latest_additions_follow_the_source_date_not_the_classifier(wri
     """A harvest after the survey's snapshot comes first; re-running the classifier (whose
     source is dated when it ran) moves nothing."""
     from kg.browse import data_sources
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
     from kg.recordfile import write_bundle
     from kg.records import Bundle, Source, Work
 
@@ -266,7 +305,7 @@ def classified_store(built_store, tmp_path_factory):
     """The bundled graph after `kg classify`, as the app's first start leaves it."""
     import shutil
 
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     store = tmp_path_factory.mktemp("app-classified") / "store"
     shutil.copytree(built_store, store, symlinks=True)

@@ -262,7 +262,7 @@ def test_subject_driven_works_of_the_bundled_graph_read_images_and_output_images
 
 def test_classified_graph_has_user_behaviour_in_the_recommendation_row(store_copy):
     from kg.analysis import modality_gaps
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
     from kg.store import LocalGraph
 
     classify_graph(store_copy)

@@ -200,7 +200,7 @@ def test_an_excluded_work_disappears_from_every_count(rec, make_graph):
 @pytest.fixture(scope="module")
 def classified(built_store, tmp_path_factory):
     """The bundled graph after `kg classify` (the quick start's graph)."""
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     store = tmp_path_factory.mktemp("classified") / "store"
     shutil.copytree(built_store, store, symlinks=True)

@@ -8,7 +8,8 @@ import yaml
 
 from kg.build import build
 from kg.classify.data import read_works, training_examples
-from kg.classify.run import RECORD_FILE, classify_graph
+from kg.classify.run import RECORD_FILE
+from kg.pipeline import classify as classify_graph
 from kg.recordfile import read_bundle
 from kg.store import LocalGraph
 

@@ -101,11 +101,11 @@ def offtopic_store(tmp_path_factory):
     """The bundled graph plus the 1,881 recorded citing papers of a development-economics paper,
     harvested from the replayed Semantic Scholar answer and published like any harvest, then
     classified."""
-    from kg.classify.run import classify_graph
     from kg.harvest import run, s2
     from kg.harvest.cache import ResponseCache
     from kg.harvest.http import PoliteClient
     from kg.harvest.publish import publish_records
+    from kg.pipeline import classify as classify_graph
     from kg.records import Bundle, Source
 
     store = tmp_path_factory.mktemp("offtopic") / "store"
@@ -184,7 +184,7 @@ def test_screening_finds_hidden_list_papers_in_few_decisions(offtopic_store):
 
 def test_min_relevance_zero_lets_the_offtopic_papers_in(offtopic_store, tmp_path):
     """The threshold is what keeps them out: without it the classifier places them (the issue)."""
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     store, offtopic, _ = offtopic_store
     copy = tmp_path / "store"

@@ -99,7 +99,7 @@ def test_each_decision_retrains_the_ranking(kg, store_copy):
 
 
 def test_include_and_exclude_place_and_unplace_with_the_classifier(kg, store_copy):
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     classify_graph(store_copy)
     assert category(store_copy, PREFIX_TUNING)  # a possible match the classifier placed
@@ -113,7 +113,7 @@ def test_include_and_exclude_place_and_unplace_with_the_classifier(kg, store_cop
 
 
 def test_min_relevance_leaves_undecided_works_out_and_inclusion_brings_them_in(kg, store_copy):
-    from kg.classify.run import classify_graph
+    from kg.pipeline import classify as classify_graph
 
     report = classify_graph(store_copy, min_relevance=1.0)
     assert report.low_relevance >= 1 and not category(store_copy, LLMREC)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kg.browse import PaperPage
-from kg.classify.curation import curate, default_curator
+from kg.classify.curation import default_curator
 from kg.errors import KgError
 
 from . import data, ui
@@ -47,9 +47,11 @@ def form(page: PaperPage) -> None:
             submitted = st.form_submit_button("Save decision", type="primary", icon=":material/save:")
         if submitted:
             labels = {k: v for k, v in chosen.items() if v}
+            from kg.pipeline import curate
+
             try:
                 with data.build_lock(), st.spinner("Saving the decision and rebuilding the graph…"):
-                    decision = curate(data.store_location(), page.work, labels, by=by.strip() or None,
+                    decision = curate(data.store(), page.work, labels, by=by.strip() or None,
                                       note=note.strip() or None)
             except KgError as exc:
                 ui.show_error(exc)

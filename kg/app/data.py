@@ -16,7 +16,7 @@ from kg.errors import GraphMissing
 from kg.guard import QueryLimits
 from kg.paths import default_store
 from kg.stats import graph_stats
-from kg.store import LocalGraph, StoreDir, is_remote
+from kg.store import Store
 
 from . import network_drawing
 
@@ -34,50 +34,40 @@ def build_lock() -> threading.Lock:
     return threading.Lock()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _open(location: str, generation: str) -> LocalGraph:
-    return LocalGraph(location)
-
-
 @st.cache_resource(show_spinner=False)
-def _remote_probe(location: str):
-    """One view of a remote store kept to ask which build is current (one small query per page run)."""
-    from kg.store.remote import RemoteGraph
+def _store(location: str) -> Store:
+    """One Store per location in this server process (it keeps what it asks the endpoint with)."""
+    return Store.at(location)
 
-    return RemoteGraph(location)
+
+def store() -> Store:
+    """The app's store, resolved once per location."""
+    return _store(store_location())
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _open_remote(location: str, generation: str | None):
-    from kg.store.remote import RemoteGraph
-
-    return RemoteGraph(location, generation=generation)
+def _open(location: str, generation: str | None):
+    return _store(location).open_at(generation)
 
 
 def has_graph() -> bool:
     """A local store with a build, or any remote store (its server answers for what it holds)."""
-    location = store_location()
-    return is_remote(location) or StoreDir(location).current() is not None
+    return store().exists()
 
 
-def graph_and_key() -> tuple[LocalGraph, str]:
+def graph_and_key() -> tuple[object, str]:
     """The open graph of the current generation and the cache key naming that generation."""
-    location = store_location()
-    if is_remote(location):
-        generation = _remote_probe(location).current_generation()
-        return _open_remote(location, generation), f"{location}#{generation}"
-    generation = StoreDir(location).current()
-    if generation is None:
-        raise GraphMissing(f"no graph in {location} yet", hint="Reload the page to build it, or run `kg build`.")
-    return _open(location, str(generation)), str(generation)
+    current = store()
+    generation = current.generation_key()
+    if generation is None and not current.exists():
+        raise GraphMissing(f"no graph in {current.location} yet",
+                           hint="Reload the page to build it, or run `kg build`.")
+    return _open(current.location, generation), f"{current.location}#{generation}"
 
 
 def store_info() -> dict:
     """The current build's metadata (built_at, kg_version, corpus) plus the location."""
-    location = store_location()
-    if is_remote(location):
-        return {"location": location}
-    return {"location": location, **StoreDir(location).info()}
+    return store().info()
 
 
 # ---------------------------------------------------------------- cached results

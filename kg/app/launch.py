@@ -40,8 +40,9 @@ def launch(store: str, port: int = 8501, address: str = "127.0.0.1", browser: bo
     """Run the app until interrupted. On POSIX this process becomes the Streamlit server (exec),
     so Ctrl-C and kill reach it directly; elsewhere Streamlit's exit code is returned."""
     check_port(address, port)
-    remote = store.lower().startswith(("http://", "https://"))
-    env = {**os.environ, "KG_STORE": store if remote else str(Path(store).expanduser().resolve())}
+    from kg.store import Store
+
+    env = {**os.environ, "KG_STORE": Store.at(store).absolute()}
     print(f"kg app: http://{address}:{port}  (graph store {env['KG_STORE']}; Ctrl-C stops it)", flush=True)
     cmd = streamlit_command(port, address, browser)
     if os.name == "posix":

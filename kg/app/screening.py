@@ -72,7 +72,9 @@ def _work(item) -> None:
         if values:
             st.markdown(f"- {ui.md(axis.replace('_', ' '))}: "
                         + ", ".join(f"{ui.md(str(v))} {c:.2f}" for v, c in values))
-    if data.is_remote(data.store_location()):
+    try:
+        data.store().require_local("screening decisions")
+    except KgError:
         st.info("Decisions are kept in the curation file beside a local store; this app reads a remote store, "
                 "so it shows the ranking only.", icon=":material/info:")
         return
@@ -92,11 +94,11 @@ def _work(item) -> None:
 
 
 def _decide(item, decision: str, by: str | None, reason: str | None) -> None:
-    from kg.classify.screen import decide
+    from kg.pipeline import decide
 
     try:
         with data.build_lock(), st.spinner("Recording the decision, rebuilding and refreshing the ranking…"):
-            recorded = decide(data.store_location(), item.work, decision, by=by, reason=reason)
+            recorded = decide(data.store(), item.work, decision, by=by, reason=reason)
     except KgError as exc:
         ui.show_error(exc)
         return

@@ -50,33 +50,31 @@ def guarded(render: Callable[[], None]) -> Callable[[], None]:
 
 
 def ensure_graph() -> bool:
-    """On first start (no graph in the store yet) build it, showing progress. True when a graph is there."""
+    """On first start (no graph in the store yet) build it, showing progress. True when a graph is there.
+    The same refresh as `kg build` on a new store (kg.pipeline): the graph is built, the classifier
+    places the papers, and one generation is published."""
     if data.has_graph():
         return True
-    from kg.build import build
+    from kg.pipeline import refresh
 
-    location = data.store_location()
+    store = data.store()
     with data.build_lock():
         if data.has_graph():  # another session built it while we waited
             return True
         with st.status("First start: building the knowledge graph…", expanded=True) as status:
-            st.write(f"Store folder: `{display_path(location)}`")
+            st.write(f"Store folder: `{display_path(store.location)}`")
             st.write("Reading the bundled survey corpus and any harvested records, resolving works, "
                      "writing the RDF graph…")
             bar = st.progress(10, text="building")
-            try:
-                report = build(location)
-                if not data.is_remote(location):
+
+            def progress(step: str) -> None:
+                if step == "classifying":
                     bar.progress(50, text="classifying")
                     st.write("Placing the papers the survey table does not place into the taxonomy "
                              "(lexicon + learned classifier; predicted labels carry their confidence)…")
-                    from kg.classify.run import classify_graph
 
-                    from kg.stats import graph_stats
-                    from kg.store import LocalGraph
-
-                    classify_graph(location)
-                    report.stats = graph_stats(LocalGraph(location))
+            try:
+                report = refresh(store, progress=progress).build
             except KgError as exc:
                 status.update(label="The graph could not be built", state="error", expanded=True)
                 show_error(exc)
@@ -101,11 +99,11 @@ def sidebar() -> None:
 
 
 def rebuild() -> None:
-    from kg.build import build
+    from kg.pipeline import refresh
 
     with data.build_lock(), st.spinner("Rebuilding the graph…"):
         try:
-            report = build(data.store_location())
+            report = refresh(data.store()).build
         except KgError as exc:
             show_error(exc)
             return

@@ -266,23 +266,33 @@ def append_decision(path: Path, decision: dict) -> None:
                           "recorded and the file keeps its earlier decisions") from None
 
 
-def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: str | None = None,
-           note: str | None = None, rebuild: bool = True, scope: str | None = None) -> dict:
+def curation_file(store) -> Path:
+    """The curation file of a store (a kg.store.Store or its location); it is kept beside a local
+    store's graph only."""
+    from ..store import Store
+
+    store = Store.at(store)
+    store.require_local("curating (the curation file is kept beside the graph)",
+                        hint="Use the local store (a folder) the graph is built in.")
+    return store.curation_file
+
+
+def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = None,
+           note: str | None = None, scope: str | None = None) -> dict:
     """Record a person's decision about one paper's labels (and/or its scope: include or
-    exclude, `note` being the reason); rebuild the graph so it shows."""
-    from ..build import build
-    from ..store import LocalGraph, StoreDir
+    exclude, `note` being the reason) in the store's curation file. The graph shows it once it
+    is built again (kg.pipeline.after_curate). `store`: a kg.store.Store (or its location)."""
+    from ..store import Store
     from ..taxonomy import read_taxonomy
     from .data import read_works
-    from .run import local_store
 
-    local_store(store)  # the curation file lives beside a local store
+    store = Store.at(store)
+    path = curation_file(store)
     if scope is not None and scope not in SCOPE_VALUES:
         raise UsageError(f"scope must be include or exclude, got {scope!r}")
     if scope == "exclude" and any(labels.values()):
         raise UsageError("an excluded paper takes no labels: give --exclude alone, or labels without it")
-    graph = LocalGraph(store)
-    work = find_work(read_works(graph), paper)
+    work = find_work(read_works(store.open()), paper)
     labels = validate_labels(labels, read_taxonomy()) if (scope is None or any(labels.values())) else {}
     decision = {"paper": paper, "work": dict(work.ids), "title": work.title or None, "year": work.year,
                 "by": by or default_curator(), "at": now(), **labels}
@@ -295,11 +305,8 @@ def curate(store: str | Path, paper: str, labels: dict[str, list[str]], *, by: s
     decision = {k: v for k, v in decision.items() if v not in (None, {}, "")}
     if not decision.get("work") and not decision.get("title"):
         raise KgError(f"{work.display} has no identifier or title a decision could attach to")
-    path = StoreDir(store).curation_file
     check_file(path, read_taxonomy().vocabulary())  # a broken file is reported before anything is added
     append_decision(path, decision)
-    if rebuild:
-        build(store)
     return {"work": work.iri, "display": work.display, **decision}
 
 

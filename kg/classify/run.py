@@ -1,10 +1,11 @@
 """Classifying the papers of a graph and storing the predictions as records.
 
-`classify_graph` trains the classifier on the graph's labelled papers, labels
+`classify_works` trains the classifier on the graph's labelled papers, labels
 every work on the axes nothing else labels (the survey table gives category
-and mechanism, the list gives modalities, people give anything), writes the
+and mechanism, the list gives modalities, people give anything) and writes the
 predictions to <store>/records/classifier.jsonl (source "classifier", agent
-"kg-classifier VERSION", confidence, time, evidence) and rebuilds the graph.
+"kg-classifier VERSION", confidence, time, evidence). It does not rebuild the
+graph: kg.pipeline does, once, when the records changed (`report.records_changed`).
 
 A work is re-labelled only when it is new or stale: its text, the axes it
 needs, the classifier version, the review threshold or the model's training
@@ -33,10 +34,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import KgError, UsageError
+from ..errors import UsageError
 from ..fileio import write_atomic
 from ..records import Bundle, Dataset, Label, Source, Work
-from ..store import LocalGraph, StoreDir, open_graph
+from ..store import Store
 from ..taxonomy import read_taxonomy
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .lexicon import Lexicon
@@ -77,7 +78,8 @@ class ClassifyReport:
     min_relevance: float = MIN_RELEVANCE
     changes: list[Change] = field(default_factory=list)
     model: dict = field(default_factory=dict)
-    rebuilt: bool = False
+    records_changed: bool = False  # the record file was written: the graph needs building again
+    rebuilt: bool = False  # kg.pipeline built it again
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -97,10 +99,9 @@ def _digest(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def local_store(store: str | Path) -> StoreDir:
-    if str(store).startswith(("http://", "https://")):
-        raise KgError("kg classify and kg curate keep their files beside a local store; give a store folder")
-    return StoreDir(store)
+def has_run(store: Store | str | Path) -> bool:
+    """True when the classifier has placed works in this store before (its state is kept)."""
+    return (Store.at(store).path / STATE_FILE).is_file()
 
 
 def work_ref(work: GraphWork) -> str:
@@ -126,7 +127,7 @@ def needed_axes(work: GraphWork) -> list[str]:
 
 
 # ---------------------------------------------------------------- state
-def _read_state(store_dir: StoreDir) -> dict:
+def _read_state(store_dir: Store) -> dict:
     path = store_dir.path / STATE_FILE
     records = store_dir.records_dir / RECORD_FILE
     try:
@@ -192,21 +193,26 @@ def _values(labels: list[dict] | list[Label], axis: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- the run
-def classify_graph(store: str | Path, *, force: bool = False, review_threshold: float = REVIEW_THRESHOLD,
-                   encoder=None, rebuild: bool = True, min_relevance: float = MIN_RELEVANCE) -> ClassifyReport:
-    """Label every unlabelled or stale work of the graph that is in scope or relevant enough;
-    write the records; rebuild."""
+def classify_works(store: Store | str | Path, *, graph=None, force: bool = False,
+                   review_threshold: float = REVIEW_THRESHOLD, encoder=None,
+                   min_relevance: float = MIN_RELEVANCE) -> ClassifyReport:
+    """Label every unlabelled or stale work of the graph that is in scope or relevant enough and
+    write the records (`records_changed` then says the graph is to be built again). `graph`:
+    the graph to read (default: the store's current one; kg.pipeline passes a new one that is
+    not published yet)."""
     if not 0.0 <= min_relevance <= 1.0:
         raise UsageError(f"the minimum relevance is a number from 0 to 1, not {min_relevance}")
     started = time.monotonic()
-    store_dir = local_store(store)
-    graph = LocalGraph(store)
+    store = Store.at(store)
+    store.require_local("classifying (its predictions and state are kept beside the graph)",
+                        hint="Use the local store (a folder) the graph is built in.")
+    graph = graph if graph is not None else store.open()
     taxonomy = read_taxonomy()
     works = read_works(graph)
     examples = training_examples(works)
     datasets = dataset_names(graph)
     model_fp = fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder)
-    state = {"works": {}} if force else _read_state(store_dir)
+    state = {"works": {}} if force else _read_state(store)
     old = state["works"]
     report = ClassifyReport(papers=len(works), min_relevance=min_relevance)
 
@@ -274,7 +280,7 @@ def classify_graph(store: str | Path, *, force: bool = False, review_threshold: 
     report.no_text = sum(1 for w, _, _ in plan.values()
                          if not w.review and w.iri not in skip and not (w.title.strip() or w.abstract.strip()))
 
-    records = store_dir.records_dir / RECORD_FILE
+    records = store.records_dir / RECORD_FILE
 
     def same(iri: str) -> bool:  # what the record file holds of this work did not change
         keep = ("ids", "title", "year", "labels", "datasets")
@@ -284,21 +290,17 @@ def classify_graph(store: str | Path, *, force: bool = False, review_threshold: 
         # only fingerprints changed (e.g. a work below the relevance threshold was excluded):
         # the records, and so the graph, stay as they are
         state = {**state, "classifier": AGENT, "model": model_fp, "works": entries}
-        _write_json(store_dir.path / STATE_FILE, state)
+        _write_json(store.path / STATE_FILE, state)
     elif stale or dropped or not records.is_file():
-        write_records(store_dir, entries, plan)
+        write_records(store, entries, plan)
         state = {"classifier": AGENT, "model": model_fp, "records_sha1": _file_sha1(records), "works": entries}
-        _write_json(store_dir.path / STATE_FILE, state)
-        if rebuild:
-            from ..build import build
-
-            report.warnings = build(store).warnings
-            report.rebuilt = True
+        _write_json(store.path / STATE_FILE, state)
+        report.records_changed = True
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def write_records(store_dir: StoreDir, entries: dict[str, dict], plan: dict) -> Path:
+def write_records(store_dir: Store, entries: dict[str, dict], plan: dict) -> Path:
     """The predictions as a record file: one source, one label-only work per paper, dataset mentions."""
     source = Source(id=SOURCE_ID, title="Labels predicted by the kg classifier", agent=AGENT, retrieved=_now(),
                     note="Lexicon of the taxonomy's SKOS labels + TF-IDF/logistic regression trained on the "
@@ -324,19 +326,19 @@ def write_records(store_dir: StoreDir, entries: dict[str, dict], plan: dict) -> 
     return path
 
 
-def classify_texts(store: str | Path, docs: list[Doc], *, review_threshold: float = REVIEW_THRESHOLD,
+def classify_texts(store: Store | str | Path, docs: list[Doc], *, review_threshold: float = REVIEW_THRESHOLD,
                    encoder=None) -> list[dict]:
     """Classify free text with the classifier trained on the graph (nothing is stored)."""
     clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
     return [p.to_json() for p in clf.predict(docs)]
 
 
-def examples_from_graph(store: str | Path):
+def examples_from_graph(store: Store | str | Path):
     """(labelled papers, taxonomy, dataset names) of the graph in a store (local or remote)."""
-    graph = open_graph(str(store))
+    graph = Store.at(store).open()
     return training_examples(read_works(graph)), read_taxonomy(), dataset_names(graph)
 
 
-def train_from_graph(store: str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:
+def train_from_graph(store: Store | str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:
     examples, taxonomy, datasets = examples_from_graph(store)
     return Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)

@@ -7,10 +7,10 @@ works come first and a person stops long before the end of the pile.
 
 Here the model is kg's scope model (kg.classify.relevance), which every `kg build` retrains
 on the graph's statuses and whose relevance is in the graph (kg:relevance): a decision is
-appended to <store>/curation.yaml (who, when, an optional reason; kg.classify.curation), the
-graph is rebuilt (so the ranking is refreshed) and, when the classifier has run on the store
-before, the classifier places or unplaces the work (kg.classify.run). Decisions survive every
-rebuild.
+appended to <store>/curation.yaml (who, when, an optional reason; kg.classify.curation); then
+kg.pipeline builds the graph again (so the ranking is refreshed) and, when the classifier has
+run on the store before, lets the classifier place or unplace the work (kg.classify.run).
+Decisions survive every rebuild.
 
 `simulate` replays screening with known answers (the measurement in the README).
 """
@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import KgError
 from ..named import run_named
-from ..store import is_remote
 from .curation import SOURCE as CURATION_SOURCE
 
 DECISIONS = ("include", "exclude")
@@ -136,34 +134,21 @@ def predicted_labels(graph, work: str) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
-def decide(store: str | Path, paper: str, decision: str, *, by: str | None = None, reason: str | None = None,
-           classify: bool = True) -> dict:
-    """Record a person's include / exclude decision about one work, rebuild (which retrains the
-    scope model and refreshes the ranking) and, when the classifier has run on this store,
-    let it place or unplace the work. Returns the recorded decision."""
+def decide(store, paper: str, decision: str, *, by: str | None = None, reason: str | None = None) -> dict:
+    """Record a person's include / exclude decision about one work in the curation file and
+    return it. kg.pipeline.after_curate then builds the graph again (which retrains the scope
+    model and refreshes the ranking) and, when the classifier has run on this store, lets it
+    place or unplace the work. `store`: a kg.store.Store (or its location)."""
+    from ..store import Store
     from .curation import curate
 
     if decision not in DECISIONS:
         raise KgError(f"a screening decision is include or exclude, not {decision!r}")
-    if is_remote(str(store)):
-        raise KgError("screening decisions are kept in the curation file beside a local store; "
-                      "a remote store (URL) cannot take them",
-                      field="store", hint="Decide on the local store (a folder) the graph is built from; "
-                                          "a remote store's screening can still be listed.")
-    recorded = curate(store, paper, {}, by=by, note=reason, scope=decision)
-    if classify:
-        refresh_placement(store)
-    return recorded
-
-
-def refresh_placement(store: str | Path) -> None:
-    """After a scope decision: when the classifier has run on this store, let it place a work
-    now included or unplace one now excluded (only stale works are labelled again)."""
-    from ..store import StoreDir
-    from .run import STATE_FILE, classify_graph
-
-    if (StoreDir(store).path / STATE_FILE).is_file():
-        classify_graph(store)
+    store = Store.at(store)
+    store.require_local("deciding a work's scope (a remote store keeps no curation file)",
+                        hint="Decide on the local store (a folder) the graph is built from; a remote "
+                             "store's screening can still be listed.")
+    return curate(store, paper, {}, by=by, note=reason, scope=decision)
 
 
 # ---------------------------------------------------------------- simulation

@@ -1,8 +1,7 @@
 """`kg classify`, `kg curate` and `kg screen`: thin wiring from arguments to kg.classify.
 
 Registered on the typer app by kg/cli/__init__.py; the heavy imports (scikit-learn)
-happen inside the commands. The library functions here still take the store's location
-as a string: they get str(store) of the run's one Store.
+happen inside the commands. Every command hands the run's one Store down.
 """
 
 from __future__ import annotations
@@ -75,7 +74,7 @@ def classify(
         from ..classify.model import Doc
         from ..classify.run import classify_texts
 
-        result = classify_texts(str(store), [Doc(title or "", abstract or "")], review_threshold=review_threshold,
+        result = classify_texts(store, [Doc(title or "", abstract or "")], review_threshold=review_threshold,
                                 encoder=encoder)[0]
         _emit(result) if as_json else _print_prediction(out, result)
     elif input_file is not None:
@@ -84,15 +83,15 @@ def classify(
         from ..classify.evaluate import evaluate as run_evaluate
         from ..classify.run import examples_from_graph
 
-        examples, taxonomy, datasets = examples_from_graph(str(store))
+        examples, taxonomy, datasets = examples_from_graph(store)
         with err.status("Cross-validating..."):
             report = run_evaluate(examples, taxonomy, datasets, folds=folds, encoder=encoder)
         _emit(report) if as_json else _print_evaluation(out, report)
     else:
-        from ..classify.run import classify_graph
+        from ..pipeline import classify as classify_graph
 
         with err.status("Classifying the graph's papers..."):
-            report = classify_graph(str(store), force=force, review_threshold=review_threshold, encoder=encoder,
+            report = classify_graph(store, force=force, review_threshold=review_threshold, encoder=encoder,
                                     **({} if min_relevance is None else {"min_relevance": min_relevance}))
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
@@ -144,7 +143,7 @@ def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) 
             rows.append((lineno, Doc(data.get("title") or "", data.get("abstract") or "", data.get("id")), None))
     if not rows:
         raise UsageError(f"{path} holds no lines to classify")
-    clf = train_from_graph(str(store), review_threshold=review_threshold, encoder=encoder)
+    clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
     docs = [doc for _, doc, _ in rows if doc is not None]
     results = iter(clf.predict(docs))
     table = None if as_json else _prediction_table()
@@ -266,13 +265,12 @@ def curate(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
-    from ..classify.curation import curate as run_curate
-    from ..classify.curation import read_decisions
-    from ..classify.run import local_store
+    from ..classify.curation import curation_file, read_decisions
+    from ..pipeline import curate as run_curate
 
     out, err, store = _ctx()
     if list_:
-        decisions = read_decisions(local_store(str(store)).curation_file)
+        decisions = read_decisions(curation_file(store))
         if as_json:
             _emit({"decisions": decisions})
             return
@@ -295,11 +293,7 @@ def curate(
     scope = "exclude" if exclude else "include" if include else None
     try:
         with err.status("Recording and rebuilding..."):
-            decision = run_curate(str(store), paper, labels, by=by, note=note, scope=scope)
-            if scope:
-                from ..classify.screen import refresh_placement
-
-                refresh_placement(str(store))
+            decision = run_curate(store, paper, labels, by=by, note=note, scope=scope)
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
@@ -439,12 +433,13 @@ def _quoted(text: str) -> str:
 
 
 def _screen_decide(store: Store, decision: str, paper: str, by, reason, as_json: bool):
-    from ..classify.screen import decide, screening
+    from ..classify.screen import screening
+    from ..pipeline import decide
 
     out, err, _ = _ctx()
     try:
         with err.status("Recording the decision and rebuilding..."):
-            recorded = decide(str(store), paper, decision, by=by, reason=reason)
+            recorded = decide(store, paper, decision, by=by, reason=reason)
     except KgError as exc:
         if type(exc) is KgError and exc.message.startswith("no paper matches"):
             _suggest_titles(exc, store, paper)
@@ -465,7 +460,8 @@ def _screen_decide(store: Store, decision: str, paper: str, by, reason, as_json:
 
 
 def _screen_interactive(store: Store, by) -> None:
-    from ..classify.screen import decide, screening
+    from ..classify.screen import screening
+    from ..pipeline import decide
 
     out, err, _ = _ctx()
     skipped: set[str] = set()
@@ -489,7 +485,7 @@ def _screen_interactive(store: Store, by) -> None:
             continue
         reason = typer.prompt("Reason (optional)", default="", show_default=False).strip() or None
         with err.status("Recording and rebuilding..."):
-            recorded = decide(str(store), item.work, "include" if choice == "i" else "exclude", by=by, reason=reason)
+            recorded = decide(store, item.work, "include" if choice == "i" else "exclude", by=by, reason=reason)
         out.print(f"{recorded['scope'].capitalize()}d {recorded['display']}.", highlight=False, markup=False)
 
 

@@ -28,11 +28,12 @@ QUERY_FORMATS = ("table", "csv", "json", "nt")
 def build(
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder of YAML files (default: the bundled survey corpus)."),
 ):
-    """Build (or refresh) the graph from the bundled corpus and harvested records."""
-    from ..build import build as run_build
+    """Build (or refresh) the graph from the bundled corpus and harvested records (on a new store,
+    also place its papers with the classifier, as the app's first start does)."""
+    from ..pipeline import refresh
 
     with console.err.status("Building the graph..."):
-        report = run_build(str(console.store()), corpus)  # build() takes a location string for now
+        report = refresh(console.store(), corpus=corpus).build
     for warning in report.warnings:
         console.err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
     _print_counts(report.stats, f"Built {report.store} in {report.seconds:.2f} s")

@@ -76,9 +76,10 @@ def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Op
         raise UsageError("--timeout must be a positive number of seconds")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    store = console.store()  # a remote store's cache, checkpoints and records go to its local workspace
-    return Options(store=store.path, cache_mode="refresh" if refresh else "offline" if offline else "use",
-                   timeout=timeout, retries=retries, progress=bars, build=not store.remote)
+    # a remote store's cache, checkpoints and records go to its local workspace (Store.path);
+    # the new graph is published through the Store, on disk or on the endpoint
+    return Options(store=console.store(), cache_mode="refresh" if refresh else "offline" if offline else "use",
+                   timeout=timeout, retries=retries, progress=bars)
 
 
 def _run(fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
@@ -87,10 +88,6 @@ def _run(fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, ver
         with _Bars(err, enabled=err.is_terminal and not as_json) as bars:
             opts = _options(refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
-        if console.store().remote:  # _options built nothing: the graph is rebuilt on the endpoint
-            from ..build import build
-
-            report.build = build(str(console.store()))
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
         raise typer.Exit(130) from None

@@ -3,7 +3,7 @@
 Each harvester keeps one record file (<store>/records/<name>.jsonl). A new
 harvest replaces that file's older records of the same works (re-harvesting
 updates, never duplicates), keeps the rest, and the file is written whole and
-renamed under a lock. Then kg.build.build makes a new graph generation.
+renamed under a lock. Then kg.pipeline.after_records makes a new graph generation.
 
 Each imported file is a source of its own: its id comes from the file's name and a
 short hash of its resolved path (or from --source-id), and its records live in
@@ -29,7 +29,7 @@ from ..paths import corpus_dir, ontology_dir
 from ..recordfile import read_bundle, write_bundle
 from ..records import Bundle, Citation, Work, to_dict
 from ..resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
-from ..store import StoreDir
+from ..store import Store
 from ..taxonomy import read_taxonomy
 from ..vocab import slug
 
@@ -80,18 +80,18 @@ def _lookup_keys(work: Work) -> list[str]:
     return keys + [k.split("|")[0] for k in keys if k.startswith("title:") and "|" in k]
 
 
-def _inputs(store: str | Path) -> list[tuple[str | None, Bundle]]:
+def _inputs(store: Store | str | Path) -> list[tuple[str | None, Bundle]]:
     """(record file name or None for the bundled corpus, its records), in build order."""
     taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
     inputs: list[tuple[str | None, Bundle]] = [(None, read_corpus(corpus_dir(), taxonomy.vocabulary()))]
-    records = StoreDir(store).records_dir
+    records = Store.at(store).records_dir
     if records.is_dir():
         for path in sorted(records.glob("*.jsonl")):
             inputs.append((path.stem, read_bundle(path)))
     return inputs
 
 
-def known_works(store: str | Path, exclude: str | None = None, inputs=None) -> tuple[Known, Known]:
+def known_works(store: Store | str | Path, exclude: str | None = None, inputs=None) -> tuple[Known, Known]:
     """(everything, everything but the record file `exclude`) from the bundled corpus + record files."""
     every, others = Known(), Known()
     for name, bundle in inputs if inputs is not None else _inputs(store):
@@ -134,12 +134,12 @@ def check_source_id(source_id: str, inputs: list[tuple[str | None, Bundle]]) -> 
                              "choose another --source-id")
 
 
-def legacy_import(store: str | Path, legacy_id: str, source_id: str) -> str | None:
+def legacy_import(store: Store | str | Path, legacy_id: str, source_id: str) -> str | None:
     """A note when an import made before source ids had a path hash (records/<kind>-<name>.jsonl) is
     still there: it may hold this file's older records, or another file's of the same name."""
     if legacy_id == source_id:
         return None
-    path = StoreDir(store).records_dir / f"{legacy_id}.jsonl"
+    path = Store.at(store).records_dir / f"{legacy_id}.jsonl"
     if not path.is_file():
         return None
     try:
@@ -153,8 +153,8 @@ def legacy_import(store: str | Path, legacy_id: str, source_id: str) -> str | No
 
 
 @contextlib.contextmanager
-def records_lock(store: str | Path):
-    folder = StoreDir(store).records_dir
+def records_lock(store: Store | str | Path):
+    folder = Store.at(store).records_dir
     folder.mkdir(parents=True, exist_ok=True)
     with file_lock(folder / ".lock"):
         yield
@@ -296,22 +296,24 @@ class Published:
     candidates: int
     citations: int
     records_file: str
-    build: object | None = None  # kg.build.BuildReport
+    build: object | None = None  # kg.build.BuildReport of the rebuild (build=True)
     changes: Changes | None = None  # the record file's works before and after
     source_id: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
-def publish_records(store: str | Path, name: str, bundle: Bundle, *, replace: bool = False, build: bool = True,
-                    mark_candidates: bool = True, check_source: bool = False) -> Published:
-    """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file), then rebuild the graph.
+def publish_records(store: Store | str | Path, name: str, bundle: Bundle, *, replace: bool = False,
+                    build: bool = True, mark_candidates: bool = True, check_source: bool = False) -> Published:
+    """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file); with `build`, have
+    kg.pipeline build the graph again (callers that build themselves pass build=False).
 
     New works that match nothing already placed in the graph are marked candidates
     (`mark_candidates`, for harvests): known to the graph, not yet in the taxonomy.
     With `check_source` (imports), `name` is the import's source id and is refused when it
     names a bundled source, a reserved record file or another input's source.
     """
-    path = StoreDir(store).records_dir / f"{name}.jsonl"
+    store = Store.at(store)
+    path = store.records_dir / f"{name}.jsonl"
     with records_lock(store):
         inputs = _inputs(store)
         if check_source:
@@ -334,8 +336,8 @@ def publish_records(store: str | Path, name: str, bundle: Bundle, *, replace: bo
             raise KgError(f"cannot write {path}: {exc}") from None
     report = None
     if build:
-        from ..build import build as run_build
+        from ..pipeline import after_records
 
-        report = run_build(store)
+        report = after_records(store).build
     return Published(added, updated, sum(1 for w in bundle.works if w.candidate), len(bundle.citations),
                      str(path), report, changes, name if check_source else None)

@@ -2,7 +2,7 @@
 
 Each function checkpoints its units (jobs.Checkpoint), and on success publishes
 the records (publish.publish_records: merge into <store>/records/<source>.jsonl,
-rebuild the graph) and returns a HarvestReport with the numbers --stats prints.
+then kg.pipeline builds the graph again) and returns a HarvestReport with the numbers --stats prints.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .. import ids
 from ..errors import UsageError
 from ..records import Bundle, Citation, Source, Work
 from ..resolve import keys_of
+from ..store import Store
 from . import arxiv as ax
 from . import openalex as oa
 from . import s2
@@ -39,7 +40,7 @@ default_clock: Callable[[], float] = time.monotonic
 class Options:
     """How to run a harvest (not what to harvest)."""
 
-    store: Path
+    store: Store  # a location is resolved to its Store once, here
     cache_mode: str = "use"  # use | refresh | offline
     timeout: float | None = None  # overrides the source's policy
     retries: int | None = None
@@ -48,6 +49,9 @@ class Options:
     sleep: Callable[[float], None] | None = None  # default: default_sleep (tests inject a fake)
     clock: Callable[[], float] | None = None  # default: default_clock
     session: object | None = None  # a requests.Session (tests may pass their own)
+
+    def __post_init__(self):
+        self.store = Store.at(self.store)
 
     def tick(self, label: str, done: int, total: int | None) -> None:
         if self.progress:
@@ -94,7 +98,7 @@ def _client(opts: Options, policy: Policy, namespace: str, counters: Counters, *
         changes["timeout"] = opts.timeout
     if opts.retries is not None:
         changes["retries"] = opts.retries
-    cache = ResponseCache(Path(opts.store) / "cache", opts.cache_mode)
+    cache = ResponseCache(opts.store.path / "cache", opts.cache_mode)
     return PoliteClient(replace(policy, **changes), cache=cache, session=opts.session,
                         sleep=opts.sleep or default_sleep, clock=opts.clock or default_clock,
                         counters=counters, namespace=namespace, **kw)
@@ -152,7 +156,7 @@ def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str]
     since = _check_date(since)
     report = HarvestReport("arxiv")
     url = ax.base_url()
-    job = Checkpoint(opts.store, "arxiv", {"queries": queries, "ids": id_list or [], "since": since,
+    job = Checkpoint(opts.store.path, "arxiv", {"queries": queries, "ids": id_list or [], "since": since,
                                             "max": max_results, "page": page_size, "url": url})
     _start(report, job)
     desc = "; ".join(q for _, q in queries) or f"id_list={','.join(id_list or [])}"
@@ -213,10 +217,9 @@ def graph_seeds(store: Store | str | Path) -> tuple[list[tuple[str, str]], int]:
     """(label, S2 query id) for every work of the graph at `store` (a Store or its location) that is
     not a candidate; and how many had no id."""
     from ..named import run_named
-    from ..store import open_graph
 
     seeds, skipped = [], 0
-    for row in run_named(open_graph(store), "work-ids").records():
+    for row in run_named(Store.at(store).open(), "work-ids").records():
         if row.get("candidate"):
             continue
         # ids the survey's own sources give come first, so a repeat asks for the same ids (cache hits)
@@ -259,7 +262,7 @@ def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: b
     seeds = list(dict.fromkeys(seeds))
     url = s2.base_url()
     kinds = [k for k, on in (("references", references), ("citations", citations)) if on]
-    job = Checkpoint(opts.store, "s2", {"seeds": [q for _, q in seeds], "query": query, "kinds": kinds,
+    job = Checkpoint(opts.store.path, "s2", {"seeds": [q for _, q in seeds], "query": query, "kinds": kinds,
                                          "depth": depth, "k": min_links, "max": max_results, "url": url,
                                          "edge_page": edge_page})
     _start(report, job)
@@ -404,7 +407,7 @@ def harvest_openalex(opts: Options, *, query: str | None = None, id_list: list[s
     since = _check_date(since)
     report = HarvestReport("openalex")
     url = oa.base_url()
-    job = Checkpoint(opts.store, "openalex", {"query": query, "ids": id_list or [], "since": since,
+    job = Checkpoint(opts.store.path, "openalex", {"query": query, "ids": id_list or [], "since": since,
                                                "max": max_results, "page": page_size, "url": url})
     _start(report, job)
     source = _source(job, "openalex", "OpenAlex API", url, query or f"ids={','.join(id_list or [])}")

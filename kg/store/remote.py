@@ -393,14 +393,14 @@ def upload(endpoint: Endpoint, graph: str, quads: list) -> None:
         endpoint.update(f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n{body}}} }}")
 
 
-def publish(url: str, quads: list, meta: dict) -> tuple[str, dict]:
+def publish(url: str, quads: list, meta: dict, check=None) -> tuple[str, int, object]:
     """Load a complete graph into a new generation on the server, check it, then swap the pointer.
 
-    Returns (generation IRI, graph_stats of the new graph). On any failure the
-    new generation is dropped and the published graph stays as it was.
+    The server must hold every triple sent; then `check(graph)`, when given, reads the new
+    generation before it is published (the caller's own checks, e.g. its counts). Returns
+    (generation IRI, triples stored, what `check` returned). On any failure the new
+    generation is dropped and the published graph stays as it was.
     """
-    from ..stats import graph_stats
-
     endpoint = Endpoint(url)
     # names sort in creation order (microseconds), so readers can pick the newest pointer
     gen = f"{GRAPH_BASE}gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
@@ -416,7 +416,7 @@ def publish(url: str, quads: list, meta: dict) -> tuple[str, dict]:
         expected = len({q.triple if isinstance(q, ox.Quad) else q for q in quads})
         if stored != expected:
             raise KgError(f"the endpoint {url} stored {stored} of {expected} triples; the previous graph stays published")
-        stats = graph_stats(graph)
+        checked = check(graph) if check is not None else None
         # One request: the new pointer goes in before the old one goes out, so a reader sees
         # at least one pointer at every instant (two for a moment on servers that do not run a
         # request as one transaction; readers then take the newest generation).
@@ -429,7 +429,7 @@ def publish(url: str, quads: list, meta: dict) -> tuple[str, dict]:
         _drop(endpoint, gen)
         raise
     prune(endpoint, keep=gen)
-    return gen, stats
+    return gen, stored, checked
 
 
 def _age_s(stamp: str) -> float:
