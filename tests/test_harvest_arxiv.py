@@ -52,7 +52,7 @@ def test_unknown_ids_are_absent_and_a_malformed_id_is_refused_with_arxivs_words(
 
 
 def test_harvest_ids_reports_unknown_ones_and_is_not_fatal(replay, fake_time, tmp_path):
-    report = run.harvest_arxiv(run.Options(tmp_path / "store", build=False),
+    report = run.harvest_arxiv(run.Options(tmp_path / "store"),
                                id_list=["0808.05394", "1707.08567", "not-an-id"])
     assert report.papers == 1
     assert replay.count("GET") == 1  # both ids in one request
@@ -63,7 +63,7 @@ def test_harvest_ids_reports_unknown_ones_and_is_not_fatal(replay, fake_time, tm
 
 
 def test_paged_search_then_a_repeat_makes_no_requests(replay, fake_time, tmp_path):
-    opts = run.Options(tmp_path / "store", build=False)
+    opts = run.Options(tmp_path / "store")
     first = run.harvest_arxiv(opts, query="testing", max_results=60, page_size=10)
     assert first.counters.requests == 6 and replay.count("GET") == 6
     assert [int(r.query["start"]) for r in replay.requests] == [0, 10, 20, 30, 40, 50]
@@ -110,7 +110,7 @@ def test_profile_harvest_sends_one_search_per_generated_query(monkeypatch, fake_
                                       {"id": "2401.99999", "title": "A paper every query finds again"}]))
     with LocalServer(handler) as srv:
         monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")
-        report = run.harvest_arxiv(run.Options(tmp_path / "store", build=False), profile="survey", max_results=5)
+        report = run.harvest_arxiv(run.Options(tmp_path / "store"), profile="survey", max_results=5)
     expected = [q for _, q in ax.profile_queries(read_taxonomy())]
     assert seen == expected
     assert report.papers == len(expected) + 1  # the shared paper is kept once
@@ -125,7 +125,7 @@ def test_since_sorts_by_date_and_stops_at_older_papers(monkeypatch, fake_time, t
                           total=100, start=2)}
     with LocalServer(lambda req: Answer(200, pages[int(req.query["start"])])) as srv:
         monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")
-        report = run.harvest_arxiv(run.Options(tmp_path / "store", build=False), query="abs:things",
+        report = run.harvest_arxiv(run.Options(tmp_path / "store"), query="abs:things",
                                    since="2024-06-01", max_results=10, page_size=2)
         assert len(srv.requests) == 2
         query = srv.requests[0].query

@@ -17,6 +17,7 @@ from kg.harvest.cache import ResponseCache
 from kg.harvest.http import HarvestError, PoliteClient
 from kg.records import Bundle, Source, Work
 from kg.recordfile import read_bundle
+from kg.pipeline import after_records
 from kg.store import LocalGraph
 
 
@@ -159,6 +160,7 @@ def test_s2_external_ids_reach_the_graph(monkeypatch, fake_time, store_copy):
     assert report.papers == 3
     works = {w.ids["corpus"]: w for w in read_bundle(store_copy / "records" / "s2.jsonl").works}
     assert works["470667"].ids["mag"] == "2096684396"
+    after_records(store_copy)  # as `kg harvest` does: the graph is built again from the records
     rows = LocalGraph(store_copy).query(
         'SELECT ?id WHERE { ?w kg:s2CorpusId "470667" ; dcterms:identifier ?id }', trusted=True).records()
     assert [str(r["id"]) for r in rows] == ["mag:2096684396"]

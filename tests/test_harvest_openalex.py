@@ -82,7 +82,7 @@ def test_work_conversion_keeps_what_openalex_gives():
 def test_search_pages_with_the_cursor_and_citations_stay_inside_the_graph(monkeypatch, fake_time, tmp_path):
     with LocalServer(search_world(450)) as srv:
         monkeypatch.setenv("KG_OPENALEX_API_URL", srv.url)
-        report = run.harvest_openalex(run.Options(tmp_path / "store", build=False), query="personalized",
+        report = run.harvest_openalex(run.Options(tmp_path / "store"), query="personalized",
                                       max_results=450)
         assert [r.query["cursor"] for r in srv.requests] == ["*", "c200", "c400"]
         assert [r.query["per-page"] for r in srv.requests] == ["200", "200", "50"]
@@ -95,7 +95,7 @@ def test_search_pages_with_the_cursor_and_citations_stay_inside_the_graph(monkey
 def test_lookups_by_id_doi_and_arxiv_report_the_unknown(monkeypatch, fake_time, tmp_path):
     with LocalServer(search_world(5)) as srv:
         monkeypatch.setenv("KG_OPENALEX_API_URL", srv.url)
-        report = run.harvest_openalex(run.Options(tmp_path / "store", build=False),
+        report = run.harvest_openalex(run.Options(tmp_path / "store"),
                                       id_list=["W1001", "https://openalex.org/W1002", "10.5555/TEST.3",
                                                "W999999", "2406.09400", "nonsense"])
         filters = [r.query["filter"] for r in srv.requests]

@@ -13,6 +13,7 @@ from kg.harvest import run, s2
 from kg.harvest.cache import ResponseCache
 from kg.harvest.http import HarvestError, PoliteClient
 from kg.recordfile import read_bundle
+from kg.pipeline import after_records
 from kg.store import LocalGraph
 
 
@@ -35,7 +36,7 @@ def replay(monkeypatch):
 
 
 def test_batch_with_a_null_entry_reports_the_unknown_id(replay, fake_time, tmp_path):
-    report = run.harvest_s2(run.Options(tmp_path / "store", build=False),
+    report = run.harvest_s2(run.Options(tmp_path / "store"),
                             id_list=["CorpusId:211530585", "CorpusId:470667", "10.2139/ssrn.2250500",
                                      "0f40b1f08821e22e859c6050916cec3667778613"])
     assert replay.count("POST", "/paper/batch") == 1
@@ -68,7 +69,7 @@ def test_references_are_paged_to_the_end(replay, tmp_path):
 
 
 def test_search_paging(replay, fake_time, tmp_path):
-    report = run.harvest_s2(run.Options(tmp_path / "store", build=False), query="turing", max_results=200)
+    report = run.harvest_s2(run.Options(tmp_path / "store"), query="turing", max_results=200)
     assert replay.count("GET", "/paper/search") == 2
     assert report.papers == len({w.ids["s2"] for w in read_bundle(tmp_path / "store/records/s2.jsonl").works})
     assert report.papers > 150
@@ -130,7 +131,7 @@ def test_metadata_for_n_papers_costs_ceil_n_over_500_requests(monkeypatch, fake_
     n = 1201
     with LocalServer(FakeS2()) as srv:
         monkeypatch.setenv("KG_S2_API_URL", f"{srv.url}/graph/v1")
-        opts = run.Options(tmp_path / "store", build=False)
+        opts = run.Options(tmp_path / "store")
         report = run.harvest_s2(opts, id_list=[pid(i) for i in range(1, n + 1)])
         assert srv.count("POST", "/paper/batch") == math.ceil(n / 500) == 3
         assert [len(json.loads(r.body)["ids"]) for r in srv.requests] == [500, 500, 201]
@@ -164,6 +165,7 @@ def test_snowballing_marks_works_linked_to_k_seeds_as_candidates(monkeypatch, fa
     pairs = {(ct.citing[3:], ct.cited[3:]) for ct in records.citations}
     assert pairs == {(a, b), (a, x), (b, x), (c, w), (w, a), (x, c)}
     assert report.candidates == 5  # the seeds are new to the graph too
+    after_records(store_copy)  # as `kg harvest` does: the graph is built again from the records
     graph = LocalGraph(store_copy)
     rows = graph.query("SELECT (COUNT(*) AS ?n) WHERE { ?a cito:cites ?b . ?a kg:s2PaperId ?x }",
                        trusted=True).records()
@@ -178,7 +180,7 @@ def test_depth_two_follows_the_new_candidates(monkeypatch, fake_time, tmp_path):
     world.cits[pid(0x999)] = []
     with LocalServer(world) as srv:
         monkeypatch.setenv("KG_S2_API_URL", f"{srv.url}/graph/v1")
-        run.harvest_s2(run.Options(tmp_path / "store", build=False), id_list=[a, b, c], references=True,
+        run.harvest_s2(run.Options(tmp_path / "store"), id_list=[a, b, c], references=True,
                        depth=2, min_links=1)
         assert srv.count("GET", f"/{x}/references") == 1
     kept = {wk.ids["s2"] for wk in read_bundle(tmp_path / "store" / "records" / "s2.jsonl").works}
@@ -188,7 +190,7 @@ def test_depth_two_follows_the_new_candidates(monkeypatch, fake_time, tmp_path):
 def test_an_interrupted_harvest_resumes_with_nothing_lost_or_duplicated(monkeypatch, fake_time, tmp_path):
     (a, b, c, x, y, z, w), world = _world()
     world.fail = {c}
-    opts = run.Options(tmp_path / "store", build=False, retries=1)
+    opts = run.Options(tmp_path / "store", retries=1)
     with LocalServer(world) as srv:
         monkeypatch.setenv("KG_S2_API_URL", f"{srv.url}/graph/v1")
         with pytest.raises(HarvestError, match="HTTP 500"):
@@ -227,11 +229,11 @@ def test_ctrl_c_mid_harvest_then_rerun_gives_the_same_records(monkeypatch, fake_
     with LocalServer(world) as srv:
         monkeypatch.setenv("KG_S2_API_URL", f"{srv.url}/graph/v1")
         with pytest.raises(KeyboardInterrupt):
-            run.harvest_s2(run.Options(tmp_path / "a", build=False, session=_InterruptingSession(3)),
+            run.harvest_s2(run.Options(tmp_path / "a", session=_InterruptingSession(3)),
                            id_list=[a, b, c], references=True, citations=True, edge_page=2)
-        resumed = run.harvest_s2(run.Options(tmp_path / "a", build=False), id_list=[a, b, c],
+        resumed = run.harvest_s2(run.Options(tmp_path / "a"), id_list=[a, b, c],
                                  references=True, citations=True, edge_page=2)
-        clean = run.harvest_s2(run.Options(tmp_path / "b", build=False), id_list=[a, b, c],
+        clean = run.harvest_s2(run.Options(tmp_path / "b"), id_list=[a, b, c],
                                references=True, citations=True, edge_page=2)
     assert resumed.resumed and resumed.counters.cache_hits >= 1
     one, two = (read_bundle(tmp_path / d / "records" / "s2.jsonl") for d in ("a", "b"))
@@ -245,11 +247,12 @@ def test_from_graph_seeds_every_placed_work_in_one_batch(monkeypatch, fake_time,
         report = run.harvest_s2(run.Options(store_copy), from_graph=True)
         assert srv.count("POST", "/paper/batch") == 1
         sent = json.loads(srv.requests[0].body)["ids"]
-        again = run.harvest_s2(run.Options(store_copy, build=False), from_graph=True)
+        again = run.harvest_s2(run.Options(store_copy), from_graph=True)
         assert again.counters.requests == 0 and again.counters.cache_hits == 1  # same seeds: all cached
     assert "ARXIV:2406.09400" in sent and len(sent) >= 30
     assert report.updated == len(sent) and report.added == 0  # every seed merged into its node
     assert any("no identifier" in wmsg for wmsg in report.warnings)
+    after_records(store_copy)
     stats = LocalGraph(store_copy).query("SELECT (COUNT(?w) AS ?n) WHERE { ?w a fabio:ScholarlyWork }",
                                          trusted=True).records()
     assert stats[0]["n"] == 49  # one node per work: no duplicates from the harvest

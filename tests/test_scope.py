@@ -105,6 +105,7 @@ def offtopic_store(tmp_path_factory):
     from kg.harvest.cache import ResponseCache
     from kg.harvest.http import PoliteClient
     from kg.harvest.publish import publish_records
+    from kg.pipeline import after_records
     from kg.pipeline import classify as classify_graph
     from kg.records import Bundle, Source
 
@@ -118,6 +119,7 @@ def offtopic_store(tmp_path_factory):
     # the cited paper is not in the graph, so the citation links are left out
     published = publish_records(store, "s2", Bundle(sources=[source], works=edges.works))
     assert published.candidates == len(edges.works) == 1873  # 8 citing rows had no paper id
+    after_records(store)  # as `kg harvest` does
     report = classify_graph(store)
     offtopic = {w.ids["s2"] for w in edges.works}
     return store, offtopic, report

@@ -83,11 +83,14 @@ def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Op
 
 
 def _run(fn, stats: bool, as_json: bool, refresh, offline, timeout, retries, verbose, **kwargs) -> None:
+    from ..pipeline import after_records
+
     out, err = _consoles()
     try:
         with _Bars(err, enabled=err.is_terminal and not as_json) as bars:
             opts = _options(refresh, offline, timeout, retries, verbose, bars)
             report = fn(opts, **kwargs)
+        report.build = after_records(opts.store).build
     except KeyboardInterrupt:
         err.print("interrupted: the finished part is checkpointed; run the same command again to resume")
         raise typer.Exit(130) from None
@@ -243,12 +246,14 @@ _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (def
 def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
     """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
     from ..harvest.publish import legacy_import, publish_records
+    from ..pipeline import after_records
     from ..vocab import slug
 
     published = publish_records(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
     note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)
     if note:
         published.notes.append(note)
+    published.build = after_records(store).build
     return published
 
 

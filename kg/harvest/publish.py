@@ -1,9 +1,10 @@
-"""Putting harvested or imported records into a store: merge, write atomically, rebuild.
+"""Putting harvested or imported records into a store: merge, write atomically.
 
 Each harvester keeps one record file (<store>/records/<name>.jsonl). A new
 harvest replaces that file's older records of the same works (re-harvesting
 updates, never duplicates), keeps the rest, and the file is written whole and
-renamed under a lock. Then kg.pipeline.after_records makes a new graph generation.
+renamed under a lock. The caller then has kg.pipeline.after_records make a new graph
+generation (harvest and import never build the graph themselves).
 
 Each imported file is a source of its own: its id comes from the file's name and a
 short hash of its resolved path (or from --source-id), and its records live in
@@ -296,16 +297,16 @@ class Published:
     candidates: int
     citations: int
     records_file: str
-    build: object | None = None  # kg.build.BuildReport of the rebuild (build=True)
+    build: object | None = None  # kg.build.BuildReport of the rebuild that followed (set by the caller)
     changes: Changes | None = None  # the record file's works before and after
     source_id: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
 def publish_records(store: Store | str | Path, name: str, bundle: Bundle, *, replace: bool = False,
-                    build: bool = True, mark_candidates: bool = True, check_source: bool = False) -> Published:
-    """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file); with `build`, have
-    kg.pipeline build the graph again (callers that build themselves pass build=False).
+                    mark_candidates: bool = True, check_source: bool = False) -> Published:
+    """Merge `bundle` into <store>/records/<name>.jsonl (or replace the file). The graph is not
+    touched: the caller has kg.pipeline build it again (`after_records`).
 
     New works that match nothing already placed in the graph are marked candidates
     (`mark_candidates`, for harvests): known to the graph, not yet in the taxonomy.
@@ -334,10 +335,5 @@ def publish_records(store: Store | str | Path, name: str, bundle: Bundle, *, rep
             write_bundle(path, merged)
         except OSError as exc:
             raise KgError(f"cannot write {path}: {exc}") from None
-    report = None
-    if build:
-        from ..pipeline import after_records
-
-        report = after_records(store).build
     return Published(added, updated, sum(1 for w in bundle.works if w.candidate), len(bundle.citations),
-                     str(path), report, changes, name if check_source else None)
+                     str(path), None, changes, name if check_source else None)

@@ -1,8 +1,9 @@
 """The harvests a user runs: arXiv, Semantic Scholar (with snowballing) and OpenAlex.
 
 Each function checkpoints its units (jobs.Checkpoint), and on success publishes
-the records (publish.publish_records: merge into <store>/records/<source>.jsonl,
-then kg.pipeline builds the graph again) and returns a HarvestReport with the numbers --stats prints.
+the records (publish.publish_records: merge into <store>/records/<source>.jsonl) and
+returns a HarvestReport with the numbers --stats prints. Building the graph again is the
+caller's step (kg.pipeline.after_records).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ class Options:
     cache_mode: str = "use"  # use | refresh | offline
     timeout: float | None = None  # overrides the source's policy
     retries: int | None = None
-    build: bool = True
     progress: Progress | None = None
     sleep: Callable[[float], None] | None = None  # default: default_sleep (tests inject a fake)
     clock: Callable[[], float] | None = None  # default: default_clock
@@ -120,10 +120,10 @@ def _finish(report: HarvestReport, job: Checkpoint, opts: Options, name: str, bu
     bundle.works = dedupe_works(bundle.works)
     bundle.sources = [source]
     report.papers = len(bundle.works)
-    out: Published = publish_records(opts.store, name, bundle, build=opts.build)
+    out: Published = publish_records(opts.store, name, bundle)
     report.added, report.updated = out.added, out.updated
     report.candidates, report.citations = out.candidates, out.citations
-    report.records_file, report.build = out.records_file, out.build
+    report.records_file = out.records_file
     job.finish()
     return report
 
