@@ -1,7 +1,7 @@
 """`kg bench`: how kg scales, measured on synthetic corpora shaped like the real one.
 
 For each size N (papers) the benchmark
-1. generates a corpus as record Bundles (kg/records.py): works with arXiv ids,
+1. generates a corpus as record Bundles (kg/records/__init__.py): works with arXiv ids,
    titles, some abstracts, venues, years growing towards the present, authors
    drawn with Zipf productivity, taxonomy labels with provenance (a skewed
    category x mechanism mix so some cells are thin, modalities, candidates
@@ -80,7 +80,7 @@ class Shape:
 
 def synthetic_bundle(papers: int, seed: int = 0, shape: Shape | None = None, taxonomy=None) -> Bundle:
     """A deterministic synthetic corpus of `papers` works (same seed, same corpus)."""
-    from .taxonomy import read_taxonomy
+    from .rdf.taxonomy import read_taxonomy
 
     shape = shape or Shape()
     taxonomy = taxonomy or read_taxonomy()
@@ -327,7 +327,7 @@ def _emit(item: dict) -> None:
 def _rdflib_suite(nt_path: str, plan: list[dict], repeats: int, cap_s: float) -> None:
     import rdflib
 
-    from .vocab import PREFIXES
+    from .rdf.vocab import PREFIXES
 
     started = time.perf_counter()
     g = rdflib.Graph()
@@ -376,7 +376,7 @@ def query_plan(graph) -> tuple[list[dict], list[str]]:
     whole listing as one query; on the paged form its nested-loop join of the page's
     sub-select would measure that join rather than the engine.
     """
-    from .named import named_queries
+    from .sparql.named import named_queries
 
     samples = _sample_bindings(graph)
     plan, notes = [], []
@@ -399,7 +399,7 @@ def query_plan(graph) -> tuple[list[dict], list[str]]:
 def time_oxigraph(graph, plan: list[dict], repeats: int) -> dict[str, dict]:
     """Median wall time of each named query through kg's query path (run_named: results
     converted and sorted; a listing's page one, or all its pages)."""
-    from .named import run_named
+    from .sparql.named import run_named
 
     out = {}
     for item in plan:
@@ -531,8 +531,8 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
 
     def app_data():
         from .analysis import load_corpus
-        from .browse import data_sources, latest_additions, papers_per_year, search_index
-        from .stats import graph_stats
+        from .analysis.browse import data_sources, latest_additions, papers_per_year, search_index
+        from .sparql.stats import graph_stats
 
         graph_stats(graph)
         load_corpus(graph)
@@ -567,7 +567,7 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
 
 # ---------------------------------------------------------------- one size, all sizes
 def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None) -> dict:
-    from .recordfile import write_bundle
+    from .records.file import write_bundle
     from .store import LocalGraph
 
     say = progress or (lambda message: None)

@@ -1,5 +1,5 @@
 """Building the graph: ontology + taxonomy + bundled corpus + harvested records, then the
-scope of every work (kg.scope: status, relevance, who decided).
+scope of every work (kg.classify.scope: status, relevance, who decided).
 
 Idempotent (the same inputs give the same graph) and atomic (the new graph is
 published only once it is complete; see kg.store.Store.publish).
@@ -16,15 +16,15 @@ from pathlib import Path
 from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
-from .corpus import read_corpus
-from .quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
+from .records.corpus import read_corpus
+from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import corpus_dir, ontology_dir
-from .recordfile import read_records_dir
+from .records.file import read_records_dir
 from .records import Bundle
-from .scope import ScopingWriter
-from .stats import graph_stats
+from .classify.scope import ScopingWriter
+from .sparql.stats import graph_stats
 from .store import Store
-from .taxonomy import read_taxonomy
+from .rdf.taxonomy import read_taxonomy
 
 ONTOLOGY_FILES = ("kg.ttl", "taxonomy.ttl")
 

@@ -1,7 +1,7 @@
 """Refreshing a store's graph: build -> classify -> scores -> stats, once, for every caller.
 
 The steps below return data and never build the graph themselves: kg.build makes the graph's
-quads (works, labels, and the scope scores of kg.scope) and publishes them, kg.classify.run
+quads (works, labels, and the scope scores of kg.classify.scope) and publishes them, kg.classify.run
 places works and writes its records, kg.classify.curation and kg.classify.screen record
 people's decisions, kg.harvest.publish writes harvested and imported records. This module
 runs them in order for each use case and publishes one new generation:

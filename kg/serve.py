@@ -7,7 +7,7 @@
 Answers in the format the client asks for (Accept header, or a `format`
 parameter as some clients send): SELECT/ASK as SPARQL results JSON, XML, CSV or
 TSV; CONSTRUCT/DESCRIBE as Turtle, N-Triples, RDF/XML or JSON-LD. Every query
-goes through kg.guard (read-only, no SERVICE, row, time and memory limits) and
+goes through kg.sparql.guard (read-only, no SERVICE, row, time and memory limits) and
 runs in a killable worker process; updates are refused with 403.
 
 The HTTP side is guarded too, all before any query runs:
@@ -48,10 +48,10 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError, UsageError
-from .guard import QueryLimits, check_query
-from .csvout import strip_bidi
-from .results import QueryResult, Term, term_to_ox
-from .sparql_text import query_form
+from .sparql.guard import QueryLimits, check_query
+from .output.csvfile import strip_bidi
+from .sparql.results import QueryResult, Term, term_to_ox
+from .sparql.text import query_form
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 7070
@@ -231,7 +231,7 @@ def results_tsv(result: QueryResult) -> str:
 def render(result: QueryResult, media: str) -> bytes:
     """The result serialised as `media` (a type from RESULT_TYPES or GRAPH_TYPES)."""
     if result.kind == "graph":
-        from .vocab import PREFIXES
+        from .rdf.vocab import PREFIXES
 
         triples = [ox.Triple(*(term_to_ox(t) for t in triple)) for triple in result.triples]
         fmt = GRAPH_TYPES[media]

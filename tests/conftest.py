@@ -76,8 +76,8 @@ def make_graph(tmp_path):
     import pyoxigraph as ox
 
     from kg.paths import ontology_dir
-    from kg.quads import bundle_quads, iter_ontology_quads
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.taxonomy import read_taxonomy
 
     def make(bundle=None, ontology: bool = True) -> LocalGraph:
         store = ox.Store()

@@ -10,7 +10,7 @@ import pytest
 from kg.analysis import concept_occurrences, cooccurrence_graph, cooccurrence_matrix, load_corpus, unexplored_combinations
 from kg.analysis.combinations import set_aside_combinations, set_aside_note
 from kg.errors import UsageError
-from kg.taxonomy import Structure, read_structure
+from kg.rdf.taxonomy import Structure, read_structure
 
 TG = "text_generation"
 I, A = "mechanism:instruction", "mechanism:alignment"
@@ -176,9 +176,9 @@ def toy(tmp_path, rec):
     import pyoxigraph as ox
 
     from kg.paths import ontology_dir
-    from kg.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
     from kg.store import LocalGraph
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.taxonomy import read_taxonomy
 
     path = tmp_path / "toy.ttl"
     path.write_text(TOY_TTL, encoding="utf-8")

@@ -160,7 +160,7 @@ def _lasting(path) -> set:
 
 def test_first_start_builds_once_and_makes_the_graph_kg_build_makes(tmp_path, monkeypatch, kg):
     from kg import build as build_module
-    from kg.stats import graph_stats
+    from kg.sparql.stats import graph_stats
 
     published, counted = [], []
     real_generation, real_stats = StoreDir.new_generation, build_module.graph_stats
@@ -260,9 +260,9 @@ def test_overview_counts_years_latest_and_sources(app_store):
 def test_overview_latest_additions_follow_the_source_date_not_the_classifier(writable_store):
     """A harvest after the survey's snapshot comes first; re-running the classifier (whose
     source is dated when it ran) moves nothing."""
-    from kg.browse import data_sources
+    from kg.analysis.browse import data_sources
     from kg.pipeline import classify as classify_graph
-    from kg.recordfile import write_bundle
+    from kg.records.file import write_bundle
     from kg.records import Bundle, Source, Work
 
     harvest = Source("s2-test-later", "Semantic Scholar (test harvest)", "Semantic Scholar",

@@ -1,5 +1,5 @@
-"""The library functions behind the app's pages: paper search and pages (kg.browse), corpus
-slices (kg.views) and the citation network drawing (kg.app.network_drawing)."""
+"""The library functions behind the app's pages: paper search and pages (kg.analysis.browse), corpus
+slices (kg.analysis.views) and the citation network drawing (kg.app.network_drawing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from kg import analysis, browse, views
+from kg import analysis
+
+from kg.analysis import browse, views
 from kg.app import network_drawing
 from kg.errors import UsageError
 

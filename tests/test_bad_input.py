@@ -16,7 +16,7 @@ import yaml
 
 from kg import build as build_module
 from kg.errors import KgError
-from kg.recordfile import read_bundle, write_bundle
+from kg.records.file import read_bundle, write_bundle
 from kg.records import Bundle, Source, Work
 from kg.store import LocalGraph, StoreDir
 
@@ -115,10 +115,10 @@ def test_damaged_generation_names_the_folder_and_says_rebuild(kg, store_copy, tm
 
 def test_console_script_names_damaged_files_without_a_traceback(store_copy):
     """Damage found outside kg's own checks (while counting, say) still gives a message."""
-    script = ("import kg.stats\n"
+    script = ("import kg.sparql.stats\n"
               "def damaged(graph):\n"
               "    raise RuntimeError('Corruption: block checksum mismatch in 000010.sst')\n"
-              "kg.stats.graph_stats = damaged\n"
+              "kg.sparql.stats.graph_stats = damaged\n"
               "import sys\n"
               "from kg.cli import main\n"
               f"sys.argv = ['kg', '--store', {str(store_copy)!r}, 'stats']\n"
@@ -263,7 +263,7 @@ def test_hand_written_decision_attaches_by_its_paper_id(kg, store_copy):
 
 
 def test_corpus_ids_are_read_as_written(tmp_path):
-    from kg.corpus import read_yaml
+    from kg.records.corpus import read_yaml
 
     path = tmp_path / "c.yaml"
     path.write_text("papers:\n- {title: T, arxiv: 2406.09400, s2: 0123, year: 2024, used_by: [2406.09400]}\n",

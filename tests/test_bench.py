@@ -12,9 +12,9 @@ import pytest
 
 from kg.bench import Shape, run_child, synthetic_bundle
 from kg.build import build
-from kg.named import named_queries
-from kg.recordfile import write_bundle
-from kg.stats import graph_stats
+from kg.sparql.named import named_queries
+from kg.records.file import write_bundle
+from kg.sparql.stats import graph_stats
 from kg.store import LocalGraph
 
 
@@ -101,7 +101,7 @@ def test_synthetic_corpus_is_deterministic_and_shaped_like_the_real_one():
 
 
 def test_synthetic_corpus_builds_and_passes_the_shapes(tmp_path):
-    from kg.validate import to_rdflib, validate_graph
+    from kg.rdf.validate import to_rdflib, validate_graph
 
     store = tmp_path / "store"
     write_bundle(store / "records" / "bench.jsonl", synthetic_bundle(60, seed=1, shape=Shape()))

@@ -12,8 +12,8 @@ import pytest
 
 from kg import build as build_module
 from kg.build import build
-from kg.named import run_named
-from kg.stats import graph_stats
+from kg.sparql.named import run_named
+from kg.sparql.stats import graph_stats
 from kg.store import LocalGraph, StoreDir
 
 
@@ -140,7 +140,7 @@ def test_error_found_while_streaming_quads_leaves_previous_graph(tmp_path):
     """Quads stream into the store a work at a time; a dataset naming an unknown work is
     only found after the works are written, and must still publish nothing."""
     from kg.errors import CorpusError
-    from kg.recordfile import write_bundle
+    from kg.records.file import write_bundle
     from kg.records import Bundle, Dataset, Source
 
     store = tmp_path / "s"
@@ -157,10 +157,10 @@ def test_error_found_while_streaming_quads_leaves_previous_graph(tmp_path):
 
 def test_people_and_agents_are_written_once():
     """Shared authors and labelling agents are described once, not once per work."""
-    from kg.corpus import read_corpus
+    from kg.records.corpus import read_corpus
     from kg.paths import corpus_dir
-    from kg.quads import QuadWriter
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.quads import QuadWriter
+    from kg.rdf.taxonomy import read_taxonomy
 
     taxonomy = read_taxonomy()
     quads = list(QuadWriter(taxonomy).iter_bundle(read_corpus(corpus_dir(), taxonomy.vocabulary())))

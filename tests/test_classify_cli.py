@@ -11,7 +11,7 @@ import pytest
 from kg.build import build
 from kg.classify.run import RECORD_FILE
 from kg.pipeline import classify as classify_graph
-from kg.recordfile import read_bundle, write_bundle
+from kg.records.file import read_bundle, write_bundle
 from kg.records import Bundle, Source, Work
 from kg.store import LocalGraph
 

@@ -7,7 +7,7 @@ import pytest
 
 from kg.classify.lexicon import Lexicon, scores
 from kg.classify.text import MAX_FIELD_CHARS, clean, stem, tokens
-from kg.taxonomy import read_taxonomy
+from kg.rdf.taxonomy import read_taxonomy
 
 
 @pytest.fixture(scope="module")

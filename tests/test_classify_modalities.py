@@ -12,7 +12,7 @@ from kg.classify.data import dataset_names, read_works, training_examples
 from kg.classify.lexicon import Lexicon
 from kg.classify.model import Classifier, Doc
 from kg.classify.text import clean, tokens
-from kg.taxonomy import read_taxonomy
+from kg.rdf.taxonomy import read_taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from kg.classify.data import dataset_names, read_works, training_examples
 from kg.classify.evaluate import evaluate, measure_throughput
 from kg.classify.model import AXES, Classifier, Doc, Example
 from kg.errors import KgError
-from kg.taxonomy import read_taxonomy
+from kg.rdf.taxonomy import read_taxonomy
 
 
 @pytest.fixture(scope="module")

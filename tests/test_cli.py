@@ -233,7 +233,7 @@ def test_terminal_tables_cut_titles_on_one_line_and_keep_ids_whole(kg, built_sto
 
     printed = terminal(80)
     long_title = "Papers per cell: count (expected, score) " * 3
-    from kg.tables import emit, new_table
+    from kg.output.tables import emit, new_table
 
     table = new_table(long_title)
     table.add_column("a")

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from kg.csvout import BIDI_CONTROLS, cell
-from kg.results import QueryResult, Term
+from kg.output.csvfile import BIDI_CONTROLS, cell
+from kg.sparql.results import QueryResult, Term
 
 RLO = "\u202e"  # right-to-left override: "gpj.exe" shows as "exe.jpg"
 FORMULA = '=HYPERLINK("http://x","click")'

@@ -10,7 +10,7 @@ from kg.build import build
 from kg.classify.data import read_works, training_examples
 from kg.classify.run import RECORD_FILE
 from kg.pipeline import classify as classify_graph
-from kg.recordfile import read_bundle
+from kg.records.file import read_bundle
 from kg.store import LocalGraph
 
 PVIT = "https://w3id.org/kg-survey/id/work/arxiv/2410.07113"  # Table 1: text_generation / fine_tuning

@@ -9,8 +9,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg.export import FORMATS, export
-from kg.stats import graph_stats
+from kg.output.export import FORMATS, export
+from kg.sparql.stats import graph_stats
 
 
 @pytest.fixture(scope="module")

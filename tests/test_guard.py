@@ -9,8 +9,8 @@ import time
 import pytest
 
 from kg.errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
-from kg.guard import QueryLimits, check_query, query_form
-from kg.sparql_text import strip
+from kg.sparql.guard import QueryLimits, check_query, query_form
+from kg.sparql.text import strip
 from kg.store import LocalGraph
 
 from net_support import Listener
@@ -206,7 +206,7 @@ def test_workers_do_not_outlive_their_parent(built_store):
 
     code = ("import sys, threading\n"
             "from kg.store import LocalGraph\n"
-            "from kg.guard import QueryLimits\n"
+            "from kg.sparql.guard import QueryLimits\n"
             f"g = LocalGraph({str(built_store)!r})\n"
             "g.query('ASK { ?s ?p ?o }')\n"
             "print(g.sandbox.pids[0], flush=True)\n"

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from kg.errors import KgError, QueryLimitExceeded, QueryRefused
-from kg.guard import QueryLimits, check_query, inspect_query
+from kg.sparql.guard import QueryLimits, check_query, inspect_query
 from kg.store.sandbox import QuerySandbox
 from kg.serve import make_server
 
@@ -172,7 +172,7 @@ def test_every_disguise_is_refused_before_a_remote_store_sees_it(listener):
 def test_the_worker_cannot_reach_the_network_even_unchecked(listener):
     """Wall 3: the engine inside a query worker, with both checks skipped, still makes no request."""
     code = (
-        "from kg.netwall import deny_network\n"
+        "from kg.store.netwall import deny_network\n"
         "wall = deny_network()\n"
         "import pyoxigraph as ox\n"
         f"q = 'SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}'\n"

@@ -12,8 +12,8 @@ from kg.harvest import run
 from kg.harvest.cache import ResponseCache
 from kg.harvest.http import HarvestError, PoliteClient
 from kg.paths import ontology_dir
-from kg.recordfile import read_bundle
-from kg.taxonomy import read_taxonomy
+from kg.records.file import read_bundle
+from kg.rdf.taxonomy import read_taxonomy
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from kg.harvest import run, s2
 from kg.harvest.cache import ResponseCache
 from kg.harvest.http import HarvestError, PoliteClient
 from kg.records import Bundle, Source, Work
-from kg.recordfile import read_bundle
+from kg.records.file import read_bundle
 from kg.pipeline import after_records
 from kg.store import LocalGraph
 

@@ -16,7 +16,7 @@ from harvest_support import Answer, LocalServer, Replay
 
 from kg.harvest import openalex as oa
 from kg.harvest import run
-from kg.recordfile import read_bundle
+from kg.records.file import read_bundle
 from kg.store import LocalGraph
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from harvest_support import Answer, FakeTime, LocalServer, Replay, pid, s2_paper
 from kg.harvest import run, s2
 from kg.harvest.cache import ResponseCache
 from kg.harvest.http import HarvestError, PoliteClient
-from kg.recordfile import read_bundle
+from kg.records.file import read_bundle
 from kg.pipeline import after_records
 from kg.store import LocalGraph
 

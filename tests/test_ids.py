@@ -1,4 +1,4 @@
-from kg import ids
+from kg.records import ids
 
 
 def test_arxiv_ids():

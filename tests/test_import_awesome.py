@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kg import ids
-from kg.corpus import load_file
+from kg.records import ids
+from kg.records.corpus import load_file
 from kg.harvest.publish import known_works
 from kg.importers.awesome import import_awesome, parse_awesome
 from kg.importers.text import plain_text, repair_mojibake
 from kg.paths import corpus_dir
 from kg.records import Source, to_dict
 from kg.store import LocalGraph
-from kg.taxonomy import read_taxonomy
-from kg.titles import is_generic_title
+from kg.rdf.taxonomy import read_taxonomy
+from kg.records.titles import is_generic_title
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = FIXTURES / "awesome_personalized_lmms_mojibake.md"

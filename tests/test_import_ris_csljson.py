@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import rispy
 
-from kg.export import ALL_FORMATS, export
+from kg.output.export import ALL_FORMATS, export
 from kg.importers.csljson import import_csljson
 from kg.importers.references import ris_name, split_name
 from kg.importers.ris import import_ris

@@ -14,7 +14,7 @@ import pytest
 from harvest_support import LocalServer, Replay
 from remote_support import OxigraphServer
 
-from kg.recordfile import read_bundle, write_bundle
+from kg.records.file import read_bundle, write_bundle
 from kg.records import Bundle, Source, Work
 from kg.store.remote import RemoteGraph
 from kg.store import LocalGraph, StoreDir

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kg.named import NamedQuery, _parse, all_pages, named_queries, page_count, run_named, split_order
+from kg.sparql.named import NamedQuery, _parse, all_pages, named_queries, page_count, run_named, split_order
 
 PAGED = sorted(n for n, q in named_queries().items() if q.page_size)
 ORDERED = sorted(n for n, q in named_queries().items() if q.order())
@@ -102,7 +102,7 @@ def test_cli_pages(kg, tmp_path):
     """A listing bigger than a page: page one by default with a note, --page N, --all."""
     from kg.bench import synthetic_bundle
     from kg.build import build
-    from kg.recordfile import write_bundle
+    from kg.records.file import write_bundle
     from kg.store import StoreDir
 
     store = tmp_path / "s"
@@ -127,8 +127,8 @@ def test_cli_pages(kg, tmp_path):
 
 def test_a_whole_listing_keeps_to_the_row_limit(graph, monkeypatch):
     """--all with --max-rows: the rows stop at the limit and the result says so."""
-    import kg.named as named
-    from kg.guard import QueryLimits
+    import kg.sparql.named as named
+    from kg.sparql.guard import QueryLimits
 
     monkeypatch.setattr(named, "ALL_PAGES_SIZE", 10)  # 49 works: 5 pages
     query = named_queries()["work-ids"]

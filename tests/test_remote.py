@@ -13,12 +13,12 @@ import requests
 import kg.store.remote as remote
 from kg.build import build
 from kg.errors import KgError, QueryLimitExceeded, QueryRefused, UsageError
-from kg.guard import QueryLimits
-from kg.named import named_queries, run_named
-from kg.recordfile import write_bundle
+from kg.sparql.guard import QueryLimits
+from kg.sparql.named import named_queries, run_named
+from kg.records.file import write_bundle
 from kg.records import Bundle, Source, Work
 from kg.store.remote import RemoteGraph, generations, sparql_term, substitute
-from kg.stats import graph_stats
+from kg.sparql.stats import graph_stats
 from kg.store import StoreDir, open_graph
 
 from remote_support import OxigraphServer, normalise
@@ -142,7 +142,7 @@ def test_sparql_terms_are_escaped_and_checked():
     assert sparql_term(ox.Literal("chat", language="fr")) == '"chat"@fr'
     assert sparql_term(ox.NamedNode("http://ex/a")) == "<http://ex/a>"
     assert sparql_term("\x00") == '"\\u0000"'
-    from kg.results import Term
+    from kg.sparql.results import Term
 
     with pytest.raises(UsageError):
         sparql_term(Term("uri", "http://ex/a> } DROP ALL <http://ex/b"))

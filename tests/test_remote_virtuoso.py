@@ -13,10 +13,10 @@ import requests
 
 from kg.build import build
 from kg.errors import QueryRefused
-from kg.named import run_named
+from kg.sparql.named import run_named
 from kg.analysis.link_graph import build_link_graph
 from kg.store.remote import Endpoint, RemoteGraph, generations
-from kg.stats import graph_stats
+from kg.sparql.stats import graph_stats
 
 from remote_support import VirtuosoServer, normalise, virtuoso_binaries
 

@@ -223,10 +223,10 @@ def hostile():
     import pyoxigraph as ox
 
     from kg.paths import ontology_dir
-    from kg.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Citation, Dataset, Label, Source, Work
     from kg.store import LocalGraph
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.taxonomy import read_taxonomy
 
     works = [
         Work(ids={"arxiv": "2401.00001", "url": "javascript:alert(1)"}, sources=["t"], title=HOSTILE, year=2024, venue="Conf & {Workshop}_%",
@@ -357,10 +357,10 @@ def hostile_latex():
     import pyoxigraph as ox
 
     from kg.paths import ontology_dir
-    from kg.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
     from kg.records import Author, Bundle, Label, Source, Work
     from kg.store import LocalGraph
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.taxonomy import read_taxonomy
 
     cells = [(c, m) for c in ("text_generation", "image_generation", "recommendation", "retrieval")
              for m in ("instruction", "alignment", "generation", "fine_tuning")]

@@ -87,7 +87,7 @@ def test_report_on_an_empty_graph(kg, tmp_path):
     """A store holding only the ontology: the report says there is nothing yet."""
     from kg.build import ONTOLOGY_FILES
     from kg.paths import ontology_dir
-    from kg.quads import iter_ontology_quads
+    from kg.rdf.quads import iter_ontology_quads
     from kg.store import StoreDir
 
     store = tmp_path / "empty-store"

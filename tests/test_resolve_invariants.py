@@ -5,9 +5,9 @@ generic link texts ("Paper", "PDF") are never titles."""
 from __future__ import annotations
 
 from kg.harvest.publish import dedupe_works, merge_into
-from kg.recordfile import write_bundle
+from kg.records.file import write_bundle
 from kg.records import Bundle, Source, Work
-from kg.resolve import Resolver, keys_of
+from kg.records.resolve import Resolver, keys_of
 from kg.store import LocalGraph
 
 TITLE = "A Study of Personalized Multimodal Assistants"

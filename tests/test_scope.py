@@ -14,7 +14,7 @@ from harvest_support import FakeTime, LocalServer, Replay
 
 from kg.build import build
 from kg.store import LocalGraph
-from kg.validate import to_rdflib, validate_graph
+from kg.rdf.validate import to_rdflib, validate_graph
 
 WORK = "https://w3id.org/kg-survey/id/work/"
 PVIT = WORK + "arxiv/2410.07113"  # Table 1
@@ -24,7 +24,7 @@ OFFTOPIC_SEED = "CorpusID:14514057"  # a development-economics paper cited 1,881
 
 
 def scope_rows(graph) -> dict[str, dict]:
-    from kg.named import run_named
+    from kg.sparql.named import run_named
 
     return {r["work"]: r for r in run_named(graph, "scope").records()}
 
@@ -59,7 +59,7 @@ def test_scope_query_from_the_cli_lists_status_and_relevance(kg, built_store):
 
 
 def test_paper_page_shows_scope(graph):
-    from kg.browse import paper_page
+    from kg.analysis.browse import paper_page
 
     page = paper_page(graph, "2312.04793")
     assert page.scope["status"] == "undecided" and 0 <= page.scope["relevance"] <= 1
@@ -83,7 +83,7 @@ def test_shapes_require_one_status_and_relevance_of_undecided_works(graph):
 
 def test_relevance_model_defaults_and_edges():
     from kg.classify.relevance import score
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.taxonomy import read_taxonomy
 
     tax = read_taxonomy()
     # nothing in scope yet: the documented default weights; an empty text scores 0
@@ -164,9 +164,9 @@ def test_screening_finds_hidden_list_papers_in_few_decisions(offtopic_store):
     screening with true answers (most relevant first, retrained after each decision)."""
     from kg.build import gather
     from kg.classify.screen import simulate
-    from kg.resolve import Resolver
+    from kg.records.resolve import Resolver
     from kg.store import StoreDir
-    from kg.taxonomy import read_taxonomy
+    from kg.rdf.taxonomy import read_taxonomy
 
     store, offtopic, _ = offtopic_store
     nodes = Resolver(gather(StoreDir(store)).works).nodes

@@ -12,7 +12,7 @@ import yaml
 
 from kg.build import build
 from kg.errors import CorpusError
-from kg.named import run_named
+from kg.sparql.named import run_named
 from kg.store import LocalGraph, StoreDir
 
 WORK = "https://w3id.org/kg-survey/id/work/"

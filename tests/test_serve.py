@@ -20,8 +20,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, TURTLE, XML, SPARQLWrapper
 
 from kg.build import build
-from kg.guard import QueryLimits
-from kg.recordfile import write_bundle
+from kg.sparql.guard import QueryLimits
+from kg.records.file import write_bundle
 from kg.records import Bundle, Source, Work
 from kg.serve import make_server, negotiate
 from kg.store import StoreDir

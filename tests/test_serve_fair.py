@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from kg.guard import QueryLimits
+from kg.sparql.guard import QueryLimits
 from kg.serve import make_server
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

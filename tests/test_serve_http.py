@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from kg.errors import KgError
-from kg.guard import QueryLimits
+from kg.sparql.guard import QueryLimits
 from kg.serve import MAX_BODY, make_server, normalize_origin, query_form, split_host
 
 HOST = "127.0.0.1"

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from kg.guard import explain, parse_error
+from kg.sparql.guard import explain, parse_error
 from kg.serve import make_server
 
 UNDECLARED = "SELECT ?x WHERE { ?x a owl:Class }"

@@ -1,4 +1,4 @@
-"""kg.sparql_text: the one reader and rewriter of SPARQL text (form, terms, substitution, paging, ORDER BY)."""
+"""kg.sparql.text: the one reader and rewriter of SPARQL text (form, terms, substitution, paging, ORDER BY)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import UsageError
-from kg.results import Term, term_from_ox
-from kg.sparql_text import (
+from kg.sparql.results import Term, term_from_ox
+from kg.sparql.text import (
     Outline,
     keywords,
     query_form,

@@ -1,4 +1,4 @@
-"""The taxonomy's structure as data: what the bundled file declares, how kg.taxonomy reads it,
+"""The taxonomy's structure as data: what the bundled file declares, how kg.rdf.taxonomy reads it,
 what SHACL says about bad declarations; and the minimum support behind a trend verdict."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from rdflib import Literal, Namespace, URIRef
 from kg.analysis import trends
 from kg.errors import KgError
 from kg.paths import ontology_dir
-from kg.taxonomy import read_structure
-from kg.validate import to_rdflib, validate_graph
+from kg.rdf.taxonomy import read_structure
+from kg.rdf.validate import to_rdflib, validate_graph
 
 KG = Namespace("https://w3id.org/kg-survey/ontology#")
 TAX = "https://w3id.org/kg-survey/taxonomy/"

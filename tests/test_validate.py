@@ -5,7 +5,7 @@ from __future__ import annotations
 import rdflib
 from rdflib import Literal, Namespace, URIRef
 
-from kg.validate import to_rdflib, validate_graph
+from kg.rdf.validate import to_rdflib, validate_graph
 
 KG = Namespace("https://w3id.org/kg-survey/ontology#")
 DCT = Namespace("http://purl.org/dc/terms/")

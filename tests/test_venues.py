@@ -8,7 +8,7 @@ import yaml
 
 from kg.paths import corpus_dir
 from kg.records import Work, from_dict
-from kg.venues import Venue, normalise_venue, parse_venue, split_note
+from kg.records.venues import Venue, normalise_venue, parse_venue, split_note
 
 
 @pytest.mark.parametrize(("text", "year", "name"), [

@@ -5,7 +5,7 @@ scored by link prediction on the concept co-occurrence graph.
 Concepts are keyed "kind:notation" (e.g. "mechanism:alignment", "input:audio",
 "dataset:<dataset IRI>"); kinds are those of kg.analysis.data.KINDS.
 
-A pair the taxonomy's own structure rules out (kg.taxonomy.read_structure: two values of
+A pair the taxonomy's own structure rules out (kg.rdf.taxonomy.read_structure: two values of
 a single-valued axis, a declared exclusion, or one implying a value that cannot go with
 the other) is no gap, and neither is a pair one of which implies the other: both are set
 aside, counted in the result's `attrs["set_aside"]` and listed by `set_aside_combinations`.
@@ -20,7 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from ..errors import UsageError
-from ..taxonomy import SET_ASIDE_REASONS, Structure, read_structure
+from ..rdf.taxonomy import SET_ASIDE_REASONS, Structure, read_structure
 from .data import KINDS, Corpus, load_corpus
 
 DEFAULT_KINDS = ("category", "mechanism", "input", "output", "task", "dataset", "method")
@@ -160,7 +160,7 @@ def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method:
     jaccard).
 
     Pairs the taxonomy's structure rules out or implies are never ranked (`structure`:
-    a kg.taxonomy.Structure; default: the graph's own declarations, or the bundled
+    a kg.rdf.taxonomy.Structure; default: the graph's own declarations, or the bundled
     taxonomy file's for a Corpus). `attrs["set_aside"]` counts them per reason
     ({"single_valued": n, "excluded": n, "implied": n, "total": n}); set_aside_note()
     says it in words.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from ..errors import UsageError
-from ..named import run_named
+from ..sparql.named import run_named
 
 # Kinds of things a work can be linked to (analysis-work-concepts ?kind values).
 KINDS = ("category", "mechanism", "input", "output", "task", "metric", "dataset", "method")

@@ -421,7 +421,7 @@ def summary(source) -> dict:
     years = sorted(y for y in works["year"] if y is not None)
     placed = int(works["category"].notna().sum())
     placed_predicted = int((works["category"].notna() & works["predicted"].astype(bool)).sum())
-    held = corpus.held[corpus.held["work"].isin(set(works["work"]))]  # a slice (kg.views) keeps every held label
+    held = corpus.held[corpus.held["work"].isin(set(works["work"]))]  # a slice (kg.analysis.views) keeps every held label
     review = int(corpus.links["review"].astype(bool).sum()) + int(held["review"].astype(bool).sum())
     incidences = int(cells["count"].sum()) if not cells.empty else 0
     enough = placed > 0 and incidences >= 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..named import run_named
-from ..vocab import BASE
+from ..sparql.named import run_named
+from ..rdf.vocab import BASE
 
 _KINDS = (("id/work/", "work"), ("id/person/", "person"), ("id/dataset/", "dataset"),
           ("id/method/", "method"), ("taxonomy/", "concept"))

@@ -86,7 +86,7 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
 
 
 def year_bars(rows: list[dict]) -> alt.Chart:
-    """Stacked bars of papers per year from kg.browse.papers_per_year rows."""
+    """Stacked bars of papers per year from kg.analysis.browse.papers_per_year rows."""
     frame = pd.DataFrame(rows, columns=["year", "group", "papers"])
     groups = [g for g in GROUP_COLORS if g in set(frame["group"])] or list(GROUP_COLORS)
     return alt.Chart(frame).mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2).encode(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kg import analysis, views
+from kg import analysis
+
+from kg.analysis import views
 
 from . import charts, data
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kg.browse import PaperPage
+from kg.analysis.browse import PaperPage
 from kg.classify.curation import default_curator
 from kg.errors import KgError
 

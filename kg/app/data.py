@@ -11,11 +11,13 @@ import threading
 
 import streamlit as st
 
-from kg import analysis, browse, views
+from kg import analysis
+
+from kg.analysis import browse, views
 from kg.errors import GraphMissing
-from kg.guard import QueryLimits
+from kg.sparql.guard import QueryLimits
 from kg.paths import default_store
-from kg.stats import graph_stats
+from kg.sparql.stats import graph_stats
 from kg.store import Store
 
 from . import network_drawing

@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kg import analysis, views
+from kg import analysis
+
+from kg.analysis import views
 
 from . import charts, data, ui
 

@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from kg import views
+from kg.analysis import views
 from kg.analysis.citations import GROW_CITATIONS, citation_sources, rank_text
 
 from . import data, network_drawing, ui

@@ -10,11 +10,11 @@ import json
 
 import streamlit as st
 
-from kg.browse import binding_value
-from kg.vocab import compact
+from kg.analysis.browse import binding_value
+from kg.rdf.vocab import compact
 from kg.errors import KgError
-from kg.named import named_queries
-from kg.sparql_text import variables
+from kg.sparql.named import named_queries
+from kg.sparql.text import variables
 
 from . import data, ui
 

@@ -9,9 +9,9 @@ nothing but labels. The files themselves are left as they are.
 
 from __future__ import annotations
 
-from ..labels import CURATION_PREFIX, PREDICTION_PREFIX
+from ..records.labels import CURATION_PREFIX, PREDICTION_PREFIX
 from ..records import Bundle
-from ..resolve import keys_of, ref_key
+from ..records.resolve import keys_of, ref_key
 
 _LABEL_ONLY = (CURATION_PREFIX, PREDICTION_PREFIX)
 

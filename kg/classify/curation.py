@@ -3,14 +3,14 @@
 `kg curate PAPER --category C --mechanism M ...` (and the app) append one
 decision per call; the file is plain YAML a person may also edit. `kg build`
 reads it every time, so decisions survive rebuilds, and curated labels win over
-the survey table, the list and the classifier on their axis (see kg.labels:
+the survey table, the list and the classifier on their axis (see kg.records.labels:
 source ids starting with "curation"; the latest decision on an axis wins).
 Each decision keeps the work's identifiers and title, so it attaches to the
 same work after any rebuild.
 
 Scope decisions (`kg screen --include/--exclude`, `kg curate --exclude`, the app's
 screening page) go to the same file: `scope: include` or `scope: exclude`, with who,
-when and an optional `reason`. The last scope decision about a work wins (see kg.scope).
+when and an optional `reason`. The last scope decision about a work wins (see kg.classify.scope).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import yaml
 
-from .. import ids
-from ..corpus import read_yaml
+from ..records import ids
+from ..records.corpus import read_yaml
 from ..errors import CorpusError, KgError, UsageError
 from ..fileio import file_lock, remove_stale_temp_files, write_atomic
 from ..records import Bundle, Label, Source, Work
-from ..taxonomy import LABEL_AXIS_SCHEME, Taxonomy
+from ..rdf.taxonomy import LABEL_AXIS_SCHEME, Taxonomy
 
 SOURCE = Source(
     id="curation",
@@ -145,7 +145,7 @@ def read_curation(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     lines = None
     for i, d in enumerate(decisions):
         if isinstance(d, dict) and d.get("scope") in SCOPE_VALUES and not any(d.get(k) is not None for k in AXES):
-            continue  # a scope decision only: kg.scope reads it (read_scope_decisions)
+            continue  # a scope decision only: kg.classify.scope reads it (read_scope_decisions)
         if lines is None:
             lines = decision_lines(path)
         where = _where(i, d, lines)
@@ -283,7 +283,7 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
     exclude, `note` being the reason) in the store's curation file. The graph shows it once it
     is built again (kg.pipeline.after_curate). `store`: a kg.store.Store (or its location)."""
     from ..store import Store
-    from ..taxonomy import read_taxonomy
+    from ..rdf.taxonomy import read_taxonomy
     from .data import read_works
 
     store = Store.at(store)

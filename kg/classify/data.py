@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from ..labels import effective_labels, is_predicted
-from ..named import run_named
+from ..records.labels import effective_labels, is_predicted
+from ..sparql.named import run_named
 from ..records import Label
-from ..vocab import AXES as AXIS_PROPERTIES
-from ..vocab import ID
+from ..rdf.vocab import AXES as AXIS_PROPERTIES
+from ..rdf.vocab import ID
 from .model import AXES, Example
 
 _ID_COLUMNS = ("arxiv", "doi", "s2", "corpus", "openalex", "cite", "url")

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
-from ..taxonomy import Taxonomy
+from ..rdf.taxonomy import Taxonomy
 from .model import AXES, SINGLE, UNKNOWN, Classifier, Doc, Example, Prediction
 
 

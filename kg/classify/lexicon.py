@@ -1,7 +1,7 @@
 """The transparent layer: which taxonomy labels occur in a paper's text.
 
 Terms come only from data: the SKOS labels (prefLabel, altLabel, hiddenLabel)
-of ontology/taxonomy.ttl, read with kg.taxonomy.read_taxonomy, and the names
+of ontology/taxonomy.ttl, read with kg.rdf.taxonomy.read_taxonomy, and the names
 of the graph's datasets. Matching is greedy left to right, longest term first,
 separately per axis, so "personalized text-to-image generation" fires that
 one label rather than its shorter parts. Every hit says which term fired, on
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from ..taxonomy import Taxonomy
+from ..rdf.taxonomy import Taxonomy
 from .text import Token, is_case_sensitive, stem, term_tokens
 
 LEXICON_AXES = ("category", "mechanism", "modality", "method")

@@ -36,7 +36,7 @@ from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from .. import __version__
-from ..taxonomy import Taxonomy
+from ..rdf.taxonomy import Taxonomy
 from .lexicon import IMPLIED_WEIGHT, Hit, Lexicon, scores
 from .text import clean, stem, tokens
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import __version__
-from ..taxonomy import Taxonomy
+from ..rdf.taxonomy import Taxonomy
 from .text import clean, stem
 
 AGENT = f"kg-scope {__version__}"

@@ -12,7 +12,7 @@ needs, the classifier version, the review threshold or the model's training
 data changed (fingerprints in <store>/classifier-state.json). Running it again
 with nothing changed trains nothing and leaves the graph as it is.
 
-What it leaves out of the taxonomy (kg.scope): works a person excluded (kg:scopeStatus
+What it leaves out of the taxonomy (kg.classify.scope): works a person excluded (kg:scopeStatus
 "out") and undecided works whose relevance is below `min_relevance` (MIN_RELEVANCE by
 default; `kg classify --min-relevance`): they get no predicted label until a person
 includes them (`kg screen`), so an off-topic harvest does not fill the taxonomy's cells.
@@ -38,7 +38,7 @@ from ..errors import UsageError
 from ..fileio import write_atomic
 from ..records import Bundle, Dataset, Label, Source, Work
 from ..store import Store
-from ..taxonomy import read_taxonomy
+from ..rdf.taxonomy import read_taxonomy
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .lexicon import Lexicon
 from .model import AGENT, AXES, REVIEW_THRESHOLD, UNKNOWN, Classifier, Doc, Prediction, fingerprint
@@ -319,7 +319,7 @@ def write_records(store_dir: Store, entries: dict[str, dict], plan: dict) -> Pat
                 users.setdefault(name, []).append(ref)
     for name in sorted(users):
         bundle.datasets.append(Dataset(name=name, sources=[SOURCE_ID], used_by=sorted(set(users[name]))))
-    from ..recordfile import write_bundle
+    from ..records.file import write_bundle
 
     path = store_dir.records_dir / RECORD_FILE
     write_bundle(path, bundle)

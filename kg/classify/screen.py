@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import KgError
-from ..named import run_named
+from ..sparql.named import run_named
 from .curation import SOURCE as CURATION_SOURCE
 
 DECISIONS = ("include", "exclude")
@@ -123,7 +123,7 @@ def work_text(graph, work: str) -> tuple[str, str]:
 
 def predicted_labels(graph, work: str) -> dict[str, list[tuple[str, float]]]:
     """The classifier's labels of one work in the graph: axis -> [(concept label, confidence)]."""
-    from ..browse import LABEL_AXES
+    from ..analysis.browse import LABEL_AXES
 
     out: dict[str, list[tuple[str, float]]] = {}
     for row in run_named(graph, "paper-labels", {"id": work}).records():

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import KgError, UsageError
-from ..tables import emit, new_table
+from ..output.tables import emit, new_table
 from . import console
 
 if TYPE_CHECKING:
@@ -312,7 +312,7 @@ _STOP = frozenset("a an and as at by for from in into is of on or the to via wit
 
 
 def _words(text: str) -> list[str]:
-    from ..ids import normalise_title
+    from ..records.ids import normalise_title
 
     return [w for w in normalise_title(text or "").split() if w not in _STOP]
 

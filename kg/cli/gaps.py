@@ -54,7 +54,7 @@ def gaps(
         thin_cells,
     )
     from ..errors import UsageError
-    from ..tables import emit, new_table
+    from ..output.tables import emit, new_table
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")

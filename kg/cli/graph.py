@@ -1,7 +1,7 @@
 """`kg build`, `kg stats`, `kg query`, `kg validate`, `kg export`: the graph itself.
 
-Thin wiring from arguments to kg.build, kg.stats, kg.named / the query guard, kg.validate
-and kg.export; every command works on the run's one Store (kg.cli.console).
+Thin wiring from arguments to kg.build, kg.sparql.stats, kg.sparql.named / the query guard, kg.rdf.validate
+and kg.output.export; every command works on the run's one Store (kg.cli.console).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import pyoxigraph as ox
 import typer
 from rich.text import Text
 
-from .. import ids
+from ..records import ids
 from ..errors import KgError, UsageError
-from ..results import QueryResult
-from ..tables import emit, new_table
-from ..vocab import compact
+from ..sparql.results import QueryResult
+from ..output.tables import emit, new_table
+from ..rdf.vocab import compact
 from . import console
 
 QUERY_FORMATS = ("table", "csv", "json", "nt")
@@ -53,7 +53,7 @@ def _print_counts(stats: dict, title: str) -> None:
 
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
     """Counts: triples, papers, authors, datasets, citations, and papers per taxonomy cell."""
-    from ..stats import graph_stats
+    from ..sparql.stats import graph_stats
 
     data = graph_stats(console.graph())
     if as_json:
@@ -94,8 +94,8 @@ def query(
     all_pages: bool = typer.Option(False, "--all", help="A paged named listing: every page, in order."),
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
-    from ..guard import QueryLimits
-    from ..named import (
+    from ..sparql.guard import QueryLimits
+    from ..sparql.named import (
         get_query,
         named_queries,
         names_a_work,
@@ -204,7 +204,7 @@ def _graph_as(result: QueryResult, fmt: ox.RdfFormat) -> bytes:
 # ---------------------------------------------------------------- validate / export
 def validate():
     """Check the graph against the SHACL shapes (exit 0 when it conforms, 1 otherwise)."""
-    from ..validate import to_rdflib, validate_graph
+    from ..rdf.validate import to_rdflib, validate_graph
 
     with console.err.status("Validating..."):
         report = validate_graph(to_rdflib(console.graph()))
@@ -217,7 +217,7 @@ def export(
     output: Path = typer.Option(..., "--output", "-o", help="File to write ('-' for standard output)."),
 ):
     """Export the graph (RDF, GraphML for network tools, CSV of papers, RIS / CSL-JSON for reference managers)."""
-    from ..export import export as run_export
+    from ..output.export import export as run_export
 
     if str(output) != "-":
         console.out.print(run_export(console.graph(), fmt, output), highlight=False)

@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from ..tables import emit, new_table
+from ..output.tables import emit, new_table
 from . import console
 
 
@@ -39,7 +39,7 @@ def serve(
     allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name to answer to (a reverse proxy's); repeatable (127.0.0.1, localhost and [::1] always work)."),
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
-    from ..guard import QueryLimits
+    from ..sparql.guard import QueryLimits
     from ..serve import serve as run_serve
 
     if timeout <= 0 or max_rows < 1 or max_mb <= 0:

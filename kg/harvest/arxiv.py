@@ -38,7 +38,7 @@ import requests
 from arxiv import _feed as arxiv_feed
 from lxml import etree
 
-from .. import ids
+from ..records import ids
 from ..importers.text import plain_text
 from ..records import Author, Work
 from .http import BadBody, HarvestError, Policy, PoliteClient, Reply

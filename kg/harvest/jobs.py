@@ -2,7 +2,7 @@
 
 A harvest is split into units (one search page, one batch of ids, one paper's
 references). When a unit is done its records are written whole to a part file
-(kg.recordfile.write_bundle: temporary file + rename) and only then is the unit
+(kg.records.file.write_bundle: temporary file + rename) and only then is the unit
 marked done in state.json (also written whole and renamed). A kill at any
 moment therefore leaves either the old or the new state, never half a record:
 rerunning the same command skips the done units and redoes at most the one that
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..fileio import write_atomic
-from ..recordfile import read_bundle, write_bundle
+from ..records.file import read_bundle, write_bundle
 from ..records import Bundle
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from .. import ids
+from ..records import ids
 from ..importers.text import plain_text
 from ..records import Author, Work
 from .http import BadBody, HarvestError, Policy, PoliteClient, Reply, error_text

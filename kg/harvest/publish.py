@@ -22,17 +22,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import read_corpus
+from ..records.corpus import read_corpus
 from ..errors import KgError, UsageError
 from ..fileio import file_lock
-from ..labels import CURATION_PREFIX, PREDICTION_PREFIX
+from ..records.labels import CURATION_PREFIX, PREDICTION_PREFIX
 from ..paths import corpus_dir, ontology_dir
-from ..recordfile import read_bundle, write_bundle
+from ..records.file import read_bundle, write_bundle
 from ..records import Bundle, Citation, Work, to_dict
-from ..resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
+from ..records.resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
 from ..store import Store
-from ..taxonomy import read_taxonomy
-from ..vocab import slug
+from ..rdf.taxonomy import read_taxonomy
+from ..rdf.vocab import slug
 
 # Record files other writers own (harvests, the classifier, kg bench): never an import's source id.
 RESERVED_NAMES = frozenset({"arxiv", "s2", "openalex", "classifier", "curation", "bench"})
@@ -163,7 +163,7 @@ def records_lock(store: Store | str | Path):
 
 def same_work(a: Work, b: Work) -> bool:
     """Two records of one work: they share a strong id, or a weak key (citation key, title) while one of
-    them has no strong id; and no strong id of theirs contradicts the other's (kg.resolve)."""
+    them has no strong id; and no strong id of theirs contradicts the other's (kg.records.resolve)."""
     ia, ib = strong_ids(a), strong_ids(b)
     if not compatible(ia, ib):
         return False
@@ -173,7 +173,7 @@ def same_work(a: Work, b: Work) -> bool:
 
 def dedupe_works(works: list[Work]) -> list[Work]:
     """One record per work within one harvest (first wins, later ones fill its gaps). Records merge
-    by a shared strong id only, and never when another strong id contradicts (kg.resolve)."""
+    by a shared strong id only, and never when another strong id contradicts (kg.records.resolve)."""
     out: list[Work] = []
     owner: dict[str, list[Work]] = {}
     for work in works:

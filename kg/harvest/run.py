@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import ids
+from ..records import ids
 from ..errors import UsageError
 from ..records import Bundle, Citation, Source, Work
-from ..resolve import keys_of
+from ..records.resolve import keys_of
 from ..store import Store
 from . import arxiv as ax
 from . import openalex as oa
@@ -143,7 +143,7 @@ def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str]
         if profile != "survey":
             raise UsageError(f"unknown profile {profile!r}; valid: survey")
         from ..paths import ontology_dir
-        from ..taxonomy import read_taxonomy
+        from ..rdf.taxonomy import read_taxonomy
 
         queries = ax.profile_queries(read_taxonomy(taxonomy_file or ontology_dir() / "taxonomy.ttl"))
     if query:
@@ -216,7 +216,7 @@ def _check_date(since: str | None) -> str | None:
 def graph_seeds(store: Store | str | Path) -> tuple[list[tuple[str, str]], int]:
     """(label, S2 query id) for every work of the graph at `store` (a Store or its location) that is
     not a candidate; and how many had no id."""
-    from ..named import run_named
+    from ..sparql.named import run_named
 
     seeds, skipped = [], 0
     for row in run_named(Store.at(store).open(), "work-ids").records():

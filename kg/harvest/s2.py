@@ -26,7 +26,7 @@ from semanticscholar.Citation import Citation as S2Citation
 from semanticscholar.Paper import Paper
 from semanticscholar.Reference import Reference as S2Reference
 
-from .. import ids
+from ..records import ids
 from ..importers.text import plain_text
 from ..records import Author, Work
 from .http import BadBody, HarvestError, Policy, PoliteClient, Reply, error_text

@@ -16,7 +16,7 @@ Understood:
   'with [paper](link)' note links it to the paper that introduced it.
 - Bullet and numbered lists, and paragraphs, one paper per item or line.
 - Titles as link text, bold, italic or plain text. A title is never a generic link
-  text ("Paper", "PDF", "arXiv", a badge: kg.titles): then the title is the entry's
+  text ("Paper", "PDF", "arXiv", a badge: kg.records.titles): then the title is the entry's
   other text (bold or italic text, else the text around the links) without venue
   tags (`[2026 Arxiv-2602]`, `EMNLP'23 Findings`, `NeurIPS 2024`, `Arxiv24`), dates
   and punctuation. Badges (shields.io images inside links) name their link's kind.
@@ -53,10 +53,10 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from .. import ids
+from ..records import ids
 from ..records import Bundle, Dataset, Label, Source, Work
-from ..titles import is_generic_title
-from ..vocab import slug
+from ..records.titles import is_generic_title
+from ..rdf.vocab import slug
 from .bibtex import Problem
 from .text import plain_text, read_text_file, repair_mojibake, web_url
 
@@ -1687,7 +1687,7 @@ def import_awesome(path: str | Path, taxonomy=None, has_ref: Callable[[str], boo
     text = read_text_file(path, "cp1252")
     if taxonomy is None:
         from ..paths import ontology_dir
-        from ..taxonomy import read_taxonomy
+        from ..rdf.taxonomy import read_taxonomy
 
         taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
     title = list_title(text) or path.name

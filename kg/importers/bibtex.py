@@ -7,7 +7,7 @@ is lenient: an entry it cannot read becomes a comment and is silently skipped, s
 come through is named with its line and key (and, where it can be told, why) while every
 other entry is imported. LaTeX (accents, commands, math) is turned into Unicode text with
 pylatexenc and HTML in any field is dropped; "and others" at the end of an author list is
-kept as `Work.et_al`; venues are normalised by kg.venues (the venue as written is kept in
+kept as `Work.et_al`; venues are normalised by kg.records.venues (the venue as written is kept in
 `venue_original`, remarks in `note`). A file that is not UTF-8 is read as Windows-1252
 (else Latin-1), with a note saying so.
 """
@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import ids
+from ..records import ids
 from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
-from ..resolve import keys_of
-from ..venues import parse_venue
-from ..vocab import slug
+from ..records.resolve import keys_of
+from ..records.venues import parse_venue
+from ..rdf.vocab import slug
 from .text import plain_text, web_url
 
 # an entry starts a line: "@article{key," or "@Article(key,"

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
 
-from .. import ids
+from ..records import ids
 from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
-from ..resolve import keys_of
+from ..records.resolve import keys_of
 from .text import plain_text, web_url
 
 # 'arXiv:2406.09400v2', 'arXiv: 2406.09400 [cs]', 'arxiv.org/abs/astro-ph/0601001', 'arXiv preprint arXiv:...'
@@ -257,7 +257,7 @@ def collect(refs: list[Reference], source: Source, problems: list[Problem]) -> I
 
 
 def new_source(kind: str, label: str, path: Path, source_id: str | None, count: int) -> Source:
-    from ..vocab import slug
+    from ..rdf.vocab import slug
 
     return Source(id=source_id or f"{kind}-{slug(path.stem)}", title=f"{label} file {path.name}",
                   agent=f"{label} import", retrieved=time.strftime("%Y-%m-%d"),

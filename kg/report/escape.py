@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..csvout import BIDI_CONTROLS
-from ..csvout import cell as _csv_cell
+from ..output.csvfile import BIDI_CONTROLS
+from ..output.csvfile import cell as _csv_cell
 
 _WS = re.compile(r"\s+")
 # C0 controls and the bidi controls that make text display in another order than it is stored
@@ -151,5 +151,5 @@ def latex_url(url) -> str | None:
 
 # ---------------------------------------------------------------- CSV
 def csv_cell(text) -> str:
-    """One line of text as a CSV cell a spreadsheet will not run as a formula (see kg.csvout)."""
+    """One line of text as a CSV cell a spreadsheet will not run as a formula (see kg.output.csvfile)."""
     return _csv_cell(clean(text))

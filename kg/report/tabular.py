@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from ..csvout import writer as csv_writer
+from ..output.csvfile import writer as csv_writer
 from .escape import csv_cell
 from .layout import nearest_text
 
@@ -22,7 +22,7 @@ def render_csv(report: dict) -> str:
     trend = {(t["category"], t["mechanism"]): t["trend"] for t in report["trends"]}
     flagged = {(c["category"], c["mechanism"]): c for c in report["empty_cells"] + report["thin_cells"]}
     buf = io.StringIO()
-    writer = csv_writer(buf, lineterminator="\n")  # every cell spreadsheet-safe (kg.csvout)
+    writer = csv_writer(buf, lineterminator="\n")  # every cell spreadsheet-safe (kg.output.csvfile)
     writer.writerow(CSV_COLUMNS)
     for cell in report["cells"]:
         key = (cell["category"], cell["mechanism"])

@@ -24,9 +24,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import GraphMissing, KgError
-from ..guard import QueryLimits, check_query, parse_error
-from ..results import QueryResult, Term, term_from_ox, term_to_ox
-from ..vocab import PREFIXES
+from ..sparql.guard import QueryLimits, check_query, parse_error
+from ..sparql.results import QueryResult, Term, term_from_ox, term_to_ox
+from ..rdf.vocab import PREFIXES
 from .sandbox import QuerySandbox, collect
 
 CURRENT = "current"
@@ -50,7 +50,7 @@ class StoreDir:
         self.url = str(path) if is_remote(path) else None
         if self.url:
             from ..paths import default_home
-            from ..vocab import slug
+            from ..rdf.vocab import slug
 
             self.path = default_home() / "remote" / slug(self.url.split("://", 1)[1], limit=120)
         else:
@@ -171,7 +171,7 @@ class LocalGraph:
     """A read-only view of the current generation of a local store.
 
     Trusted queries (named queries, kg's own code, values bound as terms) run in
-    this process. User queries never do: they pass kg.guard's token check here,
+    this process. User queries never do: they pass kg.sparql.guard's token check here,
     then are parsed, inspected and evaluated in a network-less sandbox worker
     process that is killed at the time limit (`sandbox_size` workers kept warm,
     up to `sandbox_max_running` queries at once).
@@ -179,7 +179,7 @@ class LocalGraph:
 
     sandbox_size = 1
     sandbox_max_running = 4
-    reads_in_pages = True  # whole named listings are read a page at a time (kg.named.all_pages)
+    reads_in_pages = True  # whole named listings are read a page at a time (kg.sparql.named.all_pages)
 
     def __init__(self, path: str | Path, store: ox.Store | None = None):
         self._sandbox: QuerySandbox | None = None

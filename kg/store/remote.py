@@ -30,7 +30,7 @@ Protocol when the server accepts it, else as SPARQL Update INSERT DATA in
 chunks. KG_STORE_USER / KG_STORE_PASSWORD (KG_STORE_AUTH=basic|digest) log in.
 
 Bound variables (`bindings`) are substituted as SPARQL terms, serialised and
-escaped by `sparql_term` (kg.sparql_text), the way Oxigraph substitutes them
+escaped by `sparql_term` (kg.sparql.text), the way Oxigraph substitutes them
 locally; values are never pasted into query text as strings.
 """
 
@@ -49,17 +49,17 @@ import requests
 
 from .. import __version__
 from ..errors import KgError, QueryLimitExceeded, UsageError
-from ..guard import (
+from ..sparql.guard import (
     QueryLimits,
     byte_limit_note,
     check_query,
     query_form,
     time_limit_error,
 )
-from ..results import XSD, QueryResult, Term, term_from_ox, term_to_ox
-from ..sparql_text import sparql_iri as _iri
-from ..sparql_text import sparql_term, substitute, with_prefixes
-from ..vocab import BASE, DCTERMS, PREFIXES
+from ..sparql.results import XSD, QueryResult, Term, term_from_ox, term_to_ox
+from ..sparql.text import sparql_iri as _iri
+from ..sparql.text import sparql_term, substitute, with_prefixes
+from ..rdf.vocab import BASE, DCTERMS, PREFIXES
 from .local import StoreDir
 from .sandbox import QuerySandbox
 

@@ -1,10 +1,10 @@
 """Killable query workers: where user SPARQL is checked and evaluated, inside every limit.
 
 `QuerySandbox` runs each user query in a child process that
-- cannot reach the network (kg.netwall: raised before anything else runs);
+- cannot reach the network (kg.store.netwall: raised before anything else runs);
 - holds its own read-only view of one store generation (or an in-memory copy
   of a small graph, or nothing at all for checks only);
-- parses the query and walks its parse tree (kg.guard.inspect_query) before
+- parses the query and walks its parse tree (kg.sparql.guard.inspect_query) before
   evaluating it, so the check runs inside the same time and memory limits;
 - stops reading answers at the row limit and at the byte limit;
 - is killed at the deadline or when it grows past the memory cap (a cartesian
@@ -33,7 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError
-from ..guard import (
+from ..sparql.guard import (
     QueryLimits,
     byte_limit_note,
     check_prefixes,
@@ -42,7 +42,7 @@ from ..guard import (
     query_form,
     time_limit_error,
 )
-from ..results import QueryResult, term_from_ox
+from ..sparql.results import QueryResult, term_from_ox
 
 DEMOTE_AFTER_S = 0.5  # a query running longer than this yields the CPU to newer ones
 _ZYGOTE_BOOT = "from kg.store.sandbox import _zygote_main; _zygote_main()"
@@ -495,8 +495,8 @@ def _open(source):
 def _evaluate(store, sparql: str, bindings: dict, limits: QueryLimits) -> QueryResult:
     import pyoxigraph as ox
 
-    from ..results import term_to_ox
-    from ..vocab import PREFIXES
+    from ..sparql.results import term_to_ox
+    from ..rdf.vocab import PREFIXES
 
     subs = {ox.Variable(k): term_to_ox(v) for k, v in (bindings or {}).items()}
     try:
@@ -533,7 +533,7 @@ def _zygote_main() -> None:
     """Entry point of the worker factory: cut the network, load everything, fork workers on request."""
     from multiprocessing.reduction import recv_handle
 
-    from ..netwall import deny_network
+    from .netwall import deny_network
 
     wall = deny_network()  # first, before any thread exists: every later thread and child inherits it
     conn = Connection(int(sys.argv[1]))
@@ -545,8 +545,9 @@ def _zygote_main() -> None:
         return
     import pyoxigraph  # noqa: F401 - loaded once here, shared by every forked worker
 
-    from .. import results, vocab  # noqa: F401
-    from ..guard import inspect_query
+    from ..rdf import vocab  # noqa: F401
+    from ..sparql import results  # noqa: F401  (loaded once here, shared by every forked worker)
+    from ..sparql.guard import inspect_query
 
     inspect_query("SELECT * WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p 'x' } } ORDER BY ?s")  # warms the parser
 

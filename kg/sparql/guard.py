@@ -3,7 +3,7 @@
 What a user query may do is decided in three walls:
 
 1. `check_query` (in the caller, no evaluation, linear in the text): the query
-   is lexed the way the grammar lexes it (kg.sparql_text), and any bare word
+   is lexed the way the grammar lexes it (kg.sparql.text), and any bare word
    that is an update keyword (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD,
    MOVE, COPY, WITH) or SERVICE is refused wherever it hides (after a dot, in
    sub-queries, FILTER EXISTS, after prefixed names with escaped quotes); the
@@ -14,7 +14,7 @@ What a user query may do is decided in three walls:
    tree is walked and any SERVICE pattern anywhere is refused, as is anything
    that is not a SELECT, ASK, CONSTRUCT or DESCRIBE query.
 3. The worker that evaluates user queries cannot reach the network at all
-   (kg.netwall: a seccomp filter, or an empty network namespace), so even a
+   (kg.store.netwall: a seccomp filter, or an empty network namespace), so even a
    query that got past both checks cannot make a request.
 
 Limits (`QueryLimits`): rows, bytes of answer, wall-clock time and memory.
@@ -29,9 +29,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from . import sparql_text
-from .errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
-from .sparql_text import QUERY_FORMS, REMOTE_KEYWORDS, UPDATE_KEYWORDS
+from . import text as sparql_text
+from ..errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
+from .text import QUERY_FORMS, REMOTE_KEYWORDS, UPDATE_KEYWORDS
 
 _PARSED_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                  "DescribeQuery": "DESCRIBE"}
@@ -232,7 +232,7 @@ def check_prefixes(text: str) -> None:
 
 def undeclared_prefix(text: str) -> tuple[str, int] | None:
     """('prefix owl: is not declared; add PREFIX owl: <...>', offset) for the first undeclared prefix used."""
-    from .vocab import PREFIXES
+    from ..rdf.vocab import PREFIXES
 
     toks = sparql_text.tokens(text)
     declared = set(PREFIXES)

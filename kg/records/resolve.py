@@ -6,7 +6,7 @@ whatever else they share (a title, a citation key, a DOI). arXiv's own DOIs
 (10.48550/arXiv.*) count as the arXiv id they name, and arXiv versions are dropped,
 so v1 and v2 are one work. Weak keys (citation keys, short names, normalised titles
 with the year when the title is short, URLs) merge records only when no strong id
-conflicts. Generic link texts ("Paper", "PDF", "arXiv": kg.titles) are never titles.
+conflicts. Generic link texts ("Paper", "PDF", "arXiv": kg.records.titles) are never titles.
 
 Merging is a union-find with a conflict check, run key by key in a fixed order
 (arXiv ids, DOIs, S2 ids, OpenAlex ids, CorpusIds, then citation keys, short names,
@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ids
-from .records import Work
+from . import Work
 from .titles import is_generic_title
-from .vocab import mint, slug
+from ..rdf.vocab import mint, slug
 
 _ID_ORDER = ("arxiv", "doi", "s2", "openalex", "corpus", "cite", "url")
 STRONG_KINDS = ("arxiv", "doi", "s2", "openalex", "corpus")

@@ -55,7 +55,7 @@ class KG(DefinedNamespace):
     isCandidate: URIRef
     surveySubsection: URIRef
     listSection: URIRef
-    # scope: whether a work belongs to the survey's field (kg.scope)
+    # scope: whether a work belongs to the survey's field (kg.classify.scope)
     ScopeAssessment: URIRef
     scopeStatus: URIRef
     relevance: URIRef

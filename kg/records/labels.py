@@ -6,7 +6,7 @@ category is the most confident assertion and the other axes are multi-label.
 
 from __future__ import annotations
 
-from .records import Label
+from . import Label
 
 SINGLE_VALUED = {"category"}
 CURATION_PREFIX = "curation"

@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 
 from . import ids
-from .errors import CorpusError
-from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
+from ..errors import CorpusError
+from . import Author, Bundle, Citation, Dataset, Label, Source, Work
 
 RESOLUTIONS = {"verified", "background_only", "unresolved", "candidate"}
 CONFIDENCE_WORDS = {"low", "low-medium", "medium", "medium-high", "high"}

@@ -1,6 +1,6 @@
 """Exporting the graph: RDF serialisations, GraphML for network tools, CSV for spreadsheets
-(spreadsheet-safe cells: see kg.csvout), and its works as RIS or CSL-JSON references for
-Zotero, Mendeley and EndNote (see kg.refexport)."""
+(spreadsheet-safe cells: see kg.output.csvfile), and its works as RIS or CSL-JSON references for
+Zotero, Mendeley and EndNote (see kg.output.references)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from .analysis.link_graph import build_link_graph
-from .csvout import writer as csv_writer
-from .errors import KgError, UsageError
-from .fileio import atomic_file, write_atomic
-from .named import run_named
-from .vocab import PREFIXES
+from ..analysis.link_graph import build_link_graph
+from .csvfile import writer as csv_writer
+from ..errors import KgError, UsageError
+from ..fileio import atomic_file, write_atomic
+from ..sparql.named import run_named
+from ..rdf.vocab import PREFIXES
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 FORMATS = (*RDF_FORMATS, "graphml", "csv")  # the graph, its links, its papers as a table
@@ -35,7 +35,7 @@ def export(graph, fmt: str, output: Path) -> str:
         write_atomic(output, _serialise(graph, RDF_FORMATS[fmt]))
         summary = f"{graph.triple_count()} triples"
     elif fmt in REFERENCE_FORMATS:
-        from .refexport import render
+        from .references import render
 
         text, summary = render(graph, fmt)
         write_atomic(output, text, newline="")  # line ends as written (RIS: CRLF)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import CorpusError
-from .fileio import atomic_file, remove_stale_temp_files
-from .records import Bundle, Citation, Dataset, Source, Work, from_dict, to_dict
-from .taxonomy import LABEL_AXIS_SCHEME
+from ..errors import CorpusError
+from ..fileio import atomic_file, remove_stale_temp_files
+from . import Bundle, Citation, Dataset, Source, Work, from_dict, to_dict
+from ..rdf.taxonomy import LABEL_AXIS_SCHEME
 
-UNKNOWN = "unknown"  # a label value the graph skips (kg.labels, kg.quads): the classifier could not decide
+UNKNOWN = "unknown"  # a label value the graph skips (kg.records.labels, kg.rdf.quads): the classifier could not decide
 
 
 def write_bundle(path: Path, bundle: Bundle) -> None:

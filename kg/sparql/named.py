@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 
-from .errors import UsageError
-from .paths import queries_dir
+from ..errors import UsageError
+from ..paths import queries_dir
 from .results import QueryResult, Term
-from .sparql_text import Outline, Select, split_order
+from .text import Outline, Select, split_order
 
 # A whole listing is read in pages of this many driver rows: fewer, larger requests than
 # the interactive page (each OFFSET skips every earlier row again; 6 s against 11 s for

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from .errors import CorpusError
-from .labels import effective_labels, is_predicted
-from .records import Bundle, Label, Source
-from .resolve import Node, Resolver
+from ..errors import CorpusError
+from ..records.labels import effective_labels, is_predicted
+from ..records import Bundle, Label, Source
+from ..records.resolve import Node, Resolver
 from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
 from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 

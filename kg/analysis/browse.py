@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import ids
-from .errors import UsageError
-from .named import run_named
+from ..records import ids
+from ..errors import UsageError
+from ..sparql.named import run_named
 
 MAX_SEARCH_CHARS = 300
 ARXIV_ABS = "https://arxiv.org/abs/"

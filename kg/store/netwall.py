@@ -126,5 +126,5 @@ def network_denied() -> bool:
     return False
 
 
-if __name__ == "__main__":  # pragma: no cover - a manual check: python -m kg.netwall
+if __name__ == "__main__":  # pragma: no cover - a manual check: python -m kg.store.netwall
     print(deny_network(), network_denied(), os.getpid())

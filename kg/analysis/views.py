@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .analysis.data import Corpus
-from .errors import UsageError
+from .data import Corpus
+from ..errors import UsageError
 
 WORK_TABLE_COLUMNS = ["label", "year", "venue", "category", "title", "work"]
 
@@ -78,7 +78,7 @@ def cooccurrence_pairs(corpus: Corpus, kinds=None, top: int = 30) -> pd.DataFram
     """The co-occurrence matrix (kg.analysis.cooccurrence_matrix) of the `top` most frequent
     concepts in long form: a, b, a_label, b_label, a_kind, b_kind, papers; concepts ordered by
     kind, then frequency. Labels shared by two kinds (input and output Text) get the kind added."""
-    from .analysis import concept_occurrences, cooccurrence_matrix
+    from . import concept_occurrences, cooccurrence_matrix
 
     columns = ["a", "b", "a_label", "b_label", "a_kind", "b_kind", "papers"]
     matrix = cooccurrence_matrix(corpus, kinds)

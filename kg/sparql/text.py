@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import UsageError
+from ..errors import UsageError
 
 # Character classes of the SPARQL 1.1 grammar (section 19.8).
 _BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
@@ -58,7 +58,7 @@ _TOKEN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _SPEC
 _BLANKED = {"comment", "string", "iri"}
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
-# The keywords that decide what a query may do (kg.guard refuses the last two sets).
+# The keywords that decide what a query may do (kg.sparql.guard refuses the last two sets).
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
 REMOTE_KEYWORDS = frozenset({"SERVICE"})
@@ -349,7 +349,7 @@ def split_order(text: str) -> tuple[str, list[tuple[str, bool]]]:
 
     Only a plain list of variables (?v, ASC(?v), DESC(?v)) that the rows carry, as
     the query's last clause (no LIMIT or OFFSET after it), is split off: the caller
-    sorts those rows itself (kg.named: far cheaper than the engine's sort). Anything
+    sorts those rows itself (kg.sparql.named: far cheaper than the engine's sort). Anything
     else is left to the engine: the text comes back as it is, with no keys.
     """
     outline = Outline(text)
@@ -382,7 +382,7 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 
 def _term_parts(value) -> tuple[str, str, str | None, str | None]:
     """(kind, value, language, datatype) of a binding value: a term with type, value, datatype and
-    lang (kg.results.Term), a pyoxigraph NamedNode, Literal or BlankNode, or a bool, int, float or
+    lang (kg.sparql.results.Term), a pyoxigraph NamedNode, Literal or BlankNode, or a bool, int, float or
     str (anything else is taken as its string)."""
     import pyoxigraph as ox
 

@@ -1,7 +1,7 @@
 """Plain records every source produces and the graph builder consumes.
 
 A record says what one source claims about one work, dataset or citation, and
-where that claim came from. Records are merged into graph nodes by kg.resolve.
+where that claim came from. Records are merged into graph nodes by kg.records.resolve.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ the source, or for an undecided work the work itself, whose text the model read)
 (prov:generatedAtTime, when known) and why (rdfs:comment: the reason, or the similarities the
 relevance rests on).
 
-`ScopingWriter` is the graph writer `kg build` uses: it writes the works as kg.quads'
+`ScopingWriter` is the graph writer `kg build` uses: it writes the works as kg.rdf.quads'
 QuadWriter does, remembers each one's scope, and once every work is written, scores them and
 writes the scope quads.
 """
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .classify.curation import SOURCE as CURATION_SOURCE
-from .classify.curation import ScopeDecision
-from .quads import COMMENT, TYPE, QuadWriter, _lit, _n, _time
-from .labels import is_curated
-from .records import Bundle, Source, Work
-from .resolve import Node, is_strong_key, keys_of
-from .vocab import KG, PROV, XSD, digest, mint
+from .curation import SOURCE as CURATION_SOURCE
+from .curation import ScopeDecision
+from ..rdf.quads import COMMENT, TYPE, QuadWriter, _lit, _n, _time
+from ..records.labels import is_curated
+from ..records import Bundle, Source, Work
+from ..records.resolve import Node, is_strong_key, keys_of
+from ..rdf.vocab import KG, PROV, XSD, digest, mint
 
 IN, OUT, UNDECIDED = "in", "out", "undecided"
 STATUSES = (IN, OUT, UNDECIDED)
@@ -118,7 +118,7 @@ def apply_decision(scope: WorkScope, decision: ScopeDecision) -> None:
 
 
 class ScopingWriter(QuadWriter):
-    """kg.quads' QuadWriter plus the scope of every work (written once all works are)."""
+    """kg.rdf.quads' QuadWriter plus the scope of every work (written once all works are)."""
 
     def __init__(self, taxonomy, decisions: Iterable[ScopeDecision] = ()):
         super().__init__(taxonomy)
@@ -139,8 +139,8 @@ class ScopingWriter(QuadWriter):
         yield from self.scope_quads()
 
     def scope_quads(self) -> Iterator[ox.Quad]:
-        from .classify.relevance import AGENT as RELEVANCE_AGENT
-        from .classify.relevance import score
+        from .relevance import AGENT as RELEVANCE_AGENT
+        from .relevance import score
 
         for d in self.decisions.unmatched():
             where = f"line {d.line}" if d.line else f"decision #{d.index + 1}"

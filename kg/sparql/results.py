@@ -108,9 +108,9 @@ class QueryResult:
         }
 
     def to_csv(self) -> str:
-        """SPARQL 1.1 CSV results, every cell spreadsheet-safe (see kg.csvout: formulas get a
+        """SPARQL 1.1 CSV results, every cell spreadsheet-safe (see kg.output.csvfile: formulas get a
         leading apostrophe, bidi controls are dropped); JSON, XML and TSV keep exact values."""
-        from .csvout import writer as csv_writer
+        from ..output.csvfile import writer as csv_writer
 
         buf = io.StringIO()
         writer = csv_writer(buf, lineterminator="\r\n")

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import re
 
-from . import ids
-from .importers.references import iso_date, split_name
-from .named import NamedQuery, all_pages, sort_rows, split_order
+from ..records import ids
+from ..importers.references import iso_date, split_name
+from ..sparql.named import NamedQuery, all_pages, sort_rows, split_order
 
 _WORKS = NamedQuery(
     name="reference-works",
@@ -62,7 +62,7 @@ def works(graph) -> tuple[list[dict], int]:
     """(the graph's works with a title, as plain dicts; how many works have none)."""
     if getattr(graph, "reads_in_pages", False):
         result = all_pages(graph, _WORKS)
-    else:  # a remote endpoint: the listing in one request (see kg.named.run_named)
+    else:  # a remote endpoint: the listing in one request (see kg.sparql.named.run_named)
         text, order = split_order(_WORKS.whole_text())
         result = graph.query(text, trusted=True)
         sort_rows(result.rows, order)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import KgError
-from .paths import ontology_dir
+from ..errors import KgError
+from ..paths import ontology_dir
 from .vocab import KG, PREFIXES
 
 SCHEME_AXES = {

@@ -8,8 +8,8 @@ import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from .errors import KgError
-from .paths import ontology_dir
+from ..errors import KgError
+from ..paths import ontology_dir
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 

@@ -1,0 +1,1 @@
+"""Writing what kg knows to files and terminals: CSV, tables, RDF exports, reference lists."""

@@ -1,0 +1,1 @@
+"""The RDF side of kg: vocabulary, taxonomy, quads written from records, SHACL validation."""

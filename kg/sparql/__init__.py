@@ -1,0 +1,1 @@
+"""SPARQL text, the guard, query results and kg's named queries."""
