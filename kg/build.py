@@ -1,5 +1,8 @@
-"""Building the graph: ontology + taxonomy + bundled corpus + harvested records, then the
+"""Building the graph: ontology + taxonomy + corpus + harvested records, then the
 scope of every work (kg.classify.scope: status, relevance, who decided).
+
+The taxonomy and corpus are the store's project's (kg.project: the bundled survey's unless a
+project is selected); the ontology's own files are the package's.
 
 Idempotent (the same inputs give the same graph) and atomic (the new graph is
 published only once it is complete; see kg.store.Store.publish).
@@ -18,7 +21,7 @@ from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
 from .records.corpus import read_corpus
 from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
-from .paths import corpus_dir, ontology_dir
+from .paths import ontology_dir
 from .records.file import read_records_dir
 from .records import Bundle
 from .classify.scope import ScopingWriter
@@ -26,7 +29,7 @@ from .sparql.stats import graph_stats
 from .store import Store
 from .rdf.taxonomy import read_taxonomy
 
-ONTOLOGY_FILES = ("kg.ttl", "taxonomy.ttl")
+ONTOLOGY_FILES = ("kg.ttl", "taxonomy.ttl")  # the bundled survey's; a project brings its own taxonomy
 
 
 @dataclass
@@ -55,19 +58,26 @@ class GraphPass:
 def gather(store: Store | str | Path, corpus: Path | None = None, taxonomy=None,
            warnings: list[str] | None = None) -> Bundle:
     """Every record the graph is built from, in a stable order. Labels of record files that name
-    no taxonomy concept are left out, each said in `warnings` with its file and line."""
+    no taxonomy concept are left out, each said in `warnings` with its file and line. `corpus`:
+    a corpus folder instead of the project's (a project may have none)."""
     store = Store.at(store)
-    taxonomy = taxonomy or read_taxonomy()
-    bundle = read_corpus(corpus or corpus_dir(), taxonomy.vocabulary())
+    taxonomy = taxonomy or read_taxonomy(store.project.taxonomy_file)
+    corpus = corpus or store.project.corpus_dir
+    bundle = read_corpus(corpus, taxonomy.vocabulary()) if corpus is not None else Bundle()
     bundle.extend(read_records_dir(store.records_dir, taxonomy.vocabulary(), warnings))
     bundle.extend(read_curation(store.curation_file, taxonomy.vocabulary()))
     return bundle
 
 
-def build_meta(corpus: Path | None = None) -> dict:
+def build_meta(store: Store, corpus: Path | None = None) -> dict:
     """What a generation records about its build (kg.store: `Store.info()`)."""
-    return {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "corpus": str(corpus or corpus_dir())}
+    project = store.project
+    corpus = corpus or project.corpus_dir
+    meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus": str(corpus) if corpus is not None else None, "taxonomy": str(project.taxonomy_file)}
+    if not project.is_default:
+        meta.update(project=str(project.root), project_name=project.name)
+    return meta
 
 
 def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPass:
@@ -75,12 +85,12 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     curation, then the scope of every work. The quads stream a work at a time: whoever stores
     them, not this process, holds the graph."""
     store = Store.at(store)
-    taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
+    taxonomy = read_taxonomy(store.project.taxonomy_file)
     record_warnings: list[str] = []
     bundle = gather(store, corpus, taxonomy, record_warnings)
     record_warnings += attach_label_records(bundle)  # predictions and curation only label known works
     writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
-    ontology = list(iter_ontology_quads(ontology_dir() / f for f in ONTOLOGY_FILES))
+    ontology = list(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written
     return GraphPass(chain(ontology, writer.iter_bundle(bundle)), writer, record_warnings)
 
@@ -95,9 +105,9 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     store = Store.at(store)
     made = graph_pass(store, corpus)
     if revise is None:
-        published = store.publish(made.quads, build_meta(corpus), check=graph_stats)
+        published = store.publish(made.quads, build_meta(store, corpus), check=graph_stats)
         return made.report(store, started, published.checked)
-    with store.draft(build_meta(corpus)) as draft:
+    with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
         if revise(draft.graph):
             made = graph_pass(store, corpus)

@@ -293,7 +293,8 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
     if scope == "exclude" and any(labels.values()):
         raise UsageError("an excluded paper takes no labels: give --exclude alone, or labels without it")
     work = find_work(read_works(store.open()), paper)
-    labels = validate_labels(labels, read_taxonomy()) if (scope is None or any(labels.values())) else {}
+    taxonomy = read_taxonomy(store.project.taxonomy_file)
+    labels = validate_labels(labels, taxonomy) if (scope is None or any(labels.values())) else {}
     decision = {"paper": paper, "work": dict(work.ids), "title": work.title or None, "year": work.year,
                 "by": by or default_curator(), "at": now(), **labels}
     if scope and note:
@@ -305,7 +306,7 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
     decision = {k: v for k, v in decision.items() if v not in (None, {}, "")}
     if not decision.get("work") and not decision.get("title"):
         raise KgError(f"{work.display} has no identifier or title a decision could attach to")
-    check_file(path, read_taxonomy().vocabulary())  # a broken file is reported before anything is added
+    check_file(path, taxonomy.vocabulary())  # a broken file is reported before anything is added
     append_decision(path, decision)
     return {"work": work.iri, "display": work.display, **decision}
 

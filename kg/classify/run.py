@@ -207,7 +207,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     store.require_local("classifying (its predictions and state are kept beside the graph)",
                         hint="Use the local store (a folder) the graph is built in.")
     graph = graph if graph is not None else store.open()
-    taxonomy = read_taxonomy()
+    taxonomy = read_taxonomy(store.project.taxonomy_file)
     works = read_works(graph)
     examples = training_examples(works)
     datasets = dataset_names(graph)
@@ -335,8 +335,9 @@ def classify_texts(store: Store | str | Path, docs: list[Doc], *, review_thresho
 
 def examples_from_graph(store: Store | str | Path):
     """(labelled papers, taxonomy, dataset names) of the graph in a store (local or remote)."""
-    graph = Store.at(store).open()
-    return training_examples(read_works(graph)), read_taxonomy(), dataset_names(graph)
+    store = Store.at(store)
+    graph = store.open()
+    return training_examples(read_works(graph)), read_taxonomy(store.project.taxonomy_file), dataset_names(graph)
 
 
 def train_from_graph(store: Store | str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:

@@ -1,7 +1,9 @@
 """The `kg` command line: the typer app, assembled from one module per command group.
 
-    console.py   what every command shares: out/err consoles, the run's one Store
-                 (from --store, read here once), error messages (library fields -> flags)
+    console.py   what every command shares: out/err consoles, the run's project and its one
+                 Store (from --project and --store, read here once), error messages (library
+                 fields -> flags)
+    project.py   kg init, project
     graph.py     kg build, stats, query, validate, export
     gaps.py      kg gaps, report
     classify.py  kg classify, curate, screen
@@ -22,7 +24,7 @@ from typing import Optional
 
 import typer
 
-from . import classify, console, gaps, graph, harvest, serve
+from . import classify, console, gaps, graph, harvest, project, serve
 
 __all__ = ["app", "main"]
 
@@ -46,16 +48,21 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _main(
     store: Optional[str] = typer.Option(
-        None, "--store", help="Graph store folder (or SPARQL endpoint URL). Default: $KG_STORE, else $KG_HOME/store."),
+        None, "--store", help="Graph store folder (or SPARQL endpoint URL). Default: $KG_STORE, else the project's "
+        "store ($KG_HOME/store for the bundled survey)."),
+    project: Optional[str] = typer.Option(
+        None, "--project", help="Project folder (kg.toml). Default: $KG_PROJECT, else the project the current "
+        "folder is in, else the bundled survey."),
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print kg's version and exit."),
 ):
     """Knowledge-graph explorer and taxonomy gap analysis for research surveys."""
-    console.begin(store)
+    console.begin(store, project)
 
 
 # every command, in the order `kg --help` lists them
 for name, command in (
+    ("init", project.init), ("project", project.project),
     ("build", graph.build), ("stats", graph.stats), ("query", graph.query), ("validate", graph.validate),
     ("export", graph.export),
     ("gaps", gaps.gaps), ("report", gaps.report),

@@ -1,9 +1,11 @@
-"""What every `kg` command shares: the output consoles, the store of this run, error messages.
+"""What every `kg` command shares: the output consoles, the project and store of this run, error messages.
 
-The app's callback (kg/cli/__init__.py) hands `begin()` the --store option once per run;
-a command asks `store()` for the one Store object of the run (from --store, else $KG_STORE,
-else $KG_HOME/store; resolved on first use, then the same object every time) and `graph()`
-for its graph. `error_lines()` turns a KgError into the lines `kg` prints: a library error
+The app's callback (kg/cli/__init__.py) hands `begin()` the --project and --store options once
+per run; a command asks `project()` for the run's project and `store()` for its one Store object
+(resolved on first use, then the same object every time) and `graph()` for its graph. This is
+the one place the order is kept: the project is --project, else $KG_PROJECT, else the project the
+current folder is in (found upward, as git finds a repository), else the bundled survey
+(kg.project.resolve); the store is --store, else $KG_STORE, else the project's store. `error_lines()` turns a KgError into the lines `kg` prints: a library error
 names the input it is about (`field`), and FLAGS gives the flag a `kg` user typed for it.
 
 Command modules import this module, never the assembler (kg/cli/__init__.py), and read
@@ -20,6 +22,7 @@ from rich.console import Console
 from ..errors import KgError
 
 if TYPE_CHECKING:
+    from ..project import Project
     from ..store import Store
 
 out = Console(soft_wrap=True)
@@ -28,6 +31,10 @@ err = Console(stderr=True, soft_wrap=True)
 # a library error's field (the library function's parameter) -> the flag that gives it on the command line
 FLAGS = {
     "store": "--store",
+    "project": "--project",
+    "taxonomy": "--taxonomy",
+    "corpus": "--corpus",
+    "project_name": "--name",
     "min_confidence": "--min-confidence",
     "by": "--by",
     "query": "--query",
@@ -61,27 +68,46 @@ FLAGS = {
 
 
 class Run:
-    """One run of `kg`: the --store it was given and the Store that names (made once, on first use)."""
+    """One run of `kg`: the --project and --store it was given, and the Project and Store they name
+    (made once, on first use)."""
 
-    def __init__(self, location: str | None = None):
+    def __init__(self, location: str | None = None, project: str | None = None):
         self.location = location
+        self.project_folder = project
+        self._project: Project | None = None
         self._store: Store | None = None
+
+    def project(self) -> Project:
+        if self._project is None:
+            from ..project import resolve
+
+            self._project = resolve(self.project_folder)
+        return self._project
 
     def store(self) -> Store:
         if self._store is None:
+            import os
+
             from ..store import Store
 
-            self._store = Store.at(self.location)
+            project = self.project()
+            location = self.location or os.environ.get("KG_STORE") or project.store
+            self._store = Store.at(location, project=project)
         return self._store
 
 
 _run = Run()
 
 
-def begin(location: str | None) -> None:
-    """Start a run with the --store option as given (None: $KG_STORE, else $KG_HOME/store)."""
+def begin(location: str | None, project: str | None = None) -> None:
+    """Start a run with the --store and --project options as given (None: see the module's order)."""
     global _run
-    _run = Run(location)
+    _run = Run(location, project)
+
+
+def project() -> Project:
+    """The project of this run (kg.project.Project; the bundled survey when none is selected)."""
+    return _run.project()
 
 
 def store() -> Store:

@@ -139,7 +139,7 @@ def harvest_arxiv(
     query: Optional[str] = typer.Option(None, "--query", "-q", help="An arXiv search query, e.g. 'abs:personalized AND abs:diffusion'."),
     id_: list[str] = typer.Option([], "--id", help="arXiv id(s) to look up (with or without version; old-style ids work)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="'survey': queries generated from the taxonomy's labels."),
-    taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="Taxonomy file (SKOS Turtle) for --profile (default: the bundled one)."),
+    taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="Taxonomy file (SKOS Turtle) for --profile (default: the project's)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only papers submitted on or after this date (YYYY-MM-DD)."),
     max_: int = typer.Option(100, "--max", help="At most this many papers per query."),
     stats: bool = _STATS, as_json: bool = _JSON, refresh: bool = _REFRESH, offline: bool = _OFFLINE,
@@ -274,7 +274,7 @@ def import_bibtex(
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no entries could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(str(console.store()), "bibtex", file, source_id, result.bundle)
+    published = _publish_import(console.store(), "bibtex", file, source_id, result.bundle)
     _import_report("bibtex", result, published, as_json)
 
 
@@ -290,10 +290,13 @@ def import_awesome(
     from ..importers.awesome import import_awesome as run
 
     _need_file(file)
-    store = str(console.store())
+    from ..rdf.taxonomy import read_taxonomy
+
+    store = console.store()
     source_id = import_source_id("awesome", file, source_id)
     every, _ = known_works(store, exclude=source_id)
-    result = run(file, has_ref=every.has_ref, source_id=source_id)
+    result = run(file, taxonomy=read_taxonomy(store.project.taxonomy_file), has_ref=every.has_ref,
+                 source_id=source_id)
     if not (result.bundle.works or result.bundle.datasets):
         raise KgError(f"{file}: found no papers or datasets (Markdown tables or bullet lists of links)")
     published = _publish_import(store, "awesome", file, source_id, result.bundle)
@@ -316,7 +319,7 @@ def _import_references(kind: str, file: Path, as_json: bool, source_id: str | No
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         raise KgError(f"{file}: no references could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(str(console.store()), kind, file, source_id, result.bundle)
+    published = _publish_import(console.store(), kind, file, source_id, result.bundle)
     _import_report(kind, result, published, as_json)
 
 

@@ -26,7 +26,6 @@ from ..records.corpus import read_corpus
 from ..errors import KgError, UsageError
 from ..fileio import file_lock
 from ..records.labels import CURATION_PREFIX, PREDICTION_PREFIX
-from ..paths import corpus_dir, ontology_dir
 from ..records.file import read_bundle, write_bundle
 from ..records import Bundle, Citation, Work, to_dict
 from ..records.resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
@@ -82,10 +81,13 @@ def _lookup_keys(work: Work) -> list[str]:
 
 
 def _inputs(store: Store | str | Path) -> list[tuple[str | None, Bundle]]:
-    """(record file name or None for the bundled corpus, its records), in build order."""
-    taxonomy = read_taxonomy(ontology_dir() / "taxonomy.ttl")
-    inputs: list[tuple[str | None, Bundle]] = [(None, read_corpus(corpus_dir(), taxonomy.vocabulary()))]
-    records = Store.at(store).records_dir
+    """(record file name or None for the project's corpus, its records), in build order."""
+    store = Store.at(store)
+    inputs: list[tuple[str | None, Bundle]] = []
+    if store.project.corpus_dir is not None:
+        taxonomy = read_taxonomy(store.project.taxonomy_file)
+        inputs.append((None, read_corpus(store.project.corpus_dir, taxonomy.vocabulary())))
+    records = store.records_dir
     if records.is_dir():
         for path in sorted(records.glob("*.jsonl")):
             inputs.append((path.stem, read_bundle(path)))

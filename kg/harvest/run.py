@@ -142,10 +142,9 @@ def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str]
     if profile:
         if profile != "survey":
             raise UsageError(f"unknown profile {profile!r}; valid: survey")
-        from ..paths import ontology_dir
         from ..rdf.taxonomy import read_taxonomy
 
-        queries = ax.profile_queries(read_taxonomy(taxonomy_file or ontology_dir() / "taxonomy.ttl"))
+        queries = ax.profile_queries(read_taxonomy(taxonomy_file or opts.store.project.taxonomy_file))
     if query:
         queries.append(("query", query))
     if not queries and not id_list:

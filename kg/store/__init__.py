@@ -8,6 +8,8 @@ A command resolves its store location once (`Store.at(...)`) and hands the
   swap on the endpoint),
 - the files the graph is built from (`records_dir`, `curation_file`) and the
   store's workspace (`path`),
+- its project (`project`: a kg.project.Project, whose taxonomy and corpus the graph is built
+  from; given, else the project whose store the folder is, else the bundled survey),
 - the generation key (`generation_key()`: changes whenever a new graph is published),
 - "local only" checks (`require_local()`).
 
@@ -65,26 +67,35 @@ class Draft:
 
 class Store:
     """One store location, resolved once: a local folder, or a SPARQL endpoint URL whose records
-    and curation live in a local workspace folder."""
+    and curation live in a local workspace folder (in a project: under the project's folder).
+    `project`: the kg.project.Project whose taxonomy and corpus the graph is built from (default:
+    the project whose store the folder is, else the bundled survey)."""
 
-    def __init__(self, location: str | Path | None = None):
+    def __init__(self, location: str | Path | None = None, project=None):
+        from ..project import Project
+
         location = default_store() if location is None or str(location) == "" else location
         self.remote = is_remote(str(location))
         self.location = str(location) if self.remote else str(Path(location).expanduser())
-        self.dir = StoreDir(self.location)
+        if project is None:
+            project = Project.of_store(self.location) if not self.remote else Project.default()
+        self.project = project
+        workspace = project.root / "remote" if self.remote and project.root is not None else None
+        self.dir = StoreDir(self.location, workspace=workspace)
 
     @classmethod
-    def at(cls, location: Store | StoreDir | str | Path | None = None) -> Store:
+    def at(cls, location: Store | StoreDir | str | Path | None = None, project=None) -> Store:
         """The Store for a location; a Store is passed through as it is."""
         if isinstance(location, StoreDir):  # the folder of a store: its endpoint, or the folder itself
             location = location.url or location.path
-        return location if isinstance(location, Store) else cls(location)
+        return location if isinstance(location, Store) else cls(location, project)
 
     def __str__(self) -> str:
         return self.location
 
     def __repr__(self) -> str:
-        return f"Store({self.location!r})"
+        return f"Store({self.location!r})" if self.project.is_default else \
+            f"Store({self.location!r}, project={str(self.project.root)!r})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Store) and other.location == self.location

@@ -42,17 +42,18 @@ class StoreDir:
     """The on-disk folder of a local store.
 
     For a remote store (a SPARQL endpoint URL) the folder is a local workspace
-    under $KG_HOME/remote/ that keeps the records and curation the remote graph
-    is built from; the graph itself lives on the server (see kg.store.remote).
+    under $KG_HOME/remote/ (or `workspace`: a project's) that keeps the records and
+    curation the remote graph is built from; the graph itself lives on the server
+    (see kg.store.remote).
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, workspace: Path | None = None):
         self.url = str(path) if is_remote(path) else None
         if self.url:
             from ..paths import default_home
             from ..rdf.vocab import slug
 
-            self.path = default_home() / "remote" / slug(self.url.split("://", 1)[1], limit=120)
+            self.path = (workspace or default_home() / "remote") / slug(self.url.split("://", 1)[1], limit=120)
         else:
             self.path = Path(path).expanduser()
 
