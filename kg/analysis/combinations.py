@@ -96,9 +96,13 @@ def cooccurrence_graph(source, kinds=None) -> nx.Graph:
 
 
 def structure_of(source) -> Structure:
-    """The taxonomy structure for `source`: read from the graph itself when given a graph,
-    from the bundled taxonomy file (the one kg builds with) when given a Corpus."""
-    return read_structure(None if isinstance(source, Corpus) else source)
+    """The taxonomy structure for `source`: read from the graph itself when given a graph, the
+    one a Corpus read from its graph, else (a Corpus made by hand) the bundled taxonomy file's."""
+    if isinstance(source, Corpus):
+        if isinstance(source.structure, Exception):
+            raise source.structure
+        return source.structure if source.structure is not None else read_structure(None)
+    return read_structure(source)
 
 
 def _candidates(corpus, kinds, min_support, structure):
@@ -160,8 +164,8 @@ def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method:
     jaccard).
 
     Pairs the taxonomy's structure rules out or implies are never ranked (`structure`:
-    a kg.rdf.taxonomy.Structure; default: the graph's own declarations, or the bundled
-    taxonomy file's for a Corpus). `attrs["set_aside"]` counts them per reason
+    a kg.rdf.taxonomy.Structure; default: the graph's own declarations, also for a Corpus
+    read from a graph). `attrs["set_aside"]` counts them per reason
     ({"single_valued": n, "excluded": n, "implied": n, "total": n}); set_aside_note()
     says it in words.
     """

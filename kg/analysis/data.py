@@ -65,6 +65,9 @@ class Corpus:
     matches:  possible-match pairs (MATCH_COLUMNS): `work` may be the same as `match`.
     held:     predicted links below `min_confidence` (LINK_COLUMNS): they count nowhere.
     min_confidence: the lowest confidence at which a predicted link is in `links`.
+    structure: what the graph's taxonomy declares about which labels go together
+              (kg.rdf.taxonomy.Structure), or the KgError reading it raised; None for a
+              Corpus made by hand (then the bundled taxonomy file's).
     """
 
     works: pd.DataFrame
@@ -75,6 +78,7 @@ class Corpus:
     matches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MATCH_COLUMNS))
     held: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINK_COLUMNS))
     min_confidence: float = 0.0
+    structure: object = None
 
     # ------------------------------------------------------------ helpers
     def labels(self) -> dict[str, str]:
@@ -235,5 +239,12 @@ def load_corpus(source, min_confidence: float | None = None) -> Corpus:
     datasets["year"] = pd.Series([_year(y) for y in datasets["year"]], dtype=object)
     matches = _frame(run_named(source, "analysis-possible-matches").records(), MATCH_COLUMNS)
     matches = matches[matches["work"].isin(ids) & matches["match"].isin(ids)].reset_index(drop=True)
-    corpus = Corpus(works, links, concepts, edges, datasets, matches)
+    from ..errors import KgError
+    from ..rdf.taxonomy import read_structure
+
+    try:  # the graph's own taxonomy (a project's), not the bundled file
+        structure = read_structure(source)
+    except KgError as exc:  # said when an analysis needs it (kg.analysis.combinations)
+        structure = exc
+    corpus = Corpus(works, links, concepts, edges, datasets, matches, structure=structure)
     return with_min_confidence(corpus, MIN_CONFIDENCE if min_confidence is None else min_confidence)

@@ -1,12 +1,18 @@
 """The app's cached access to the graph: the store in st.cache_resource, every query or
 analysis result in st.cache_data, keyed by the store generation so a rebuild shows at once.
 
+The app's project and store are found as the CLI finds them (kg.project.resolve: KG_PROJECT,
+which `kg app` sets, else the project the current folder is in, else the bundled survey; the
+store: KG_STORE, which `kg app` sets, else the project's), so its first start and its Rebuild
+button build from the project's taxonomy and corpus.
+
 Only calls kg/ library functions; pages call these instead of the library when a result
 is worth caching.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 import streamlit as st
@@ -16,7 +22,7 @@ from kg import analysis
 from kg.analysis import browse, views
 from kg.errors import GraphMissing
 from kg.sparql.guard import QueryLimits
-from kg.paths import default_store
+from kg.project import Project, resolve
 from kg.sparql.stats import graph_stats
 from kg.store import Store
 
@@ -25,9 +31,19 @@ from . import network_drawing
 TTL = None  # results are tied to a generation; a rebuild makes a new key
 
 
+def project() -> Project:
+    """The app's project (KG_PROJECT, else the current folder's, else the bundled survey)."""
+    return _project(os.environ.get("KG_PROJECT", ""), os.getcwd())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _project(env: str, cwd: str) -> Project:
+    return resolve(cwd=cwd)
+
+
 def store_location() -> str:
-    """Where the app's graph lives: KG_STORE, else KG_HOME/store (as for the CLI)."""
-    return default_store()
+    """Where the app's graph lives: KG_STORE, else the project's store (as for the CLI)."""
+    return os.environ.get("KG_STORE") or project().store
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,19 +53,21 @@ def build_lock() -> threading.Lock:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(location: str) -> Store:
-    """One Store per location in this server process (it keeps what it asks the endpoint with)."""
-    return Store.at(location)
+def _store(location: str, root: str | None) -> Store:
+    """One Store per location and project in this server process (it keeps what it asks the
+    endpoint with)."""
+    return Store.at(location, project=Project.load(root) if root else Project.default())
 
 
 def store() -> Store:
-    """The app's store, resolved once per location."""
-    return _store(store_location())
+    """The app's store, resolved once per location and project."""
+    root = project().root
+    return _store(store_location(), str(root) if root else None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _open(location: str, generation: str | None):
-    return _store(location).open_at(generation)
+    return store().open_at(generation)
 
 
 def has_graph() -> bool:
@@ -221,7 +239,7 @@ def _predicted(_graph, key: str, work: str) -> dict:
 def _classifier(location: str, key: str):
     from kg.classify.run import train_from_graph
 
-    return train_from_graph(location)
+    return train_from_graph(store())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -36,13 +36,17 @@ def check_port(address: str, port: int) -> None:
             raise UsageError(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
 
 
-def launch(store: str, port: int = 8501, address: str = "127.0.0.1", browser: bool = True) -> int:
-    """Run the app until interrupted. On POSIX this process becomes the Streamlit server (exec),
-    so Ctrl-C and kill reach it directly; elsewhere Streamlit's exit code is returned."""
+def launch(store, port: int = 8501, address: str = "127.0.0.1", browser: bool = True) -> int:
+    """Run the app until interrupted (`store`: a kg.store.Store, whose project the app follows, or
+    a location). On POSIX this process becomes the Streamlit server (exec), so Ctrl-C and kill
+    reach it directly; elsewhere Streamlit's exit code is returned."""
     check_port(address, port)
     from kg.store import Store
 
-    env = {**os.environ, "KG_STORE": Store.at(store).absolute()}
+    store = Store.at(store)
+    env = {**os.environ, "KG_STORE": store.absolute()}
+    if store.project.root is not None:
+        env["KG_PROJECT"] = str(store.project.root)
     print(f"kg app: http://{address}:{port}  (graph store {env['KG_STORE']}; Ctrl-C stops it)", flush=True)
     cmd = streamlit_command(port, address, browser)
     if os.name == "posix":

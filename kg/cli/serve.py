@@ -25,7 +25,7 @@ def app_command(
     """Open the explorer app (Streamlit) in the browser; its first start builds the graph."""
     from ..app.launch import launch
 
-    raise typer.Exit(launch(str(console.store()), port, address, browser))
+    raise typer.Exit(launch(console.store(), port, address, browser))
 
 
 def serve(
