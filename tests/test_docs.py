@@ -114,7 +114,7 @@ def _check_command(shown: str) -> str | None:
         option = tokens.pop(0).split("=")[0]
         if option not in global_options:
             return f"`{option}` is not a global option of kg"
-        if option == "--store" and tokens:
+        if option in ("--store", "--project") and tokens:
             tokens.pop(0)
     while tokens and hasattr(cmd, "commands"):
         word = tokens[0]
