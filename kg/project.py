@@ -146,10 +146,7 @@ class Project:
         path = Path(location).expanduser().absolute()
         root = cls.find_root(path.parent)
         if root is not None:
-            try:
-                project = cls.load(root)
-            except KgError:
-                return cls.default()
+            project = cls.load(root)  # a broken kg.toml is said, never read as the bundled survey
             if Path(project.store) == path:  # an endpoint URL never equals a folder
                 return project
         return cls.default()

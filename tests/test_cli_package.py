@@ -23,9 +23,9 @@ def stores_made(monkeypatch):
     made: list[str] = []
     init = Store.__init__
 
-    def counting(self, location=None):
+    def counting(self, location=None, project=None):
         made.append(str(location))
-        init(self, location)
+        init(self, location, project)
 
     monkeypatch.setattr(Store, "__init__", counting)
     return made
