@@ -283,3 +283,33 @@ def test_the_apps_rebuild_uses_the_projects_taxonomy(kg, tmp_path, sources, monk
     assert Store(folder / "store").generation_key() != generation
     stats = graph_stats(LocalGraph(folder / "store"))
     assert stats["papers"] == 3 and "dense_passages/reranking" in stats["cells"]
+
+
+# ---------------------------------------------------------------- harvests and remote stores follow it too
+def test_the_arxiv_profile_is_made_from_the_projects_taxonomy(monkeypatch, fake_time, tmp_path, sources):
+    from harvest_support import Answer, LocalServer, atom_feed
+
+    from kg.harvest import arxiv as ax
+    from kg.harvest import run
+    from kg.rdf.taxonomy import read_taxonomy
+
+    project = init_project(tmp_path / "rag", taxonomy=sources / "rag.ttl")
+    seen = []
+
+    def handler(req):
+        seen.append(req.query["search_query"])
+        return Answer(200, atom_feed([{"id": f"2401.{len(seen):05d}", "title": "A retrieval paper"}]))
+
+    with LocalServer(handler) as srv:
+        monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")
+        run.harvest_arxiv(run.Options(Store(project.store, project=project)), profile="survey", max_results=5)
+    assert seen and seen == [q for _, q in ax.profile_queries(read_taxonomy(project.taxonomy_file))]
+    assert seen != [q for _, q in ax.profile_queries(read_taxonomy())]  # not the bundled survey's
+
+
+def test_a_projects_remote_store_keeps_its_records_in_the_project(tmp_path, sources):
+    project = init_project(tmp_path / "rag", taxonomy=sources / "rag.ttl")
+    url = "http://127.0.0.1:9/sparql"
+    store = Store(url, project=project)
+    assert store.remote and store.records_dir.is_relative_to(project.root / "remote")
+    assert not Store(url).records_dir.is_relative_to(project.root)  # the bundled survey's: the kg home
