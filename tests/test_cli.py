@@ -55,7 +55,7 @@ def test_paper_query_bound_by_versioned_arxiv_id(kg, built_store):
 
 def test_paper_query_needs_its_parameter(kg, built_store):
     r = kg("query", "--name", "paper", store=built_store)
-    assert r.exit_code == 2 and "--bind id=" in r.message
+    assert r.exit_code == 2 and "needs a value for id (--bind)" in r.message
 
 
 def test_citations_query(kg, built_store):

@@ -26,13 +26,13 @@ def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
 def check_port(address: str, port: int) -> None:
     """A clear message instead of Streamlit's when the port is taken or the address is not ours."""
     if not 1 <= port <= 65535:
-        raise UsageError(f"--port must be between 1 and 65535, got {port}")
+        raise UsageError(f"the port must be between 1 and 65535, got {port}", field="port")
     with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind((address, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise KgError(f"port {port} on {address} is already in use", hint="Pick another with --port.") from None
+                raise KgError(f"port {port} on {address} is already in use", hint="Pick another port.", field="port") from None
             raise UsageError(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
 
 

@@ -246,7 +246,8 @@ def validate_labels(labels: dict[str, list[str]], taxonomy: Taxonomy) -> dict[st
                 raise UsageError(f"unknown {key.replace('_', ' ')} {value!r}; valid: {', '.join(allowed)}")
         out[key] = list(dict.fromkeys(values))
     if not out:
-        raise UsageError("say what to record: --category, --mechanism, --input-modality, --output-modality or --method")
+        raise UsageError("say what to record: a category, mechanism, input modality, output modality or method",
+                         field=("category", "mechanism", "input_modality", "output_modality", "method"))
     return out
 
 
@@ -291,7 +292,8 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
     if scope is not None and scope not in SCOPE_VALUES:
         raise UsageError(f"scope must be include or exclude, got {scope!r}")
     if scope == "exclude" and any(labels.values()):
-        raise UsageError("an excluded paper takes no labels: give --exclude alone, or labels without it")
+        raise UsageError("an excluded paper takes no labels: exclude it alone, or give labels without excluding it",
+                         field="exclude")
     work = find_work(read_works(store.open()), paper)
     taxonomy = read_taxonomy(store.project.taxonomy_file)
     labels = validate_labels(labels, taxonomy) if (scope is None or any(labels.values())) else {}

@@ -64,6 +64,7 @@ FLAGS = {
     "output": "--output",
     "fmt": "--format",
     "bindings": "--bind",
+    "exclude": "--exclude",
 }
 
 

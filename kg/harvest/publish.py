@@ -112,8 +112,8 @@ def import_source_id(kind: str, file: str | Path, explicit: str | None = None) -
     if explicit is not None:
         text = explicit.strip()
         if not _SOURCE_ID.fullmatch(text):
-            raise UsageError(f"--source-id {explicit!r}: use lowercase letters, digits, '.', '-' and '_' "
-                             "(at most 100, starting with a letter or digit)")
+            raise UsageError(f"the source id {explicit!r} can use lowercase letters, digits, '.', '-' and '_' "
+                             "(at most 100, starting with a letter or digit)", field="source_id")
         return text
     resolved = Path(file).expanduser().resolve()
     digest = hashlib.sha1(str(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:8]
@@ -124,17 +124,17 @@ def check_source_id(source_id: str, inputs: list[tuple[str | None, Bundle]]) -> 
     """Refuse an import source id that names anything but the import's own record file."""
     if source_id in RESERVED_NAMES or source_id.startswith((CURATION_PREFIX, PREDICTION_PREFIX)):
         raise UsageError(f"source id {source_id!r} is reserved (harvests, the classifier and curation use it); "
-                         "choose another --source-id")
+                         "choose another source id", field="source_id")
     for name, bundle in inputs:
         ids = {s.id for s in bundle.sources} | {s for w in bundle.works for s in w.sources}
         if name is None and source_id in ids:
-            raise UsageError(f"source id {source_id!r} is a bundled source's; choose another --source-id")
+            raise UsageError(f"source id {source_id!r} is a bundled source's; choose another source id", field="source_id")
         if name == source_id and ids - {source_id}:
             raise UsageError(f"records/{name}.jsonl holds other sources' records ({', '.join(sorted(ids - {source_id})[:3])}); "
-                             "choose another --source-id")
+                             "choose another source id", field="source_id")
         if name is not None and name != source_id and source_id in ids:
             raise UsageError(f"source id {source_id!r} is already used by records/{name}.jsonl; "
-                             "choose another --source-id")
+                             "choose another source id", field="source_id")
 
 
 def legacy_import(store: Store | str | Path, legacy_id: str, source_id: str) -> str | None:

@@ -53,7 +53,7 @@ def check_format(fmt: str) -> str:
 def render(report: dict, fmt: str) -> str:
     """The report as text in one format (pdf is not text: see write_report)."""
     if check_format(fmt) == "pdf":
-        raise UsageError("the pdf report is a file: write it with write_report (kg report --format pdf --output FILE)")
+        raise UsageError("the pdf report is a file: give an output file to write it to", field="output")
     return RENDERERS[fmt](report)
 
 
@@ -72,7 +72,8 @@ def write_report(source, fmt: str, output: str | Path, category: str | None = No
     path = Path(output).expanduser()
     if path.is_dir():
         suffix = "tex" if fmt == "tex-table" else fmt
-        raise UsageError(f"--output {path} is a folder; give a file name such as {path / ('gaps.' + suffix)}")
+        raise UsageError(f"the output {path} is a folder; give a file name such as {path / ('gaps.' + suffix)}",
+                         field="output")
     if not path.parent.is_dir():
         raise KgError(f"cannot write {path}: the folder {path.parent} does not exist")
     report = build_report(source, category, min_confidence=min_confidence)

@@ -166,7 +166,7 @@ def require_params(query: NamedQuery, bindings: dict) -> None:
     """Every parameter the query declares must be bound."""
     missing = [p for p in query.params if p not in bindings]
     if missing:
-        raise UsageError(f"query {query.name!r} needs --bind {missing[0]}=VALUE", hint=query.answers)
+        raise UsageError(f"query {query.name!r} needs a value for {missing[0]}", hint=query.answers, field="bindings")
 
 
 def _sorted_query(graph, text: str, bindings: dict | None, limits) -> QueryResult:
