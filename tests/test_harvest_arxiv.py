@@ -82,12 +82,20 @@ def test_paged_search_then_a_repeat_makes_no_requests(replay, fake_time, tmp_pat
 
 
 def test_profile_queries_come_from_the_taxonomy_labels():
-    queries = dict(ax.profile_queries(read_taxonomy()))
+    taxonomy = read_taxonomy()
+    queries = dict(ax.profile_queries(taxonomy))
     assert set(queries) >= {"category/text_generation", "category/image_generation",
-                            "category/recommendation", "category/retrieval", "modality/video"}
+                            "category/recommendation", "category/retrieval", "modality/video",
+                            "mechanism/instruction", "mechanism/alignment", "mechanism/generation",
+                            "mechanism/fine_tuning", "method/dreambooth"}
+    assert len(queries) == sum(len(taxonomy.axis(a)) for a in ("category", "mechanism", "modality", "method")) - 1
     assert "abs:recommendation" in queries["category/recommendation"]
-    assert 'abs:"vision-language model"' in queries["category/text_generation"]
-    assert queries["category/retrieval"].startswith("(ti:Personalized OR abs:Personalized) AND")
+    assert 'abs:"text generation"' in queries["category/text_generation"]
+    assert "abs:prompting" in queries["mechanism/instruction"]
+    head = "(ti:personalisation OR abs:personalisation OR ti:personalised OR abs:personalised OR " \
+           "ti:personalization OR abs:personalization OR ti:personalized OR abs:personalized) AND "
+    assert all(q.startswith(head) for q in queries.values())  # the scheme's kg:scopeKeyword values
+    assert all("personaliz" not in q[len(head):].lower() for q in queries.values())
 
 
 def test_another_taxonomy_gives_other_queries(tmp_path):

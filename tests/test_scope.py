@@ -35,7 +35,7 @@ def test_every_work_has_a_status_with_provenance(graph):
     assert len(rows) == 49
     assert {r["status"] for r in rows.values()} == {"in", "undecided"}
     assert rows[PVIT]["status"] == "in" and rows[PVIT]["decidedBy"] == "Survey authors (Wu et al., 2024)"
-    assert "Table 1 (section 3.4)" in rows[PVIT]["why"] and rows[PVIT]["source"].startswith("Table 1")
+    assert "a work the survey covers (section 3.4)" in rows[PVIT]["why"] and rows[PVIT]["source"].startswith("Table 1")
     assert rows[MYVLM]["status"] == "in" and "curated list" in rows[MYVLM]["why"]
     undecided = {w: r for w, r in rows.items() if r["status"] == "undecided"}
     assert len(undecided) == 3 and CANDIDATE in undecided  # the survey's possible matches

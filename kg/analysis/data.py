@@ -47,6 +47,7 @@ CONCEPT_COLUMNS = ["axis", "concept", "notation", "label", "order"]
 EDGE_COLUMNS = ["citing", "cited"]
 DATASET_COLUMNS = ["dataset", "name", "year"]
 MATCH_COLUMNS = ["work", "match"]
+AXIS_COLUMNS = ["axis", "title", "label", "definition"]
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Corpus:
     datasets: every dataset (DATASET_COLUMNS).
     matches:  possible-match pairs (MATCH_COLUMNS): `work` may be the same as `match`.
     held:     predicted links below `min_confidence` (LINK_COLUMNS): they count nowhere.
+    axes:     the taxonomy's axes as its schemes name them (AXIS_COLUMNS); see `axis_title`.
     min_confidence: the lowest confidence at which a predicted link is in `links`.
     structure: what the graph's taxonomy declares about which labels go together
               (kg.rdf.taxonomy.Structure), or the KgError reading it raised; None for a
@@ -79,6 +81,7 @@ class Corpus:
     held: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINK_COLUMNS))
     min_confidence: float = 0.0
     structure: object = None
+    axes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AXIS_COLUMNS))
 
     # ------------------------------------------------------------ helpers
     def labels(self) -> dict[str, str]:
@@ -92,6 +95,13 @@ class Corpus:
     def notation_labels(self, axis: str) -> dict[str, str]:
         frame = self.axis(axis)
         return dict(zip(frame["notation"], frame["label"]))
+
+    def axis_title(self, name: str) -> str:
+        """How charts and reports title an axis: its scheme's kg:axisTitle, else the scheme's
+        label, else the axis name ('category')."""
+        for row in self.axes[self.axes["axis"] == name].itertuples():
+            return row.title or row.label or name
+        return name
 
     def kind(self, name: str) -> pd.DataFrame:
         """The links of one kind (e.g. 'mechanism')."""
@@ -246,5 +256,6 @@ def load_corpus(source, min_confidence: float | None = None) -> Corpus:
         structure = read_structure(source)
     except KgError as exc:  # said when an analysis needs it (kg.analysis.combinations)
         structure = exc
-    corpus = Corpus(works, links, concepts, edges, datasets, matches, structure=structure)
+    axes = _frame(run_named(source, "analysis-axes").records(), AXIS_COLUMNS)
+    corpus = Corpus(works, links, concepts, edges, datasets, matches, structure=structure, axes=axes)
     return with_min_confidence(corpus, MIN_CONFIDENCE if min_confidence is None else min_confidence)

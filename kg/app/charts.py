@@ -24,10 +24,12 @@ def _status_label(status: str, asserted_status: str) -> str:
     return f"{asserted_status} if asserted only" if asserted_status in ("empty", "thin") else ""
 
 
-def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
+def gap_heatmap(cells: pd.DataFrame, *, value: str = "count", titles: dict[str, str] | None = None) -> alt.LayerChart:
     """Category x mechanism heat map of a gap_matrix frame; empty cells red, thin cells
     outlined orange; each cell shows its papers ('5 (+3 predicted)': asserted, plus those
-    only the classifier places) and score; click selects a cell."""
+    only the classifier places) and score; click selects a cell. `titles`: the axis titles
+    the taxonomy gives (Corpus.axis_title), else the axis names."""
+    titles = titles or {}
     frame = cells.copy()
     frame["count_text"] = [count_label(int(a), int(p)) for a, p in zip(frame["asserted"], frame["predicted"])]
     frame["guessed"] = frame["predicted"].astype(int) > 0
@@ -40,11 +42,11 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count") -> alt.LayerChart:
     select = alt.selection_point(name=CELL_SELECTION, fields=["category", "mechanism"], on="click",
                                  clear="dblclick", empty=False)
     base = alt.Chart(frame).encode(
-        x=alt.X("mechanism_label:N", sort=mechs, title="mechanism (how)",
+        x=alt.X("mechanism_label:N", sort=mechs, title=titles.get("mechanism", "mechanism"),
                 axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelFontSize=12, labelOverlap=False,
                               labelExpr="split(datum.label, ' ')", titlePadding=14,
                               labelPadding=20)),
-        y=alt.Y("category_label:N", sort=cats, title="category (what is personalized)",
+        y=alt.Y("category_label:N", sort=cats, title=titles.get("category", "category"),
                 axis=alt.Axis(labelLimit=240, labelFontSize=12)),
     )
     legend_title = "papers" if value == "count" else "score"

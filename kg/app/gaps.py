@@ -57,7 +57,8 @@ def render() -> None:
                f"{int(counts.get('empty', 0))} empty cells · {int(counts.get('thin', 0))} thin cells · "
                f"{len(cells)} cells · asserted alone: {int(sure.get('empty', 0))} empty, "
                f"{int(sure.get('thin', 0))} thin")
-    event = st.altair_chart(charts.gap_heatmap(cells, value=value), width="stretch", on_select="rerun",
+    event = st.altair_chart(charts.gap_heatmap(
+        cells, value=value, titles={axis: corpus.axis_title(axis) for axis in ("category", "mechanism")}), width="stretch", on_select="rerun",
                             selection_mode=charts.CELL_SELECTION, key="gap_heatmap")
     _sync_pick(event)
     keys = [_cell_key(c, m) for c, m in zip(cells["category"], cells["mechanism"])]

@@ -16,7 +16,7 @@ def render() -> None:
     filled = sum(1 for n in cells.values() if n)
     ui.metric_row([
         ("Papers", stats["papers"], "Works in the graph (one node per work, merged across sources)."),
-        ("In the survey's table", stats["surveyed"], "Works of the survey's Table 1."),
+        ("Surveyed", stats["surveyed"], "Works the corpus declares as covered by the survey (by default its own table)."),
         ("Listed", stats["listed"], "Papers of the curated awesome list."),
         ("Candidates", stats["candidates"], "Works not (yet) placed in the taxonomy."),
         ("Cells filled", f"{filled} / {len(cells)}", "Taxonomy cells (category x mechanism) holding a paper."),

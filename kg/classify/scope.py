@@ -1,8 +1,9 @@
 """Scope: whether each work belongs to the survey's field, who said so, and how relevant it looks.
 
 Every work of the graph gets a status (kg:scopeStatus):
-- "in": a row of the survey's Table 1 (or the survey itself), a paper of the curated list, a
-  work a person placed in the taxonomy (curated labels), or one a person included;
+- "in": the survey itself, a work its corpus declares surveyed (by default a row of the
+  survey's table), a paper of the curated list, a work a person placed in the taxonomy
+  (curated labels), or one a person included;
 - "out": a person excluded it;
 - "undecided": everything else (harvested, imported, possible matches).
 The last include / exclude decision about a work in <store>/curation.yaml (`kg screen`,
@@ -98,7 +99,7 @@ def base_scope(node: Node, sources: dict[str, Source]) -> WorkScope:
         return scope
 
     for test, note in ((lambda r: r.is_survey, lambda r: "the survey itself"),
-                       (lambda r: r.subsection, lambda r: f"a work of the survey's Table 1 (section {r.subsection})"),
+                       (lambda r: r.surveyed, lambda r: "a work the survey covers" + (f" (section {r.subsection})" if r.subsection else "")),
                        (lambda r: r.list_section, lambda r: f"a paper of the curated list ({r.list_section})")):
         for rec in node.records:
             if test(rec):

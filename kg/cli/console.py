@@ -40,6 +40,7 @@ FLAGS = {
     "query": "--query",
     "id_list": "--id",
     "profile": "--profile",
+    "taxonomy_file": "--taxonomy",
     "max_results": "--max",
     "since": "--since",
     "from_graph": "--from-graph",

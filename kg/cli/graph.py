@@ -202,8 +202,18 @@ def _graph_as(result: QueryResult, fmt: ox.RdfFormat) -> bytes:
 
 
 # ---------------------------------------------------------------- validate / export
-def validate():
-    """Check the graph against the SHACL shapes (exit 0 when it conforms, 1 otherwise)."""
+def validate(
+    taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="Check this taxonomy file (SKOS Turtle) "
+                                            "instead of the graph: axes, notations, labels, structure."),
+):
+    """Check the graph against the SHACL shapes, or a taxonomy file before use (exit 0 when
+    it conforms, 1 otherwise)."""
+    if taxonomy is not None:
+        from ..rdf.taxonomy_check import check_taxonomy
+
+        result = check_taxonomy(taxonomy)
+        console.out.print(result.text(), highlight=False, markup=False)
+        raise typer.Exit(0 if result.ok else 1)
     from ..rdf.validate import to_rdflib, validate_graph
 
     with console.err.status("Validating..."):

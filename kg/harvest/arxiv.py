@@ -38,6 +38,7 @@ import requests
 from arxiv import _feed as arxiv_feed
 from lxml import etree
 
+from ..errors import KgError
 from ..records import ids
 from ..importers.text import plain_text
 from ..records import Author, Work
@@ -264,49 +265,80 @@ def split_words(label: str) -> list[str]:
     return re.findall(r"[\w'-]+", label)
 
 
-def profile_queries(taxonomy, axes: tuple[str, ...] = ("category", "modality")) -> list[tuple[str, str]]:
-    """arXiv queries generated from the taxonomy's labels: [(name, query)].
+# Words never used as a scope keyword taken from a taxonomy's title or shared labels.
+TITLE_STOPWORDS = frozenset(
+    "a an and are as at by for from in into is of on or the to with via towards toward survey surveys "
+    "review reviews taxonomy taxonomies overview study studies approach approaches method methods".split())
+PROFILE_AXES = ("category", "mechanism", "modality", "method")
+MAX_PHRASES = 8  # label phrases per query: arXiv answers long OR lists slowly
 
-    The anchor is the word every category label shares ('Personalized ...' in the
-    bundled taxonomy); each category gives one query (its label and anchored
-    synonyms, anchor removed, as phrases), each non-text modality another. A
-    different taxonomy file gives different queries.
-    """
+
+def scope_clause(taxonomy) -> tuple[str, list[str]]:
+    """The clause that bounds every profile query and the words it holds, from the taxonomy
+    (never from code): one of its kg:scopeKeyword values in title or abstract; else the
+    word every category label shares ('Personalized ...'); else every content word of the
+    taxonomy's title (dcterms:title) in the abstract. A KgError when the taxonomy gives
+    none of these, since a query of a label alone would be unbounded."""
+    if taxonomy.scope_keywords:
+        words = list(dict.fromkeys(taxonomy.scope_keywords))
+        return _any([t for k in words for t in (_term("ti", k), _term("abs", k))]), words
     categories = taxonomy.axis("category")
-    if not categories:
-        return []
     common = None
     for concept in categories:
-        words = {w.lower() for w in split_words(concept.label)}
-        common = words if common is None else common & words
-    anchor = None
-    if common:
-        first = split_words(categories[0].label)
-        anchor = next((w for w in first if w.lower() in common), None)
+        found = {w.lower() for w in split_words(concept.label)}
+        common = found if common is None else common & found
+    shared = [w for w in split_words(categories[0].label) if w.lower() in (common or set())
+              and w.lower() not in TITLE_STOPWORDS] if len(categories) > 1 else []
+    if shared:
+        return _any([_term("ti", shared[0]), _term("abs", shared[0])]), shared[:1]
+    title = list(dict.fromkeys(w for w in split_words(taxonomy.title)
+                               if w.lower() not in TITLE_STOPWORDS and len(w) > 2))
+    if title:
+        terms = [_term("abs", w) for w in title]
+        return (terms[0] if len(terms) == 1 else "(" + " AND ".join(terms) + ")"), title
+    raise KgError("the taxonomy gives no scope keyword to bound its harvest queries: declare "
+                  "kg:scopeKeyword on its category scheme or give it a dcterms:title (see docs/taxonomy.md)",
+                  field="taxonomy_file")
 
-    def strip_anchor(text: str) -> str | None:
-        words = split_words(text)
-        if anchor and (not words or words[0].lower() != anchor.lower()):
-            return None
-        rest = [w for w in words if not anchor or w.lower() != anchor.lower()]
-        return " ".join(rest) or None
 
-    def clause(phrases: list[str]) -> str:
-        parts = [f'abs:"{p}"' if " " in p else f"abs:{p}" for p in dict.fromkeys(phrases)]
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+def _term(field_: str, phrase: str) -> str:
+    return f'{field_}:"{phrase}"' if re.search(r"[^\w-]", phrase) else f"{field_}:{phrase}"
 
-    head = f"(ti:{anchor} OR abs:{anchor})" if anchor else None
+
+def _any(terms: list[str]) -> str:
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+
+def concept_phrases(concept, keywords: list[str]) -> list[str]:
+    """A concept's search phrases: its prefLabel then its altLabels (shortest first), each
+    with the scope keywords taken out, without quotes or brackets, at most MAX_PHRASES."""
+    drop = {k.lower() for k in keywords}
+    out: list[str] = []
+    for label in [concept.label, *sorted(concept.alt_labels, key=lambda x: (len(x), x))]:
+        words = [w for w in split_words(label) if w.lower() not in drop]
+        phrase = " ".join(words)
+        if len(phrase) > 1 and phrase.lower() not in {p.lower() for p in out}:
+            out.append(phrase)
+    return out[:MAX_PHRASES]
+
+
+def profile_queries(taxonomy, axes: tuple[str, ...] = PROFILE_AXES) -> list[tuple[str, str]]:
+    """arXiv queries generated from the taxonomy's labels: [(name, query)].
+
+    Every query is bounded: the taxonomy's scope clause (`scope_clause`: a scope keyword
+    in title or abstract) AND one of the concept's phrases in the abstract. One
+    query per category, mechanism and named method (its prefLabel and altLabels, see
+    `concept_phrases`) and per non-text modality, named 'axis/notation'. Labels need
+    share no word: each concept's query stands on its own. A different taxonomy file
+    gives different queries.
+    """
+    head, keywords = scope_clause(taxonomy)
     out: list[tuple[str, str]] = []
-    for concept in categories:
-        phrases = [p for p in [strip_anchor(concept.label)] if p]
-        phrases += [p for p in (strip_anchor(s) for s in concept.synonyms) if p]
-        phrases = [p for p in phrases if len(p) > 2][:6]
-        if phrases:
-            out.append((f"category/{concept.notation}", " AND ".join(x for x in (head, clause(phrases)) if x)))
-    if "modality" in axes:
-        for concept in taxonomy.axis("modality"):
-            if concept.notation == "text":
+    for axis in axes:
+        for concept in taxonomy.axis(axis):
+            if axis == "modality" and concept.notation == "text":
                 continue  # text is everywhere; it does not narrow a search
-            phrases = [concept.label] + [s for s in concept.synonyms if len(s.split()) <= 2][:2]
-            out.append((f"modality/{concept.notation}", " AND ".join(x for x in (head, clause(phrases)) if x)))
+            phrases = concept_phrases(concept, keywords)
+            if phrases:
+                out.append((f"{axis}/{concept.notation}", f"{head} AND {_any([_term('abs', p) for p in phrases])}"))
     return out

@@ -168,6 +168,8 @@ class QuadWriter:
         placed = in_taxonomy and any(lab.axis == "category" and not is_predicted(lab) for lab in labels)
         if any(r.candidate for r in node.records) and not placed:
             self.add(w, _n(KG.isCandidate), _lit(True))
+        if any(r.surveyed for r in node.records):
+            self.add(w, _n(KG.surveyed), _lit(True))
 
     def label(self, node: Node, label: Label) -> None:
         concept = self.taxonomy.get(LABEL_AXIS_SCHEME.get(label.axis, ""), label.value)

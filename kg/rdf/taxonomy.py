@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.namespace import OWL
 
 from ..errors import KgError
 from ..paths import ontology_dir
@@ -55,11 +56,16 @@ class Concept:
     definition: str = ""
     synonyms: list[str] = field(default_factory=list)  # altLabel + hiddenLabel
     order: float = 0.0  # survey section for categories, subsection index for mechanisms
+    alt_labels: list[str] = field(default_factory=list)  # altLabel only (hiddenLabels are spelling variants)
 
 
 @dataclass
 class Taxonomy:
     concepts: dict[str, dict[str, Concept]]  # axis -> notation -> concept
+    # kg:scopeKeyword values of the schemes: words marking a paper of the survey's field
+    scope_keywords: list[str] = field(default_factory=list)
+    # the taxonomy's title: dcterms:title of its owl:Ontology node or of its category scheme
+    title: str = ""
 
     def axis(self, name: str) -> list[Concept]:
         return sorted(self.concepts.get(name, {}).values(), key=lambda c: (c.order, c.notation))
@@ -72,14 +78,22 @@ class Taxonomy:
 
 
 _QUERY = """
-SELECT ?prop ?c ?notation ?label ?def ?syn ?section ?index WHERE {
+SELECT ?prop ?c ?notation ?label ?def ?synProp ?syn ?section ?index WHERE {
   ?scheme kg:forProperty ?prop .
   ?c skos:inScheme ?scheme ; skos:notation ?notation ; skos:prefLabel ?label .
   OPTIONAL { ?c skos:definition ?def }
-  OPTIONAL { ?c skos:altLabel|skos:hiddenLabel ?syn }
+  OPTIONAL { VALUES ?synProp { skos:altLabel skos:hiddenLabel } ?c ?synProp ?syn }
   OPTIONAL { ?c kg:surveySection ?section }
   OPTIONAL { ?c kg:subsectionIndex ?index }
 }
+"""
+_SCOPE_QUERY = """
+SELECT DISTINCT ?keyword WHERE { ?scheme kg:forProperty ?prop ; kg:scopeKeyword ?keyword } ORDER BY ?keyword
+"""
+_TITLE_QUERY = """
+SELECT ?title WHERE {
+  { ?top a owl:Ontology ; dcterms:title ?title } UNION { ?top kg:forProperty kg:category ; dcterms:title ?title }
+} ORDER BY ?title LIMIT 1
 """
 
 
@@ -114,10 +128,14 @@ def read_taxonomy(source: ox.Store | Path | None = None) -> Taxonomy:
             concepts[axis][notation] = concept
         if row["syn"] and row["syn"].value not in concept.synonyms:
             concept.synonyms.append(row["syn"].value)
+        if row["syn"] and row["synProp"].value.endswith("altLabel") and row["syn"].value not in concept.alt_labels:
+            concept.alt_labels.append(row["syn"].value)
     for required in ("category", "mechanism"):
         if not concepts.get(required):
             raise KgError(f"the taxonomy has no concept scheme with kg:forProperty kg:{required}")
-    return Taxonomy(concepts)
+    keywords = [row["keyword"].value for row in store.query(_SCOPE_QUERY, prefixes=PREFIXES)]
+    titles = [row["title"].value for row in store.query(_TITLE_QUERY, prefixes={**PREFIXES, "owl": str(OWL)})]
+    return Taxonomy(concepts, keywords, titles[0] if titles else "")
 
 
 # ---------------------------------------------------------------- structure

@@ -53,6 +53,7 @@ class KG(DefinedNamespace):
     possibleMatch: URIRef
     matchConfidence: URIRef
     isCandidate: URIRef
+    surveyed: URIRef
     surveySubsection: URIRef
     listSection: URIRef
     # scope: whether a work belongs to the survey's field (kg.classify.scope)

@@ -64,6 +64,7 @@ class Work:
     labels: list[Label] = field(default_factory=list)
     resolution: str | None = None  # verified | background_only | unresolved | candidate
     subsection: str | None = None
+    surveyed: bool = False  # the corpus declares it a work the survey covers (its own table, by default)
     list_section: str | None = None
     is_survey: bool = False  # the survey itself (typed fabio:ReviewArticle)
     candidate: bool = False  # known to the graph but not (yet) placed in the taxonomy

@@ -3,13 +3,20 @@
 Two kinds of file are understood, told apart by their top-level keys:
 - a survey table (`survey:` + `works:`), e.g. data/survey.yaml;
 - a curated list (`papers:` and/or `datasets:`), e.g. data/awesome.yaml.
-Every file starts with a `source:` block saying where its facts come from.
+Every file starts with a `source:` block saying where its facts come from. The fields are
+those of the JSON Schema shipped next to this module (corpus.schema.json, documented in
+docs/taxonomy.md); every file is checked against it on load, then its concept values against
+the taxonomy in use.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 from . import ids
@@ -78,10 +85,75 @@ def read_yaml(path: Path):
         raise CorpusError(path, None, f"cannot be read: {exc}") from None
 
 
+SCHEMA_FILE = Path(__file__).with_name("corpus.schema.json")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The JSON Schema of a corpus file (corpus.schema.json, shipped in the package)."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def _plain(value):
+    """YAML data as JSON data: dates (YAML reads `2024-12-03` as one) become their ISO text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def check_schema(path: Path, doc) -> None:
+    """Raise a CorpusError naming the file, the entry and the field when `doc` breaks the corpus schema."""
+    data = _plain(doc)
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    error = errors[0]
+    where = list(error.absolute_path)
+    entry, rest = None, where
+    if len(where) >= 2 and where[0] in ("works", "papers", "datasets") and isinstance(where[1], int):
+        item = data[where[0]][where[1]]
+        name = item.get("name") or item.get("cite") or item.get("title") if isinstance(item, dict) else None
+        entry = f"{where[0]} #{where[1] + 1}" + (f" ({name})" if name else "")
+        rest = where[2:]
+    elif where:
+        entry, rest = str(where[0]), where[1:]
+    field = ".".join(f"#{p + 1}" if isinstance(p, int) else str(p) for p in rest)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        known = ", ".join(sorted(error.schema.get("properties", {})))
+        problem = f"unknown field {', '.join(repr(x) for x in extra)}" + (f" in {field}" if field else "") + \
+            f"; known fields: {known}"
+    elif error.validator == "required":
+        problem = error.message.replace("is a required property", "is required") + (f" in {field}" if field else "")
+    else:
+        problem = (f"field {field!r}: " if field else "") + _wording(error)
+    raise CorpusError(path, entry, problem)
+
+
+def _wording(error) -> str:
+    """A schema error in plain words (jsonschema's own message for the rarer kinds)."""
+    if error.validator == "type":
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = {"array": "a list", "object": "a mapping", "integer": "a whole number", "null": "empty",
+                 "number": "a number", "string": "text", "boolean": "true or false"}
+        return f"must be {' or '.join(names.get(k, k) for k in kinds)}, got {error.instance!r}"
+    if error.validator in ("minimum", "maximum"):
+        return f"{error.instance!r} is out of range ({error.validator} {error.validator_value})"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    return error.message
+
+
 def load_file(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     doc = read_yaml(path)
     if not isinstance(doc, dict) or "source" not in doc:
         raise CorpusError(path, None, "expected a mapping with a 'source:' block at the top")
+    check_schema(path, doc)
     reader = _Reader(path, vocabulary)
     source = reader.source(doc["source"])
     bundle = Bundle(sources=[source])
@@ -196,12 +268,9 @@ class _Reader:
         resolution = entry.get("resolution", "verified")
         if resolution not in RESOLUTIONS:
             self.fail(where, f"unknown resolution {resolution!r}; valid: {', '.join(sorted(RESOLUTIONS))}")
-        labels = [
-            Label("category", self._concept(where, "category", entry["category"]), source.id,
-                  at=source.retrieved, evidence=f"Table 1, {entry.get('subsection', '')}".strip(", ")),
-            Label("mechanism", self._concept(where, "mechanism", entry["mechanism"]), source.id,
-                  at=source.retrieved, evidence=f"Table 1, {entry.get('subsection', '')}".strip(", ")),
-        ]
+        evidence = "survey table" + (f", section {entry['subsection']}" if entry.get("subsection") else "")
+        labels = [Label(axis, self._concept(where, axis, entry[axis]), source.id, at=source.retrieved,
+                        evidence=evidence) for axis in ("category", "mechanism")]
         work = Work(
             ids={**self._ids(where, entry), "cite": str(entry["cite"])},
             sources=[source.id],
@@ -214,6 +283,7 @@ class _Reader:
             labels=labels,
             resolution=resolution,
             subsection=str(entry["subsection"]) if entry.get("subsection") else None,
+            surveyed=entry.get("surveyed", True),
         )
         matches = []
         for j, cand in enumerate(entry.get("candidates") or []):
@@ -261,6 +331,7 @@ class _Reader:
             page=entry.get("page"),
             labels=labels,
             list_section=" / ".join(x for x in (entry.get("section"), entry.get("group")) if x) or None,
+            surveyed=entry.get("surveyed", False),
         )
 
     def dataset(self, i: int, entry, source: Source) -> Dataset:
