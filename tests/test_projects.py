@@ -22,7 +22,8 @@ RAG_TAXONOMY = """\
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix rag: <https://example.org/rag/> .
 
-rag:sources a skos:ConceptScheme ; skos:prefLabel "Retrieval sources"@en ; kg:forProperty kg:category .
+rag:sources a skos:ConceptScheme ; skos:prefLabel "Retrieval sources"@en ; kg:forProperty kg:category ;
+    kg:scopeKeyword "retrieval-augmented"@en , "retrieval augmented"@en .
 rag:techniques a skos:ConceptScheme ; skos:prefLabel "Augmentation techniques"@en ; kg:forProperty kg:mechanism .
 
 rag:dense a skos:Concept ; skos:inScheme rag:sources ; skos:notation "dense_passages" ;
