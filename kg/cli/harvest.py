@@ -264,18 +264,7 @@ def import_bibtex(
     as_json: bool = _JSON,
 ):
     """Import a BibTeX bibliography: broken entries are named, the rest imported."""
-    from ..errors import KgError
-    from ..harvest.publish import import_source_id
-    from ..importers.bibtex import import_bibtex as run
-
-    _need_file(file)
-    source_id = import_source_id("bibtex", file, source_id)
-    result = run(file, source_id=source_id)
-    if not result.bundle.works:
-        problems = "; ".join(str(p) for p in result.problems[:5])
-        raise KgError(f"{file}: no entries could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(console.store(), "bibtex", file, source_id, result.bundle)
-    _import_report("bibtex", result, published, as_json)
+    _import_references("bibtex", file, as_json, source_id)
 
 
 @import_app.command("awesome")
@@ -304,11 +293,13 @@ def import_awesome(
 
 
 def _import_references(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
-    """`kg import ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
+    """`kg import bibtex|ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
     from ..errors import KgError
     from ..harvest.publish import import_source_id
 
-    if kind == "ris":
+    if kind == "bibtex":
+        from ..importers.bibtex import import_bibtex as run
+    elif kind == "ris":
         from ..importers.ris import import_ris as run
     else:
         from ..importers.csljson import import_csljson as run
@@ -318,7 +309,8 @@ def _import_references(kind: str, file: Path, as_json: bool, source_id: str | No
     result = run(file, source_id=source_id)
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
-        raise KgError(f"{file}: no references could be imported" + (f" ({problems})" if problems else ""))
+        what = "entries" if kind == "bibtex" else "references"
+        raise KgError(f"{file}: no {what} could be imported" + (f" ({problems})" if problems else ""))
     published = _publish_import(console.store(), kind, file, source_id, result.bundle)
     _import_report(kind, result, published, as_json)
 
