@@ -169,3 +169,61 @@ def test_methods_and_datasets_queries_list_works_and_cells(classified):
     datasets = {r["name"]: r for r in run_named(graph, "datasets").records()}
     assert datasets["PersonaBench"]["predicted"] and "Memory Tokens" in datasets["PersonaBench"]["introducedBy"]
     assert not datasets["PODS"]["predicted"] and "VM-DDPM" in datasets["PODS"]["usedBy"]
+
+
+# ---------------------------------------------------------------- people's decisions
+def test_rename_merge_and_reject_survive_rebuilds_and_reclassification(store, kg):
+    result = kg("curate", "--entity", "VM DDPM", "--rename", "Visual Memory DDPM", "--by", "ann", "--json",
+                store=store)
+    assert result.exit_code == 0, result.message
+    decision = json.loads(result.stdout)
+    assert (decision["name"], decision["kind"], decision["rename"], decision["by"]) == \
+        ("VM-DDPM", "method", "Visual Memory DDPM", "ann")
+    graph = LocalGraph(store)
+    [row] = graph.query(f"SELECT ?l WHERE {{ <{VM_DDPM}> rdfs:label ?l }}", trusted=True).records()
+    assert row["l"] == "Visual Memory DDPM"  # same entity, both works keep it
+    assert {(w, r) for w, r, e in _statements(graph) if e == VM_DDPM} == \
+        {("2501.00001", "proposesMethod"), ("2501.00002", "usesMethod")}
+    # merge the predicted benchmark into a dataset the graph knows, by the name the rename gave
+    assert kg("curate", "--entity", "PersonaBench", "--merge-into", "PODS", store=store).exit_code == 0
+    # reject the renamed method by its new name
+    result = kg("curate", "--entity", "Visual Memory DDPM", "--reject", store=store)
+    assert result.exit_code == 0 and "rejected" in result.stdout
+    for _ in range(2):  # a rebuild and a forced classification change nothing of it
+        said = _statements(LocalGraph(store))
+        assert not any(e == VM_DDPM for _, _, e in said)
+        assert ("2501.00002", "introducesDataset", ID + "dataset/pods") in said
+        assert not any(e.endswith("/personabench") for _, _, e in said)
+        report = classify_graph(store, force=True)
+        assert report.rebuilt
+    assert validate_graph(to_rdflib(LocalGraph(store))).conforms
+    listed = kg("curate", "--list", "--json", store=store)
+    entities = [d for d in json.loads(listed.stdout)["decisions"] if "entity" in d]
+    assert [d["entity"] for d in entities] == ["VM DDPM", "PersonaBench", "Visual Memory DDPM"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--entity", "NoSuchThing", "--reject"], "no method or dataset named 'NoSuchThing'"),
+    (["--entity", "VM-DDPM"], "one of --rename NEW, --merge-into OTHER, --reject"),
+    (["--entity", "VM-DDPM", "--reject", "--rename", "X"], "one of --rename NEW, --merge-into OTHER, --reject"),
+    (["--rename", "X"], "give --entity NAME"),
+    (["2501.00001", "--entity", "VM-DDPM", "--reject"], "not a paper"),
+    (["--entity", "VM-DDPM", "--merge-into", "vm ddpm"], "the same entity already"),
+    (["--entity", "VM-DDPM", "--reject", "--kind", "model"], "--kind must be method or dataset"),
+    (["--entity", "PODS", "--rename", "P"], "rename it where it is defined"),
+])
+def test_bad_entity_decisions_are_refused_and_nothing_is_written(store, kg, args, says):
+    before = (store / "curation.yaml").read_text(encoding="utf-8")
+    result = kg("curate", *args, store=store)
+    assert result.exit_code != 0 and says in result.message, result.message
+    assert (store / "curation.yaml").read_text(encoding="utf-8") == before
+
+
+def test_a_broken_entity_decision_in_the_file_names_its_line(store, kg):
+    path = store / "curation.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["decisions"].append({"entity": "VM-DDPM", "rename": "A", "reject": True})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = kg("build", store=store)
+    assert result.exit_code != 0
+    assert "decision #3 (entity VM-DDPM)" in result.message and "exactly one of" in result.message

@@ -11,7 +11,8 @@ becomes an entity of its own, marked `kg:isPredicted`, one per normalised name a
 People curate those entities in curation.yaml (`kg curate --entity NAME ...`): rename one,
 merge it into another (a known method or dataset, or another mentioned name) or reject it.
 `kg build` applies the decisions to the mentions every time (`apply_entity_decisions`), so they
-survive rebuilds and re-classification; the latest decision about a name wins.
+survive rebuilds and re-classification. Decisions apply in the order they were made: a later
+one may name an entity by the name an earlier one gave it.
 """
 
 from __future__ import annotations
@@ -121,44 +122,51 @@ def read_entity_decisions(path: Path) -> list[EntityDecision]:
 
 
 def apply_entity_decisions(bundle: Bundle, decisions: list[EntityDecision], taxonomy: Taxonomy) -> list[str]:
-    """Rename, merge or drop the mentions people decided about (in place); return warnings for
-    decisions that name no mentioned entity. A merge into a known method or dataset links the
-    mentions to it; the latest decision about a name wins."""
+    """Rename, merge or drop the mentions people decided about (in place), in the order the
+    decisions were made, so a later decision may name an entity by the name an earlier one gave
+    it; return warnings for decisions that name no mentioned entity. A merge into a known method
+    or dataset links the mentions to it."""
     if not decisions:
         return []
-    latest: dict[tuple[str, str | None], EntityDecision] = {}
-    for d in decisions:
-        latest[(d.key, d.kind)] = d
-    linker = linker_for(taxonomy, {ds.name: [] for ds in bundle.datasets})
-    seen: set[tuple[str, str | None]] = set()
-
-    def decision_for(m: EntityMention) -> EntityDecision | None:
-        for key in ((m.key, m.kind), (m.key, None)):
-            if key in latest:
-                seen.add(key)
-                return latest[key]
-        return None
-
+    index: dict[str, list[EntityMention]] = {}  # a name's key -> the mentions it names now
     for work in bundle.works:
-        if not work.mentions:
-            continue
-        kept = []
         for m in work.mentions:
-            d = decision_for(m)
-            if d is not None and d.action == "reject":
-                continue
-            if d is not None and d.action == "rename":
+            index.setdefault(m.key, []).append(m)
+    linker = linker_for(taxonomy, {ds.name: [] for ds in bundle.datasets})
+    rejected: set[int] = set()
+    warnings = []
+    for d in decisions:
+        named = [m for m in index.get(d.key, []) if id(m) not in rejected and (d.kind is None or m.kind == d.kind)]
+        if not named:
+            warnings.append(f"curation: decision #{d.index + 1} about {d.entity!r} matches no method or dataset "
+                            "papers name; nothing changed")
+            continue
+        for m in named:
+            m.cue = f"{m.cue}; {d.action.replace('_', ' ')} by {d.by}" if m.cue else f"{d.action} by {d.by}"
+        if d.action == "reject":
+            rejected.update(id(m) for m in named)
+        elif d.action == "rename":
+            for m in named:
                 m.name = d.value
-            elif d is not None and d.action == "merge_into":
-                m.key = entity_key(d.value)
-                kind, known = linker.link(m.key, m.kind)
+            bucket = index.setdefault(entity_key(d.value), [])  # a later decision may use the new name
+            there = {id(x) for x in bucket}
+            bucket.extend(m for m in named if id(m) not in there)
+        else:  # merge_into
+            target = entity_key(d.value)
+            for m in named:
+                kind, known = linker.link(target, m.kind)
+                m.key = target
                 if known is not None and kind == m.kind:
                     m.known, m.name = known, known if kind == DATASET else m.name
                 else:
                     m.known, m.name = None, display_name(d.value)
-            if d is not None:
-                m.cue = f"{m.cue}; {d.action.replace('_', ' ')} by {d.by}" if m.cue else f"{d.action} by {d.by}"
-            kept.append(m)
+            moved = {id(m) for m in named}
+            index[d.key] = [m for m in index[d.key] if id(m) not in moved]
+            index.setdefault(target, []).extend(named)
+    for work in bundle.works:
+        if not work.mentions:
+            continue
+        kept = [m for m in work.mentions if id(m) not in rejected]
         # a merge can make two mentions of one entity: the strongest role, then confidence, stays
         best: dict[tuple[str, str], EntityMention] = {}
         for m in kept:
@@ -166,8 +174,7 @@ def apply_entity_decisions(bundle: Bundle, decisions: list[EntityDecision], taxo
             if k not in best or (m.role != "uses", m.confidence) > (best[k].role != "uses", best[k].confidence):
                 best[k] = m
         work.mentions = [m for m in kept if best[(m.kind, m.key)] is m]
-    return [f"curation: entity decision about {latest[k].entity!r} matches no mentioned method or dataset"
-            for k in latest if k not in seen]
+    return warnings
 
 
 def validate_entity_decision(entity: str, *, rename: str | None, merge_into: str | None, reject: bool,
@@ -195,3 +202,46 @@ def validate_entity_decision(entity: str, *, rename: str | None, merge_into: str
     else:
         decision["reject"] = True
     return decision
+
+
+def graph_entities(graph) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(kind, entity key) -> (name, predicted) of every method and dataset papers name in the graph."""
+    from ..sparql.named import run_named
+
+    out: dict[tuple[str, str], tuple[str, bool]] = {}
+    for kind, query in ((METHOD, "methods"), (DATASET, "datasets")):
+        for row in run_named(graph, query).records():
+            if row.get("name"):
+                out.setdefault((kind, entity_key(str(row["name"]))), (str(row["name"]), bool(row.get("predicted"))))
+    return out
+
+
+def curate_entity(store, entity: str, *, rename: str | None = None, merge_into: str | None = None,
+                  reject: bool = False, kind: str | None = None, by: str | None = None) -> dict:
+    """Record a person's decision about a method or dataset in the store's curation file: rename
+    it, merge it into another, or reject it. The graph shows it once it is built again
+    (kg.pipeline.curate_entity)."""
+    from ..errors import KgError
+    from ..rdf.taxonomy import read_taxonomy
+    from ..store import Store
+    from .curation import append_decision, check_file, curation_file, default_curator, now
+
+    store = Store.at(store)
+    path = curation_file(store)
+    decision = validate_entity_decision(entity, rename=rename, merge_into=merge_into, reject=reject, kind=kind)
+    known = graph_entities(store.open())
+    key = entity_key(entity)
+    matches = {k: name for k, name in known.items() if k[1] == key and (kind is None or k[0] == kind)}
+    if not matches:
+        raise KgError(f"no method or dataset named {entity!r} in the graph",
+                      hint="List them with `kg query --name methods` and `kg query --name datasets`.")
+    if len(matches) > 1 and kind is None:
+        raise UsageError(f"{entity!r} is both a method and a dataset in the graph; say which with --kind")
+    (found_kind, _), (name, predicted) = next(iter(matches.items()))
+    if rename is not None and not predicted:
+        raise UsageError(f"{name} is a {found_kind} of the taxonomy or the corpus, not one read from abstracts: "
+                         "rename it where it is defined (ontology/taxonomy.ttl, the corpus or its records)")
+    decision = {**decision, "kind": found_kind, "by": by or default_curator(), "at": now()}
+    check_file(path, read_taxonomy().vocabulary())  # a broken file is reported before anything is added
+    append_decision(path, decision)
+    return {"name": name, **decision}
