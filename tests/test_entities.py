@@ -227,3 +227,33 @@ def test_a_broken_entity_decision_in_the_file_names_its_line(store, kg):
     result = kg("build", store=store)
     assert result.exit_code != 0
     assert "decision #3 (entity VM-DDPM)" in result.message and "exactly one of" in result.message
+
+
+# ---------------------------------------------------------------- where they show
+def test_paper_page_lists_what_the_paper_names_with_evidence(classified):
+    from kg.analysis.browse import paper_page
+
+    page = paper_page(LocalGraph(classified[0]), "2501.00001")
+    rows = {(m["relation"], m["name"]): m for m in page.mentions}
+    own = rows[("proposes method", "VM-DDPM")]
+    assert own["predicted"] and own["field"] == "title" and own["agent"].startswith("kg-classifier")
+    pods = rows[("uses dataset", "PODS")]
+    assert not pods["predicted"] and "PODS dataset" in pods["sentence"] and 0.5 <= pods["confidence"] <= 1
+
+
+def test_analyses_count_mentions_as_predicted_links_and_cells_without_benchmark(classified):
+    from kg.analysis import dataset_gaps, load_corpus
+
+    graph = LocalGraph(classified[0])
+    links = load_corpus(graph).links
+    work = ID + "work/arxiv/2501.00001"
+    mine = links[(links["work"] == work) & links["kind"].isin(["method", "dataset"])]
+    found = {(k, n): (p, c) for k, n, p, c in zip(mine["kind"], mine["notation"], mine["predicted"], mine["confidence"])}
+    assert found[("method", VM_DDPM)][0] and found[("method", VM_DDPM)][1] >= 0.5
+    gaps = dataset_gaps(graph)
+    cells = gaps[gaps["axis"] == "cell"]
+    assert len(cells) == 16 and set(cells["gap"]) == {True, False}
+    for row in cells.itertuples():
+        assert row.gap == (not row.datasets) and " x " in row.notation
+    with_pods = cells[[("PODS" in d) for d in cells["datasets"]]]
+    assert len(with_pods) >= 1
