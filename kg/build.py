@@ -19,6 +19,7 @@ from pathlib import Path
 from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
+from .classify.entities import apply_entity_decisions, read_entity_decisions
 from .records.corpus import read_corpus
 from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import ontology_dir
@@ -89,6 +90,8 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     record_warnings: list[str] = []
     bundle = gather(store, corpus, taxonomy, record_warnings)
     record_warnings += attach_label_records(bundle)  # predictions and curation only label known works
+    # people's renames, merges and rejections of the methods and datasets papers name
+    record_warnings += apply_entity_decisions(bundle, read_entity_decisions(store.curation_file), taxonomy)
     writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
     ontology = list(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written

@@ -110,6 +110,17 @@ def curate(store: Store | str | Path, paper: str, labels: dict[str, list[str]], 
     return recorded
 
 
+def curate_entity(store: Store | str | Path, entity: str, **decision) -> dict:
+    """`kg curate --entity`: record a person's rename, merge or rejection of a method or dataset
+    (kg.classify.entities.curate_entity), then refresh the graph as `after_curate` does."""
+    from .classify.entities import curate_entity as record
+
+    store = Store.at(store)
+    recorded = record(store, entity, **decision)
+    after_curate(store)
+    return recorded
+
+
 def decide(store: Store | str | Path, paper: str, decision: str, **details) -> dict:
     """`kg screen --include/--exclude` and the app's screening page: record the scope decision
     (kg.classify.screen.decide), then refresh the graph as `after_curate` does."""

@@ -136,6 +136,7 @@ class PaperPage:
     cites: list[dict] = field(default_factory=list)  # works this paper cites
     cited_by: list[dict] = field(default_factory=list)  # works citing it
     datasets: list[tuple[str, str]] = field(default_factory=list)  # (dataset label, introduces|uses)
+    mentions: list[dict] = field(default_factory=list)  # methods and datasets it names, with evidence (paper-mentions)
     sources: list[str] = field(default_factory=list)
     candidate: bool = False
     resolution: str | None = None
@@ -212,11 +213,18 @@ def paper_page(graph, ref: str) -> PaperPage:
     page.assertions = run_named(graph, "paper-labels", {"id": work}).records()
     for row in page.assertions:
         row["axis"] = LABEL_AXES.get(row["axis"], row["axis"])
+    page.mentions = [{**row, "relation": MENTION_RELATIONS.get(row["relation"], row["relation"]),
+                      "confidence": float(row["confidence"]) if row.get("confidence") is not None else None}
+                     for row in run_named(graph, "paper-mentions", {"id": work}).records() if row.get("relation")]
     for row in run_named(graph, "citations", {"id": work}).records():
         item = {"work": row["other"], "label": row["otherLabel"], "year": _year(row.get("year")),
                 "in_taxonomy": row.get("inTaxonomy") is True}
         (page.cites if row["direction"] == "out" else page.cited_by).append(item)
     return page
+
+
+MENTION_RELATIONS = {"proposesMethod": "proposes method", "usesMethod": "uses method",
+                     "introducesDataset": "introduces dataset", "usesDataset": "uses dataset"}
 
 
 def _year(value) -> int | None:

@@ -35,7 +35,8 @@ MIN_CONFIDENCE = 0.5
 _KG = "https://w3id.org/kg-survey/ontology#"
 AXIS_KINDS = {_KG + "category": "category", _KG + "mechanism": "mechanism", _KG + "inputModality": "input",
               _KG + "outputModality": "output", _KG + "task": "task", _KG + "metric": "metric",
-              _KG + "buildsOnMethod": "method", _KG + "proposesMethod": "method"}
+              _KG + "buildsOnMethod": "method", _KG + "proposesMethod": "method", _KG + "usesMethod": "method",
+              _KG + "usesDataset": "dataset", _KG + "introducesDataset": "dataset"}
 # Taxonomy axes (analysis-taxonomy ?axis values).
 AXES = ("category", "mechanism", "modality", "task", "metric")
 

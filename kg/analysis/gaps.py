@@ -342,11 +342,13 @@ def _slope(by_year: dict[int, int]) -> float:
 
 
 def dataset_gaps(source) -> pd.DataFrame:
-    """Categories and tasks with no benchmark dataset linked to any of their works.
+    """Categories, tasks and category x mechanism cells with no benchmark dataset linked to any
+    of their works (datasets the survey, the list or people link, and those the classifier read
+    in abstracts).
 
-    Columns: axis ('category' | 'task'), notation, label, works (papers with that
-    label), predicted (of those, labelled so by a prediction alone), datasets (names used
-    or introduced by those papers), gap (no dataset).
+    Columns: axis ('category' | 'task' | 'cell'), notation ('category x mechanism' for a cell),
+    label, works (papers with that label, or in that cell), predicted (of those, labelled so by a
+    prediction alone), datasets (names used or introduced by those papers), gap (no dataset).
     """
     corpus = load_corpus(source)
     dataset_names = dict(zip(corpus.datasets["dataset"], corpus.datasets["name"]))
@@ -365,6 +367,25 @@ def dataset_gaps(source) -> pd.DataFrame:
             rows.append({"axis": axis, "notation": notation, "label": label, "works": len(works),
                          "predicted": sum((w, notation) in guessed for w in works), "datasets": names,
                          "gap": not names})
+    categories, mechanisms = (defaultdict(set), defaultdict(set))
+    for kind, into in (("category", categories), ("mechanism", mechanisms)):
+        for w, notation in zip(*(corpus.kind(kind)[c] for c in ("work", "notation"))):
+            into[w].add(notation)
+    in_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for w, cats in categories.items():
+        for category in cats:
+            for mechanism in mechanisms.get(w, ()):
+                in_cell[(category, mechanism)].add(w)
+    guessed = corpus.predicted_links("category") | corpus.predicted_links("mechanism")
+    mechanism_labels = corpus.notation_labels("mechanism")
+    for category, clabel in corpus.notation_labels("category").items():
+        for mechanism, mlabel in mechanism_labels.items():
+            works = in_cell.get((category, mechanism), set())
+            names = sorted({d for w in works for d in by_work.get(w, ())}, key=str.lower)
+            rows.append({"axis": "cell", "notation": f"{category} x {mechanism}", "label": f"{clabel} x {mlabel}",
+                         "works": len(works), "predicted": sum((w, category) in guessed or (w, mechanism) in guessed
+                                                               for w in works),
+                         "datasets": names, "gap": not names})
     return pd.DataFrame(rows, columns=["axis", "notation", "label", "works", "predicted", "datasets", "gap"])
 
 

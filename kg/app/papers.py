@@ -83,6 +83,21 @@ def _open_from_link() -> None:
         st.session_state[WORK_KEY] = ref
 
 
+def _mentions(page) -> None:
+    """The methods and datasets the paper names, each with the sentence it was read in."""
+    if not page.mentions:
+        return
+    st.subheader("Methods and datasets it names", anchor=False)
+    st.caption("Read from the title and abstract by `kg classify`; predicted ones are names nothing else in the "
+               "graph holds (rename, merge or reject them with `kg curate --entity`).")
+    st.dataframe(page.mentions, hide_index=True, width="stretch",
+                 column_order=["relation", "name", "predicted", "confidence", "text", "field", "cue", "sentence"],
+                 column_config={"confidence": st.column_config.ProgressColumn(
+                                    "confidence", min_value=0.0, max_value=1.0, format="%.2f"),
+                                "predicted": st.column_config.CheckboxColumn("predicted"),
+                                "text": "as written"})
+
+
 def _paper(work: str) -> None:
     page = data.paper(work)
     st.header(ui.md(page.label), anchor=False)
@@ -131,6 +146,7 @@ def _paper(work: str) -> None:
                                         "effective": st.column_config.CheckboxColumn(
                                             "in effect", help="Curated labels win; otherwise the most confident"),
                                         "agent": "asserted by", "sourceTitle": "source", "at": "when"})
+    _mentions(page)
     curation.form(page)
 
     cites, cited = st.columns(2, gap="medium")

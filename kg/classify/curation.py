@@ -146,6 +146,8 @@ def read_curation(path: Path, vocabulary: dict[str, set[str]]) -> Bundle:
     for i, d in enumerate(decisions):
         if isinstance(d, dict) and d.get("scope") in SCOPE_VALUES and not any(d.get(k) is not None for k in AXES):
             continue  # a scope decision only: kg.classify.scope reads it (read_scope_decisions)
+        if isinstance(d, dict) and d.get("entity") is not None:
+            continue  # a method or dataset decision: kg.classify.entities reads it
         if lines is None:
             lines = decision_lines(path)
         where = _where(i, d, lines)
@@ -315,5 +317,8 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
 
 def check_file(path: Path, vocabulary: dict[str, set[str]]) -> None:
     """Raise CorpusError (naming the decision and its line) when the curation file is broken."""
+    from .entities import read_entity_decisions
+
     read_curation(path, vocabulary)
     read_scope_decisions(path)
+    read_entity_decisions(path)

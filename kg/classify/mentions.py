@@ -483,12 +483,16 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return [(o, s) for o, s in out if s.strip()]
 
 
+def cleaned(text: str | None) -> str:
+    """The text mention spans count in: kg.classify.text.clean, possessives dropped ("user's": user)."""
+    return clean(_POSSESSIVE.sub(r"\1", text or ""))[0]
+
+
 def extract(title: str, abstract: str, linker: Linker | None = None) -> list[Mention]:
     """The method and dataset mentions of one work, strongest role per entity, in text order."""
     linker = linker or Linker()
     found: list[Mention] = []
-    t, _ = clean(_POSSESSIVE.sub(r"\1", title or ""))
-    a, _ = clean(_POSSESSIVE.sub(r"\1", abstract or ""))
+    t, a = cleaned(title), cleaned(abstract)
     own: set[str] = set()  # keys of what the work proposes or introduces
     generic: set[str] = set()
     if t:

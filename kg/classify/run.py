@@ -36,10 +36,11 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..fileio import write_atomic
-from ..records import Bundle, Dataset, Label, Source, Work
+from ..records import Bundle, Dataset, EntityMention, Label, Source, Work, to_dict
 from ..store import Store
 from ..rdf.taxonomy import read_taxonomy
 from .data import GraphWork, dataset_names, read_works, training_examples
+from .entities import linker_for, proposed_known, work_mentions
 from .lexicon import Lexicon
 from .model import AGENT, AXES, REVIEW_THRESHOLD, UNKNOWN, Classifier, Doc, Prediction, fingerprint
 
@@ -52,6 +53,9 @@ LABEL_AXES = AXES + ("method",)
 # off-topic papers reaches it (0.084), while 11 of the 13 list papers hidden among them as
 # undecided do.
 MIN_RELEVANCE = 0.1
+# What the method and dataset mentions are read with (kg.classify.mentions): part of every
+# work's fingerprint, so a store classified before mentions were read gets them once.
+MENTION_RULES = "mentions-1"
 
 
 @dataclass
@@ -73,6 +77,8 @@ class ClassifyReport:
     surveys: int = 0
     needs_review: int = 0  # predicted labels below the review threshold (unknown ones included)
     dataset_links: int = 0
+    mentions: int = 0  # methods and datasets named in titles and abstracts (kg.classify.mentions)
+    mention_seconds: float = 0.0  # of which reading them took
     excluded: int = 0  # excluded by a person: not placed
     low_relevance: int = 0  # undecided with relevance below the threshold: not placed
     min_relevance: float = MIN_RELEVANCE
@@ -152,9 +158,11 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 # ---------------------------------------------------------------- entries
-def _entry(work: GraphWork, axes: list[str], fp: str, labels: list[Label], datasets: list[str]) -> dict:
+def _entry(work: GraphWork, axes: list[str], fp: str, labels: list[Label], datasets: list[str],
+           mentions: list[EntityMention] = ()) -> dict:
     return {"fp": fp, "ids": work.ids, "title": work.title or None, "year": work.year, "display": work.display,
-            "labels": [lab.__dict__ for lab in labels], "datasets": datasets, "axes": axes}
+            "labels": [lab.__dict__ for lab in labels], "datasets": datasets, "axes": axes,
+            "mentions": [to_dict(m) for m in mentions]}
 
 
 def _unknown_labels(axes: list[str], evidence: str, at: str, agent: str) -> list[Label]:
@@ -185,6 +193,15 @@ def _keep_times(new: list[Label], old: list[dict]) -> None:
         at = before.get((lab.axis, lab.value, lab.confidence))
         if at:
             lab.at = at
+
+
+def _keep_mention_times(new: list[EntityMention], old: list[dict]) -> None:
+    """A mention that did not change keeps the time it was first read."""
+    before = {(o["kind"], o["role"], o["key"], o.get("confidence")): o.get("at") for o in old}
+    for m in new:
+        at = before.get((m.kind, m.role, m.key, m.confidence))
+        if at:
+            m.at = at
 
 
 def _values(labels: list[dict] | list[Label], axis: str) -> list[str]:
@@ -225,7 +242,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         if why:
             skip[w.iri] = why
         # model_fp covers the layers; a work is stale when whether it is placed changes
-        fp = _digest(AGENT, model_fp, review_threshold, text_key, axes, w.review, why)
+        fp = _digest(AGENT, MENTION_RULES, model_fp, review_threshold, text_key, axes, w.review, why)
         plan[w.iri] = (w, axes, fp)
 
     stale = [iri for iri, (_, _, fp) in plan.items() if old.get(iri, {}).get("fp") != fp]
@@ -245,6 +262,12 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
             report.model = clf.describe()
             for (w, _, _), pred in zip(readable, clf.predict([Doc(w.title, w.abstract, w.iri) for w, _, _ in readable])):
                 preds[w.iri] = pred
+        # what each work names, read outside the classifier's predict (which stays fast)
+        read_at = time.monotonic()
+        linker = linker_for(taxonomy, datasets)
+        named = {w.iri: work_mentions(w.title, w.abstract, linker, source=SOURCE_ID, agent=agent, at=at)
+                 for w, _, _ in readable}
+        report.mention_seconds = round(time.monotonic() - read_at, 3)
         for w, axes, fp in todo:
             if w.iri in skip:  # out of scope or not relevant enough: no label at all
                 labels, found = [], []
@@ -257,9 +280,13 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
             else:
                 labels = _predicted_labels(preds[w.iri], axes, at)
                 found = [name for name, _, _ in preds[w.iri].datasets]
+                own = proposed_known(named[w.iri], w.title, taxonomy)  # a work does not build on its own method
+                labels = [lab for lab in labels if not (lab.axis == "method" and lab.value in own)]
+            mentions = named.get(w.iri, [])
             previous = old.get(w.iri)
             if previous:
                 _keep_times(labels, previous.get("labels", []))
+                _keep_mention_times(mentions, previous.get("mentions", []))
                 report.relabelled += 1
             else:
                 report.labelled += 1
@@ -268,12 +295,13 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
                 after = [(lab.value, lab.confidence) for lab in labels if lab.axis == axis]
                 if before != sorted(v for v, _ in after):
                     report.changes.append(Change(w.display, w.iri, axis, before, after))
-            entries[w.iri] = _entry(w, axes, fp, labels, found)
+            entries[w.iri] = _entry(w, axes, fp, labels, found, mentions)
 
     for entry in entries.values():
         labs = entry["labels"]
         report.needs_review += sum(1 for lab in labs if lab.get("needs_review"))
         report.dataset_links += len(entry["datasets"])
+        report.mentions += len(entry.get("mentions", []))
     report.excluded = sum(1 for why in skip.values() if why == "excluded")
     report.low_relevance = sum(1 for why in skip.values() if why == "low relevance")
     report.surveys = sum(1 for w, _, _ in plan.values() if w.review)
@@ -283,7 +311,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     records = store.records_dir / RECORD_FILE
 
     def same(iri: str) -> bool:  # what the record file holds of this work did not change
-        keep = ("ids", "title", "year", "labels", "datasets")
+        keep = ("ids", "title", "year", "labels", "datasets", "mentions")
         return iri in old and all(old[iri].get(k) == entries[iri].get(k) for k in keep)
 
     if stale and not dropped and records.is_file() and all(same(iri) for iri in stale):
@@ -310,9 +338,10 @@ def write_records(store_dir: Store, entries: dict[str, dict], plan: dict) -> Pat
     for iri in sorted(entries):
         entry = entries[iri]
         labels = [Label(**lab) for lab in entry["labels"]]
-        if labels:
+        mentions = [EntityMention(**m) for m in entry.get("mentions", [])]
+        if labels or mentions:
             bundle.works.append(Work(ids=dict(entry["ids"]), sources=[SOURCE_ID], title=entry.get("title"),
-                                     year=entry.get("year"), labels=labels))
+                                     year=entry.get("year"), labels=labels, mentions=mentions))
         if entry["datasets"] and iri in plan:
             ref = work_ref(plan[iri][0])
             for name in entry["datasets"]:

@@ -263,8 +263,17 @@ def curate(
     include: bool = typer.Option(False, "--include", help="Include the paper in the survey's scope (labels may be given too)."),
     list_: bool = typer.Option(False, "--list", help="List the recorded decisions."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    entity: Optional[str] = typer.Option(
+        None, "--entity", help="A method or dataset papers name (see kg query --name methods / datasets), "
+                               "instead of a paper: with --rename, --merge-into or --reject."),
+    rename: Optional[str] = typer.Option(None, "--rename", help="With --entity: its new name."),
+    merge_into: Optional[str] = typer.Option(
+        None, "--merge-into", help="With --entity: the method or dataset it is the same as."),
+    reject: bool = typer.Option(False, "--reject", help="With --entity: it is no method or dataset; drop it."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="With --entity: method or dataset, when a name is both."),
 ):
-    """Record a person's label (or scope) decision for a paper; decisions survive rebuilds and always win."""
+    """Record a person's label (or scope) decision for a paper, or a rename, merge or rejection of a
+    method or dataset; decisions survive rebuilds and always win."""
     from ..classify.curation import curation_file, read_decisions
     from ..pipeline import curate as run_curate
 
@@ -280,12 +289,18 @@ def curate(
         for d in decisions:
             labels = "; ".join(f"{k}={v if isinstance(v, str) else ', '.join(map(str, v))}" for k, v in d.items()
                                if k in ("category", "mechanism", "input_modality", "output_modality", "method",
-                                        "scope", "reason"))
-            table.add_row(str(d.get("at", "")), str(d.get("by", "")), Text(str(d.get("paper", ""))), labels)
+                                        "scope", "reason", "kind", "rename", "merge_into", "reject"))
+            table.add_row(str(d.get("at", "")), str(d.get("by", "")), Text(str(d.get("paper", d.get("entity", "")))),
+                          labels)
         emit(out, table, whole=("at", "by"), cut=("paper",), wrap=("labels",))
         return
+    if entity is not None or rename is not None or merge_into is not None or reject or kind is not None:
+        _curate_entity(out, err, store, paper, entity, rename, merge_into, reject, kind, by, as_json,
+                       labelled=bool(category or mechanism or input_modality or output_modality or method
+                                     or exclude or include or note))
+        return
     if not paper:
-        raise UsageError("give the PAPER to curate (or --list)")
+        raise UsageError("give the PAPER to curate (or --list, or --entity NAME)")
     if include and exclude:
         raise UsageError("give --include or --exclude, not both")
     labels = {"category": [category] if category else [], "mechanism": mechanism,
@@ -306,6 +321,26 @@ def curate(
         out.print(f"Recorded for {decision['display']} by {decision['by']}: {what}", highlight=False, markup=False)
         out.print("Curated labels win over predictions; the graph was rebuilt. Run `kg classify` to retrain on them.",
                   style="dim")
+
+
+def _curate_entity(out, err, store: Store, paper, entity, rename, merge_into, reject, kind, by, as_json,
+                   labelled: bool) -> None:
+    from ..pipeline import curate_entity
+
+    if entity is None:
+        raise UsageError("--rename, --merge-into, --reject and --kind are about a method or dataset: give --entity NAME")
+    if paper or labelled:
+        raise UsageError("--entity is about a method or dataset, not a paper: give it without PAPER, labels, "
+                         "--note or scope options")
+    with err.status("Recording and rebuilding..."):
+        decision = curate_entity(store, entity, rename=rename, merge_into=merge_into, reject=reject, kind=kind, by=by)
+    if as_json:
+        _emit(decision)
+        return
+    what = (f"renamed to {decision['rename']}" if "rename" in decision else
+            f"merged into {decision['merge_into']}" if "merge_into" in decision else "rejected")
+    out.print(f"Recorded by {decision['by']}: the {decision['kind']} {decision['name']} is {what}; the graph was rebuilt.",
+              highlight=False, markup=False)
 
 
 _STOP = frozenset("a an and as at by for from in into is of on or the to via with without".split())

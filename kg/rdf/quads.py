@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from ..errors import CorpusError
 from ..records.labels import effective_labels, is_predicted
-from ..records import Bundle, Label, Source
+from ..records import Bundle, EntityMention, Label, Source
 from ..records.resolve import Node, Resolver
 from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
 from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
@@ -58,6 +58,7 @@ class QuadWriter:
         self.warnings: list[str] = []
         self._described: set[str] = set()  # people and agents whose own triples are written
         self._derived: dict[str, tuple[set, set]] = {}  # source id -> (work IRIs, label IRIs) from it
+        self._datasets: set[str] = set()  # dataset IRIs the records describe (not minted from mentions)
 
     def take(self) -> list[ox.Quad]:
         """The quads written since the last call (the writer keeps none of them)."""
@@ -164,6 +165,11 @@ class QuadWriter:
                 concept = self.taxonomy.get(LABEL_AXIS_SCHEME[axis], value)
                 self.add(w, _n(AXES[axis]), _T(concept.iri))
                 in_taxonomy = in_taxonomy or axis == "category"
+        said: set[tuple[str, str, str]] = set()
+        for m in (m for r in node.records for m in r.mentions):
+            if (m.kind, m.role, m.key) not in said:
+                said.add((m.kind, m.role, m.key))
+                self.mention(node, m)
         # a predicted category suggests a cell; a candidate stays one until a person or survey places it
         placed = in_taxonomy and any(lab.axis == "category" and not is_predicted(lab) for lab in labels)
         if any(r.candidate for r in node.records) and not placed:
@@ -197,6 +203,67 @@ class QuadWriter:
         if label.needs_review:
             self.add(a, _n(KG.needsReview), _lit(True))
 
+    def mention(self, node: Node, m: EntityMention) -> None:
+        """A method or dataset the work names: the statement (kg:proposesMethod, kg:usesMethod,
+        kg:introducesDataset, kg:usesDataset), its assertion with provenance and evidence, and,
+        for a name nothing else in the graph holds, the entity itself, marked predicted."""
+        relation = MENTION_RELATIONS.get((m.kind, m.role))
+        if relation is None:
+            self.warnings.append(f"{node.iri}: unknown mention role {m.kind} {m.role!r} ignored")
+            return
+        entity = self.entity(m)
+        if entity is None:
+            return
+        src = self.sources.get(m.source)
+        agent_name = m.agent or (src.agent if src else m.source)
+        iri = mint("mention", digest(node.iri, str(relation), m.key, m.source, agent_name))
+        self._derived_from(m.source)[1].add(iri)
+        a = _T(iri)
+        w = _T(node.iri)
+        self.add(w, _n(relation), entity)
+        self.add(w, _n(KG.hasMention), a)
+        self.add(a, TYPE, _n(KG.MentionAssertion))
+        self.add(a, _n(KG.relation), _n(relation))
+        self.add(a, _n(KG.entity), entity)
+        self.add(a, _n(KG.confidence), _lit(f"{m.confidence:.4f}", XSD + "decimal"))
+        self.add(a, _T(PROV + "wasAttributedTo"), self.agent(agent_name))
+        self.add(a, _T(PROV + "wasDerivedFrom"), _T(mint("source", m.source)))
+        when = m.at or (src.retrieved if src else None)
+        if when:
+            self.add(a, _T(PROV + "generatedAtTime"), _time(when))
+        self.add(a, _n(KG.matchedText), _lit(m.name))
+        self.add(a, _n(KG.textField), _lit(m.part))
+        self.add(a, _n(KG.spanStart), _lit(int(m.start)))
+        self.add(a, _n(KG.spanEnd), _lit(int(m.end)))
+        if m.sentence:
+            self.add(a, _n(KG.sentence), _lit(m.sentence))
+        if m.cue:
+            self.add(a, _n(KG.cue), _lit(m.cue))
+
+    def entity(self, m: EntityMention) -> ox.NamedNode | None:
+        """The node a mention names: the taxonomy method or graph dataset it was linked to, else
+        one minted from its normalised name (shared by every work naming it), described once."""
+        if m.kind == "method" and m.known:
+            concept = self.taxonomy.get("method", m.known)
+            if concept is not None:
+                return _T(concept.iri)
+        if m.kind == "dataset" and m.known:
+            return _T(mint("dataset", slug(m.known)))
+        if m.kind not in ("method", "dataset") or not m.key:
+            return None
+        iri = mint(m.kind, m.key)
+        e = _T(iri)
+        if self._first_time(iri) and iri not in self._datasets:
+            self.add(e, TYPE, _n(KG.Method) if m.kind == "method" else _T(DCAT + "Dataset"))
+            self.add(e, LABEL, _lit(m.name))
+            self.add(e, _T(DCTERMS + "title"), _lit(m.name))
+            self.add(e, _n(KG.entityKey), _lit(m.key))
+            self.add(e, _n(KG.isPredicted), _lit(True))
+            self.add(e, _T(PROV + "wasDerivedFrom"), _T(mint("source", m.source)))
+            for alias in m.aliases:
+                self.add(e, _T(SKOS + "altLabel"), _lit(alias))
+        return e
+
     def _derived_from(self, source: str) -> tuple[set, set]:
         return self._derived.setdefault(source, (set(), set()))
 
@@ -215,6 +282,7 @@ class QuadWriter:
         streams into the store instead of being held in memory."""
         for src in bundle.sources:
             self.source(src)
+        self._datasets.update(mint("dataset", slug(ds.name)) for ds in bundle.datasets)
         resolver = Resolver(bundle.works)
         for node in resolver.nodes:
             self.work(node)
@@ -263,6 +331,10 @@ class QuadWriter:
                 if node is None:
                     raise CorpusError(ds.sources[0], f"dataset {ds.name}", f"{ref!r} matches no work in the corpus")
                 self.add(_T(node.iri), _n(prop), d)
+
+
+MENTION_RELATIONS = {("method", "proposes"): KG.proposesMethod, ("method", "uses"): KG.usesMethod,
+                     ("dataset", "introduces"): KG.introducesDataset, ("dataset", "uses"): KG.usesDataset}
 
 
 def bundle_quads(bundle: Bundle, taxonomy: Taxonomy) -> tuple[list[ox.Quad], list[str]]:

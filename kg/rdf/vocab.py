@@ -37,8 +37,22 @@ class KG(DefinedNamespace):
     usesDataset: URIRef
     introducesDataset: URIRef
     proposesMethod: URIRef
+    usesMethod: URIRef
     buildsOnMethod: URIRef
     conceptCount: URIRef
+    isPredicted: URIRef
+    entityKey: URIRef
+    # mention provenance (reified assertions, kg.classify.entities)
+    MentionAssertion: URIRef
+    hasMention: URIRef
+    relation: URIRef
+    entity: URIRef
+    matchedText: URIRef
+    textField: URIRef
+    spanStart: URIRef
+    spanEnd: URIRef
+    sentence: URIRef
+    cue: URIRef
     # identifiers
     arxivId: URIRef
     doi: URIRef

@@ -39,6 +39,28 @@ class Label:
 
 
 @dataclass
+class EntityMention:
+    """One claim that a work names a method or dataset in a role (kg.classify.mentions), with
+    where it was read: the words as written, the field, the character span and the sentence."""
+
+    kind: str  # method | dataset
+    role: str  # proposes | uses (methods); introduces | uses (datasets)
+    name: str  # as written
+    key: str  # the normalised name entities are de-duplicated by (kg.classify.mentions.entity_key)
+    source: str  # Source.id
+    confidence: float = 1.0
+    agent: str | None = None
+    at: str | None = None
+    part: str = "abstract"  # title | abstract
+    start: int = 0  # character span of the name in the cleaned field
+    end: int = 0
+    sentence: str = ""
+    cue: str = ""  # what decided the role ("we propose", "outperforms", "dataset" ...)
+    known: str | None = None  # the taxonomy method notation or graph dataset name it was linked to
+    aliases: list[str] = field(default_factory=list)  # the long form of an acronym the text defines
+
+
+@dataclass
 class Author:
     name: str
     ids: dict[str, str] = field(default_factory=dict)  # e.g. {"s2": "1741101"}
@@ -62,6 +84,7 @@ class Work:
     citation_count: int | None = None
     tldr: str | None = None
     labels: list[Label] = field(default_factory=list)
+    mentions: list[EntityMention] = field(default_factory=list)  # methods and datasets it names (classifier)
     resolution: str | None = None  # verified | background_only | unresolved | candidate
     subsection: str | None = None
     surveyed: bool = False  # the corpus declares it a work the survey covers (its own table, by default)
