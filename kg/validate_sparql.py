@@ -76,9 +76,21 @@ class Check:
 
 
 class _Compiler:
-    def __init__(self, shapes: rdflib.Graph):
+    def __init__(self, shapes: rdflib.Graph, subclasses=None):
         self.g = shapes
         self.n = 0
+        self.subclasses = subclasses  # class IRI -> the class and its subclasses in the data (None: a path)
+        self.target = ""  # the pattern binding ?this to the targets of the shape being compiled
+
+    def instance(self, v: str, cls) -> str:
+        """A pattern: `v` is an instance of `cls` (SHACL: rdf:type/rdfs:subClassOf*)."""
+        if self.subclasses is None:
+            return f"{v} {_TYPE} {_n3(cls)}"
+        classes = self.subclasses(str(cls))
+        if len(classes) == 1:  # the common case: a plain lookup, no path to walk per node
+            return f"{v} <{RDF.type}> {_n3(cls)}"
+        t = self.var("t")
+        return f"{v} <{RDF.type}> {t} . VALUES {t} {{ {' '.join(f'<{c}>' for c in classes)} }}"
 
     def var(self, stem: str = "v") -> str:
         self.n += 1
@@ -88,7 +100,7 @@ class _Compiler:
     def targets(self, shape) -> list[str]:
         out = []
         for cls in self.g.objects(shape, SH.targetClass):
-            out.append(f"?this {_TYPE} {_n3(cls)} .")
+            out.append(self.instance("?this", cls) + " .")
         for node in self.g.objects(shape, SH.targetNode):
             out.append(f"VALUES ?this {{ {_n3(node)} }}")
         for prop in self.g.objects(shape, SH.targetSubjectsOf):
@@ -98,10 +110,12 @@ class _Compiler:
         return out
 
     # -- violation patterns ----------------------------------------------------------------------
-    def violations(self, shape, x: str) -> list[tuple]:
+    def violations(self, shape, x: str, top: bool = False) -> list[tuple]:
         """(component, where-pattern, value variable or None, path or None, the shape that holds the
         constraint) for every constraint of `shape` applied to the node in variable `x`; the pattern
-        matches where it is violated."""
+        matches where it is violated. `top`: the pattern follows the targets in a query of its own, so
+        counts and class tests can be hash joins over a whole property (MINUS, GROUP BY) instead of
+        one lookup per node; nested in an EXISTS they stay lookups."""
         out = []
         path = self.g.value(shape, SH.path)
         if path is not None and not isinstance(path, URIRef):
@@ -115,17 +129,47 @@ class _Compiler:
                               "the compiled validator",
                               hint="Run `kg validate --engine pyshacl`, or add the constraint to kg/validate_sparql.py.")
             comp = _COMPONENT[p]
+            if path is None and top and p == SH["or"] and self.target:
+                out.append((comp, self.none_conform(list(Collection(self.g, o))), None, None, shape))
+                continue
             if path is None:
                 out.append((comp, f"FILTER({self.node_fails(p, o, x)})", None, None, shape))
                 continue
             if p in (SH.minCount, SH.maxCount):
-                out.append((comp, self.count(path, int(o), x, p == SH.minCount), None, str(path), shape))
+                counted = self.grouped if top else self.count
+                out.append((comp, counted(path, int(o), x, p == SH.minCount), None, str(path), shape))
                 continue
             v = self.var()
+            if top and p == SH["class"]:
+                out.append((comp, f"{x} {_n3(path)} {v} . MINUS {{ {self.instance(v, o)} }}", v, str(path), shape))
+                continue
             out.append((comp, f"{x} {_n3(path)} {v} . FILTER({self.node_fails(p, o, v)})", v, str(path), shape))
         for prop in self.g.objects(shape, SH.property):
-            out += self.violations(prop, x)
+            out += self.violations(prop, x, top)
         return out
+
+    def none_conform(self, alternatives: list) -> str:
+        """sh:or in a query of its own: the targets minus those that conform to some alternative,
+        each alternative's conformers being the targets minus its violators (hash anti-joins)."""
+        t = self.target
+        parts = []
+        for alternative in alternatives:
+            failing = "".join(f" MINUS {{ SELECT ?this WHERE {{ {t} {where} }} }}"
+                              for _, where, _, _, _ in self.violations(alternative, "?this", top=True))
+            parts.append(f"MINUS {{ SELECT ?this WHERE {{ {t}{failing} }} }}")
+        return " ".join(parts)
+
+    def grouped(self, path, n: int, x: str, at_least: bool) -> str:
+        """`count` for a query of its own: the values of `path` counted per node in one pass."""
+        c = self.var("c")
+        if at_least:
+            if n <= 0:
+                return "FILTER(false)"
+            if n == 1:
+                return f"MINUS {{ {x} {_n3(path)} {c} }}"
+            return (f"MINUS {{ SELECT {x} WHERE {{ {x} {_n3(path)} {c} }} GROUP BY {x} "
+                    f"HAVING (COUNT(DISTINCT {c}) >= {n}) }}")
+        return f"{{ SELECT {x} WHERE {{ {x} {_n3(path)} {c} }} GROUP BY {x} HAVING (COUNT(DISTINCT {c}) > {n}) }}"
 
     def count(self, path, n: int, x: str, at_least: bool) -> str:
         """Fewer than n (at_least) or more than n distinct values of `path`."""
@@ -151,7 +195,7 @@ class _Compiler:
                 ok += f" && COALESCE({_n3(o)}(STR({v})) = {v}, false)"
             return f"!({ok})"
         if p == SH["class"]:
-            return f"NOT EXISTS {{ {v} {_TYPE} {_n3(o)} }}"
+            return f"NOT EXISTS {{ {self.instance(v, o)} }}"
         if p == SH["in"]:
             members = list(Collection(self.g, o))
             return "!(" + " || ".join(f"sameTerm({v}, {_n3(m)})" for m in members) + ")" if members else "true"
@@ -195,8 +239,9 @@ class _Compiler:
             if not targets:
                 continue
             target = "{ " + " } UNION { ".join(targets) + " }" if len(targets) > 1 else targets[0]
+            self.target = target
             severity = _severity(self.g, shape) or "Violation"
-            for comp, where, v, path, owner in self.violations(shape, "?this"):
+            for comp, where, v, path, owner in self.violations(shape, "?this", top=True):
                 value = f" ({v} AS ?value)" if v else ""
                 out.append(Check(_name(self.g, shape), comp, path, self.message(owner, shape, comp, path),
                                  f"SELECT DISTINCT ?this{value} WHERE {{ {target} {where} }}",
@@ -221,7 +266,7 @@ class _Compiler:
         for decl_owner in self.g.objects(constraint, SH.prefixes):
             for decl in self.g.objects(decl_owner, SH.declare):
                 prefixes.append(f"PREFIX {self.g.value(decl, SH.prefix)}: <{self.g.value(decl, SH.namespace)}>")
-        body = re.sub(r"\$(\w+)", r"?\1", str(select)).strip()
+        body = _not_exists_as_minus(re.sub(r"\$(\w+)", r"?\1", str(select)).strip())
         head = re.match(r"(?is)SELECT\s+(DISTINCT\s+)?(.*?)\s*WHERE", body)
         names = re.findall(r"\?(\w+)", head.group(2)) if head else []
         extra = [n for n in names if n not in ("this", "value", "path")]
@@ -230,6 +275,49 @@ class _Compiler:
         message = self.g.value(constraint, SH.message) or self.g.value(shape, SH.message)
         return Check(_name(self.g, shape), "SPARQL", None, str(message or "SPARQL constraint not met"), query,
                      _severity(self.g, constraint) or severity, template=True, extra=extra)
+
+
+_NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{([^{}]*)\}", re.IGNORECASE)
+_IN_LIST = re.compile(r"FILTER\s*\(\s*\?(\w+)\s+IN\s*\(([^()]*)\)\s*\)", re.IGNORECASE)
+_GROUP_KEYWORDS = re.compile(r"\b(OPTIONAL|UNION|BIND|VALUES|SERVICE|GRAPH|MINUS|EXISTS|FILTER|SELECT)\b", re.IGNORECASE)
+
+
+def _not_exists_as_minus(select: str) -> str:
+    """FILTER NOT EXISTS { triples } as MINUS { triples }, and FILTER(?x IN (IRIs)) as
+    VALUES ?x { IRIs }, where they mean the same.
+
+    Oxigraph evaluates a NOT EXISTS once per solution and may start it from its least
+    selective pattern (minutes on 10,000 papers); MINUS is one hash anti-join. They differ
+    only when the block shares no variable with the solution, or a shared variable may be
+    unbound; so the rewrite is made only for a block of plain triple patterns sharing a
+    variable with the rest of a WHERE clause that binds every variable in triple patterns
+    (no OPTIONAL, UNION, BIND, VALUES or nested groups); likewise a list of IRIs becomes VALUES
+    only for a variable bound that way (the store then looks up those properties instead of
+    reading every triple). Otherwise the text stays as written."""
+    where = select.find("{")
+    if where < 0 or not select.rstrip().endswith("}"):
+        return select
+    body = select[where + 1:select.rstrip().rindex("}")]
+    outside = _NOT_EXISTS.sub(" ", body)
+    if "{" in outside or _GROUP_KEYWORDS.search(re.sub(r"FILTER\s*\(", "(", outside, flags=re.IGNORECASE)):
+        return select
+    bound = set(re.findall(r"\?(\w+)", re.sub(r"FILTER\s*\((?:[^()]|\([^()]*\))*\)", " ", outside,
+                                               flags=re.IGNORECASE)))
+
+    def listed(match: re.Match) -> str:
+        name, members = match.group(1), [m.strip() for m in match.group(2).split(",")]
+        if name not in bound or not all(re.fullmatch(r"<[^<>\s]*>|[A-Za-z][\w-]*:[\w-]+", m) for m in members):
+            return match.group(0)
+        return f"VALUES ?{name} {{ {' '.join(members)} }}"
+
+    def swap(match: re.Match) -> str:
+        block = match.group(1)
+        if _GROUP_KEYWORDS.search(block) or not set(re.findall(r"\?(\w+)", block)) & bound:
+            return match.group(0)
+        return "MINUS {" + block + "}"
+
+    body = _IN_LIST.sub(listed, _NOT_EXISTS.sub(swap, body))
+    return select[:where + 1] + body + select[select.rstrip().rindex("}"):]
 
 
 _DEFAULT_MESSAGES = {
@@ -274,9 +362,19 @@ def load_shapes() -> rdflib.Graph:
     return rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
 
 
-def compile_shapes(shapes: rdflib.Graph | None = None) -> list[Check]:
-    """Every constraint of the shapes as a whole-graph query (see the module's text)."""
-    return _Compiler(shapes if shapes is not None else load_shapes()).checks()
+def compile_shapes(shapes: rdflib.Graph | None = None, graph=None) -> list[Check]:
+    """Every constraint of the shapes as a whole-graph query (see the module's text). Given the
+    `graph`, a class's subclasses are read from it once, so a class test is a lookup, not a path."""
+    subclasses = None
+    if graph is not None:
+        known: dict[str, list[str]] = {}
+
+        def subclasses(cls: str) -> list[str]:
+            if cls not in known:
+                rows = graph.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}", trusted=True).rows
+                known[cls] = sorted({cls, *(r["c"].value for r in rows if r["c"].type == "uri")})
+            return known[cls]
+    return _Compiler(shapes if shapes is not None else load_shapes(), subclasses).checks()
 
 
 def validate_store(graph, shapes: rdflib.Graph | None = None, timings: dict | None = None) -> ValidationReport:
@@ -285,7 +383,7 @@ def validate_store(graph, shapes: rdflib.Graph | None = None, timings: dict | No
     import time
 
     found = []
-    for check in compile_shapes(shapes):
+    for check in compile_shapes(shapes, graph):
         started = time.perf_counter()
         result = graph.query(check.query, trusted=True)
         if timings is not None:
