@@ -470,6 +470,13 @@ def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, wor
 
 
 # ---------------------------------------------------------------- downstream paths
+PYSHACL_MAX = 1_000  # the pySHACL baseline of `kg validate` is timed up to this many papers
+
+
+class _Skipped(Exception):
+    """A measurement that does not apply at this size (reported in the notes)."""
+
+
 def _timed(fn) -> tuple[float, object]:
     t0 = time.perf_counter()
     value = fn()
@@ -489,6 +496,8 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
             out.append(row)
         except ImportError as exc:
             skipped.append(f"{name}: not available in this installation ({exc.name or exc})")
+        except _Skipped as exc:
+            skipped.append(f"{name}: {exc}")
         except Exception as exc:  # a broken analysis must not hide the other figures
             out.append({"name": name, "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
 
@@ -543,6 +552,27 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
 
     hook("app data loading (stats, corpus, overview, search index; uncached)", app_data)
 
+    def validation():
+        from .rdf.validate_sparql import validate_store
+
+        report = validate_store(graph)
+        state["violations"] = len(report.violations)
+        return {"violations": len(report.violations)}
+
+    hook("validation (SHACL shapes as SPARQL in the store)", validation)
+
+    def validation_reference():
+        from .rdf.validate import to_rdflib, validate_graph
+
+        if papers > PYSHACL_MAX:
+            raise _Skipped(f"pySHACL is timed up to {PYSHACL_MAX} papers (hours above)")
+        report = validate_graph(to_rdflib(graph))
+        if state.get("violations") is not None and len(report.violations) != state["violations"]:
+            raise RuntimeError(f"pySHACL found {len(report.violations)} violations, the store {state['violations']}")
+        return {"violations": len(report.violations), "baseline_of": "validation (SHACL shapes as SPARQL in the store)"}
+
+    hook("validation baseline (pySHACL, node by node)", validation_reference)
+
     def classify_train():
         from .classify.run import train_from_graph
 
@@ -563,6 +593,20 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
 
     hook("classification throughput", classify_throughput)
     return out, skipped
+
+
+def comparisons(analyses: list[dict]) -> list[dict]:
+    """Each path measured with a baseline in the same run (a row whose `baseline_of` names it):
+    both times and how many times faster the path is than its baseline."""
+    timed = {a["name"]: a["seconds"] for a in analyses if "seconds" in a}
+    out = []
+    for a in analyses:
+        path = a.get("baseline_of")
+        if path in timed and "seconds" in a:
+            fast, slow = timed[path], a["seconds"]
+            out.append({"path": path, "seconds": fast, "baseline": a["name"], "baseline_seconds": slow,
+                        "ratio": round(slow / fast, 1) if fast > 0 else None})
+    return out
 
 
 # ---------------------------------------------------------------- one size, all sizes
@@ -615,6 +659,7 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
         if options.analyses:
             say(f"{papers} papers: analyses, report, app data, classification")
             entry["analyses"], skipped = time_analyses(graph, store, papers, options.seed)
+            entry["comparisons"] = comparisons(entry["analyses"])
             notes += skipped
     finally:
         graph.close()

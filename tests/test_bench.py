@@ -75,6 +75,27 @@ def test_bench_times_the_downstream_paths(bench_1k):
         assert throughput[0]["papers_per_s"] > 0
 
 
+def test_bench_sets_each_changed_path_beside_its_baseline(bench_1k):
+    size = bench_1k["sizes"][0]
+    timed = {a["name"]: a for a in size["analyses"]}
+    store, reference = (timed["validation (SHACL shapes as SPARQL in the store)"],
+                        timed["validation baseline (pySHACL, node by node)"])
+    assert store["violations"] == reference["violations"] == 0
+    pairs = {c["path"]: c for c in size["comparisons"]}
+    c = pairs["validation (SHACL shapes as SPARQL in the store)"]
+    assert c["baseline_seconds"] == reference["seconds"] and c["seconds"] == store["seconds"]
+    assert c["ratio"] == pytest.approx(reference["seconds"] / store["seconds"], rel=0.05)
+
+
+def test_comparisons_pair_a_path_with_its_baseline():
+    from kg.bench import comparisons
+
+    rows = [{"name": "fast", "seconds": 0.5}, {"name": "slow", "seconds": 2.0, "baseline_of": "fast"},
+            {"name": "alone", "seconds": 1.0}, {"name": "broken", "error": "x", "baseline_of": "fast"}]
+    assert comparisons(rows) == [{"path": "fast", "seconds": 0.5, "baseline": "slow", "baseline_seconds": 2.0,
+                                  "ratio": 4.0}]
+
+
 def test_synthetic_corpus_is_deterministic_and_shaped_like_the_real_one():
     a, b = synthetic_bundle(2000, seed=3), synthetic_bundle(2000, seed=3)
     assert [w.ids for w in a.works] == [w.ids for w in b.works]

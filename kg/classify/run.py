@@ -245,7 +245,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         fp = _digest(AGENT, MENTION_RULES, model_fp, review_threshold, text_key, axes, w.review, why)
         plan[w.iri] = (w, axes, fp)
 
-    stale = [iri for iri, (_, _, fp) in plan.items() if old.get(iri, {}).get("fp") != fp]
+    stale = dict.fromkeys(iri for iri, (_, _, fp) in plan.items() if old.get(iri, {}).get("fp") != fp)  # ordered set
     dropped = [iri for iri in old if iri not in plan]
     entries: dict[str, dict] = {iri: old[iri] for iri in plan if iri not in stale}
     report.unchanged = len(entries)

@@ -99,6 +99,10 @@ def _print_bench(report: dict) -> None:
             extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
             console.out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
                       + (f" ({extra})" if extra else ""), highlight=False)
+        for c in entry.get("comparisons", []):
+            ratio = f"{c['ratio']:.1f}x faster" if c.get("ratio") else "-"
+            console.out.print(f"  {c['path']}: {c['seconds']:.3f} s against {c['baseline']}: "
+                              f"{c['baseline_seconds']:.3f} s ({ratio})", highlight=False)
         for note in entry.get("notes", []):
             console.out.print(f"  note: {note}", style="dim", highlight=False)
     for line in report.get("verdict", []):

@@ -10,6 +10,7 @@ from pyshacl import validate as shacl_validate
 
 from ..errors import KgError
 from ..paths import ontology_dir
+from .vocab import compact
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
@@ -20,6 +21,8 @@ class Violation:
     path: str
     message: str
     severity: str
+    component: str = ""  # the SHACL constraint component, e.g. "MinCount" (sh:MinCountConstraintComponent)
+    value: str | None = None  # the offending value, when the constraint is on values
 
 
 @dataclass
@@ -54,11 +57,15 @@ def validate_graph(data: rdflib.Graph) -> ValidationReport:
         path = report.value(result, SH.resultPath)
         message = report.value(result, SH.resultMessage)
         severity = report.value(result, SH.resultSeverity)
+        component = str(report.value(result, SH.sourceConstraintComponent) or "")
+        value = report.value(result, SH.value)
         violations.append(Violation(
             focus=f"{label} <{focus}>" if label else str(focus),
-            path=data.namespace_manager.normalizeUri(path) if isinstance(path, rdflib.URIRef) else str(path or "(node)"),
+            path=compact(str(path)) if isinstance(path, rdflib.URIRef) else str(path or "(node)"),
             message=str(message or report.value(result, SH.sourceConstraintComponent)),
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            component=component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent"),
+            value=str(value) if value is not None else None,
         ))
     violations.sort(key=lambda v: (v.focus, v.path, v.message))
     return ValidationReport(bool(conforms), violations)

@@ -1,0 +1,428 @@
+"""`kg validate` in the store: the SHACL shapes compiled to whole-graph SPARQL queries.
+
+pySHACL checks a graph one focus node at a time in Python, and re-parses each
+`sh:sparql` constraint for every node: hours at 100,000 papers. Here every
+constraint of ontology/shapes.ttl becomes one SELECT that the store answers for
+the whole graph at once, returning only the nodes that violate it:
+
+- a shape's targets (sh:targetClass, sh:targetNode, sh:targetSubjectsOf,
+  sh:targetObjectsOf) become the pattern that binds ?this;
+- each core constraint becomes a pattern that matches where it is violated
+  (sh:minCount: fewer than n distinct values; sh:datatype: a value of another
+  type, or ill-formed; sh:or: a node that conforms to none of the alternatives,
+  each alternative's conformance a NOT EXISTS of its own violation patterns ...);
+- each `sh:sparql` constraint runs as a sub-select joined with the targets,
+  with $this as an ordinary variable (each of kg's constraints binds $this in a
+  triple pattern, so this is the per-node meaning evaluated once).
+
+A shape that uses a constraint this compiler does not know is an error (not a
+silent pass), so a new kind of shape needs a line here before `kg validate`
+accepts it; `kg validate --engine pyshacl` still runs the reference engine.
+The report has the same shape as pySHACL's (kg.rdf.validate.ValidationReport), and
+tests compare the two on graphs with a planted violation of every constraint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib import RDF, RDFS, Literal, URIRef
+from rdflib.collection import Collection
+
+from ..errors import KgError
+from ..paths import ontology_dir
+from .validate import ValidationReport, Violation
+from .vocab import compact
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+_TYPE = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+# datatypes whose lexical form the store can check by casting (an ill-formed "abc"^^xsd:integer violates)
+_CASTABLE = {_XSD + t for t in ("string", "boolean", "integer", "decimal", "double", "float", "date", "dateTime",
+                                 "gYear", "int", "long", "nonNegativeInteger", "positiveInteger")}
+# shape parameters that select, name or describe rather than constrain
+_NOT_CONSTRAINTS = {RDF.type, RDFS.label, RDFS.comment, SH.message, SH.severity, SH.name, SH.description,
+                    SH.order, SH.group, SH.path, SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
+                    SH.targetObjectsOf, SH.declare, SH.prefixes, SH.deactivated, SH.property, SH.sparql, SH.flags}
+_COMPONENT = {
+    SH.minCount: "MinCount", SH.maxCount: "MaxCount", SH.datatype: "Datatype", SH["class"]: "Class",
+    SH["in"]: "In", SH.pattern: "Pattern", SH.minInclusive: "MinInclusive", SH.maxInclusive: "MaxInclusive",
+    SH.minExclusive: "MinExclusive", SH.maxExclusive: "MaxExclusive", SH.minLength: "MinLength",
+    SH.maxLength: "MaxLength", SH["or"]: "Or", SH["and"]: "And", SH["not"]: "Not", SH.node: "Node",
+    SH.hasValue: "HasValue", SH.nodeKind: "NodeKind",
+}
+_COMPARE = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})", SH.Literal: "isLiteral({v})", SH.BlankNode: "isBlank({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))", SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+
+
+@dataclass
+class Check:
+    """One constraint of one shape as a whole-graph query: its rows are the violations."""
+
+    shape: str  # the shape the report names (the node shape, or the property shape's path)
+    component: str  # SHACL constraint component, e.g. "MinCount" (sh:MinCountConstraintComponent)
+    path: str | None  # the property checked (None: the focus node itself)
+    message: str
+    query: str  # SELECT ?this [?value] [...] : one row per violation
+    severity: str = "Violation"
+    template: bool = False  # the message has {?var} slots filled from the row (sh:sparql)
+    extra: list[str] = field(default_factory=list)
+
+
+class _Compiler:
+    def __init__(self, shapes: rdflib.Graph, subclasses=None):
+        self.g = shapes
+        self.n = 0
+        self.subclasses = subclasses  # class IRI -> the class and its subclasses in the data (None: a path)
+        self.target = ""  # the pattern binding ?this to the targets of the shape being compiled
+
+    def instance(self, v: str, cls) -> str:
+        """A pattern: `v` is an instance of `cls` (SHACL: rdf:type/rdfs:subClassOf*)."""
+        if self.subclasses is None:
+            return f"{v} {_TYPE} {_n3(cls)}"
+        classes = self.subclasses(str(cls))
+        if len(classes) == 1:  # the common case: a plain lookup, no path to walk per node
+            return f"{v} <{RDF.type}> {_n3(cls)}"
+        t = self.var("t")
+        return f"{v} <{RDF.type}> {t} . VALUES {t} {{ {' '.join(f'<{c}>' for c in classes)} }}"
+
+    def var(self, stem: str = "v") -> str:
+        self.n += 1
+        return f"?_{stem}{self.n}"
+
+    # -- targets ---------------------------------------------------------------------------------
+    def targets(self, shape) -> list[str]:
+        out = []
+        for cls in self.g.objects(shape, SH.targetClass):
+            out.append(self.instance("?this", cls) + " .")
+        for node in self.g.objects(shape, SH.targetNode):
+            out.append(f"VALUES ?this {{ {_n3(node)} }}")
+        for prop in self.g.objects(shape, SH.targetSubjectsOf):
+            out.append(f"{{ SELECT DISTINCT ?this WHERE {{ ?this {_n3(prop)} ?_t }} }}")
+        for prop in self.g.objects(shape, SH.targetObjectsOf):
+            out.append(f"{{ SELECT DISTINCT ?this WHERE {{ ?_t {_n3(prop)} ?this }} }}")
+        return out
+
+    # -- violation patterns ----------------------------------------------------------------------
+    def violations(self, shape, x: str, top: bool = False) -> list[tuple]:
+        """(component, where-pattern, value variable or None, path or None, the shape that holds the
+        constraint) for every constraint of `shape` applied to the node in variable `x`; the pattern
+        matches where it is violated. `top`: the pattern follows the targets in a query of its own, so
+        counts and class tests can be hash joins over a whole property (MINUS, GROUP BY) instead of
+        one lookup per node; nested in an EXISTS they stay lookups."""
+        out = []
+        path = self.g.value(shape, SH.path)
+        if path is not None and not isinstance(path, URIRef):
+            raise KgError(f"shape {_name(self.g, shape)}: only a single property is supported as sh:path",
+                          hint="Run `kg validate --engine pyshacl` for shapes with property paths.")
+        for p, o in self.g.predicate_objects(shape):
+            if p in _NOT_CONSTRAINTS:
+                continue
+            if p not in _COMPONENT:
+                raise KgError(f"shape {_name(self.g, shape)}: the constraint {compact(str(p))} is not supported by "
+                              "the compiled validator",
+                              hint="Run `kg validate --engine pyshacl`, or add the constraint to kg/validate_sparql.py.")
+            comp = _COMPONENT[p]
+            if path is None and top and p == SH["or"] and self.target:
+                out.append((comp, self.none_conform(list(Collection(self.g, o))), None, None, shape))
+                continue
+            if path is None:
+                out.append((comp, f"FILTER({self.node_fails(p, o, x)})", None, None, shape))
+                continue
+            if p in (SH.minCount, SH.maxCount):
+                counted = self.grouped if top else self.count
+                out.append((comp, counted(path, int(o), x, p == SH.minCount), None, str(path), shape))
+                continue
+            v = self.var()
+            if top and p == SH["class"]:
+                out.append((comp, f"{x} {_n3(path)} {v} . MINUS {{ {self.instance(v, o)} }}", v, str(path), shape))
+                continue
+            out.append((comp, f"{x} {_n3(path)} {v} . FILTER({self.node_fails(p, o, v)})", v, str(path), shape))
+        for prop in self.g.objects(shape, SH.property):
+            out += self.violations(prop, x, top)
+        return out
+
+    def none_conform(self, alternatives: list) -> str:
+        """sh:or in a query of its own: the targets minus those that conform to some alternative,
+        each alternative's conformers being the targets minus its violators (hash anti-joins)."""
+        t = self.target
+        parts = []
+        for alternative in alternatives:
+            failing = "".join(f" MINUS {{ SELECT ?this WHERE {{ {t} {where} }} }}"
+                              for _, where, _, _, _ in self.violations(alternative, "?this", top=True))
+            parts.append(f"MINUS {{ SELECT ?this WHERE {{ {t}{failing} }} }}")
+        return " ".join(parts)
+
+    def grouped(self, path, n: int, x: str, at_least: bool) -> str:
+        """`count` for a query of its own: the values of `path` counted per node in one pass."""
+        c = self.var("c")
+        if at_least:
+            if n <= 0:
+                return "FILTER(false)"
+            if n == 1:
+                return f"MINUS {{ {x} {_n3(path)} {c} }}"
+            return (f"MINUS {{ SELECT {x} WHERE {{ {x} {_n3(path)} {c} }} GROUP BY {x} "
+                    f"HAVING (COUNT(DISTINCT {c}) >= {n}) }}")
+        return f"{{ SELECT {x} WHERE {{ {x} {_n3(path)} {c} }} GROUP BY {x} HAVING (COUNT(DISTINCT {c}) > {n}) }}"
+
+    def count(self, path, n: int, x: str, at_least: bool) -> str:
+        """Fewer than n (at_least) or more than n distinct values of `path`."""
+        need = n if at_least else n + 1
+        if need == 0:
+            return "FILTER(false)"
+        vs = [self.var("c") for _ in range(need)]
+        triples = " . ".join(f"{x} {_n3(path)} {v}" for v in vs)
+        distinct = " && ".join(f"!sameTerm({a}, {b})" for i, a in enumerate(vs) for b in vs[i + 1:])
+        group = triples + (f" . FILTER({distinct})" if distinct else "")
+        return f"FILTER NOT EXISTS {{ {group} }}" if at_least else group
+
+    def conforms(self, shape, x: str) -> str:
+        """A boolean expression: the node in `x` conforms to `shape`."""
+        parts = [f"NOT EXISTS {{ {where} }}" for _, where, _, _, _ in self.violations(shape, x)]
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def node_fails(self, p, o, v: str) -> str:
+        """A boolean expression: value node `v` violates constraint (p, o)."""
+        if p == SH.datatype:
+            ok = f"isLiteral({v}) && sameTerm(datatype({v}), {_n3(o)})"
+            if str(o) in _CASTABLE:
+                ok += f" && COALESCE({_n3(o)}(STR({v})) = {v}, false)"
+            return f"!({ok})"
+        if p == SH["class"]:
+            return f"NOT EXISTS {{ {self.instance(v, o)} }}"
+        if p == SH["in"]:
+            members = list(Collection(self.g, o))
+            return "!(" + " || ".join(f"sameTerm({v}, {_n3(m)})" for m in members) + ")" if members else "true"
+        if p == SH.hasValue:
+            return f"!sameTerm({v}, {_n3(o)})"
+        if p == SH.pattern:
+            # sh:flags sit beside the pattern, on the same shape
+            flags = next((str(f) for s in self.g.subjects(SH.pattern, o) for f in self.g.objects(s, SH.flags)), "")
+            args = f"{_string(str(o))}" + (f", {_string(flags)}" if flags else "")
+            return f"(isBlank({v}) || !REGEX(STR({v}), {args}))"
+        if p in _COMPARE:
+            return f"!COALESCE({v} {_COMPARE[p]} {_n3(o)}, false)"
+        if p in (SH.minLength, SH.maxLength):
+            op = ">=" if p == SH.minLength else "<="
+            return f"(isBlank({v}) || !(STRLEN(STR({v})) {op} {int(o)}))"
+        if p == SH.nodeKind:
+            if o not in _NODE_KINDS:
+                raise KgError(f"unknown sh:nodeKind {o}")
+            return "!" + _NODE_KINDS[o].format(v=v)
+        if p == SH["or"]:
+            return "!(" + " || ".join(self.conforms(s, v) for s in Collection(self.g, o)) + ")"
+        if p == SH["and"]:
+            return "!(" + " && ".join(self.conforms(s, v) for s in Collection(self.g, o)) + ")"
+        if p == SH["not"]:
+            return self.conforms(o, v)
+        if p == SH.node:
+            return "!" + self.conforms(o, v)
+        raise KgError(f"the constraint {compact(str(p))} on a property's values is not supported by the compiled "
+                      "validator", hint="Run `kg validate --engine pyshacl`.")
+
+    # -- whole-graph queries ---------------------------------------------------------------------
+    def checks(self) -> list[Check]:
+        out = []
+        node_shapes = set(self.g.subjects(RDF.type, SH.NodeShape))
+        node_shapes |= {s for s in self.g.subjects() if any(self.g.objects(s, t) for t in
+                        (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf))}
+        for shape in sorted(node_shapes, key=str):
+            if self.g.value(shape, SH.deactivated) == Literal(True):
+                continue
+            targets = self.targets(shape)
+            if not targets:
+                continue
+            target = "{ " + " } UNION { ".join(targets) + " }" if len(targets) > 1 else targets[0]
+            self.target = target
+            severity = _severity(self.g, shape) or "Violation"
+            for comp, where, v, path, owner in self.violations(shape, "?this", top=True):
+                value = f" ({v} AS ?value)" if v else ""
+                out.append(Check(_name(self.g, shape), comp, path, self.message(owner, shape, comp, path),
+                                 f"SELECT DISTINCT ?this{value} WHERE {{ {target} {where} }}",
+                                 _severity(self.g, owner) or severity))
+            for constraint in self.g.objects(shape, SH.sparql):
+                out.append(self.sparql(shape, constraint, target, severity))
+        return out
+
+    def message(self, owner, shape, comp: str, path: str | None) -> str:
+        for node in (owner, shape) if owner == shape else (owner,):
+            text = self.g.value(node, SH.message)
+            if text is not None:
+                return str(text)
+        where = compact(path) if path else "the node"
+        return f"{where}: {_DEFAULT_MESSAGES.get(comp, comp + ' constraint not met')}"
+
+    def sparql(self, shape, constraint, target: str, severity: str) -> Check:
+        select = self.g.value(constraint, SH.select)
+        if select is None:
+            raise KgError(f"shape {_name(self.g, shape)}: a sh:sparql constraint needs sh:select")
+        prefixes = []
+        for decl_owner in self.g.objects(constraint, SH.prefixes):
+            for decl in self.g.objects(decl_owner, SH.declare):
+                prefixes.append(f"PREFIX {self.g.value(decl, SH.prefix)}: <{self.g.value(decl, SH.namespace)}>")
+        body = _not_exists_as_minus(re.sub(r"\$(\w+)", r"?\1", str(select)).strip())
+        head = re.match(r"(?is)SELECT\s+(DISTINCT\s+)?(.*?)\s*WHERE", body)
+        names = re.findall(r"\?(\w+)", head.group(2)) if head else []
+        extra = [n for n in names if n not in ("this", "value", "path")]
+        row_vars = " ".join(f"?{n}" for n in ["this", *[n for n in ("value", "path") if n in names], *extra])
+        query = "\n".join(prefixes) + f"\nSELECT DISTINCT {row_vars} WHERE {{ {target} {{ {body} }} }}"
+        message = self.g.value(constraint, SH.message) or self.g.value(shape, SH.message)
+        return Check(_name(self.g, shape), "SPARQL", None, str(message or "SPARQL constraint not met"), query,
+                     _severity(self.g, constraint) or severity, template=True, extra=extra)
+
+
+_NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{([^{}]*)\}", re.IGNORECASE)
+_IN_LIST = re.compile(r"FILTER\s*\(\s*\?(\w+)\s+IN\s*\(([^()]*)\)\s*\)", re.IGNORECASE)
+_GROUP_KEYWORDS = re.compile(r"\b(OPTIONAL|UNION|BIND|VALUES|SERVICE|GRAPH|MINUS|EXISTS|FILTER|SELECT)\b", re.IGNORECASE)
+
+
+def _not_exists_as_minus(select: str) -> str:
+    """FILTER NOT EXISTS { triples } as MINUS { triples }, and FILTER(?x IN (IRIs)) as
+    VALUES ?x { IRIs }, where they mean the same.
+
+    Oxigraph evaluates a NOT EXISTS once per solution and may start it from its least
+    selective pattern (minutes on 10,000 papers); MINUS is one hash anti-join. They differ
+    only when the block shares no variable with the solution, or a shared variable may be
+    unbound; so the rewrite is made only for a block of plain triple patterns sharing a
+    variable with the rest of a WHERE clause that binds every variable in triple patterns
+    (no OPTIONAL, UNION, BIND, VALUES or nested groups); likewise a list of IRIs becomes VALUES
+    only for a variable bound that way (the store then looks up those properties instead of
+    reading every triple). Otherwise the text stays as written."""
+    where = select.find("{")
+    if where < 0 or not select.rstrip().endswith("}"):
+        return select
+    body = select[where + 1:select.rstrip().rindex("}")]
+    outside = _NOT_EXISTS.sub(" ", body)
+    if "{" in outside or _GROUP_KEYWORDS.search(re.sub(r"FILTER\s*\(", "(", outside, flags=re.IGNORECASE)):
+        return select
+    bound = set(re.findall(r"\?(\w+)", re.sub(r"FILTER\s*\((?:[^()]|\([^()]*\))*\)", " ", outside,
+                                               flags=re.IGNORECASE)))
+
+    def listed(match: re.Match) -> str:
+        name, members = match.group(1), [m.strip() for m in match.group(2).split(",")]
+        if name not in bound or not all(re.fullmatch(r"<[^<>\s]*>|[A-Za-z][\w-]*:[\w-]+", m) for m in members):
+            return match.group(0)
+        return f"VALUES ?{name} {{ {' '.join(members)} }}"
+
+    def swap(match: re.Match) -> str:
+        block = match.group(1)
+        if _GROUP_KEYWORDS.search(block) or not set(re.findall(r"\?(\w+)", block)) & bound:
+            return match.group(0)
+        return "MINUS {" + block + "}"
+
+    body = _IN_LIST.sub(listed, _NOT_EXISTS.sub(swap, body))
+    return select[:where + 1] + body + select[select.rstrip().rindex("}"):]
+
+
+_DEFAULT_MESSAGES = {
+    "MinCount": "too few values", "MaxCount": "too many values", "Datatype": "a value of the wrong datatype",
+    "Class": "a value of the wrong class", "In": "a value not among the allowed ones",
+    "Pattern": "a value that does not match the pattern", "MinInclusive": "a value below the minimum",
+    "MaxInclusive": "a value above the maximum", "MinExclusive": "a value at or below the minimum",
+    "MaxExclusive": "a value at or above the maximum", "MinLength": "a value too short",
+    "MaxLength": "a value too long", "Or": "none of the alternatives holds", "And": "not all conditions hold",
+    "Not": "a condition that must not hold holds", "Node": "a value that does not conform to its shape",
+    "HasValue": "the required value is missing", "NodeKind": "a value of the wrong kind",
+}
+
+
+def _n3(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = _string(str(term))
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype and str(term.datatype) != _XSD + "string":
+            return f"{text}^^<{term.datatype}>"
+        return text
+    raise KgError(f"a blank node ({term}) cannot be a value in a compiled shape")
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+def _name(g: rdflib.Graph, shape) -> str:
+    return compact(str(shape)) if isinstance(shape, URIRef) else str(g.value(shape, RDFS.label) or "a shape")
+
+
+def _severity(g: rdflib.Graph, node) -> str | None:
+    value = g.value(node, SH.severity)
+    return str(value).rsplit("#", 1)[-1] if value is not None else None
+
+
+def load_shapes() -> rdflib.Graph:
+    return rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
+
+
+def compile_shapes(shapes: rdflib.Graph | None = None, graph=None) -> list[Check]:
+    """Every constraint of the shapes as a whole-graph query (see the module's text). Given the
+    `graph`, a class's subclasses are read from it once, so a class test is a lookup, not a path."""
+    subclasses = None
+    if graph is not None:
+        known: dict[str, list[str]] = {}
+
+        def subclasses(cls: str) -> list[str]:
+            if cls not in known:
+                rows = graph.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}", trusted=True).rows
+                known[cls] = sorted({cls, *(r["c"].value for r in rows if r["c"].type == "uri")})
+            return known[cls]
+    return _Compiler(shapes if shapes is not None else load_shapes(), subclasses).checks()
+
+
+def validate_store(graph, shapes: rdflib.Graph | None = None, timings: dict | None = None) -> ValidationReport:
+    """Validate a graph in its store (local or remote): one query per constraint, the same
+    report as kg.rdf.validate.validate_graph (pySHACL). `timings` (if given) gets seconds per check."""
+    import time
+
+    found = []
+    for check in compile_shapes(shapes, graph):
+        started = time.perf_counter()
+        result = graph.query(check.query, trusted=True)
+        if timings is not None:
+            key = f"{check.shape} {check.component} {compact(check.path) if check.path else '(node)'}"
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - started
+        for row in result.rows:
+            this = row["this"]
+            message = check.message
+            if check.template:
+                for name, term in row.items():
+                    if term is not None:
+                        message = re.sub(r"\{[?$]" + name + r"\}", lambda _m, t=term: t.value, message)
+            path_term = row.get("path")
+            path = path_term.value if path_term is not None else check.path
+            value = row.get("value")
+            if value is None and check.path is None:  # a constraint on the node itself: the node is the value
+                value = this
+            found.append((this, path, message, check.severity, check.component, value.value if value else None))
+    labels = _labels(graph, {this for this, *_ in found if this.type == "uri"})
+    violations = []
+    for this, path, message, severity, component, value in found:
+        label = labels.get(this.value)
+        focus = f"{label} <{this.value}>" if label else this.value
+        violations.append(Violation(focus=focus, path=compact(path) if path else "(node)", message=message,
+                                    severity=severity, component=component, value=value))
+    violations.sort(key=lambda v: (v.focus, v.path, v.message, v.value or ""))
+    return ValidationReport(not violations, violations)
+
+
+def _labels(graph, iris: set, chunk: int = 500) -> dict[str, str]:
+    """One rdfs:label per node (the least, so the report is the same on every run)."""
+    out: dict[str, str] = {}
+    ordered = sorted(i.value for i in iris)
+    for start in range(0, len(ordered), chunk):
+        values = " ".join(f"<{iri}>" for iri in ordered[start:start + chunk])
+        rows = graph.query(f"SELECT ?n (MIN(STR(?l)) AS ?label) WHERE {{ VALUES ?n {{ {values} }} ?n rdfs:label ?l }} "
+                           "GROUP BY ?n", trusted=True).rows
+        for row in rows:
+            if row.get("label") is not None:
+                out[row["n"].value] = row["label"].value
+    return out
+
