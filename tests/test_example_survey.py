@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -159,6 +160,27 @@ def test_the_example_survey_end_to_end(kg, tmp_path, monkeypatch):
     bundled = {c["category"] for c in json.loads(ok(kg("gaps", "--json")).stdout)}
     assert "text_generation" in bundled and not bundled & notations["category"]
     assert package_files() == before
+
+
+def test_the_readmes_project_commands_run_as_written(kg, tmp_path, monkeypatch):
+    """The README's project block, line by line, in a folder holding the examples as a source
+    checkout does: each `kg` command exits 0 and the report follows the RAG taxonomy."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.DOTALL) if "kg init my-rag" in b)
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "rag")
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    for line in block.strip().splitlines():
+        if line.startswith("cd "):
+            monkeypatch.chdir(line[3:].strip())
+            continue
+        for command in line.split(" && "):
+            assert command.startswith("kg "), command
+            ok(kg(*shlex.split(command)[1:]))
+            ran.append(command.split()[1 if not command.startswith("kg --") else 3])
+    assert ran == ["init", "import", "classify", "gaps", "report"]
+    html = (tmp_path / "my-rag" / "gaps.html").read_text(encoding="utf-8")
+    assert "Retrieval-augmented generation" in html and AXIS_TITLES[0] in html and not BUNDLED_WORDS.search(html)
 
 
 def test_bad_input_to_the_example_project_is_a_clear_message(kg, tmp_path):
