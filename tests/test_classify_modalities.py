@@ -103,7 +103,8 @@ def test_a_work_filed_under_recommendation_reads_user_behaviour(clf):
 
 
 def test_implied_modalities_follow_the_taxonomy(tmp_path):
-    """A taxonomy without a user-behaviour concept gets no implied user behaviour."""
+    """A taxonomy without a user-behaviour concept gets no implied user behaviour; a rule speaks
+    only when the taxonomy names its task (here subject-driven generation), else none does."""
     ttl = tmp_path / "tiny.ttl"
     ttl.write_text("""
 @prefix kg: <https://w3id.org/kg-survey/ontology#> .
@@ -112,13 +113,17 @@ def test_implied_modalities_follow_the_taxonomy(tmp_path):
 ex:cats kg:forProperty kg:category .
 ex:mechs kg:forProperty kg:mechanism .
 ex:mods kg:forProperty kg:inputModality , kg:outputModality .
-ex:widgets skos:inScheme ex:cats ; skos:notation "widgets" ; skos:prefLabel "Widget personalization"@en .
+ex:widgets skos:inScheme ex:cats ; skos:notation "widgets" ; skos:prefLabel "Widget personalization"@en ;
+    skos:altLabel "subject-driven widgets"@en .
 ex:knobs skos:inScheme ex:mechs ; skos:notation "knobs" ; skos:prefLabel "Knob turning"@en .
 ex:image skos:inScheme ex:mods ; skos:notation "image" ; skos:prefLabel "Image"@en .
 """)
     lex = Lexicon.build(read_taxonomy(ttl))
     assert {c.value for c in lex.cues} == {"image"}
     assert directed(lex, "Subject-driven recommendation") == {("image", "input")}
+    ttl.write_text(ttl.read_text().replace('    skos:altLabel "subject-driven widgets"@en .', "    ."))
+    lex = Lexicon.build(read_taxonomy(ttl))
+    assert lex.cues == [] and directed(lex, "Subject-driven recommendation") == set()
 
 
 def test_evidence_quotes_the_words_and_the_cue(clf):

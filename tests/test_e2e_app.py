@@ -56,10 +56,32 @@ def app_url(tmp_path_factory):
     """The app served by a real Streamlit server, on a store that is built on first start."""
     home = tmp_path_factory.mktemp("e2e")
     store = home / "store"
-    log = home / "streamlit.log"
-    port = _free_port()
     # HOME is the test's own folder: Streamlit keeps its files there, and the app shows the store as ~/store.
     env = {**os.environ, "KG_STORE": str(store), "KG_HOME": str(home), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    yield from _serve(env, home / "streamlit.log")
+
+
+@pytest.fixture(scope="module")
+def rag_app_url(tmp_path_factory):
+    """The app on a `kg init`-ed copy of the RAG example project (KG_PROJECT, its store inside
+    it, its bibliography imported), built on first start from the project's taxonomy and corpus."""
+    home = tmp_path_factory.mktemp("e2e-rag")
+    project = home / "my-rag"
+    env = {k: v for k, v in os.environ.items() if k not in ("KG_STORE", "KG_PROJECT")}
+    env.update(KG_HOME=str(home / "kg-home"), HOME=str(home), PYTHONUNBUFFERED="1")
+    example = ROOT / "examples" / "rag"
+    for args in (["init", str(project), "--taxonomy", str(example / "taxonomy.ttl"), "--corpus",
+                  str(example / "corpus"), "--name", "RAG example"],
+                 ["--project", str(project), "import", "bibtex", str(example / "references.bib")]):
+        done = subprocess.run([sys.executable, "-m", "kg", *args], cwd=home, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    env["KG_PROJECT"] = str(project)
+    yield from _serve(env, home / "streamlit.log")
+
+
+def _serve(env: dict, log: Path):
+    """Start `streamlit run app.py` with `env`, yield its URL once healthy, stop it afterwards."""
+    port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
@@ -80,6 +102,17 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser_page(app_url):
+    yield from _browser(app_url)
+
+
+@pytest.fixture(scope="module")
+def rag_page(rag_app_url):
+    yield from _browser(rag_app_url)
+
+
+def _browser(app_url: str):
+    """A headless Chromium page that records page errors, console errors, failed answers and
+    every request that leaves the app's server."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -354,3 +387,83 @@ def test_no_javascript_errors_and_nothing_loaded_from_the_web(browser_page):
     assert browser_page.outside == []
     assert browser_page.console_errors == []
     assert browser_page.failed == []
+
+
+# ---------------------------------------------------------------- another survey: the RAG example project
+RAG_CATEGORIES = ("Open-domain question answering", "Language modeling", "Fact verification",
+                  "Knowledge-grounded dialogue")
+RAG_AXIS_TITLES = ("task (what retrieval serves)", "mechanism (where retrieved text enters)")
+BUNDLED_WORDING = ("Personaliz", "personaliz", "what is personalized", "Text generation", "Image generation")
+
+
+def _body_text(page) -> str:
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert not [w for w in BUNDLED_WORDING if w in text], [w for w in BUNDLED_WORDING if w in text]
+    return text
+
+
+def test_an_example_project_drives_every_page_in_its_own_wording(rag_page, rag_app_url):
+    """KG_PROJECT names a `kg init`-ed RAG example: the first start builds its graph from the
+    project's taxonomy and corpus, and every page speaks the RAG taxonomy, never the bundled one."""
+    from kg.app.main import PAGES
+
+    page = rag_page
+    _open(page, rag_app_url)
+    page.get_by_text("Cells filled").wait_for()
+    papers = page.locator("[data-testid='stMetric']").filter(has_text="Papers").first
+    assert papers.locator("[data-testid='stMetricValue']").inner_text().strip() == "22"
+    assert page.get_by_text("Where the data came from").count() == 1
+    _body_text(page)
+    _no_exception(page)
+
+    _open(page, rag_app_url + "/gaps")
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.locator("canvas, svg").first.wait_for()
+    text = _body_text(page)
+    assert all(title in text for title in RAG_AXIS_TITLES), text[:500]
+    page.get_by_role("combobox", name="Cell").click()
+    option = page.get_by_role("option", name="Language modeling x Output interpolation")
+    option.wait_for()
+    option.click()
+    _settle(page)
+    page.locator("h3").filter(has_text="Language modeling x Output interpolation").wait_for()
+    panel = page.locator("[data-testid='stMetric']").filter(has_text="Papers").first
+    assert panel.locator("[data-testid='stMetricValue']").inner_text().strip().startswith("1")
+    _no_exception(page)
+    _shot(page, "rag-gaps")
+
+    _open(page, rag_app_url + "/network")
+    page.frame_locator("iframe").first.locator("#mynetwork canvas").wait_for()
+    page.get_by_text("Most central papers").wait_for()
+    _body_text(page)
+    _no_exception(page)
+
+    _open(page, rag_app_url + "/combinations")
+    page.get_by_text("Unexplored combinations").wait_for()
+    _body_text(page)
+    _no_exception(page)
+
+    _open(page, rag_app_url + "/papers?id=2005.11401")
+    page.locator("h2").filter(has_text="RAG").wait_for()
+    page.get_by_text("Taxonomy labels").wait_for()
+    assert "Open-domain question answering" in _body_text(page)
+    _no_exception(page)
+
+    for path in ("/screening", "/sparql"):
+        _open(page, rag_app_url + path)
+        _body_text(page)
+        _no_exception(page)
+
+    _open(page, rag_app_url + "/reports")
+    preview = page.frame_locator("iframe").first
+    preview.get_by_text("Taxonomy gap report: Retrieval-augmented generation").first.wait_for()
+    report = preview.locator("body").inner_text()
+    assert all(title in report for title in RAG_AXIS_TITLES) and all(c in report for c in RAG_CATEGORIES)
+    assert not [w for w in BUNDLED_WORDING if w in report]
+    _body_text(page)
+    _no_exception(page)
+    _shot(page, "rag-reports")
+
+    assert {path for path, *_ in PAGES} == {"overview", "gaps", "network", "combinations", "papers", "screening",
+                                           "sparql", "reports"}  # every page above
+    assert page.errors == [] and page.outside == [] and page.console_errors == [] and page.failed == []

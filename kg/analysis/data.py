@@ -66,7 +66,8 @@ class Corpus:
     datasets: every dataset (DATASET_COLUMNS).
     matches:  possible-match pairs (MATCH_COLUMNS): `work` may be the same as `match`.
     held:     predicted links below `min_confidence` (LINK_COLUMNS): they count nowhere.
-    axes:     the taxonomy's axes as its schemes name them (AXIS_COLUMNS); see `axis_title`.
+    axes:     the taxonomy's axes as its schemes name them (AXIS_COLUMNS); see `axis_title`
+              (and a row 'taxonomy' with its title; see `taxonomy_title`).
     min_confidence: the lowest confidence at which a predicted link is in `links`.
     structure: what the graph's taxonomy declares about which labels go together
               (kg.rdf.taxonomy.Structure), or the KgError reading it raised; None for a
@@ -103,6 +104,13 @@ class Corpus:
         for row in self.axes[self.axes["axis"] == name].itertuples():
             return row.title or row.label or name
         return name
+
+    @property
+    def taxonomy_title(self) -> str:
+        """The taxonomy's own title (its dcterms:title), or '' when it declares none."""
+        for row in self.axes[self.axes["axis"] == "taxonomy"].itertuples():
+            return row.title or ""
+        return ""
 
     def kind(self, name: str) -> pd.DataFrame:
         """The links of one kind (e.g. 'mechanism')."""

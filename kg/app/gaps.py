@@ -27,9 +27,11 @@ def _cell_key(category: str, mechanism: str) -> str:
 def render() -> None:
     corpus = data.corpus()
     st.title("Taxonomy & gaps")
-    st.markdown("Papers per taxonomy cell (**category** x **mechanism**). A cell is **empty** when no paper sits "
-                "in it and **thin** when it holds at most half of what the table's margins predict; the score is "
-                "the Pearson residual (0 = as predicted, negative = thinner). Click a cell to list its papers.")
+    titles = {axis: corpus.axis_title(axis) for axis in ("category", "mechanism")}
+    st.markdown(f"Papers per taxonomy cell (**{ui.md(titles['category'])}** x **{ui.md(titles['mechanism'])}**). "
+                "A cell is **empty** when no paper sits in it and **thin** when it holds at most half of what the "
+                "table's margins predict; the score is the Pearson residual (0 = as predicted, negative = "
+                "thinner). Click a cell to list its papers.")
     st.markdown(f"**5 (+3 predicted)**: 5 papers the survey's table, the curated list or a person place there "
                 f"(*asserted*), and 3 only the classifier places (*predicted*). Predictions count at confidence "
                 f"{corpus.min_confidence:g} or more (below it, not at all); a cell that is empty or thin only "
@@ -58,7 +60,7 @@ def render() -> None:
                f"{len(cells)} cells · asserted alone: {int(sure.get('empty', 0))} empty, "
                f"{int(sure.get('thin', 0))} thin")
     event = st.altair_chart(charts.gap_heatmap(
-        cells, value=value, titles={axis: corpus.axis_title(axis) for axis in ("category", "mechanism")}), width="stretch", on_select="rerun",
+        cells, value=value, titles=titles), width="stretch", on_select="rerun",
                             selection_mode=charts.CELL_SELECTION, key="gap_heatmap")
     _sync_pick(event)
     keys = [_cell_key(c, m) for c, m in zip(cells["category"], cells["mechanism"])]

@@ -1,7 +1,8 @@
 """The transparent layer: which taxonomy labels occur in a paper's text.
 
 Terms come only from data: the SKOS labels (prefLabel, altLabel, hiddenLabel)
-of ontology/taxonomy.ttl, read with kg.rdf.taxonomy.read_taxonomy, and the names
+of the project's taxonomy (the bundled survey's: ontology/taxonomy.ttl), read with
+kg.rdf.taxonomy.read_taxonomy, and the names
 of the graph's datasets. Matching is greedy left to right, longest term first,
 separately per axis, so "personalized text-to-image generation" fires that
 one label rather than its shorter parts. Every hit says which term fired, on
@@ -14,7 +15,10 @@ text out), "given 3-5 images of the subject" (image in). A few task words imply
 a modality the text may not name: recommenders learn from interaction
 histories (user behaviour in), subject-driven generation starts from reference
 images of the subject (image in). Such hits are "implied" and name the cue that
-fired. These rules only speak for modalities the taxonomy has (by notation).
+fired. A rule speaks only for a modality the taxonomy has (by notation), and only when
+the taxonomy names the task it is about: one of its cue phrases occurs in a concept's
+label (the bundled taxonomy's "Personalized recommendation", "subject-driven generation"),
+so a taxonomy of another field is classified by its own labels alone.
 """
 
 from __future__ import annotations
@@ -221,6 +225,8 @@ class Lexicon:
         by_category: dict[str, list[Cue]] = {}
         if "modality" in axes:
             modalities = {c.notation for c in taxonomy.axis("modality")}
+            named = [term_tokens(label)[0] for concepts in taxonomy.concepts.values()
+                     for concept in concepts.values() for label in [concept.label, *concept.synonyms]]
             for value, role, why, phrases, of_category in IMPLIED:
                 if value not in modalities:
                     continue
@@ -229,6 +235,8 @@ class Lexicon:
                     norm, orig = term_tokens(phrase)
                     if norm:
                         group.append(Cue(value, role, why, phrase, norm, orig, is_case_sensitive(phrase)))
+                if not any(_contains(n, c.norm) for c in group for n in named):
+                    continue  # the taxonomy names no concept of this task: the rule is another field's
                 cues += group
                 if not of_category:
                     continue

@@ -42,7 +42,7 @@ from ..rdf.taxonomy import read_taxonomy
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .entities import linker_for, proposed_known, work_mentions
 from .lexicon import Lexicon
-from .model import AGENT, AXES, REVIEW_THRESHOLD, UNKNOWN, Classifier, Doc, Prediction, fingerprint
+from .model import AGENT, AXES, REVIEW_THRESHOLD, SCHEME, UNKNOWN, Classifier, Doc, Prediction, fingerprint
 
 SOURCE_ID = "classifier"
 RECORD_FILE = "classifier.jsonl"
@@ -127,9 +127,12 @@ def not_placed(work: GraphWork, min_relevance: float) -> str | None:
     return None
 
 
-def needed_axes(work: GraphWork) -> list[str]:
+def needed_axes(work: GraphWork, taxonomy=None) -> list[str]:
+    """The axes to label a work on: those no source gives it, of the ones the taxonomy has
+    (a taxonomy without a modality scheme gets no modality labels, not 'unknown' ones)."""
     given = work.given_labels()
-    return [axis for axis in LABEL_AXES if not given.get(axis)]
+    return [axis for axis in LABEL_AXES if not given.get(axis)
+            and (taxonomy is None or taxonomy.axis(SCHEME.get(axis, axis)))]
 
 
 # ---------------------------------------------------------------- state
@@ -236,7 +239,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     plan: dict[str, tuple[GraphWork, list[str], str]] = {}
     skip: dict[str, str] = {}
     for w in works:
-        axes = needed_axes(w)
+        axes = needed_axes(w, taxonomy)
         text_key = _digest(w.title, w.abstract)
         why = not_placed(w, min_relevance)
         if why:

@@ -17,9 +17,9 @@ import re
 
 from .escape import clean
 from .escape import latex as tex
-from .layout import (DAGGER, cell_count, cell_examples, combination_text, confidence_text, count_text, example_label,
-                     flagged_text, fmt_num, fmt_score, for_display, modality_status, nearest_text, section_of, shorten,
-                     summary_lines, table_rows, trend_text)
+from .layout import (DAGGER, axis_titles, cell_count, cell_examples, combination_text, confidence_text, count_text,
+                     example_label, flagged_text, fmt_num, fmt_score, for_display, modality_status, nearest_text,
+                     section_of, shorten, summary_lines, table_rows, taxonomy_name, trend_text)
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage{booktabs}
@@ -61,7 +61,8 @@ def taxonomy_table(report: dict) -> list[str]:
     column = r">{\raggedright\arraybackslash}p{%s}"  # array's L column, spelled out for \input
     spec = column % r"0.15\linewidth" + column % width * len(header)
     out = ["% kg:table:begin", rf"\begin{{table}}[{TABLE_PLACEMENT}]", r"\centering", r"\footnotesize",
-           r"\caption{Papers per taxonomy cell (category $\times$ mechanism): count (asserted, +predicted), "
+           r"\caption{Papers per taxonomy cell (" + r" $\times$ ".join(tex(t) for t in axis_titles(report))
+           + r"): count (asserted, +predicted), "
            r"expected count under independence and score, with example works; $\dagger$ marks a work the "
            r"classifier placed, with its confidence.}",
            r"\label{tab:kg-taxonomy}",
@@ -145,7 +146,7 @@ def render_latex(report: dict) -> str:
     out += [r"\end{itemize}", ""]
     out += [r"\section*{Taxonomy table}"]
     if table_rows(report)[1]:
-        out += ["Table~\\ref{tab:kg-taxonomy} places the works in the survey's taxonomy.", ""]
+        out += [f"Table~\\ref{{tab:kg-taxonomy}} places the works in {tex(taxonomy_name(report))}.", ""]
     out += taxonomy_table(report)
 
     out += [r"\section*{Empty and thin cells}"]

@@ -128,6 +128,24 @@ def summary_lines(report: dict) -> list[str]:
     return lines
 
 
+def axis_titles(report: dict) -> list[str]:
+    """The table's rows and columns as the taxonomy titles them:
+    ['category (what is personalized)', 'mechanism (how)']."""
+    axes = (report.get("taxonomy") or {}).get("axes") or {}
+    return [axes.get(axis) or axis for axis in ("category", "mechanism")]
+
+
+def axes_text(report: dict, times: str = "x") -> str:
+    """'category (what is personalized) x mechanism (how)'."""
+    return f" {times} ".join(axis_titles(report))
+
+
+def taxonomy_name(report: dict) -> str:
+    """The taxonomy a report places works in: its title when it declares one."""
+    title = (report.get("taxonomy") or {}).get("title")
+    return f"the {title} taxonomy" if title else "the survey's taxonomy"
+
+
 def table_rows(report: dict) -> tuple[list[str], list[tuple[dict, list[dict]]]]:
     """Mechanism headers and, per category, its cells in mechanism order (Table 1 layout)."""
     header = [m["label"] for m in report["mechanisms"]]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from .escape import markdown as md
 from .escape import markdown_url
-from .layout import (DAGGER, cell_count, cell_examples, central_rank, citation_note, combination_text, confidence_text,
-                     count_text, example_label, flagged_text, fmt_num, fmt_score, for_display, modality_status,
-                     nearest_text, section_of, summary_lines, table_rows, trend_text)
+from .layout import (DAGGER, axes_text, cell_count, cell_examples, central_rank, citation_note, combination_text,
+                     confidence_text, count_text, example_label, flagged_text, fmt_num, fmt_score, for_display,
+                     modality_status, nearest_text, section_of, summary_lines, table_rows, trend_text)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -36,7 +36,7 @@ def render_markdown(report: dict) -> str:
     lines += ["## Summary", ""] + [f"- {md(text)}" for text in summary_lines(report)] + [""]
 
     lines += ["## Taxonomy table", "",
-              "Papers per category x mechanism cell, with expected count and score (see How the scores "
+              f"Papers per {md(axes_text(report))} cell, with expected count and score (see How the scores "
               f"are computed below) and example works; {DAGGER} marks a predicted work with its confidence.", ""]
     header, rows = table_rows(report)
     if rows:
