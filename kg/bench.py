@@ -327,7 +327,7 @@ def _emit(item: dict) -> None:
 def _rdflib_suite(nt_path: str, plan: list[dict], repeats: int, cap_s: float) -> None:
     import rdflib
 
-    from .rdf.vocab import PREFIXES
+    from .vocab import PREFIXES
 
     started = time.perf_counter()
     g = rdflib.Graph()

@@ -19,7 +19,8 @@ from pathlib import Path
 from . import __version__
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
-from .classify.entities import apply_entity_decisions, read_entity_decisions
+from .classify.curation import read_entity_decisions
+from .classify.entities import apply_entity_decisions
 from .records.corpus import read_corpus
 from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import ontology_dir

@@ -40,3 +40,9 @@ def default_home() -> Path:
 def default_store() -> str:
     """The store location: KG_STORE (a folder or a SPARQL endpoint URL), else KG_HOME/store."""
     return os.environ.get("KG_STORE") or str(default_home() / "store")
+
+
+def is_remote(location) -> bool:
+    """True for a SPARQL endpoint URL (http:// or https://) rather than a folder. Only kg.store and
+    kg.project (reading a kg.toml's store key) ask; everything else asks its Store."""
+    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))

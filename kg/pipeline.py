@@ -112,8 +112,8 @@ def curate(store: Store | str | Path, paper: str, labels: dict[str, list[str]], 
 
 def curate_entity(store: Store | str | Path, entity: str, **decision) -> dict:
     """`kg curate --entity`: record a person's rename, merge or rejection of a method or dataset
-    (kg.classify.entities.curate_entity), then refresh the graph as `after_curate` does."""
-    from .classify.entities import curate_entity as record
+    (kg.classify.curation.curate_entity), then refresh the graph as `after_curate` does."""
+    from .classify.curation import curate_entity as record
 
     store = Store.at(store)
     recorded = record(store, entity, **decision)

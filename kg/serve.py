@@ -49,7 +49,7 @@ import pyoxigraph as ox
 from . import __version__
 from .errors import KgError, QueryLimitExceeded, QueryRefused, QuerySyntaxError, UsageError
 from .sparql.guard import QueryLimits, check_query
-from .output.csvfile import strip_bidi
+from .output.csvfile import query_result_csv, strip_bidi
 from .sparql.results import QueryResult, Term, term_to_ox
 from .sparql.text import query_form
 
@@ -231,7 +231,7 @@ def results_tsv(result: QueryResult) -> str:
 def render(result: QueryResult, media: str) -> bytes:
     """The result serialised as `media` (a type from RESULT_TYPES or GRAPH_TYPES)."""
     if result.kind == "graph":
-        from .rdf.vocab import PREFIXES
+        from .vocab import PREFIXES
 
         triples = [ox.Triple(*(term_to_ox(t) for t in triple)) for triple in result.triples]
         fmt = GRAPH_TYPES[media]
@@ -243,7 +243,7 @@ def render(result: QueryResult, media: str) -> bytes:
     if name == "xml":
         return results_xml(result).encode()
     if name == "csv":
-        return result.to_csv().encode()
+        return query_result_csv(result).encode()
     return results_tsv(result).encode()
 
 

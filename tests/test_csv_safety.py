@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kg.output.csvfile import BIDI_CONTROLS, cell
+from kg.output.csvfile import BIDI_CONTROLS, cell, query_result_csv
 from kg.sparql.results import QueryResult, Term
 
 RLO = "\u202e"  # right-to-left override: "gpj.exe" shows as "exe.jpg"
@@ -44,11 +44,11 @@ def test_query_result_to_csv():
     result = QueryResult("select", vars=["work", "title", "delta"],
                          rows=[{"work": Term("uri", "https://example.org/w"), "title": title,
                                 "delta": Term("literal", "-3", "http://www.w3.org/2001/XMLSchema#integer")}])
-    rows = rows_of(result.to_csv())
+    rows = rows_of(query_result_csv(result))
     assert rows == [["work", "title", "delta"], ["https://example.org/w", SAFE_TITLE, "-3"]]
     graph = QueryResult("graph", triples=[(Term("uri", "https://example.org/w"),
                                            Term("uri", "http://purl.org/dc/terms/title"), title)])
-    assert rows_of(graph.to_csv())[1][2] == SAFE_TITLE
+    assert rows_of(query_result_csv(graph))[1][2] == SAFE_TITLE
     assert result.to_json()["results"]["bindings"][0]["title"]["value"] == HOSTILE_TITLE  # JSON keeps it exact
 
 

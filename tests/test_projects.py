@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.project import CONFIG, Project, init_project, resolve
+from kg.project import CONFIG, Project, resolve
+from kg.scaffold import init_project
 from kg.sparql.stats import graph_stats
 from kg.store import LocalGraph, Store
 

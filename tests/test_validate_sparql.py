@@ -14,7 +14,7 @@ from kg.errors import KgError
 from kg.store import LocalGraph
 from kg.rdf.validate import to_rdflib, validate_graph
 from kg.rdf.validate_sparql import compile_shapes, load_shapes, validate_store
-from kg.rdf.vocab import compact
+from kg.vocab import compact
 
 KG = Namespace("https://w3id.org/kg-survey/ontology#")
 DCT = Namespace("http://purl.org/dc/terms/")

@@ -8,7 +8,7 @@ from rdflib.namespace import OWL, RDFS, SKOS
 
 from kg.paths import ontology_dir
 from kg.rdf.taxonomy import read_taxonomy
-from kg.rdf.vocab import KG
+from kg.vocab import KG
 
 
 def test_vocab_fails_on_typos():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ..sparql.named import run_named
-from ..rdf.vocab import BASE
+from ..vocab import BASE
 
 _KINDS = (("id/work/", "work"), ("id/person/", "person"), ("id/dataset/", "dataset"),
           ("id/method/", "method"), ("taxonomy/", "concept"))

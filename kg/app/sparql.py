@@ -11,7 +11,8 @@ import json
 import streamlit as st
 
 from kg.analysis.browse import binding_value
-from kg.rdf.vocab import compact
+from kg.output.csvfile import query_result_csv
+from kg.vocab import compact
 from kg.errors import KgError
 from kg.sparql.named import named_queries
 from kg.sparql.text import variables
@@ -108,7 +109,7 @@ def _show(result, short: bool, max_rows: int) -> None:
         else:
             st.info("The query matched nothing.")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV", result.to_csv(), file_name="query.csv", mime="text/csv",
+    c1.download_button("Download CSV", query_result_csv(result), file_name="query.csv", mime="text/csv",
                        icon=":material/download:", key="sparql_csv")
     c2.download_button("Download JSON", json.dumps(result.to_json(), ensure_ascii=False, indent=1),
                        file_name="query.json", mime="application/sparql-results+json",

@@ -29,7 +29,10 @@ from ..records.corpus import read_yaml
 from ..errors import CorpusError, KgError, UsageError
 from ..fileio import file_lock, remove_stale_temp_files, write_atomic
 from ..records import Bundle, Label, Source, Work
-from ..rdf.taxonomy import LABEL_AXIS_SCHEME, Taxonomy
+from ..rdf.taxonomy import Taxonomy
+from ..records.labels import LABEL_AXIS_SCHEME
+from .entities import ENTITY_ACTIONS, KINDS, EntityDecision, is_entity_decision
+from .mentions import entity_key
 
 SOURCE = Source(
     id="curation",
@@ -317,8 +320,71 @@ def curate(store, paper: str, labels: dict[str, list[str]], *, by: str | None = 
 
 def check_file(path: Path, vocabulary: dict[str, set[str]]) -> None:
     """Raise CorpusError (naming the decision and its line) when the curation file is broken."""
-    from .entities import read_entity_decisions
-
     read_curation(path, vocabulary)
     read_scope_decisions(path)
     read_entity_decisions(path)
+
+
+# ---------------------------------------------------------------- method and dataset decisions
+def read_entity_decisions(path: Path) -> list[EntityDecision]:
+    """The curation file's entity decisions in file order; a broken one is a CorpusError naming it."""
+    out: list[EntityDecision] = []
+    lines = None
+    for i, d in enumerate(read_decisions(path)):
+        if not is_entity_decision(d):
+            continue
+        if lines is None:
+            lines = decision_lines(path)
+        where = f"decision #{i + 1} (entity {d.get('entity')})" + (f" at line {lines[i]}" if i < len(lines) else "")
+        actions = [a for a in ENTITY_ACTIONS if d.get(a) not in (None, False)]
+        if len(actions) != 1:
+            raise CorpusError(path, where, "an entity decision needs exactly one of: rename: NEW, "
+                                           "merge_into: OTHER, reject: true")
+        action = actions[0]
+        value = d.get(action)
+        if action == "reject":
+            if value is not True:
+                raise CorpusError(path, where, f"'reject' must be true, got {value!r}")
+            value = None
+        elif not isinstance(value, str) or not entity_key(value):
+            raise CorpusError(path, where, f"'{action}' must be a name with a letter or digit, got {value!r}")
+        kind = d.get("kind")
+        if kind is not None and kind not in KINDS:
+            raise CorpusError(path, where, f"'kind' must be method or dataset, got {kind!r}")
+        name = str(d["entity"])
+        if not entity_key(name):
+            raise CorpusError(path, where, f"'entity' must be a name with a letter or digit, got {name!r}")
+        out.append(EntityDecision(name, entity_key(name), action, value, kind, str(d.get("by") or "curator"),
+                                  str(d["at"]) if d.get("at") else None, i))
+    return out
+
+
+def curate_entity(store, entity: str, *, rename: str | None = None, merge_into: str | None = None,
+                  reject: bool = False, kind: str | None = None, by: str | None = None) -> dict:
+    """Record a person's decision about a method or dataset in the store's curation file: rename
+    it, merge it into another, or reject it. The graph shows it once it is built again
+    (kg.pipeline.curate_entity)."""
+    from ..errors import KgError
+    from ..rdf.taxonomy import read_taxonomy
+    from ..store import Store
+    from .entities import graph_entities, validate_entity_decision
+
+    store = Store.at(store)
+    path = curation_file(store)
+    decision = validate_entity_decision(entity, rename=rename, merge_into=merge_into, reject=reject, kind=kind)
+    known = graph_entities(store.open())
+    key = entity_key(entity)
+    matches = {k: name for k, name in known.items() if k[1] == key and (kind is None or k[0] == kind)}
+    if not matches:
+        raise KgError(f"no method or dataset named {entity!r} in the graph",
+                      hint="List them with `kg query --name methods` and `kg query --name datasets`.")
+    if len(matches) > 1 and kind is None:
+        raise UsageError(f"{entity!r} is both a method and a dataset in the graph; say which kind", field="kind")
+    (found_kind, _), (name, predicted) = next(iter(matches.items()))
+    if rename is not None and not predicted:
+        raise UsageError(f"{name} is a {found_kind} of the taxonomy or the corpus, not one read from abstracts: "
+                         "rename it where it is defined (ontology/taxonomy.ttl, the corpus or its records)")
+    decision = {**decision, "kind": found_kind, "by": by or default_curator(), "at": now()}
+    check_file(path, read_taxonomy(store.project.taxonomy_file).vocabulary())  # a broken file is reported first
+    append_decision(path, decision)
+    return {"name": name, **decision}

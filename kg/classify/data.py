@@ -14,8 +14,8 @@ from urllib.parse import unquote
 from ..records.labels import effective_labels, is_predicted
 from ..sparql.named import run_named
 from ..records import Label
-from ..rdf.vocab import AXES as AXIS_PROPERTIES
-from ..rdf.vocab import ID
+from ..vocab import AXES as AXIS_PROPERTIES
+from ..vocab import ID
 from .model import AXES, Example
 
 _ID_COLUMNS = ("arxiv", "doi", "s2", "corpus", "openalex", "cite", "url")

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..errors import CorpusError, UsageError
+from ..errors import UsageError
 from ..records import Bundle, EntityMention
 from ..rdf.taxonomy import Taxonomy
 from .mentions import DATASET, METHOD, Linker, display_name, entity_key, extract
@@ -84,41 +83,6 @@ class EntityDecision:
 
 def is_entity_decision(d) -> bool:
     return isinstance(d, dict) and d.get("entity") is not None
-
-
-def read_entity_decisions(path: Path) -> list[EntityDecision]:
-    """The curation file's entity decisions in file order; a broken one is a CorpusError naming it."""
-    from .curation import decision_lines, read_decisions
-
-    out: list[EntityDecision] = []
-    lines = None
-    for i, d in enumerate(read_decisions(path)):
-        if not is_entity_decision(d):
-            continue
-        if lines is None:
-            lines = decision_lines(path)
-        where = f"decision #{i + 1} (entity {d.get('entity')})" + (f" at line {lines[i]}" if i < len(lines) else "")
-        actions = [a for a in ENTITY_ACTIONS if d.get(a) not in (None, False)]
-        if len(actions) != 1:
-            raise CorpusError(path, where, "an entity decision needs exactly one of: rename: NEW, "
-                                           "merge_into: OTHER, reject: true")
-        action = actions[0]
-        value = d.get(action)
-        if action == "reject":
-            if value is not True:
-                raise CorpusError(path, where, f"'reject' must be true, got {value!r}")
-            value = None
-        elif not isinstance(value, str) or not entity_key(value):
-            raise CorpusError(path, where, f"'{action}' must be a name with a letter or digit, got {value!r}")
-        kind = d.get("kind")
-        if kind is not None and kind not in KINDS:
-            raise CorpusError(path, where, f"'kind' must be method or dataset, got {kind!r}")
-        name = str(d["entity"])
-        if not entity_key(name):
-            raise CorpusError(path, where, f"'entity' must be a name with a letter or digit, got {name!r}")
-        out.append(EntityDecision(name, entity_key(name), action, value, kind, str(d.get("by") or "curator"),
-                                  str(d["at"]) if d.get("at") else None, i))
-    return out
 
 
 def apply_entity_decisions(bundle: Bundle, decisions: list[EntityDecision], taxonomy: Taxonomy) -> list[str]:
@@ -214,34 +178,3 @@ def graph_entities(graph) -> dict[tuple[str, str], tuple[str, bool]]:
             if row.get("name"):
                 out.setdefault((kind, entity_key(str(row["name"]))), (str(row["name"]), bool(row.get("predicted"))))
     return out
-
-
-def curate_entity(store, entity: str, *, rename: str | None = None, merge_into: str | None = None,
-                  reject: bool = False, kind: str | None = None, by: str | None = None) -> dict:
-    """Record a person's decision about a method or dataset in the store's curation file: rename
-    it, merge it into another, or reject it. The graph shows it once it is built again
-    (kg.pipeline.curate_entity)."""
-    from ..errors import KgError
-    from ..rdf.taxonomy import read_taxonomy
-    from ..store import Store
-    from .curation import append_decision, check_file, curation_file, default_curator, now
-
-    store = Store.at(store)
-    path = curation_file(store)
-    decision = validate_entity_decision(entity, rename=rename, merge_into=merge_into, reject=reject, kind=kind)
-    known = graph_entities(store.open())
-    key = entity_key(entity)
-    matches = {k: name for k, name in known.items() if k[1] == key and (kind is None or k[0] == kind)}
-    if not matches:
-        raise KgError(f"no method or dataset named {entity!r} in the graph",
-                      hint="List them with `kg query --name methods` and `kg query --name datasets`.")
-    if len(matches) > 1 and kind is None:
-        raise UsageError(f"{entity!r} is both a method and a dataset in the graph; say which with --kind")
-    (found_kind, _), (name, predicted) = next(iter(matches.items()))
-    if rename is not None and not predicted:
-        raise UsageError(f"{name} is a {found_kind} of the taxonomy or the corpus, not one read from abstracts: "
-                         "rename it where it is defined (ontology/taxonomy.ttl, the corpus or its records)")
-    decision = {**decision, "kind": found_kind, "by": by or default_curator(), "at": now()}
-    check_file(path, read_taxonomy().vocabulary())  # a broken file is reported before anything is added
-    append_decision(path, decision)
-    return {"name": name, **decision}

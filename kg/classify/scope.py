@@ -35,7 +35,7 @@ from ..rdf.quads import COMMENT, TYPE, QuadWriter, _lit, _n, _time
 from ..records.labels import is_curated
 from ..records import Bundle, Source, Work
 from ..records.resolve import Node, is_strong_key, keys_of
-from ..rdf.vocab import KG, PROV, XSD, digest, mint
+from ..vocab import KG, PROV, XSD, digest, mint
 
 IN, OUT, UNDECIDED = "in", "out", "undecided"
 STATUSES = (IN, OUT, UNDECIDED)

@@ -19,7 +19,7 @@ from ..records import ids
 from ..errors import KgError, UsageError
 from ..sparql.results import QueryResult
 from ..output.tables import emit, new_table
-from ..rdf.vocab import compact
+from ..vocab import compact
 from . import console
 
 QUERY_FORMATS = ("table", "csv", "json", "nt")
@@ -173,7 +173,9 @@ def _print_result(result: QueryResult, fmt: str) -> None:
         else:
             sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     elif fmt == "csv":
-        sys.stdout.write(result.to_csv())
+        from ..output.csvfile import query_result_csv
+
+        sys.stdout.write(query_result_csv(result))
     elif fmt == "nt":
         if result.kind != "graph":
             raise UsageError("--format nt is for CONSTRUCT/DESCRIBE results; use table, csv or json")

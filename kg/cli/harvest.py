@@ -247,7 +247,7 @@ def _publish_import(store, kind: str, file: Path, source_id: str, bundle):
     """Write an import's records under its own source id (replacing that source's older ones), rebuild."""
     from ..harvest.publish import legacy_import, publish_records
     from ..pipeline import after_records
-    from ..rdf.vocab import slug
+    from ..vocab import slug
 
     published = publish_records(store, source_id, bundle, replace=True, mark_candidates=False, check_source=True)
     note = legacy_import(store, f"{kind}-{slug(file.stem)}", source_id)

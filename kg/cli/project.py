@@ -24,7 +24,7 @@ def init(
     name: Optional[str] = typer.Option(None, "--name", help="The project's name (default: the folder's name)."),
 ):
     """Make a project folder: kg.toml, a copy of the taxonomy and corpus, and its own graph store."""
-    from ..project import init_project
+    from ..scaffold import init_project
 
     project = init_project(folder, taxonomy=taxonomy, corpus=corpus, name=name)
     console.out.print(f"Made the kg project {project.name!r} in {project.root}", markup=False, highlight=False)
@@ -39,7 +39,7 @@ def init(
 def project(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")):
     """Which project this run uses (--project, $KG_PROJECT, the current folder, else the bundled survey),
     its files and what they hold."""
-    from ..project import project_counts
+    from ..scaffold import project_counts
 
     current, store = console.project(), console.store()
     data = {"name": current.name, "folder": str(current.root) if current.root else None,

@@ -31,7 +31,7 @@ from ..records import Bundle, Citation, Work, to_dict
 from ..records.resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
 from ..store import Store
 from ..rdf.taxonomy import read_taxonomy
-from ..rdf.vocab import slug
+from ..vocab import slug
 
 # Record files other writers own (harvests, the classifier, kg bench): never an import's source id.
 RESERVED_NAMES = frozenset({"arxiv", "s2", "openalex", "classifier", "curation", "bench"})

@@ -56,7 +56,7 @@ from markdown_it.tree import SyntaxTreeNode
 from ..records import ids
 from ..records import Bundle, Dataset, Label, Source, Work
 from ..records.titles import is_generic_title
-from ..rdf.vocab import slug
+from ..vocab import slug
 from .bibtex import Problem
 from .text import plain_text, read_text_file, repair_mojibake, web_url
 

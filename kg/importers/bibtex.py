@@ -24,7 +24,7 @@ from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
 from ..records.resolve import keys_of
 from ..records.venues import parse_venue
-from ..rdf.vocab import slug
+from ..vocab import slug
 from .text import plain_text, web_url
 
 # an entry starts a line: "@article{key," or "@Article(key,"

@@ -257,7 +257,7 @@ def collect(refs: list[Reference], source: Source, problems: list[Problem]) -> I
 
 
 def new_source(kind: str, label: str, path: Path, source_id: str | None, count: int) -> Source:
-    from ..rdf.vocab import slug
+    from ..vocab import slug
 
     return Source(id=source_id or f"{kind}-{slug(path.stem)}", title=f"{label} file {path.name}",
                   agent=f"{label} import", retrieved=time.strftime("%Y-%m-%d"),

@@ -11,12 +11,13 @@ controls that make a cell read differently from what it holds (U+202E turns
   as `-3` or `+1.5e3`, which stays a number.
 
 Used by `kg export --format csv`, `kg query --format csv`, the server's text/csv answers
-(all through QueryResult.to_csv or this writer) and the report's CSV.
+(all through query_result_csv or this writer) and the report's CSV.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -57,3 +58,23 @@ class Writer:
 def writer(handle, lineterminator: str = "\r\n") -> Writer:
     """A CSV writer on an open text handle (opened with newline="")."""
     return Writer(handle, lineterminator)
+
+
+def query_result_csv(result) -> str:
+    """A query result (kg.sparql.results.QueryResult) as SPARQL 1.1 CSV results, every cell
+    spreadsheet-safe (formulas get a leading apostrophe, bidi controls are dropped); the JSON,
+    XML and TSV forms keep exact values."""
+    buf = io.StringIO()
+    out = writer(buf, lineterminator="\r\n")
+    if result.kind == "ask":
+        out.writerow(["boolean"])
+        out.writerow(["true" if result.boolean else "false"])
+    elif result.kind == "graph":
+        out.writerow(["subject", "predicate", "object"])
+        for triple in result.triples:
+            out.writerow([t.value for t in triple])
+    else:
+        out.writerow(result.vars)
+        for row in result.rows:
+            out.writerow(["" if row.get(v) is None else row[v].value for v in result.vars])
+    return buf.getvalue()

@@ -14,7 +14,7 @@ from .csvfile import writer as csv_writer
 from ..errors import KgError, UsageError
 from ..fileio import atomic_file, write_atomic
 from ..sparql.named import run_named
-from ..rdf.vocab import PREFIXES
+from ..vocab import PREFIXES
 
 RDF_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 FORMATS = (*RDF_FORMATS, "graphml", "csv")  # the graph, its links, its papers as a table

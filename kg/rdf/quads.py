@@ -15,8 +15,9 @@ from ..errors import CorpusError
 from ..records.labels import effective_labels, is_predicted
 from ..records import Bundle, EntityMention, Label, Source
 from ..records.resolve import Node, Resolver
-from .taxonomy import LABEL_AXIS_SCHEME, Taxonomy
-from .vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
+from ..records.labels import LABEL_AXIS_SCHEME
+from .taxonomy import Taxonomy
+from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
 _T = ox.NamedNode
 TYPE = _T(RDF + "type")

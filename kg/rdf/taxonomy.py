@@ -23,7 +23,7 @@ from rdflib.namespace import OWL
 
 from ..errors import KgError
 from ..paths import ontology_dir
-from .vocab import KG, PREFIXES
+from ..vocab import KG, PREFIXES
 
 SCHEME_AXES = {
     str(KG.category): "category",
@@ -35,16 +35,6 @@ SCHEME_AXES = {
     str(KG.buildsOnMethod): "method",
 }
 
-# Label axes (on works) -> the taxonomy axis whose concepts they take.
-LABEL_AXIS_SCHEME = {
-    "category": "category",
-    "mechanism": "mechanism",
-    "input_modality": "modality",
-    "output_modality": "modality",
-    "task": "task",
-    "metric": "metric",
-    "method": "method",
-}
 
 
 @dataclass

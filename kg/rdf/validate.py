@@ -10,7 +10,7 @@ from pyshacl import validate as shacl_validate
 
 from ..errors import KgError
 from ..paths import ontology_dir
-from .vocab import compact
+from ..vocab import compact
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 

@@ -34,7 +34,7 @@ from rdflib.collection import Collection
 from ..errors import KgError
 from ..paths import ontology_dir
 from .validate import ValidationReport, Violation
-from .vocab import compact
+from ..vocab import compact
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 _TYPE = f"<{RDF.type}>/<{RDFS.subClassOf}>*"

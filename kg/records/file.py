@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import CorpusError
 from ..fileio import atomic_file, remove_stale_temp_files
 from . import Bundle, Citation, Dataset, Source, Work, from_dict, to_dict
-from ..rdf.taxonomy import LABEL_AXIS_SCHEME
+from .labels import LABEL_AXIS_SCHEME
 
 UNKNOWN = "unknown"  # a label value the graph skips (kg.records.labels, kg.rdf.quads): the classifier could not decide
 

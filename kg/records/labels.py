@@ -8,6 +8,17 @@ from __future__ import annotations
 
 from . import Label
 
+# Label axes (on works) -> the taxonomy axis whose concepts they take.
+LABEL_AXIS_SCHEME = {
+    "category": "category",
+    "mechanism": "mechanism",
+    "input_modality": "modality",
+    "output_modality": "modality",
+    "task": "task",
+    "metric": "metric",
+    "method": "method",
+}
+
 SINGLE_VALUED = {"category"}
 CURATION_PREFIX = "curation"
 PREDICTION_PREFIX = "classifier"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from . import ids
 from . import Work
 from .titles import is_generic_title
-from ..rdf.vocab import mint, slug
+from ..vocab import mint, slug
 
 _ID_ORDER = ("arxiv", "doi", "s2", "openalex", "corpus", "cite", "url")
 STRONG_KINDS = ("arxiv", "doi", "s2", "openalex", "corpus")

@@ -232,7 +232,7 @@ def check_prefixes(text: str) -> None:
 
 def undeclared_prefix(text: str) -> tuple[str, int] | None:
     """('prefix owl: is not declared; add PREFIX owl: <...>', offset) for the first undeclared prefix used."""
-    from ..rdf.vocab import PREFIXES
+    from ..vocab import PREFIXES
 
     toks = sparql_text.tokens(text)
     declared = set(PREFIXES)

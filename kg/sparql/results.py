@@ -6,7 +6,6 @@ a direct dump; local and remote stores' answers become the same objects.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 
@@ -106,26 +105,6 @@ class QueryResult:
             "head": {"vars": self.vars},
             "results": {"bindings": [{k: t.to_json() for k, t in row.items() if t is not None} for row in self.rows]},
         }
-
-    def to_csv(self) -> str:
-        """SPARQL 1.1 CSV results, every cell spreadsheet-safe (see kg.output.csvfile: formulas get a
-        leading apostrophe, bidi controls are dropped); JSON, XML and TSV keep exact values."""
-        from ..output.csvfile import writer as csv_writer
-
-        buf = io.StringIO()
-        writer = csv_writer(buf, lineterminator="\r\n")
-        if self.kind == "ask":
-            writer.writerow(["boolean"])
-            writer.writerow(["true" if self.boolean else "false"])
-        elif self.kind == "graph":
-            writer.writerow(["subject", "predicate", "object"])
-            for triple in self.triples:
-                writer.writerow([t.value for t in triple])
-        else:
-            writer.writerow(self.vars)
-            for row in self.rows:
-                writer.writerow(["" if row.get(v) is None else row[v].value for v in self.vars])
-        return buf.getvalue()
 
     def to_ntriples(self) -> str:
         return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in self.triples)

@@ -24,18 +24,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import GraphMissing, KgError
+from ..paths import is_remote  # noqa: F401  (kg.store.is_remote: the one test of a location)
 from ..sparql.guard import QueryLimits, check_query, parse_error
 from ..sparql.results import QueryResult, Term, term_from_ox, term_to_ox
-from ..rdf.vocab import PREFIXES
+from ..vocab import PREFIXES
 from .sandbox import QuerySandbox, collect
 
 CURRENT = "current"
 KEEP_GENERATIONS = 2
-
-
-def is_remote(location) -> bool:
-    """True for a SPARQL endpoint URL (http:// or https://) rather than a folder."""
-    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))
 
 
 class StoreDir:
@@ -51,7 +47,7 @@ class StoreDir:
         self.url = str(path) if is_remote(path) else None
         if self.url:
             from ..paths import default_home
-            from ..rdf.vocab import slug
+            from ..vocab import slug
 
             self.path = (workspace or default_home() / "remote") / slug(self.url.split("://", 1)[1], limit=120)
         else:

@@ -59,7 +59,7 @@ from ..sparql.guard import (
 from ..sparql.results import XSD, QueryResult, Term, term_from_ox, term_to_ox
 from ..sparql.text import sparql_iri as _iri
 from ..sparql.text import sparql_term, substitute, with_prefixes
-from ..rdf.vocab import BASE, DCTERMS, PREFIXES
+from ..vocab import BASE, DCTERMS, PREFIXES
 from .local import StoreDir
 from .sandbox import QuerySandbox
 

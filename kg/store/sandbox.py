@@ -496,7 +496,7 @@ def _evaluate(store, sparql: str, bindings: dict, limits: QueryLimits) -> QueryR
     import pyoxigraph as ox
 
     from ..sparql.results import term_to_ox
-    from ..rdf.vocab import PREFIXES
+    from ..vocab import PREFIXES
 
     subs = {ox.Variable(k): term_to_ox(v) for k, v in (bindings or {}).items()}
     try:
@@ -545,7 +545,7 @@ def _zygote_main() -> None:
         return
     import pyoxigraph  # noqa: F401 - loaded once here, shared by every forked worker
 
-    from ..rdf import vocab  # noqa: F401
+    from .. import vocab  # noqa: F401
     from ..sparql import results  # noqa: F401  (loaded once here, shared by every forked worker)
     from ..sparql.guard import inspect_query
 
