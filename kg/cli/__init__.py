@@ -78,6 +78,7 @@ for name, command in (
 ):
     app.command(name)(command)
 app.add_typer(living.snapshot_app, name="snapshot")
+app.command("diff")(living.diff)
 
 
 def main() -> None:

@@ -65,3 +65,40 @@ def snapshot_delete(name: str = typer.Argument(..., help="The snapshot to delete
 
     snap = delete(console.store(), name)
     _say(f"Deleted snapshot {snap.name!r} (generation {snap.generation})")
+
+
+def diff(
+    old: Optional[str] = typer.Argument(None, help="From: a snapshot, 'previous' (the build before the current "
+                                        "one) or a generation (default: the last snapshot, else 'previous')."),
+    new: Optional[str] = typer.Argument(None, help="To: a snapshot, 'current' or a generation (default: current)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json | md | html"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+                                                   help="Predicted labels count in the cells at this confidence "
+                                                        "or more (default 0.5)."),
+):
+    """What changed between two states of the graph: works, labels, scope, citations, cells, datasets, methods."""
+    from ..analysis.diff import FORMATS, diff_store, headline, lines, render
+    from ..errors import UsageError
+    from ..fileio import write_atomic
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}", field="fmt")
+    result = diff_store(console.store(), old, new, min_confidence=min_confidence)
+    if fmt == "table":
+        if output is not None:
+            raise UsageError("--format table prints to the terminal; give --format md, html or json with --output",
+                             field="output")
+        _say(headline(result))
+        for name, items in lines(result):
+            if items:
+                _say(f"\n{name} ({len(items)}):")
+                for item in items:
+                    _say(f"  {item}")
+        return
+    text = render(result, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(output, text)
+    _say(f"Wrote {output} ({fmt}, {len(text.encode())} bytes)")
