@@ -100,3 +100,21 @@ def test_no_change_is_nothing_new_and_bad_references_are_clear(store_copy, kg):
     assert bad.exit_code == 2 and "--format" in bad.message
     first = kg("diff", "previous", store=store_copy)  # one build so far: no previous generation
     assert first.exit_code == 1 and "no previous build" in first.message
+
+
+def test_report_since_a_snapshot(changed_store, kg, tmp_path):
+    import jsonschema
+
+    from kg.report import report_schema
+
+    data = json.loads(kg("report", "--format", "json", "--since", "v1", store=changed_store).output)
+    jsonschema.validate(data, report_schema())
+    assert _ids(data["since"]["works_added"]) == {"2501.10004"} and data["cells"]
+    markdown = kg("report", "--since", "v1", store=changed_store).output
+    assert "## Changes since v1" in markdown and "A Brand New Personalized Video Agent" in markdown
+    page = tmp_path / "report.html"
+    assert kg("report", "--format", "html", "--since", "v1", "-o", page, store=changed_store).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    assert '<section id="since">' in text and text.index("since") < text.index("</body>")
+    refused = kg("report", "--format", "tex", "--since", "v1", store=changed_store)
+    assert refused.exit_code == 2 and "--since" in refused.message

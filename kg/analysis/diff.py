@@ -218,11 +218,11 @@ def headline(diff: dict) -> str:
             f"decision(s), {s['citations_added']} new citation(s), {s['cells']} cell(s) changed.")
 
 
-def render_markdown(diff: dict, title: str = "What changed") -> str:
-    out = [f"# {title}", "", headline(diff), ""]
+def render_markdown(diff: dict, title: str = "What changed", level: int = 1) -> str:
+    out = [f"{'#' * level} {title}", "", headline(diff), ""]
     for name, items in lines(diff):
         if items:
-            out += [f"## {name}", "", *[f"- {_md(x)}" for x in items], ""]
+            out += [f"{'#' * (level + 1)} {name}", "", *[f"- {_md(x)}" for x in items], ""]
     return "\n".join(out)
 
 
@@ -230,14 +230,19 @@ def _md(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
 
 
-def render_html(diff: dict, title: str = "What changed") -> str:
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(headline(diff))}</p>"]
+def html_section(diff: dict, title: str, level: int = 1) -> str:
+    body = [f"<h{level}>{html.escape(title)}</h{level}>", f"<p>{html.escape(headline(diff))}</p>"]
     for name, items in lines(diff):
         if items:
-            body.append(f"<h2>{html.escape(name)}</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in items)
-                        + "</ul>")
+            body.append(f"<h{level + 1}>{html.escape(name)}</h{level + 1}><ul>"
+                        + "".join(f"<li>{html.escape(x)}</li>" for x in items) + "</ul>")
+    return "\n".join(body)
+
+
+def render_html(diff: dict, title: str = "What changed") -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            f"<title>{html.escape(title)}</title></head><body>\n" + html_section(diff, title)
+            + "\n</body></html>\n")
 
 
 def render(diff: dict, fmt: str) -> str:
@@ -248,3 +253,21 @@ def render(diff: dict, fmt: str) -> str:
     if fmt == "html":
         return render_html(diff)
     raise ValueError(f"no text rendering for {fmt!r}")
+
+
+SINCE_FORMATS = ("md", "html", "json")
+
+
+def with_changes(text: str, fmt: str, diff: dict) -> str:
+    """A gap report (`kg report`) with a section of what changed since a snapshot: Markdown and
+    HTML get a section at the end, JSON a `since` member (this module's diff)."""
+    title = f"Changes since {diff['from'].get('ref', 'the snapshot')}"
+    if fmt == "md":
+        return text.rstrip("\n") + "\n\n" + render_markdown(diff, title, level=2)
+    if fmt == "html":
+        section = f'<section id="since">\n{html_section(diff, title, level=2)}\n</section>\n'
+        at = text.rfind("</body>")
+        return text[:at] + section + text[at:] if at >= 0 else text + section
+    if fmt == "json":
+        return json.dumps({**json.loads(text), "since": diff}, ensure_ascii=False, indent=1) + "\n"
+    raise ValueError(f"no changes section for {fmt!r}")
