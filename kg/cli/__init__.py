@@ -79,6 +79,8 @@ for name, command in (
     app.command(name)(command)
 app.add_typer(living.snapshot_app, name="snapshot")
 app.command("diff")(living.diff)
+app.add_typer(living.plan_app, name="plan")
+app.command("update")(living.update)
 
 
 def main() -> None:

@@ -66,6 +66,7 @@ FLAGS = {
     "fmt": "--format",
     "bindings": "--bind",
     "exclude": "--exclude",
+    "plan": "kg plan",
 }
 
 

@@ -102,3 +102,89 @@ def diff(
         return
     write_atomic(output, text)
     _say(f"Wrote {output} ({fmt}, {len(text.encode())} bytes)")
+
+
+plan_app = typer.Typer(help="The harvest plan `kg update` runs: searches, the S2 snowball, list files.",
+                       no_args_is_help=True)
+
+
+@plan_app.command("show")
+def plan_show(as_json: bool = typer.Option(False, "--json", help="Print the entries as a JSON list.")):
+    """The entries of the harvest plan, numbered, and where the plan file is."""
+    from ..update import describe, plan_file, read_plan
+
+    store = console.store()
+    entries = read_plan(store)
+    if as_json:
+        sys.stdout.write(json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
+        return
+    _say(f"Harvest plan {plan_file(store)}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    for number, entry in enumerate(entries, 1):
+        _say(f"  {number}. {describe(entry)}")
+
+
+@plan_app.command("add")
+def plan_add(
+    kind: str = typer.Argument(..., help="arxiv | openalex (a search) | s2 (the snowball from the graph) | "
+                               "awesome | bibtex | ris | csljson (a list file)."),
+    value: Optional[str] = typer.Argument(None, help="The search query, or the list file (none for s2)."),
+    max_: Optional[int] = typer.Option(None, "--max", min=1, help="A search: at most this many papers a run."),
+    references: bool = typer.Option(False, "--references", help="s2: follow the references of the graph's works."),
+    citations: bool = typer.Option(False, "--citations", help="s2: follow the works citing them."),
+    min_links: int = typer.Option(2, "--min-links", "-k", help="s2: links to seeds a new work needs."),
+    depth: int = typer.Option(1, "--depth", help="s2: snowballing rounds."),
+    source_id: Optional[str] = typer.Option(None, "--source-id", help="A list: its source id (as kg import's)."),
+):
+    """Register a search, the S2 snowball or a list file for `kg update` to run again."""
+    from ..update import add_entry, describe
+
+    entry = add_entry(console.store(), kind, value, max_results=max_, references=references, citations=citations,
+                      min_links=min_links, depth=depth, source_id=source_id)
+    _say(f"Added to the harvest plan: {describe(entry)}")
+
+
+@plan_app.command("remove")
+def plan_remove(number: int = typer.Argument(..., help="The entry's number, as `kg plan show` numbers it.")):
+    """Remove an entry from the harvest plan."""
+    from ..update import describe, remove_entry
+
+    _say(f"Removed from the harvest plan: {describe(remove_entry(console.store(), number))}")
+
+
+def update(
+    since: Optional[str] = typer.Option(None, "--since", help="Searches from this date (YYYY-MM-DD; default: the "
+                                        "day of the last update; everything on the first run)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ignore cached answers: ask the services again."),
+    offline: bool = typer.Option(False, "--offline", help="Use only cached answers; never touch the network."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object."),
+):
+    """Run the harvest plan again, place and score new works, rebuild, snapshot, write a digest and feed."""
+    from ..errors import UsageError
+    from ..update import run_update
+
+    if refresh and offline:
+        raise UsageError("--refresh and --offline exclude each other")
+    try:
+        report = run_update(console.store(), since=since,
+                            cache_mode="refresh" if refresh else "offline" if offline else "use")
+    except KeyboardInterrupt:
+        console.err.print("interrupted: the graph and the snapshots are as they were; run kg update again to "
+                          "continue (finished harvest steps are checkpointed)")
+        raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
+        return
+    for step in report.steps:
+        for warning in step.get("warnings", []):
+            console.err.print(f"warning: {warning}", markup=False, highlight=False)
+        _say(f"{step['entry']}: {step['added']} added, {step['updated']} updated "
+             f"({step['requests']} request(s), {step['cache_hits']} from the cache)")
+    if report.nothing_new:
+        _say(f"Nothing new since {report.since or 'the last update'} ({report.requests} request(s)).")
+        return
+    from ..analysis.diff import headline
+
+    if report.diff is not None:
+        _say(headline(report.diff))
+    _say(f"Snapshot {report.snapshot}" + (f"; digest {report.digest['markdown']}, {report.digest['html']}, feed "
+                                          f"{report.digest['atom']}" if report.digest else ""))
