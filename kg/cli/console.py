@@ -66,7 +66,6 @@ FLAGS = {
     "fmt": "--format",
     "bindings": "--bind",
     "exclude": "--exclude",
-    "plan": "kg plan",
 }
 
 
