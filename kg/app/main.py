@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import combinations, gaps, network, overview, papers, reports, screening, sparql, ui
+from . import combinations, gaps, network, overview, papers, reports, screening, sparql, ui, whatsnew
 
 # (url path, title, icon, module with render())
 PAGES = (
@@ -16,6 +16,7 @@ PAGES = (
     ("screening", "Screening", ":material/fact_check:", screening),
     ("sparql", "SPARQL", ":material/terminal:", sparql),
     ("reports", "Reports", ":material/summarize:", reports),
+    ("whatsnew", "What's new", ":material/update:", whatsnew),
 )
 
 

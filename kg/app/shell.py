@@ -18,7 +18,7 @@ from pathlib import Path
 
 # the app's page addresses besides the root, which is the overview (kg.app.main.PAGES without
 # the default page, whose address is the root; kept here so serving a request imports no page)
-PAGE_PATHS = ("gaps", "network", "combinations", "papers", "screening", "sparql", "reports")
+PAGE_PATHS = ("gaps", "network", "combinations", "papers", "screening", "sparql", "reports", "whatsnew")
 _MARK = "<head>"
 
 

@@ -9,6 +9,7 @@
     classify.py  kg classify, curate, screen
     harvest.py   kg harvest arxiv|s2|openalex, kg import bibtex|awesome|ris|csljson
     serve.py     kg app, serve, bench
+    living.py    kg snapshot create|list|delete, diff, plan show|add|remove, update
 
 Each command is thin wiring from arguments to library calls. The command modules import
 console.py, never this module; this module imports them. `main()` is the console script:
@@ -24,7 +25,7 @@ from typing import Optional
 
 import typer
 
-from . import classify, console, gaps, graph, harvest, project, serve
+from . import classify, console, gaps, graph, harvest, living, project, serve
 
 __all__ = ["app", "main"]
 
@@ -76,6 +77,10 @@ for name, command in (
     ("serve", serve.serve), ("bench", serve.bench),
 ):
     app.command(name)(command)
+app.add_typer(living.snapshot_app, name="snapshot")
+app.command("diff")(living.diff)
+app.add_typer(living.plan_app, name="plan")
+app.command("update")(living.update)
 
 
 def main() -> None:

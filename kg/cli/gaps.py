@@ -126,12 +126,17 @@ def report(
     category: Optional[str] = typer.Option(None, "--category", "-c", help="Only this category (a notation, e.g. retrieval)."),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
                                                    help=MIN_CONFIDENCE_HELP),
+    since: Optional[str] = typer.Option(None, "--since", help="Add what changed since this snapshot (or "
+                                        "'previous': the build before the current one); md, html and json."),
 ):
     """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
     from ..errors import UsageError
     from ..report import build_report, check_format, render, write_report
 
     check_format(fmt)
+    if since is not None:
+        _report_since(fmt, output, category, min_confidence, since)
+        return
     if output is None:
         output = "gaps-report.pdf" if fmt == "pdf" else "-"
     if fmt == "pdf" and output == "-":
@@ -141,4 +146,27 @@ def report(
         sys.stdout.write(render(build_report(graph, category, min_confidence=min_confidence), fmt))
         return
     path = write_report(graph, fmt, Path(output), category, min_confidence=min_confidence)
+    console.out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)
+
+
+def _report_since(fmt: str, output: str | None, category: str | None, min_confidence: float | None,
+                  since: str) -> None:
+    """`kg report --since X`: the report with a section of what changed from X to the graph now."""
+    from ..analysis.diff import SINCE_FORMATS, diff_store, with_changes
+    from ..errors import UsageError
+    from ..fileio import write_atomic
+    from ..report import build_report, render
+
+    if fmt not in SINCE_FORMATS:
+        raise UsageError(f"--since adds a section to the {', '.join(SINCE_FORMATS)} reports, not to {fmt!r}",
+                         field=("since", "fmt"))
+    store = console.store()
+    changes = diff_store(store, since, None, min_confidence=min_confidence)
+    graph = store.open_at(changes["to"]["generation"])  # the same generation the diff read
+    text = with_changes(render(build_report(graph, category, min_confidence=min_confidence), fmt), fmt, changes)
+    if output in (None, "-"):
+        sys.stdout.write(text)
+        return
+    path = Path(output).expanduser()
+    write_atomic(path, text)
     console.out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)

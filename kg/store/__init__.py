@@ -158,13 +158,13 @@ class Store:
         return current.name if current is not None else None
 
     def open_at(self, generation: str | None):
-        """The graph of the generation `generation_key()` named, read-only (on disk: the current
-        one, which readers keep until they are reopened)."""
+        """The graph of the generation `generation_key()` (or a snapshot) named, read-only; None:
+        the current one."""
         if self.remote:
             from .remote import RemoteGraph
 
             return RemoteGraph(self.location, generation=generation)
-        return LocalGraph(self.location)
+        return LocalGraph(self.location, generation=generation)
 
     def require_local(self, what: str, hint: str | None = None) -> None:
         """Refuse an operation that needs the store's own files (e.g. the screening state)."""

@@ -9,6 +9,11 @@ CLI, the app) open generations read-only without locking each other out.
     <store>/gen-...            Oxigraph (RocksDB) files
     <store>/records/           harvested and imported records (JSON lines)
     <store>/curation.yaml      people's label decisions
+    <store>/snapshots/         named snapshots: a manifest each, naming a generation that
+                               pruning keeps (kg.store.snapshots)
+
+Each generation's kg-build.json names the generation that was current before it
+(`previous`); pruning keeps it, so "since the last build" can always be read.
 """
 
 from __future__ import annotations
@@ -115,6 +120,9 @@ class StoreDir:
             store.flush()
             store.optimize()
             store = None  # closes the database before its folder is published
+            previous = self.current()
+            if previous is not None:  # "since the last build": pruning keeps the generation named here
+                meta = {**meta, "previous": previous.name}
             (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
         except BaseException as exc:
             store = None
@@ -146,12 +154,37 @@ class StoreDir:
                 continue  # another build is running
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def generation(self, name: str) -> Path | None:
+        """The published generation folder called `name` (None: there is none by that name)."""
+        if not name.startswith("gen-") or "/" in name or name.endswith(".tmp"):
+            return None
+        folder = self.path / name
+        return folder if folder.is_dir() else None
+
+    def generation_info(self, name: str) -> dict:
+        """What a generation's build recorded (its kg-build.json); {} when unreadable."""
+        try:
+            return json.loads((self.path / name / "kg-build.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
     def _prune(self, keep: Path) -> None:
-        gens = sorted((p for p in self.path.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp")),
-                      key=lambda p: p.stat().st_mtime)
-        for old in gens[:-KEEP_GENERATIONS]:
-            if old != keep:
-                shutil.rmtree(old, ignore_errors=True)
+        """Remove generations beyond the newest KEEP_GENERATIONS, except the current one, the one
+        before it (its `previous`) and those a snapshot names."""
+        from ..fileio import file_lock
+        from .snapshots import LOCK, pinned_generations
+
+        with file_lock(self.path / LOCK):  # a snapshot being taken names a generation kept here
+            named = pinned_generations(self.path) | {keep.name}
+            previous = self.generation_info(keep.name).get("previous")
+            if previous:
+                named.add(previous)
+            gens = sorted((p for p in self.path.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp")),
+                          key=lambda p: p.stat().st_mtime)
+            for old in gens[:-KEEP_GENERATIONS]:
+                if old.name not in named:
+                    shutil.rmtree(old, ignore_errors=True)
+
 
 
 def _alive(pid: int) -> bool:
@@ -178,7 +211,7 @@ class LocalGraph:
     sandbox_max_running = 4
     reads_in_pages = True  # whole named listings are read a page at a time (kg.sparql.named.all_pages)
 
-    def __init__(self, path: str | Path, store: ox.Store | None = None):
+    def __init__(self, path: str | Path, store: ox.Store | None = None, generation: str | None = None):
         self._sandbox: QuerySandbox | None = None
         self._sandbox_lock = threading.Lock()
         self.dir = StoreDir(path)
@@ -186,7 +219,13 @@ class LocalGraph:
             self.store = store
             self.generation = None
             return
-        gen = self.dir.current()
+        if generation is not None:  # an earlier generation, kept by a snapshot or as the previous build
+            gen = self.dir.generation(generation)
+            if gen is None:
+                raise GraphMissing(f"no generation {generation!r} in {self.dir.path} (it was removed, or never "
+                                   "published)", hint="`kg snapshot list` names the generations that are kept.")
+        else:
+            gen = self.dir.current()
         if gen is None:
             raise GraphMissing(f"no graph in {self.dir.path} yet", hint="Run `kg build` first.")
         try:

@@ -1,0 +1,273 @@
+"""What changed between two states of the graph (two snapshots, a snapshot and now, the last build).
+
+Both generations are opened read-only and asked the same named queries (`scope`,
+`analysis-label-assertions`, `datasets`, `methods`, and the analysis corpus behind the gap
+matrix: kg.analysis.load_corpus); the answers are compared as sets, keyed by the work's IRI.
+
+    diff_graphs(old, new)            -> dict (the JSON schema is in docs/living-survey.md)
+    diff_store(store, "v1", None)    -> the same, for references kg.store.snapshots resolves
+    render(diff, "md" | "html" | "json")
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from .data import MIN_CONFIDENCE, load_corpus
+from .gaps import gap_matrix
+from ..sparql.named import run_named
+
+SCHEMA_VERSION = 1
+FORMATS = ("table", "json", "md", "html")
+# the relations of methods and datasets papers name: reported as methods and datasets, not labels
+MENTION_AXES = {"proposesMethod", "usesMethod", "buildsOnMethod", "introducesDataset", "usesDataset"}
+STATUS_WORD = {"ok": "filled", "thin": "thin", "empty": "empty"}
+SECTIONS = ("works_added", "works_removed", "works_renamed", "label_changes", "scope_changes", "citations_added",
+            "citations_removed", "cells", "datasets_added", "datasets_removed", "methods_added", "methods_removed")
+
+
+def _local(iri) -> str:
+    text = str(iri)
+    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+class _State:
+    """What one generation answers to the diff's named queries."""
+
+    def __init__(self, graph, min_confidence: float):
+        self.works: dict[str, dict] = {}
+        for row in run_named(graph, "scope").records():
+            work = str(row["work"])
+            relevance = row.get("relevance")
+            self.works.setdefault(work, {
+                "work": work, "label": _text(row.get("label")), "title": _text(row.get("title")),
+                "id": _text(row.get("id")), "year": _text(row.get("year")), "status": _text(row.get("status")),
+                "relevance": round(float(relevance), 4) if relevance is not None else None,
+                "decided_by": _text(row.get("decidedBy"))})
+        self.labels: dict[str, dict[str, dict[str, str]]] = {}  # work -> axis -> notation -> asserted|predicted
+        for row in run_named(graph, "analysis-label-assertions").records():
+            axis = _local(row["axis"])
+            if axis in MENTION_AXES:
+                continue
+            kinds = self.labels.setdefault(str(row["work"]), {}).setdefault(axis, {})
+            kind = "predicted" if row.get("predicted") else "asserted"
+            notation = str(row["notation"])
+            if kinds.get(notation) != "asserted":  # asserted by anyone wins over a prediction
+                kinds[notation] = kind
+        self.corpus = load_corpus(graph, min_confidence)
+        self.citations = {(str(a), str(b)) for a, b in zip(self.corpus.edges["citing"], self.corpus.edges["cited"])}
+        self.cells = {(r["category"], r["mechanism"]): r for r in gap_matrix(self.corpus).to_dict("records")}
+        self.datasets = {str(r["dataset"]): {"dataset": str(r["dataset"]), "name": _text(r.get("name")),
+                                             "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
+                         for r in run_named(graph, "datasets").records()}
+        self.methods = {str(r["method"]): {"method": str(r["method"]), "name": _text(r.get("name")),
+                                           "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
+                        for r in run_named(graph, "methods").records()}
+
+    def cells_of(self, work: str) -> list[str]:
+        return sorted(f"{c} x {m}" for (c, m), row in self.cells.items() if work in row["works"])
+
+    def work_entry(self, work: str) -> dict:
+        entry = dict(self.works[work])
+        entry["cells"] = self.cells_of(work)
+        entry["labels"] = {axis: [{"concept": n, "kind": k} for n, k in sorted(kinds.items())]
+                           for axis, kinds in sorted(self.labels.get(work, {}).items())}
+        return entry
+
+    def label(self, work: str) -> str:
+        return (self.works.get(work) or {}).get("label") or work
+
+
+def _cell_side(row: dict | None) -> dict:
+    if row is None:
+        return {"count": 0, "asserted": 0, "predicted": 0, "status": None}
+    return {"count": int(row["count"]), "asserted": int(row["asserted"]), "predicted": int(row["predicted"]),
+            "status": STATUS_WORD.get(row["status"], row["status"])}
+
+
+def diff_graphs(old_graph, new_graph, *, min_confidence: float | None = None, old_ref: dict | None = None,
+                new_ref: dict | None = None) -> dict:
+    """Everything that changed from `old_graph` to `new_graph` (each a read-only graph)."""
+    confidence = MIN_CONFIDENCE if min_confidence is None else min_confidence
+    a, b = _State(old_graph, confidence), _State(new_graph, confidence)
+    added = sorted(set(b.works) - set(a.works), key=lambda w: (b.label(w).lower(), w))
+    removed = sorted(set(a.works) - set(b.works), key=lambda w: (a.label(w).lower(), w))
+    both = sorted(set(a.works) & set(b.works), key=lambda w: (b.label(w).lower(), w))
+    out: dict = {"schema": SCHEMA_VERSION, "from": old_ref or {}, "to": new_ref or {},
+                 "min_confidence": confidence}
+    out["works_added"] = [b.work_entry(w) for w in added]
+    out["works_removed"] = [a.work_entry(w) for w in removed]
+    out["works_renamed"] = [{"work": w, "before": a.works[w]["title"] or a.works[w]["label"],
+                             "after": b.works[w]["title"] or b.works[w]["label"]}
+                            for w in both if (a.works[w]["title"], a.works[w]["label"])
+                            != (b.works[w]["title"], b.works[w]["label"])]
+    changes = []
+    for w in both:
+        old_axes, new_axes = a.labels.get(w, {}), b.labels.get(w, {})
+        for axis in sorted(set(old_axes) | set(new_axes)):
+            before, after = old_axes.get(axis, {}), new_axes.get(axis, {})
+            if before != after:
+                changes.append({"work": w, "label": b.label(w), "axis": axis,
+                                "before": [{"concept": n, "kind": k} for n, k in sorted(before.items())],
+                                "after": [{"concept": n, "kind": k} for n, k in sorted(after.items())]})
+    out["label_changes"] = changes
+    out["scope_changes"] = [
+        {"work": w, "label": b.label(w),
+         "before": {"status": a.works[w]["status"], "decided_by": a.works[w]["decided_by"]},
+         "after": {"status": b.works[w]["status"], "decided_by": b.works[w]["decided_by"]}}
+        for w in both if (a.works[w]["status"], a.works[w]["decided_by"]) != (b.works[w]["status"], b.works[w]["decided_by"])]
+
+    def citation(pair, state):
+        return {"citing": pair[0], "cited": pair[1], "citing_label": state.label(pair[0]),
+                "cited_label": state.label(pair[1])}
+
+    out["citations_added"] = [citation(p, b) for p in sorted(b.citations - a.citations)]
+    out["citations_removed"] = [citation(p, a) for p in sorted(a.citations - b.citations)]
+    cells = []
+    for key in list(dict.fromkeys([*b.cells, *a.cells])):
+        old_row, new_row = a.cells.get(key), b.cells.get(key)
+        before, after = _cell_side(old_row), _cell_side(new_row)
+        old_works = set(old_row["works"]) if old_row else set()
+        new_works = set(new_row["works"]) if new_row else set()
+        if before == after and old_works == new_works:
+            continue
+        cells.append({"category": key[0], "mechanism": key[1], "before": before, "after": after,
+                      "change": after["count"] - before["count"],
+                      "became": after["status"] if after["status"] != before["status"] else None,
+                      "works_added": [{"work": w, "label": b.label(w)} for w in sorted(new_works - old_works)],
+                      "works_removed": [{"work": w, "label": a.label(w)} for w in sorted(old_works - new_works)]})
+    out["cells"] = cells
+    for kind, old, new in (("datasets", a.datasets, b.datasets), ("methods", a.methods, b.methods)):
+        out[f"{kind}_added"] = [new[k] for k in sorted(set(new) - set(old), key=lambda k: (new[k]["name"] or k).lower())]
+        out[f"{kind}_removed"] = [old[k] for k in sorted(set(old) - set(new), key=lambda k: (old[k]["name"] or k).lower())]
+    out["summary"] = {name: len(out[name]) for name in SECTIONS}
+    out["summary"]["new_in_scope"] = sum(1 for w in out["works_added"] if w["status"] != "out")
+    out["nothing_new"] = not any(out[name] for name in SECTIONS)
+    return out
+
+
+def diff_store(store, old: str | None = None, new: str | None = None, *, min_confidence: float | None = None) -> dict:
+    """The diff between two references of a local store (default: the last snapshot, else the
+    previous build -> the graph now)."""
+    from ..store.snapshots import PREVIOUS_REF, latest, resolve
+
+    last = latest(store) if old is None else None
+    a = resolve(store, old if old is not None else (last.name if last else PREVIOUS_REF), field="old")
+    b = resolve(store, new, field="new")
+    graphs = [store.open_at(a.generation), store.open_at(b.generation)]
+    return diff_graphs(*graphs, min_confidence=min_confidence,
+                       old_ref={"ref": a.label, "generation": a.generation, "created": a.created},
+                       new_ref={"ref": b.label, "generation": b.generation, "created": b.created})
+
+
+# ---------------------------------------------------------------------------------- rendering
+def labels_text(labels: list[dict]) -> str:
+    return ", ".join(f"{x['concept']}" + (" (predicted)" if x["kind"] == "predicted" else "") for x in labels) or "-"
+
+
+def _cell_text(side: dict) -> str:
+    count = f"{side['asserted']} (+{side['predicted']} predicted)" if side["predicted"] else str(side["count"])
+    return f"{count} {side['status'] or ''}".strip()
+
+
+def lines(diff: dict) -> list[tuple[str, list[str]]]:
+    """The diff as sections of plain lines (Markdown, HTML and the terminal share them)."""
+    sections: list[tuple[str, list[str]]] = []
+
+    def work_line(w: dict) -> str:
+        rel = f", relevance {w['relevance']:.2f}" if w.get("relevance") is not None else ""
+        return (f"{w['label']}" + (f" ({w['id']})" if w.get("id") else "") + f": {w['status'] or 'undecided'}{rel}; "
+                f"cells {', '.join(w['cells']) or 'none'}")
+
+    sections.append(("Works added", [work_line(w) for w in diff["works_added"]]))
+    sections.append(("Works removed", [work_line(w) for w in diff["works_removed"]]))
+    sections.append(("Works renamed", [f"{r['before']} -> {r['after']}" for r in diff["works_renamed"]]))
+    sections.append(("Label changes", [f"{c['label']}: {c['axis']} {labels_text(c['before'])} -> "
+                                       f"{labels_text(c['after'])}" for c in diff["label_changes"]]))
+    sections.append(("Scope decisions", [
+        f"{c['label']}: {c['before']['status'] or 'undecided'} ({c['before']['decided_by'] or '-'}) -> "
+        f"{c['after']['status'] or 'undecided'} ({c['after']['decided_by'] or '-'})" for c in diff["scope_changes"]]))
+    sections.append(("New citations", [f"{c['citing_label']} cites {c['cited_label']}" for c in diff["citations_added"]]))
+    sections.append(("Citations gone", [f"{c['citing_label']} cites {c['cited_label']}"
+                                        for c in diff["citations_removed"]]))
+    sections.append(("Cells", [
+        f"{c['category']} x {c['mechanism']}: {_cell_text(c['before'])} -> {_cell_text(c['after'])} "
+        f"({c['change']:+d})" + (f", became {c['became']}" if c["became"] else "")
+        + (f"; added {', '.join(x['label'] for x in c['works_added'])}" if c["works_added"] else "")
+        + (f"; removed {', '.join(x['label'] for x in c['works_removed'])}" if c["works_removed"] else "")
+        for c in diff["cells"]]))
+    for kind in ("datasets", "methods"):
+        sections.append((f"New {kind}", [f"{d['name']}" + (f" ({d['cells']})" if d.get("cells") else "")
+                                         for d in diff[f"{kind}_added"]]))
+        sections.append((f"{kind.capitalize()} gone", [d["name"] or "" for d in diff[f"{kind}_removed"]]))
+    return sections
+
+
+def headline(diff: dict) -> str:
+    frm, to = diff["from"].get("ref", "before"), diff["to"].get("ref", "now")
+    if diff["nothing_new"]:
+        return f"Nothing new from {frm} to {to}."
+    s = diff["summary"]
+    return (f"From {frm} to {to}: {s['works_added']} work(s) added ({s['new_in_scope']} in scope), "
+            f"{s['works_removed']} removed, {s['label_changes']} label change(s), {s['scope_changes']} scope "
+            f"decision(s), {s['citations_added']} new citation(s), {s['cells']} cell(s) changed.")
+
+
+def render_markdown(diff: dict, title: str = "What changed", level: int = 1) -> str:
+    out = [f"{'#' * level} {title}", "", headline(diff), ""]
+    for name, items in lines(diff):
+        if items:
+            out += [f"{'#' * (level + 1)} {name}", "", *[f"- {_md(x)}" for x in items], ""]
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
+
+
+def html_section(diff: dict, title: str, level: int = 1) -> str:
+    body = [f"<h{level}>{html.escape(title)}</h{level}>", f"<p>{html.escape(headline(diff))}</p>"]
+    for name, items in lines(diff):
+        if items:
+            body.append(f"<h{level + 1}>{html.escape(name)}</h{level + 1}><ul>"
+                        + "".join(f"<li>{html.escape(x)}</li>" for x in items) + "</ul>")
+    return "\n".join(body)
+
+
+def render_html(diff: dict, title: str = "What changed") -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title></head><body>\n" + html_section(diff, title)
+            + "\n</body></html>\n")
+
+
+def render(diff: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(diff, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "md":
+        return render_markdown(diff)
+    if fmt == "html":
+        return render_html(diff)
+    raise ValueError(f"no text rendering for {fmt!r}")
+
+
+SINCE_FORMATS = ("md", "html", "json")
+
+
+def with_changes(text: str, fmt: str, diff: dict) -> str:
+    """A gap report (`kg report`) with a section of what changed since a snapshot: Markdown and
+    HTML get a section at the end, JSON a `since` member (this module's diff)."""
+    title = f"Changes since {diff['from'].get('ref', 'the snapshot')}"
+    if fmt == "md":
+        return text.rstrip("\n") + "\n\n" + render_markdown(diff, title, level=2)
+    if fmt == "html":
+        section = f'<section id="since">\n{html_section(diff, title, level=2)}\n</section>\n'
+        at = text.rfind("</body>")
+        return text[:at] + section + text[at:] if at >= 0 else text + section
+    if fmt == "json":
+        return json.dumps({**json.loads(text), "since": diff}, ensure_ascii=False, indent=1) + "\n"
+    raise ValueError(f"no changes section for {fmt!r}")

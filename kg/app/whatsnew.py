@@ -1,0 +1,54 @@
+"""What's new: pick two states of the graph (snapshots, the previous build, now) and see what
+changed between them (kg.analysis.diff): a heat map of the cells' count changes and the new
+works with their placement and relevance."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from . import data, ui
+
+
+def change_heatmap(cells: list[dict]) -> alt.Chart:
+    """Category x mechanism: the change in each changed cell's count (green up, red down)."""
+    frame = pd.DataFrame([{"category": c["category"], "mechanism": c["mechanism"], "change": c["change"],
+                           "text": f"{c['change']:+d}" + (f" {c['became']}" if c["became"] else "")}
+                          for c in cells])
+    base = alt.Chart(frame).encode(x=alt.X("mechanism:N", title="mechanism"), y=alt.Y("category:N", title="category"))
+    rects = base.mark_rect().encode(color=alt.Color("change:Q", scale=alt.Scale(scheme="redyellowgreen", domainMid=0)),
+                                    tooltip=["category", "mechanism", "change", "text"])
+    return rects + base.mark_text().encode(text="text:N")
+
+
+def render() -> None:
+    from ..analysis.diff import diff_store, headline, labels_text, lines
+    from ..store.snapshots import snapshots
+
+    st.title("What's new")
+    store = data.store()
+    store.require_local("comparing snapshots", hint="Snapshots name generation folders of a local store.")
+    names = [s.name for s in snapshots(store.path)]
+    choices = [*reversed(names), "previous", "current"]
+    left, right = st.columns(2)
+    old = left.selectbox("From", choices, index=0, key="whatsnew_from",
+                         help="A snapshot (kg snapshot create), or the build before the current one.")
+    new = right.selectbox("To", choices, index=len(choices) - 1, key="whatsnew_to")
+    diff = diff_store(store, old, new)
+    st.markdown(ui.md(headline(diff)))
+    if diff["cells"]:
+        st.subheader("Cells whose counts changed")
+        st.altair_chart(change_heatmap(diff["cells"]), width="stretch")
+    if diff["works_added"]:
+        st.subheader("New works")
+        rows = [{"work": w["work"], "title": w["title"] or w["label"], "id": w["id"], "status": w["status"],
+                 "relevance": w["relevance"], "cells": ", ".join(w["cells"]),
+                 "labels": "; ".join(f"{axis}: {labels_text(v)}" for axis, v in w["labels"].items())}
+                for w in diff["works_added"]]
+        st.dataframe(ui.with_paper_links(pd.DataFrame(rows)), hide_index=True,
+                     column_config={ui.PAPER_LINK: ui.paper_link_column()})
+    for name, items in lines(diff):
+        if items and name != "Works added":
+            with st.expander(f"{name} ({len(items)})"):
+                st.markdown("\n".join(f"- {ui.md(x)}" for x in items))

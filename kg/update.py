@@ -1,0 +1,358 @@
+"""`kg update`: re-run a project's saved harvest plan, place and score the new works, rebuild,
+snapshot, and write a digest. Safe to schedule (cron, CI).
+
+The plan is a YAML file: `plan.yaml` in the project folder (for the bundled survey, in its store
+folder). Its entries (`kg plan add ...`):
+
+    - kind: arxiv      query: 'abs:personalized AND abs:diffusion'   max: 100
+    - kind: s2         (the snowball from the graph) references: true  citations: false  min_links: 2  depth: 1
+    - kind: openalex   query: '...'   max: 200
+    - kind: awesome | bibtex | ris | csljson    file: lists/awesome.md   source_id: my-list
+
+A run: take the lock (`<store>/.update.lock`: a second run exits at once); harvest each entry
+incrementally (searches since the last update, a day at a time: a run on the day of the last
+update repeats that day's requests, which the response cache answers; lists are read again);
+rebuild with the classifier (one generation published, atomically); compare with the graph
+before (kg.analysis.diff); when something changed, snapshot the new graph (`update-<time>`)
+and write the digest (`<store>/updates/`: digest.md, digest.html and feed.atom, an Atom feed
+of the new in-scope works); record the run in `<store>/updates/state.json` last. Harvests
+checkpoint, records and manifests are written whole and renamed, and the graph is published
+in one rename, so a run killed at any point leaves the graph and the snapshots as they were,
+and the next run continues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import html
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import yaml
+
+from .errors import KgError, UsageError
+from .fileio import write_atomic
+
+PLAN_FILE = "plan.yaml"
+SEARCH_KINDS = ("arxiv", "openalex")
+LIST_KINDS = ("awesome", "bibtex", "ris", "csljson")
+KINDS = (*SEARCH_KINDS, "s2", *LIST_KINDS)
+UPDATES = "updates"
+FEED_ENTRIES = 200  # the feed keeps this many newest works
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+# ---------------------------------------------------------------------------------- the plan
+def plan_file(store) -> Path:
+    """Where the store's project keeps its plan: the project folder, else the store folder."""
+    root = store.project.root
+    return (root if root is not None else store.path) / PLAN_FILE
+
+
+def read_plan(store) -> list[dict]:
+    path = plan_file(store)
+    if not path.is_file():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise KgError(f"{path}: cannot read the harvest plan ({exc})", field="plan") from None
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("kind") in KINDS for e in entries):
+        raise KgError(f"{path}: the plan must be a mapping with a list 'entries' of mappings, each with a kind "
+                      f"({', '.join(KINDS)})", field="plan")
+    return entries
+
+
+def write_plan(store, entries: list[dict]) -> Path:
+    path = plan_file(store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = ("# kg's harvest plan: what `kg update` harvests and imports again (see `kg plan`).\n"
+            + yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True))
+    write_atomic(path, text)
+    return path
+
+
+def add_entry(store, kind: str, value: str | None = None, *, max_results: int | None = None,
+              references: bool = False, citations: bool = False, min_links: int = 2, depth: int = 1,
+              source_id: str | None = None) -> dict:
+    """Register a plan entry: a search (arxiv/openalex QUERY), the S2 snowball from the graph, or a
+    list file to import again (awesome/bibtex/ris/csljson FILE)."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown plan entry kind {kind!r}; valid: {', '.join(KINDS)}", field="kind")
+    if kind in SEARCH_KINDS:
+        if not value or not value.strip():
+            raise UsageError(f"a {kind} entry needs a search query", field="value")
+        entry = {"kind": kind, "query": value.strip(), "max": max_results or (100 if kind == "arxiv" else 200)}
+    elif kind == "s2":
+        if value:
+            raise UsageError("the s2 entry snowballs from the graph's works and takes no value", field="value")
+        if not (references or citations):
+            raise UsageError("the s2 snowball follows references, citations or both: give --references and/or "
+                             "--citations", field=("references", "citations"))
+        if depth < 1 or min_links < 1:
+            raise UsageError("the snowballing depth and the minimum links must be at least 1",
+                             field=("depth", "min_links"))
+        entry = {"kind": "s2", "references": references, "citations": citations, "min_links": min_links,
+                 "depth": depth}
+    else:
+        if not value:
+            raise UsageError(f"a {kind} entry needs the list file", field="value")
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file", field="value")
+        from .harvest.publish import import_source_id
+
+        path = path.resolve()
+        root = store.project.root
+        shown = os.path.relpath(path, root) if root is not None and path.is_relative_to(root) else str(path)
+        entry = {"kind": kind, "file": shown, "source_id": import_source_id(kind, path, source_id)}
+    entries = read_plan(store)
+    if entry in entries:
+        raise UsageError("the plan has this entry already", field="value")
+    write_plan(store, [*entries, entry])
+    return entry
+
+
+def remove_entry(store, number: int) -> dict:
+    entries = read_plan(store)
+    if not 1 <= number <= len(entries):
+        raise UsageError(f"the plan has {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}; there is no "
+                         f"entry {number}", field="number")
+    gone = entries.pop(number - 1)
+    write_plan(store, entries)
+    return gone
+
+
+def describe(entry: dict) -> str:
+    kind = entry["kind"]
+    if kind in SEARCH_KINDS:
+        return f"{kind} search {entry['query']!r} (at most {entry['max']})"
+    if kind == "s2":
+        what = " and ".join(k for k in ("references", "citations") if entry.get(k))
+        return f"s2 snowball from the graph: {what}, min links {entry['min_links']}, depth {entry['depth']}"
+    return f"{kind} list {entry['file']} (source {entry['source_id']})"
+
+
+# ---------------------------------------------------------------------------------- the lock
+@contextlib.contextmanager
+def update_lock(store):
+    """One update at a time per store: a second run fails at once instead of waiting."""
+    path = store.path / ".update.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise KgError(f"another kg update is running on {store.path} ({holder}); this run changed nothing",
+                          hint="Let it finish; a run killed mid-way leaves no lock behind.", field="store") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------------------- a run
+@dataclass
+class UpdateReport:
+    since: str | None
+    steps: list[dict] = field(default_factory=list)
+    diff: dict | None = None
+    snapshot: str | None = None
+    digest: dict = field(default_factory=dict)
+    requests: int = 0
+    cache_hits: int = 0
+
+    @property
+    def nothing_new(self) -> bool:
+        return self.diff is None or self.diff["nothing_new"]
+
+    def as_dict(self) -> dict:
+        return {"since": self.since, "nothing_new": self.nothing_new, "snapshot": self.snapshot,
+                "requests": self.requests, "cache_hits": self.cache_hits, "steps": self.steps,
+                "digest": self.digest, "summary": (self.diff or {}).get("summary")}
+
+
+def updates_dir(store) -> Path:
+    folder = store.path / UPDATES
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_state(store) -> dict:
+    try:
+        return json.loads((updates_dir(store) / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _check_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"the start date must be a date like 2024-06-01, got {value!r}", field="since") from None
+
+
+def run_update(store, *, since: str | None = None, cache_mode: str = "use", progress=None,
+               **harvest_options) -> UpdateReport:
+    """One update run (see the module's docstring)."""
+    from .harvest.run import Options
+
+    store.require_local("kg update", hint="Run it on a local store; it keeps snapshots of the graph.")
+    entries = read_plan(store)
+    if not entries:
+        raise UsageError(f"the harvest plan ({plan_file(store)}) is empty: nothing to update from",
+                         hint="Register searches and lists with `kg plan add`.", field="plan")
+    since = _check_date(since)
+    with update_lock(store):
+        state = read_state(store)
+        today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        if since is None and state.get("date"):
+            # a day at a time: on the day of the last update, repeat its window (the cache answers)
+            since = state.get("since") if state["date"] == today else state["date"]
+        report = UpdateReport(since)
+        opts = Options(store=store, cache_mode=cache_mode, progress=progress, **harvest_options)
+        for entry in entries:
+            report.steps.append(_run_entry(opts, entry, since))
+        report.requests = sum(s.get("requests", 0) for s in report.steps)
+        report.cache_hits = sum(s.get("cache_hits", 0) for s in report.steps)
+        from .analysis.diff import diff_graphs
+        from .pipeline import refresh
+
+        before = store.dir.current()
+        refresh(store, classify=True)
+        after = store.dir.current()
+        if before is not None:
+            report.diff = diff_graphs(store.open_at(before.name), store.open_at(after.name),
+                                      old_ref={"ref": state.get("snapshot") or "before this update",
+                                               "generation": before.name},
+                                      new_ref={"ref": "this update", "generation": after.name})
+        if before is None or not report.nothing_new:
+            from .store.snapshots import create
+
+            name = f"update-{time.strftime('%Y%m%dT%H%M%S')}"
+            report.snapshot = create(store, name, note=f"kg update since {since or 'the start'}", kind="update",
+                                     replace=True).name
+            if report.diff is not None:
+                report.digest = write_digest(store, report)
+        write_atomic(updates_dir(store) / "state.json", json.dumps(
+            {"date": today, "since": since, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+             "snapshot": report.snapshot or state.get("snapshot"), "nothing_new": report.nothing_new}, indent=1))
+    return report
+
+
+def _run_entry(opts, entry: dict, since: str | None) -> dict:
+    from .harvest import run as harvest
+
+    kind = entry["kind"]
+    if kind in LIST_KINDS:
+        return _import_list(opts.store, entry)
+    if kind == "arxiv":
+        done = harvest.harvest_arxiv(opts, query=entry["query"], since=since, max_results=int(entry["max"]))
+    elif kind == "openalex":
+        done = harvest.harvest_openalex(opts, query=entry["query"], since=since, max_results=int(entry["max"]))
+    else:
+        done = harvest.harvest_s2(opts, from_graph=True, references=bool(entry.get("references")),
+                                  citations=bool(entry.get("citations")), min_links=int(entry.get("min_links", 2)),
+                                  depth=int(entry.get("depth", 1)))
+    stats = done.stats()
+    return {"entry": describe(entry), "added": done.added, "updated": done.updated,
+            "requests": stats["requests"], "cache_hits": stats["cache_hits"], "warnings": done.warnings}
+
+
+def _import_list(store, entry: dict) -> dict:
+    """Read a registered list file again and replace its source's records (as `kg import` does)."""
+    from .harvest.publish import known_works, publish_records
+    from .rdf.taxonomy import read_taxonomy
+
+    kind, root = entry["kind"], store.project.root
+    path = Path(entry["file"]).expanduser()
+    if not path.is_absolute() and root is not None:
+        path = root / path
+    if not path.is_file():
+        raise KgError(f"the plan's {kind} list {path} is missing; nothing was imported from it", field="plan")
+    if kind == "awesome":
+        from .importers.awesome import import_awesome
+
+        every, _ = known_works(store, exclude=entry["source_id"])
+        result = import_awesome(path, taxonomy=read_taxonomy(store.project.taxonomy_file), has_ref=every.has_ref,
+                                source_id=entry["source_id"])
+    else:
+        module = __import__(f"kg.importers.{kind}", fromlist=[f"import_{kind}"])
+        result = getattr(module, f"import_{kind}")(path, source_id=entry["source_id"])
+    if not (result.bundle.works or result.bundle.datasets):
+        raise KgError(f"the plan's {kind} list {path}: nothing could be imported", field="plan")
+    published = publish_records(store, entry["source_id"], result.bundle, replace=True, mark_candidates=False,
+                                check_source=True)
+    changes = getattr(published, "changes", None)
+    return {"entry": describe(entry), "added": changes.added if changes else published.added,
+            "updated": changes.changed if changes else published.updated,
+            "removed": len(changes.removed) if changes else 0, "requests": 0, "cache_hits": 0, "warnings": []}
+
+
+# ---------------------------------------------------------------------------------- the digest
+def write_digest(store, report: UpdateReport) -> dict:
+    """digest.md and digest.html (this update's diff) and feed.atom (the new in-scope works of
+    every update, newest first), in <store>/updates/, each written whole."""
+    from .analysis.diff import render_html, render_markdown
+
+    folder = updates_dir(store)
+    title = f"kg update {report.snapshot}: {store.project.name}"
+    write_atomic(folder / "digest.md", render_markdown(report.diff, title))
+    write_atomic(folder / "digest.html", render_html(report.diff, title))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    new = [dict(w, seen=stamp, update=report.snapshot) for w in report.diff["works_added"] if w["status"] != "out"]
+    history_file = folder / "feed.json"
+    try:
+        history = json.loads(history_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        history = []
+    history = (new + history)[:FEED_ENTRIES]
+    write_atomic(history_file, json.dumps(history, ensure_ascii=False, indent=1))
+    write_atomic(folder / "feed.atom", atom_feed(history, store.project.name, stamp))
+    return {"markdown": str(folder / "digest.md"), "html": str(folder / "digest.html"),
+            "atom": str(folder / "feed.atom"), "new_in_feed": len(new)}
+
+
+def _link(work: dict) -> str:
+    ident = work.get("id") or ""
+    if ident and not ident.startswith("10.") and any(ch.isdigit() for ch in ident) and "." in ident:
+        return f"https://arxiv.org/abs/{ident}"
+    if ident.startswith("10."):
+        return f"https://doi.org/{ident}"
+    return work["work"]
+
+
+def atom_feed(works: list[dict], name: str, updated: str) -> str:
+    """An Atom 1.0 feed of new works: title, link, when kg first saw it, placement and relevance."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = f"New works: {name}"
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = f"urn:kg:updates:{name}"
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
+    ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "kg update"
+    for work in works:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = work.get("title") or work.get("label") or work["work"]
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = work["work"]
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = work["seen"]
+        ET.SubElement(entry, f"{{{ATOM}}}link", href=_link(work))
+        relevance = f"relevance {work['relevance']:.2f}" if work.get("relevance") is not None else "relevance -"
+        summary = (f"{work.get('status') or 'undecided'}; {relevance}; cells: {', '.join(work['cells']) or 'none'}"
+                   f" (update {work['update']})")
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = html.unescape(summary)
+    return ET.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,35 @@
+"""The app's What's new page: the last snapshot -> now, the cells' count changes and the new works."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from test_diff import V1, V2, _write
+
+
+def _script():
+    from kg.app.main import run
+
+    run(default="whatsnew")
+
+
+def test_whats_new_shows_the_diff(store_copy, tmp_path, kg, monkeypatch):
+    readme = tmp_path / "awesome.md"
+    _write(readme, V1)
+    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
+    assert kg("snapshot", "create", "v1", store=store_copy).exit_code == 0
+    _write(readme, V2)
+    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
+    assert kg("curate", "2501.10004", "--category", "retrieval", "--mechanism", "alignment",
+              store=store_copy).exit_code == 0
+    monkeypatch.setenv("KG_STORE", str(store_copy))
+    at = AppTest.from_function(_script, default_timeout=90).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.selectbox] == ["v1", "current"]
+    page = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "From v1 to current: 1 work(s) added" in page
+    frame = at.dataframe[0].value
+    assert list(frame["title"]) == ["A Brand New Personalized Video Agent"]
+    assert list(frame["cells"]) == ["retrieval x alignment"]
+    assert "Cells whose counts changed" in [h.value for h in at.subheader]
+    assert any("Works removed (1)" in e.label for e in at.expander)

@@ -1,0 +1,144 @@
+"""kg plan and kg update: the saved harvest plan run again against recorded answers on 127.0.0.1;
+the second run makes no request and says nothing new; a lock; SIGKILL loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from harvest_support import Answer, LocalServer, atom_feed
+from kg.store import Store
+from kg.store.snapshots import snapshots
+from kg.update import update_lock
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRIES = [{"id": "2502.00011", "title": "Personalized multimodal assistant with memory of the user",
+            "published": "2025-02-01T00:00:00Z",
+            "summary": "A personalized vision-language model that remembers user concepts."},
+           {"id": "2502.00012", "title": "Retrieval of personal photos with language models",
+            "published": "2025-02-02T00:00:00Z", "summary": "Personalized retrieval for multimodal LLMs."}]
+LIST = """| Title | Venue | Year | Input | Output | Link |
+|---|---|---|---|---|---|
+| Listed Personalized Video Captioning | CVPR | 2025 | video | text | [arXiv](https://arxiv.org/abs/2502.00021) |
+"""
+
+
+def _arxiv(req):
+    return Answer(200, atom_feed(ENTRIES), {"Content-Type": "application/atom+xml"})
+
+
+@pytest.fixture
+def planned(store_copy, tmp_path, kg, monkeypatch):
+    monkeypatch.setattr("kg.harvest.run.default_sleep", lambda s: None)  # arXiv's 3 s pace, not waited here
+    listing = tmp_path / "list.md"
+    listing.write_text(LIST, encoding="utf-8")
+    assert kg("plan", "add", "arxiv", "abs:personalized", "--max", "5", store=store_copy).exit_code == 0
+    added = kg("plan", "add", "awesome", listing, "--source-id", "my-list", store=store_copy)
+    assert added.exit_code == 0, added.output
+    return store_copy, listing
+
+
+def test_update_twice_the_second_run_makes_no_request_and_says_nothing_new(planned, kg, monkeypatch):
+    store, _ = planned
+    shown = kg("plan", "show", "--json", store=store)
+    assert [e["kind"] for e in json.loads(shown.output)] == ["arxiv", "awesome"]
+    with LocalServer(_arxiv) as srv:
+        monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")
+        first = kg("update", "--json", store=store)
+        assert first.exit_code == 0, first.output
+        outcome = json.loads(first.output)
+        asked = len(srv.requests)
+        second = kg("update", store=store)
+        assert len(srv.requests) == asked >= 1  # the second run asked nothing
+    assert outcome["nothing_new"] is False and outcome["requests"] == asked
+    assert outcome["summary"]["works_added"] == 3 and outcome["snapshot"].startswith("update-")
+    assert second.exit_code == 0 and "Nothing new" in second.output and "(0 request(s))" in second.output
+    assert [s.name for s in snapshots(store)] == [outcome["snapshot"]]  # no snapshot for nothing new
+    updates = store / "updates"
+    digest = (updates / "digest.md").read_text(encoding="utf-8")
+    assert "Listed Personalized Video Captioning" in digest and "Retrieval of personal photos" in digest
+    assert "<html" in (updates / "digest.html").read_text(encoding="utf-8")
+    feed = ET.parse(updates / "feed.atom").getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = {e.find(f"{atom}title").text for e in feed.iter(f"{atom}entry")}
+    assert "Personalized multimodal assistant with memory of the user" in titles
+    links = {e.find(f"{atom}link").get("href") for e in feed.iter(f"{atom}entry")}
+    assert "https://arxiv.org/abs/2502.00011" in links
+    # kg diff from the update's snapshot: nothing since
+    assert json.loads(kg("diff", "--format", "json", store=store).output)["nothing_new"] is True
+
+
+def test_a_changed_list_is_news_on_the_next_run(planned, kg, monkeypatch):
+    store, listing = planned
+    with LocalServer(_arxiv) as srv:
+        monkeypatch.setenv("KG_ARXIV_API_URL", f"{srv.url}/api/query")
+        assert kg("update", store=store).exit_code == 0
+        listing.write_text(LIST + "| Another Listed Personalized Agent | ICML | 2025 | text | text | "
+                                  "[arXiv](https://arxiv.org/abs/2502.00022) |\n", encoding="utf-8")
+        again = kg("update", "--json", store=store)
+    data = json.loads(again.output)
+    assert again.exit_code == 0 and data["nothing_new"] is False and data["summary"]["works_added"] == 1
+    assert len(snapshots(store)) == 2
+
+
+def test_a_second_update_while_one_runs_fails_at_once(planned, kg):
+    store, _ = planned
+    with update_lock(Store.at(store)):
+        result = kg("update", store=store)
+    assert result.exit_code == 1 and "another kg update is running" in result.message
+    assert "Traceback" not in result.output
+
+
+def test_an_empty_plan_and_bad_entries_are_clear(store_copy, kg):
+    empty = kg("update", store=store_copy)
+    assert empty.exit_code == 2 and "plan" in empty.message and "kg plan add" in empty.message
+    assert kg("plan", "add", "gopher", "x", store=store_copy).exit_code == 2
+    assert kg("plan", "add", "s2", store=store_copy).exit_code == 2  # neither references nor citations
+    assert kg("plan", "add", "bibtex", "missing.bib", store=store_copy).exit_code == 2
+    assert kg("plan", "add", "s2", "--references", store=store_copy).exit_code == 0
+    assert kg("plan", "remove", "5", store=store_copy).exit_code == 2
+    assert kg("plan", "remove", "1", store=store_copy).exit_code == 0
+    assert json.loads(kg("plan", "show", "--json", store=store_copy).output) == []
+
+
+def test_sigkill_during_update_loses_nothing(planned, tmp_path):
+    store, _ = planned
+    assert subprocess.run([sys.executable, "-m", "kg.cli", "--store", str(store), "snapshot", "create", "before"],
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True).returncode == 0
+    current = Store.at(store).dir.current().name
+    release = threading.Event()
+
+    def held(req):  # the arXiv answer waits until the first run is dead
+        return Answer(200, atom_feed(ENTRIES), {"Content-Type": "application/atom+xml"},
+                      hold=None if release.is_set() else release)
+
+    with LocalServer(held) as srv:
+        env = {**os.environ, "KG_ARXIV_API_URL": f"{srv.url}/api/query", "PYTHONPATH": str(ROOT),
+               "KG_HOME": str(tmp_path / "home")}
+        cmd = [sys.executable, "-m", "kg.cli", "--store", str(store), "update", "--json"]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not srv.requests:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "timeout"
+                time.sleep(0.05)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            release.set()
+        assert Store.at(store).dir.current().name == current  # the graph as it was
+        assert [s.name for s in snapshots(store)] == ["before"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["summary"]["works_added"] == 3 and [s.name for s in snapshots(store)] == ["before", outcome["snapshot"]]
+    assert Store.at(store).dir.generation(current) is not None  # the snapshot's generation is kept
