@@ -58,8 +58,10 @@ def test_longest_match_wins_and_reports_what_fired(lexicon):
     category = [h for h in hits if h.axis == "category"]
     assert [(h.value, h.term, h.matched) for h in category] == [
         ("image_generation", "personalized text-to-image generation", "Personalized Text-to-Image Generation")]
-    mech = [h for h in hits if h.axis == "mechanism"]
+    mech = [h for h in hits if h.axis == "mechanism" and h.rule not in ("cue", "against")]
     assert [(h.value, h.term) for h in mech] == [("generation", "without test-time finetuning")]
+    # inside the label, the negated "Finetuning" still argues against parameter updates (a cue)
+    assert [(h.value, h.rule, h.cue) for h in hits if h.rule == "against"] == [("fine_tuning", "against", "without")]
     assert {h.field for h in hits} == {"title"}
     # the shorter "visual instruction" parts lose to "visual instruction tuning"
     assert [(h.value, h.term) for h in hits_of(lexicon, "Personalized Visual Instruction Tuning")

@@ -184,7 +184,7 @@ def test_embeddings_layer_joins_the_combination(monkeypatch, taxonomy):
 
     assert os.environ["HF_HUB_OFFLINE"] == "1"  # never reaches for the network
     clf = Classifier.train(synthetic(), taxonomy, encoder=encoder)
-    assert "category" in clf.emb_models and len(clf.stackers["category"].w) == 7
+    assert "category" in clf.emb_models and len(clf.stackers["category"].w) == 8
     out = clf.predict([Doc("zorblax gizmo", "")])[0].to_json()
     assert out["category"]["label"] == "recommendation"
     assert out["classifier"].endswith("+all-MiniLM-L6-v2")

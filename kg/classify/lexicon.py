@@ -19,6 +19,14 @@ fired. A rule speaks only for a modality the taxonomy has (by notation), and onl
 the taxonomy names the task it is about: one of its cue phrases occurs in a concept's
 label (the bundled taxonomy's "Personalized recommendation", "subject-driven generation"),
 so a taxonomy of another field is classified by its own labels alone.
+
+Mechanisms get cues from what a paper says it does to a model (MECHANISM_CUES): "LoRA",
+"fine-tune" argue for parameter updates, "training-free", "zero-shot" and a negated update
+("without any fine-tuning", "no additional training") against them; "retrieval-augmented",
+"synthetic data" for generation; "contrastive", "preference optimization" for alignment;
+"prompting", "in-context" for instructions. A negated mechanism label argues against its
+concept. The cues speak for the concept whose own labels name their kind ("fine-tuning",
+"prompting", "data augmentation", "alignment"), so another taxonomy gets only the kinds it has.
 """
 
 from __future__ import annotations
@@ -79,6 +87,10 @@ class Hit:
         """One line of evidence: the words, the field, the term and, for a modality, its direction."""
         if self.rule == "implied":
             return f'"{self.matched}" ({self.field}) implies {self.value} {ROLE_NAMES[self.role]}: {self.term}'
+        if self.rule in ("cue", "against"):
+            way = "for" if self.rule == "cue" else "against"
+            negated = f' (negated by "{self.cue}")' if self.cue else ""
+            return f'"{self.matched}" ({self.field}) argues {way} {self.value} ({self.term}){negated}'
         text = f'"{self.matched}" ({self.field}) -> "{self.term}"'
         if self.role:
             text += f' as {ROLE_NAMES[self.role]}' + (f' ("{self.cue}")' if self.cue else "")
@@ -161,6 +173,80 @@ _ADVICE_BEFORE = _words("practical design policy actionable concrete clinical ge
 _ADVICE_AFTER = _words("practitioners researchers developers designers policymakers future")
 
 
+# ---------------------------------------------------------------- mechanism cues
+# How a paper says it personalizes, by kind of mechanism: (kind, the labels that name the kind in
+# a taxonomy, phrases for it, weaker phrases for it, phrases against it). A kind speaks for the
+# mechanism concepts that carry one of its naming labels (prefLabel, altLabel or hiddenLabel, as
+# normalised tokens), so it is silent for a taxonomy without such a concept. Every phrase for a
+# kind argues against it when negated ("without fine-tuning", "no additional training",
+# "tuning-free"), and so does a negated label of a mechanism concept.
+MECHANISM_CUES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
+    ("parameter updates",
+     ("fine-tuning", "fine-tune", "parameter-efficient fine-tuning", "parameter updates"),
+     ("fine-tune", "fine-tunes", "fine-tuned", "fine-tuning", "finetune", "finetunes", "finetuned", "finetuning",
+      "fine tuning", "LoRA", "low-rank adaptation", "low-rank adapter", "adapter tuning", "adapter", "adapters",
+      "parameter-efficient", "PEFT", "instruction tuning", "instruction-tuned", "instruction-tune",
+      "prompt tuning", "prefix tuning", "soft prompt tuning", "retrain", "retrained", "retraining",
+      "update the weights", "update the parameters", "updating the parameters", "weight updates",
+      "parameter updates", "test-time optimization", "per-subject optimization", "per-concept optimization",
+      "textual inversion", "DreamBooth", "custom diffusion", "federated learning", "continual learning"),
+     ("trained", "training", "self-supervised", "supervised learning", "learnable"),
+     ("zero-shot", "training-free", "tuning-free", "finetuning-free", "fine-tuning-free", "optimization-free",
+      "off-the-shelf", "plug-and-play", "frozen model", "frozen weights", "at inference time only")),
+    ("instructions",
+     ("prompting", "prompt-based", "in-context learning", "instruction following", "instruction-following"),
+     ("prompt", "prompts", "prompting", "prompted", "in-context", "chain-of-thought", "few-shot prompting",
+      "zero-shot prompting", "prompt engineering", "instruction following", "instruction-following",
+      "training-free"),
+     ("instruction", "instructions", "reflection", "agent", "agents"),
+     ()),
+    ("generation",
+     ("data augmentation", "synthetic data", "data synthesis", "generative augmentation"),
+     ("retrieval-augmented", "retrieval augmented", "retrieval-augmented generation", "synthetic data",
+      "synthesized data", "data synthesis", "data augmentation", "augmented data", "generated data",
+      "generative augmentation", "encoder-based", "feed-forward", "generative recommendation",
+      "generative retrieval"),
+     ("synthesize", "synthesizes", "synthesized", "synthesizing", "augmentation"),
+     ()),
+    ("alignment",
+     ("alignment", "multimodal alignment", "cross-modal alignment", "representation alignment",
+      "preference alignment"),
+     ("contrastive", "contrastive learning", "preference optimization", "direct preference optimization",
+      "RLHF", "DPO", "reward model", "projector", "projection layer", "embedding space", "latent space",
+      "user embedding", "user embeddings", "alignment", "align", "aligns", "aligning", "aligned"),
+     ("map", "maps", "mapping", "projects", "project into"),
+     ()),
+)
+CUE_WEIGHT = 1.0  # a phrase for or against a kind
+WEAK_CUE_WEIGHT = 0.4  # a common word that leans toward it ("trained", "synthesize")
+# words up to _LOOK_NEGATION tokens before a cue that negate it ("without any fine-tuning",
+# "does not require additional training", "eliminates the need for fine-tuning")
+_NEGATORS = _words("without no not never nor neither avoid avoids avoiding eliminate eliminates eliminating "
+                   "bypass bypasses bypassing instead unlike free")
+_NEGATED_AFTER = _words("free")  # "tuning-free", "training-free"
+_LOOK_NEGATION = 5
+# a common word right before one of these names data, not a method ("training data", "synthesized images")
+_DATA_AFTER = _words("data dataset datasets set sets sample samples example examples corpus pair pairs image images "
+                     "text texts")
+
+
+@dataclass(frozen=True)
+class MechanismCue:
+    """A phrase for (sign +1) or against (-1) one kind of mechanism, for one concept (see MECHANISM_CUES)."""
+
+    value: str
+    kind: str
+    sign: int
+    weight: float
+    label: str
+    norm: tuple[str, ...]
+    orig: tuple[str, ...]
+    case_sensitive: bool = False
+
+
+_CUE_GROUP = ("mechanism-cue",)  # the index group of every mechanism cue: the longest one wins
+
+
 @dataclass(frozen=True)
 class Cue:
     """A task phrase that implies a modality in a direction (see IMPLIED)."""
@@ -176,9 +262,11 @@ class Cue:
 
 class Lexicon:
     def __init__(self, terms: list[LexiconTerm], cues: list[Cue] | None = None,
-                 category_implies: dict[str, list[Cue]] | None = None):
+                 category_implies: dict[str, list[Cue]] | None = None,
+                 mechanism_cues: list[MechanismCue] | None = None):
         self.terms = terms
         self.cues = list(cues or [])
+        self.mechanism_cues = list(mechanism_cues or [])
         # category notation -> the cues its own labels contain (what filing a work there implies)
         self.category_implies = dict(category_implies or {})
         # first token -> axis -> terms, longest first; a task cue's axis is its group
@@ -189,6 +277,8 @@ class Lexicon:
                 index[term.norm[0]][term.axis].append(term)
         for cue in self.cues:
             index[cue.norm[0]][("implied", cue.value, cue.role, cue.why)].append(cue)
+        for mcue in self.mechanism_cues:
+            index[mcue.norm[0]][_CUE_GROUP].append(mcue)
         for by_axis in index.values():
             for items in by_axis.values():
                 items.sort(key=lambda t: -len(t.norm))
@@ -245,13 +335,14 @@ class Lexicon:
                     cue = next((c for c in group if any(_contains(n, c.norm) for n in labels)), None)
                     if cue is not None:
                         by_category.setdefault(concept.notation, []).append(cue)
-        return cls(terms, cues, by_category)
+        return cls(terms, cues, by_category, mechanism_cues(taxonomy) if "mechanism" in axes else [])
 
     def match(self, field: str, toks: list[Token], cleaned: str) -> list[Hit]:
         """Longest, non-overlapping (per axis) term hits in one field's tokens, modalities with
         their direction (roles), and the modalities task words imply (IMPLIED)."""
         hits: list[Hit] = []
         implied: list[Hit] = []
+        cued: list[Hit] = []
         free: dict = {}  # axis (or cue group) -> first token index not yet covered
         norms = [t.norm for t in toks]
         boost = TITLE_WEIGHT if field == "title" else 1.0
@@ -273,6 +364,15 @@ class Lexicon:
                         continue
                     length = n
                     matched = cleaned[tok.start:toks[i + n - 1].end]
+                    if isinstance(term, MechanismCue):
+                        if term.weight < CUE_WEIGHT and i + n < len(norms) and norms[i + n] in _DATA_AFTER:
+                            continue  # "training data": data, not what is done to the model
+                        negator = _negator(toks, norms, cleaned, i, i + n)
+                        sign = -term.sign if negator else term.sign
+                        if sign < 0 or term.sign > 0:  # a negated phrase against a kind argues for nothing
+                            cued.append(Hit("mechanism", term.value, term.kind, matched, field, term.weight * boost,
+                                            i, i + n, rule="cue" if sign > 0 else "against", cue=negator))
+                        continue  # the same phrase may speak for one kind and against another
                     if isinstance(term, Cue):
                         if not _advice(norms, i, i + n):
                             implied.append(Hit("modality", term.value, term.why, matched, field, IMPLIED_WEIGHT * boost,
@@ -281,7 +381,57 @@ class Lexicon:
                     hits.append(Hit(axis, term.value, term.label, matched, field, term.weight * boost, i, i + n))
                 if length:
                     free[axis] = i + length
-        return roles(hits, toks, cleaned, norms) + implied
+        return roles(_negated(hits, toks, norms, cleaned), toks, cleaned, norms) + implied + _cues(cued, hits)
+
+
+def mechanism_cues(taxonomy: Taxonomy) -> list[MechanismCue]:
+    """MECHANISM_CUES for the mechanism concepts of a taxonomy that name their kinds."""
+    labels = {c.notation: {term_tokens(label)[0] for label in [c.label, *c.synonyms]}
+              for c in taxonomy.axis("mechanism")}
+    out: dict[tuple, MechanismCue] = {}
+    for kind, names, strong, weak, against in MECHANISM_CUES:
+        named = {term_tokens(name)[0] for name in names}
+        for value in sorted(v for v, own in labels.items() if own & named):
+            for phrases, sign, weight in ((strong, 1, CUE_WEIGHT), (weak, 1, WEAK_CUE_WEIGHT), (against, -1, CUE_WEIGHT)):
+                for phrase in phrases:
+                    norm, orig = term_tokens(phrase)
+                    key = (value, sign, norm, is_case_sensitive(phrase))  # "align", "aligned": one cue
+                    if norm and (key not in out or out[key].weight < weight):
+                        out[key] = MechanismCue(value, kind, sign, weight, phrase, norm, orig, key[3])
+    return list(out.values())
+
+
+def _negator(toks: list[Token], norms: list[str], cleaned: str, start: int, end: int) -> str:
+    """The word that negates the phrase at [start, end), as written, or "": a negator up to
+    _LOOK_NEGATION words before it in the same phrase ("without any fine-tuning", "not require
+    additional training") or "free" right after it ("tuning-free")."""
+    if end < len(norms) and norms[end] in _NEGATED_AFTER and not _barrier(cleaned, toks[end - 1], toks[end]):
+        return toks[end].orig
+    i = start - 1
+    while i >= 0 and start - i <= _LOOK_NEGATION and not _barrier(cleaned, toks[i], toks[i + 1]):
+        if norms[i] in _NEGATORS and not (norms[i] == "not" and i + 1 < len(norms) and norms[i + 1] == "only"):
+            return toks[i].orig
+        i -= 1
+    return ""
+
+
+def _negated(hits: list[Hit], toks: list[Token], norms: list[str], cleaned: str) -> list[Hit]:
+    """A negated mechanism label argues against its concept ("without fine-tuning") instead of for it."""
+    out = []
+    for h in hits:
+        negator = _negator(toks, norms, cleaned, h.start, h.end) if h.axis == "mechanism" else ""
+        out.append(replace(h, rule="against", cue=negator) if negator else h)
+    return out
+
+
+def _cues(cued: list[Hit], hits: list[Hit]) -> list[Hit]:
+    """Cue hits, less those inside a mechanism label the taxonomy matched: its own word decides
+    ("Multimodal LLM Adapter" is the bundled alignment label, not "adapter" for parameter updates)
+    and counts once. Kept: a cue against another concept ("training-free", an instruction label,
+    still argues against parameter updates)."""
+    spans = [(h.start, h.end, h.value) for h in hits if h.axis == "mechanism"]
+    return [c for c in cued if not any(a <= c.start and c.end <= b and (c.rule == "cue" or v == c.value)
+                                       for a, b, v in spans)]
 
 
 def _advice(norms: list[str], start: int, end: int) -> bool:
@@ -378,6 +528,18 @@ def scores(hits: list[Hit], axis: str, skip_role: str = "") -> dict[str, float]:
     """Summed hit weights per value on one axis (leaving out hits in `skip_role`)."""
     out: dict[str, float] = defaultdict(float)
     for hit in hits:
-        if hit.axis == axis and not (skip_role and hit.role == skip_role):
+        if hit.axis == axis and hit.rule not in _CUE_RULES and not (skip_role and hit.role == skip_role):
             out[hit.value] += hit.weight
+    return dict(out)
+
+
+_CUE_RULES = ("cue", "against")
+
+
+def cue_scores(hits: list[Hit]) -> dict[str, float]:
+    """Per mechanism concept: the weights of the cues for it less those against it."""
+    out: dict[str, float] = defaultdict(float)
+    for hit in hits:
+        if hit.axis == "mechanism" and hit.rule in _CUE_RULES:
+            out[hit.value] += hit.weight if hit.rule == "cue" else -hit.weight
     return dict(out)

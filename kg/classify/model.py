@@ -9,8 +9,8 @@
 - Optional embeddings layer (kg.classify.embeddings): the same linear models
   on sentence embeddings, when the `embeddings` extra is installed.
 - Combination: per axis, a small logistic regression over (lexicon share,
-  lexicon hit, log lexicon score, directional hit, learned probability[,
-  embedding probability]) for each (paper, concept) pair, fitted on
+  lexicon hit, log lexicon score, directional hit, mechanism cues, learned
+  probability[, embedding probability]) for each (paper, concept) pair, fitted on
   out-of-fold predictions, so its output is a calibrated probability that the
   concept is right (a softmax over the categories for the single-label
   category). It is fitted with a prior centred on documented default weights
@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from .. import __version__
 from ..rdf.taxonomy import Taxonomy
-from .lexicon import IMPLIED_WEIGHT, Hit, Lexicon, scores
+from .lexicon import IMPLIED_WEIGHT, Hit, Lexicon, cue_scores, scores
 from .text import clean, stem, tokens
 
 CLASSIFIER_VERSION = f"{__version__}"
@@ -57,16 +57,18 @@ MIN_STACK_PAPERS = 6  # fewer labelled papers on an axis: fixed weights instead 
 FOLDS = 5
 # The combination's prior weights (used as they are when too few papers are labelled on an axis):
 # intercept, lexicon share, lexicon hit, log(1 + lexicon score), directional hit (modalities in
-# "X-to-Y": X for input, Y for output), learned probability[, embedding probability].
+# "X-to-Y": X for input, Y for output), mechanism cues (signed log(1 + |cues for - cues against|):
+# "LoRA" for parameter updates, "training-free" against them), learned probability[, embedding
+# probability].
 # A plain mention of a modality says little about what a work outputs, so the output axis
 # leans on directional hits and the learned layer.
 DEFAULT_STACK = {
-    "category": (-2.5, 2.0, 1.5, 0.5, 0.0, 3.0, 2.0),
-    "mechanism": (-2.5, 2.0, 1.5, 0.5, 0.0, 3.0, 2.0),
-    "input_modality": (-2.5, 2.0, 1.5, 0.5, 1.0, 3.0, 2.0),
-    "output_modality": (-3.0, 0.75, 0.75, 0.25, 2.5, 3.0, 2.0),
+    "category": (-2.5, 2.0, 1.5, 0.5, 0.0, 0.0, 3.0, 2.0),
+    "mechanism": (-2.5, 2.0, 1.5, 0.5, 0.0, 2.0, 3.0, 2.0),
+    "input_modality": (-2.5, 2.0, 1.5, 0.5, 1.0, 0.0, 3.0, 2.0),
+    "output_modality": (-3.0, 0.75, 0.75, 0.25, 2.5, 0.0, 3.0, 2.0),
 }
-N_LEXICON = 4  # lexicon features per (paper, concept)
+N_LEXICON = 5  # lexicon features per (paper, concept)
 
 
 @dataclass
@@ -197,10 +199,13 @@ def _lexicon_features(hits: list[Hit], axis: str, classes: list[str]) -> np.ndar
     total = sum(s.values())
     role = _ROLE.get(axis)
     directed = {h.value for h in hits if role and h.axis == "modality" and h.role == role}
+    cues = cue_scores(hits) if axis == "mechanism" else {}
     out = np.zeros((len(classes), N_LEXICON))
     for j, c in enumerate(classes):
         v = s.get(c, 0.0)
-        out[j] = (v / total if total else 0.0, 1.0 if v else 0.0, math.log1p(v), 1.0 if c in directed else 0.0)
+        cue = cues.get(c, 0.0)
+        out[j] = (v / total if total else 0.0, 1.0 if v else 0.0, math.log1p(v), 1.0 if c in directed else 0.0,
+                  math.copysign(math.log1p(abs(cue)), cue))
     return out
 
 
@@ -269,6 +274,7 @@ class AxisResult:
     lexicon: dict[str, float] = field(default_factory=dict)
     learned: dict[str, float] = field(default_factory=dict)
     features: dict[str, list[str]] = field(default_factory=dict)
+    combined: dict[str, float] = field(default_factory=dict)  # every concept's combined probability
 
 
 @dataclass
@@ -460,19 +466,20 @@ class Classifier:
         F = np.hstack(cols)
         if F.shape[1] < len(stacker.coef):  # embeddings on, but this axis had no training papers
             F = np.hstack([F, np.zeros((len(classes), len(stacker.coef) - F.shape[1]))])
-        if not lex[:, 1].any() and axis not in self.models:
-            return AxisResult([(UNKNOWN, 0.0)])  # no term fired and nothing learned for this axis
+        if not (lex[:, 1].any() or (lex[:, 4] > 0).any()) and axis not in self.models:
+            return AxisResult([(UNKNOWN, 0.0)])  # no term or cue fired and nothing learned for this axis
         p = stacker.predict(F)
+        blocked = set() if axis in SINGLE else self._unsupported(axis, lex)
         if axis in SINGLE:
             j = int(np.argmax(p))
             chosen = [(classes[j], float(p[j]))]
         else:
-            blocked = self._unsupported(axis, lex)
             order = [j for j in np.argsort(-p) if j not in blocked]
             idx = [j for j in order if p[j] >= INCLUDE_THRESHOLD] or order[:1]
             chosen = [(classes[j], float(p[j])) for j in idx]
         res = AxisResult(chosen, {c: float(lex[j, 0]) for j, c in enumerate(classes)},
-                         {c: float(p_model[j]) for j, c in enumerate(classes)})
+                         {c: float(p_model[j]) for j, c in enumerate(classes)},
+                         combined={c: float(p[j]) for j, c in enumerate(classes) if j not in blocked})
         if row is not None and axis in self.models:
             for value, _ in chosen:
                 res.features[value] = self.models[axis].top_features(row, classes.index(value), names)
@@ -547,5 +554,7 @@ def fingerprint(examples: list[Example], lexicon: Lexicon, encoder=None) -> str:
         h.update(f"{t.axis}\x1f{t.value}\x1f{t.label}".encode())
     for c in lexicon.cues:  # task words implying a modality
         h.update(f"cue\x1f{c.value}\x1f{c.role}\x1f{c.label}".encode())
+    for m in lexicon.mechanism_cues:  # phrases for and against kinds of mechanism
+        h.update(f"mechanism-cue\x1f{m.value}\x1f{m.sign}\x1f{m.weight}\x1f{m.label}".encode())
     h.update(b"embeddings" if encoder is not None else b"tfidf")
     return h.hexdigest()[:16]

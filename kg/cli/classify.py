@@ -49,7 +49,7 @@ def classify(
     abstract: Optional[str] = typer.Option(None, "--abstract", help="The paper's abstract (either text may be empty)."),
     input_file: Optional[Path] = typer.Option(
         None, "--input", "-i", help='JSON lines {"id", "title", "abstract"}, one paper a line ("-" reads stdin).'),
-    evaluate: bool = typer.Option(False, "--evaluate", help="Cross-validated accuracy and macro-F1 per axis on the labelled papers."),
+    evaluate: bool = typer.Option(False, "--evaluate", help="Cross-validated accuracy, macro-F1, top-2 accuracy and calibration per axis on the labelled papers."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object; one line per paper with --input)."),
     force: bool = typer.Option(False, "--force", help="Label every paper again, stale or not."),
     review_threshold: float = typer.Option(
@@ -234,17 +234,29 @@ def _print_report(out, report) -> None:
 
 def _print_evaluation(out, report: dict) -> None:
     table = new_table(f"{report['folds']}-fold cross-validation on {report['papers']} labelled papers")
-    for col in ("axis", "papers", "layer", "accuracy", "macro-F1"):
+    for col in ("axis", "papers", "layer", "accuracy", "macro-F1", "top-2"):
         table.add_column(col, justify="left" if col in ("axis", "layer") else "right")
     for axis, r in report["axes"].items():
         for i, layer in enumerate(("combined", "lexicon", "learned")):
             table.add_row(axis if i == 0 else "", str(r["papers"]) if i == 0 else "", layer,
-                          f"{r[layer]['accuracy']:.3f}", f"{r[layer]['macro_f1']:.3f}")
+                          f"{r[layer]['accuracy']:.3f}", f"{r[layer]['macro_f1']:.3f}",
+                          f"{r['top2_accuracy']:.3f}" if i == 0 and "top2_accuracy" in r else "")
     emit(out, table)
     if "calibration" in report:
         c = report["calibration"]
         out.print(f"category confidence: mean {c['mean_confidence']:.3f} vs accuracy {c['accuracy']:.3f} "
                   f"(Brier {c['brier']:.3f})", highlight=False)
+    calibrated = {axis: r["calibration"] for axis, r in report["axes"].items() if "calibration" in r}
+    if calibrated:
+        table = new_table("Calibration of the first-ranked concept (reliability by confidence bucket)")
+        for col in ("axis", "ECE", "Brier", "confidence", "papers", "mean conf.", "accuracy"):
+            table.add_column(col, justify="left" if col in ("axis", "confidence") else "right")
+        for axis, c in calibrated.items():
+            for i, b in enumerate(c["buckets"]):
+                table.add_row(axis if i == 0 else "", f"{c['ece']:.3f}" if i == 0 else "",
+                              f"{c['brier']:.3f}" if i == 0 else "", b["confidence"], str(b["papers"]),
+                              f"{b['mean_confidence']:.3f}", f"{b['accuracy']:.3f}")
+        emit(out, table)
     if report.get("note"):
         out.print(report["note"])
 
