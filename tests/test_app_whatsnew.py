@@ -33,3 +33,16 @@ def test_whats_new_shows_the_diff(store_copy, tmp_path, kg, monkeypatch):
     assert list(frame["cells"]) == ["retrieval x alignment"]
     assert "Cells whose counts changed" in [h.value for h in at.subheader]
     assert any("Works removed (1)" in e.label for e in at.expander)
+
+
+def test_new_works_are_listed_placed_first_then_most_relevant():
+    from kg.app.whatsnew import new_work_rows
+
+    def work(label, cells, relevance):
+        return {"work": f"https://example.org/{label}", "label": label, "title": label.title(), "id": None,
+                "status": "in", "relevance": relevance, "cells": cells, "labels": {}}
+
+    rows = new_work_rows([work("alpha", [], 1.0), work("beta", ["retrieval x alignment"], 0.2),
+                          work("gamma", [], None), work("delta", ["recommendation x generation"], 0.9)])
+    assert [r["title"] for r in rows] == ["Delta", "Beta", "Alpha", "Gamma"]
+    assert list(rows[0])[:3] == ["work", "title", "cells"] and rows[1]["cells"] == "retrieval x alignment"

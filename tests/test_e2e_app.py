@@ -24,6 +24,7 @@ CHROMIUM = Path(os.environ.get("KG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1400, "height": 1000}
+NEWER_LIST = ROOT / "tests" / "fixtures" / "awesome_lists" / "JiahongLiu21-Awesome-Personalized-Large-Language-Models.md"
 
 pytestmark = [
     pytest.mark.browser,
@@ -79,6 +80,21 @@ def rag_app_url(tmp_path_factory):
     yield from _serve(env, home / "streamlit.log")
 
 
+@pytest.fixture(scope="module")
+def whatsnew_app_url(tmp_path_factory):
+    """The app on a store of its own that has a history: the bundled graph built and snapshotted
+    as 'submitted', then a newer awesome list imported and classified, all with the CLI before
+    the server starts (the other pages' store stays as it is)."""
+    home = tmp_path_factory.mktemp("e2e-whatsnew")
+    env = {k: v for k, v in os.environ.items() if k not in ("KG_STORE", "KG_PROJECT")}
+    env.update(KG_HOME=str(home / "kg-home"), KG_STORE=str(home / "store"), HOME=str(home), PYTHONUNBUFFERED="1")
+    for args in (["build"], ["snapshot", "create", "submitted", "--note", "as submitted"],
+                 ["import", "awesome", str(NEWER_LIST)], ["classify"]):
+        done = subprocess.run([sys.executable, "-m", "kg", *args], cwd=home, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    yield from _serve(env, home / "streamlit.log")
+
+
 def _serve(env: dict, log: Path):
     """Start `streamlit run app.py` with `env`, yield its URL once healthy, stop it afterwards."""
     port = _free_port()
@@ -108,6 +124,11 @@ def browser_page(app_url):
 @pytest.fixture(scope="module")
 def rag_page(rag_app_url):
     yield from _browser(rag_app_url)
+
+
+@pytest.fixture(scope="module")
+def whatsnew_page(whatsnew_app_url):
+    yield from _browser(whatsnew_app_url)
 
 
 def _browser(app_url: str):
@@ -466,4 +487,36 @@ def test_an_example_project_drives_every_page_in_its_own_wording(rag_page, rag_a
 
     assert {path for path, *_ in PAGES} == {"overview", "gaps", "network", "combinations", "papers", "screening",
                                            "sparql", "reports"}  # every page above
+    assert page.errors == [] and page.outside == [] and page.console_errors == [] and page.failed == []
+
+
+# ---------------------------------------------------------------- What's new: a store with a history
+def test_whats_new_shows_the_diff_since_a_snapshot(whatsnew_page, whatsnew_app_url):
+    """From the 'submitted' snapshot to the graph now: the headline, the heat map of the cells whose
+    counts changed, the newer list's works with the cells they fill, no exception."""
+    page = whatsnew_page
+    _open(page, whatsnew_app_url + "/whatsnew")
+    page.locator("h1").filter(has_text="What's new").wait_for()
+    headline = page.get_by_text("From submitted to current:")
+    headline.wait_for()
+    assert "cell(s) changed" in headline.inner_text() and " 0 cell(s) changed" not in headline.inner_text()
+    page.locator("h3").filter(has_text="Cells whose counts changed").wait_for()
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.locator("canvas, svg").first.wait_for()
+    page.wait_for_timeout(500)
+    assert _coloured_pixels(chart.screenshot()) > 3_000, "the change heat map has no coloured cells"
+    page.locator("h3").filter(has_text="New works").wait_for()
+    table = page.locator("[data-testid='stDataFrame']").first
+    table.wait_for()
+    cells = table.get_by_role("gridcell")
+    rows = [row.locator("[role='gridcell']").all_text_contents()
+            for row in table.locator("[role='row']").all()]
+    rows = [r for r in rows if r]  # the header row has column headers, no cells
+    assert rows and rows[0][1], rows[:3]  # title, cells, ...: the works placed in a cell come first
+    placed = {r[0]: r[1] for r in rows if r[1]}
+    assert placed.get("Customizing Language Models with Instance-wise Lora for Sequential Recommendation") \
+        == "recommendation x fine_tuning", placed
+    assert len(placed) >= 3
+    _no_exception(page)
+    _shot(page, "whatsnew")
     assert page.errors == [] and page.outside == [] and page.console_errors == [] and page.failed == []

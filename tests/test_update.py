@@ -142,3 +142,69 @@ def test_sigkill_during_update_loses_nothing(planned, tmp_path):
     outcome = json.loads(done.stdout)
     assert outcome["summary"]["works_added"] == 3 and [s.name for s in snapshots(store)] == ["before", outcome["snapshot"]]
     assert Store.at(store).dir.generation(current) is not None  # the snapshot's generation is kept
+
+
+def test_the_readmes_living_survey_block_runs_as_written(kg, tmp_path, monkeypatch):
+    """The README's living-survey block, line by line as written, in a fresh kg home and a folder
+    holding the awesome lists as a source checkout does: every command exits 0, `kg diff` names
+    the works the newer list added and the cells they fill, the first `kg update` brings the
+    planned list's papers, the second says nothing new, and nothing leaves the machine."""
+    import re
+    import shlex
+    import shutil
+    import socket
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.DOTALL) if "kg update" in b
+                 and "kg snapshot create" in b and "tests/fixtures/awesome_lists" in b)
+    lists = tmp_path / "checkout" / "tests" / "fixtures" / "awesome_lists"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "awesome_lists", lists)
+    monkeypatch.chdir(tmp_path / "checkout")
+    monkeypatch.setenv("KG_HOME", str(tmp_path / "home"))
+    contacted: list = []
+
+    def no_network(sock, address, *args):
+        contacted.append(address)
+        raise OSError(f"this test makes no connection (asked for {address})")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_network)
+    outputs: list[tuple[str, str]] = []
+    for line in block.strip().splitlines():
+        words = shlex.split(line, comments=True)  # a comment after the command is not an argument
+        commands = [[]]
+        for word in words:
+            commands.append([]) if word == "&&" else commands[-1].append(word)
+        for command in commands:
+            assert command[0] == "kg", line
+            result = kg(*command[1:])
+            assert result.exit_code == 0, (line, result.output, result.message)
+            outputs.append((command[1], result.output))
+    assert [name for name, _ in outputs] == ["build", "snapshot", "import", "classify", "diff", "plan", "update",
+                                            "update"]
+    assert contacted == []
+
+    # kg diff: from the 'submitted' snapshot, the newer list's works, with the cells they fill
+    diff = dict(outputs)["diff"]
+    assert diff.startswith("From submitted to current:"), diff[:200]
+    added = re.search(r"^Works added \((\d+)\):\n((?:  .*\n)+)", diff, re.MULTILINE)
+    assert added and int(added.group(1)) >= 100, diff[:500]
+    listed = (lists / "JiahongLiu21-Awesome-Personalized-Large-Language-Models.md").read_text(encoding="utf-8")
+    works = [re.match(r"  (.*?)(?: \(([\w./-]+)\))?: \w+, relevance .*; cells (.*)$", row).groups()
+             for row in added.group(2).splitlines()]
+    placed = {name: cells for name, arxiv, cells in works if cells != "none"}
+    assert all(arxiv in listed for _, arxiv, _ in works if arxiv)  # every added work is the list's
+    assert placed.get("iLoRA") == "recommendation x fine_tuning", placed
+    assert len(placed) >= 3
+    cells = re.search(r"^Cells \((\d+)\):\n((?:  .*\n)+)", diff, re.MULTILINE)
+    assert cells and "recommendation x fine_tuning" in cells.group(2) and "iLoRA" in cells.group(2), diff
+
+    # kg update twice: the planned list's papers, then nothing new, no request either time
+    first, second = [out for name, out in outputs if name == "update"]
+    assert re.search(r"awesome list .*HqWu.*: (\d+) added", first) and "Nothing new" not in first, first
+    assert "Snapshot update-" in first and "(0 request(s)" in first
+    assert "Nothing new since" in second and "(0 request(s))" in second, second
+    assert re.search(r": 0 added, 0 updated", second), second
+    store = tmp_path / "home" / "store"
+    assert [s.name for s in snapshots(store)][0] == "submitted" and len(snapshots(store)) == 2
+    assert (store / "updates" / "feed.atom").is_file()

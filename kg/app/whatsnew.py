@@ -22,8 +22,21 @@ def change_heatmap(cells: list[dict]) -> alt.Chart:
     return rects + base.mark_text().encode(text="text:N")
 
 
+def new_work_rows(works: list[dict]) -> list[dict]:
+    """The new works as table rows, title and cells first (the IRI stays for the page link, hidden):
+    the works placed in a cell first, then the most relevant, then by title."""
+    from ..analysis.diff import labels_text
+
+    ordered = sorted(works, key=lambda w: (not w["cells"], -(w["relevance"] or 0.0),
+                                           (w["title"] or w["label"]).lower()))
+    return [{"work": w["work"], "title": w["title"] or w["label"], "cells": ", ".join(w["cells"]),
+             "status": w["status"], "relevance": w["relevance"], "id": w["id"],
+             "labels": "; ".join(f"{axis}: {labels_text(v)}" for axis, v in w["labels"].items())}
+            for w in ordered]
+
+
 def render() -> None:
-    from ..analysis.diff import diff_store, headline, labels_text, lines
+    from ..analysis.diff import diff_store, headline, lines
     from ..store.snapshots import snapshots
 
     st.title("What's new")
@@ -42,12 +55,11 @@ def render() -> None:
         st.altair_chart(change_heatmap(diff["cells"]), width="stretch")
     if diff["works_added"]:
         st.subheader("New works")
-        rows = [{"work": w["work"], "title": w["title"] or w["label"], "id": w["id"], "status": w["status"],
-                 "relevance": w["relevance"], "cells": ", ".join(w["cells"]),
-                 "labels": "; ".join(f"{axis}: {labels_text(v)}" for axis, v in w["labels"].items())}
-                for w in diff["works_added"]]
-        st.dataframe(ui.with_paper_links(pd.DataFrame(rows)), hide_index=True,
-                     column_config={ui.PAPER_LINK: ui.paper_link_column()})
+        st.caption("The works placed in a cell first, then the most relevant.")
+        st.dataframe(ui.with_paper_links(pd.DataFrame(new_work_rows(diff["works_added"]))),
+                     hide_index=True, column_config={"work": None, "title": st.column_config.TextColumn(width="large"),
+                                    "cells": st.column_config.TextColumn(width="medium"),
+                                    ui.PAPER_LINK: ui.paper_link_column()})
     for name, items in lines(diff):
         if items and name != "Works added":
             with st.expander(f"{name} ({len(items)})"):
