@@ -117,41 +117,48 @@ def _serve(env: dict, log: Path):
 
 
 @pytest.fixture(scope="module")
-def browser_page(app_url):
-    yield from _browser(app_url)
-
-
-@pytest.fixture(scope="module")
-def rag_page(rag_app_url):
-    yield from _browser(rag_app_url)
-
-
-@pytest.fixture(scope="module")
-def whatsnew_page(whatsnew_app_url):
-    yield from _browser(whatsnew_app_url)
-
-
-def _browser(app_url: str):
-    """A headless Chromium page that records page errors, console errors, failed answers and
-    every request that leaves the app's server."""
+def chromium():
+    """One headless Chromium for the module: Playwright's sync API runs one instance per thread,
+    so the apps' pages are contexts of this one browser."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        errors: list[str] = []
-        outside: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("request", lambda req: None if req.url.startswith((app_url, "data:", "blob:", "about:"))
-                else outside.append(req.url))
-        page.errors, page.outside = errors, outside
-        page.console_errors, page.failed = _watch_console(page)
-        yield page
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(chromium, app_url):
+    yield from _browser(chromium, app_url)
+
+
+@pytest.fixture(scope="module")
+def rag_page(chromium, rag_app_url):
+    yield from _browser(chromium, rag_app_url)
+
+
+@pytest.fixture(scope="module")
+def whatsnew_page(chromium, whatsnew_app_url):
+    yield from _browser(chromium, whatsnew_app_url)
+
+
+def _browser(browser, app_url: str):
+    """A page of its own (a new browser context) that records page errors, console errors, failed
+    answers and every request that leaves the app's server."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda req: None if req.url.startswith((app_url, "data:", "blob:", "about:"))
+            else outside.append(req.url))
+    page.errors, page.outside = errors, outside
+    page.console_errors, page.failed = _watch_console(page)
+    yield page
+    context.close()
 
 
 def _watch_console(page) -> tuple[list[str], list[str]]:
@@ -470,7 +477,7 @@ def test_an_example_project_drives_every_page_in_its_own_wording(rag_page, rag_a
     assert "Open-domain question answering" in _body_text(page)
     _no_exception(page)
 
-    for path in ("/screening", "/sparql"):
+    for path in ("/screening", "/sparql", "/whatsnew"):  # What's new on a store with no snapshot yet
         _open(page, rag_app_url + path)
         _body_text(page)
         _no_exception(page)
@@ -486,7 +493,7 @@ def test_an_example_project_drives_every_page_in_its_own_wording(rag_page, rag_a
     _shot(page, "rag-reports")
 
     assert {path for path, *_ in PAGES} == {"overview", "gaps", "network", "combinations", "papers", "screening",
-                                           "sparql", "reports"}  # every page above
+                                           "sparql", "reports", "whatsnew"}  # every page above
     assert page.errors == [] and page.outside == [] and page.console_errors == [] and page.failed == []
 
 
