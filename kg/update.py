@@ -8,10 +8,15 @@ folder). Its entries (`kg plan add ...`):
     - kind: s2         (the snowball from the graph) references: true  citations: false  min_links: 2  depth: 1
     - kind: openalex   query: '...'   max: 200
     - kind: awesome | bibtex | ris | csljson    file: lists/awesome.md   source_id: my-list
+    - kind: awesome | bibtex | ris | csljson    url: https://.../README.md   source_id: awesome-readme-1a2b3c4d
 
 A run: take the lock (`<store>/.update.lock`: a second run exits at once); harvest each entry
 incrementally (searches since the last update, a day at a time: a run on the day of the last
-update repeats that day's requests, which the response cache answers; lists are read again);
+update repeats that day's requests, which the response cache answers; list files are read
+again; list URLs are fetched again through the polite client, conditionally when the cached
+answer has an ETag or Last-Modified, and imported only when the text changed);
+an entry that fails (a list URL answering 404, timing out or not text) is an error of its
+step: the other entries run, its source's records stay as they were, and the run exits 1;
 rebuild with the classifier (one generation published, atomically); compare with the graph
 before (kg.analysis.diff); when something changed, snapshot the new graph (`update-<time>`)
 and write the digest (`<store>/updates/`: digest.md, digest.html and feed.atom, an Atom feed
@@ -38,6 +43,7 @@ import yaml
 
 from .errors import KgError, UsageError
 from .fileio import write_atomic
+from .harvest.http import Policy
 
 PLAN_FILE = "plan.yaml"
 SEARCH_KINDS = ("arxiv", "openalex")
@@ -101,9 +107,13 @@ def add_entry(store, kind: str, value: str | None = None, *, max_results: int | 
                              field=("depth", "min_links"))
         entry = {"kind": "s2", "references": references, "citations": citations, "min_links": min_links,
                  "depth": depth}
+    elif value and "://" in value:
+        from .harvest.publish import url_source_id
+
+        entry = {"kind": kind, "url": _check_url(value), "source_id": url_source_id(kind, value.strip(), source_id)}
     else:
         if not value:
-            raise UsageError(f"a {kind} entry needs the list file", field="value")
+            raise UsageError(f"a {kind} entry needs the list file or its http(s) URL", field="value")
         path = Path(value).expanduser()
         if not path.is_file():
             raise UsageError(f"{path}: no such file", field="value")
@@ -118,6 +128,16 @@ def add_entry(store, kind: str, value: str | None = None, *, max_results: int | 
         raise UsageError("the plan has this entry already", field="value")
     write_plan(store, [*entries, entry])
     return entry
+
+
+def _check_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{url}: a list URL must be an http or https URL with a host", field="value")
+    return url
 
 
 def remove_entry(store, number: int) -> dict:
@@ -137,7 +157,7 @@ def describe(entry: dict) -> str:
     if kind == "s2":
         what = " and ".join(k for k in ("references", "citations") if entry.get(k))
         return f"s2 snowball from the graph: {what}, min links {entry['min_links']}, depth {entry['depth']}"
-    return f"{kind} list {entry['file']} (source {entry['source_id']})"
+    return f"{kind} list {entry.get('file') or entry.get('url')} (source {entry['source_id']})"
 
 
 # ---------------------------------------------------------------------------------- the lock
@@ -176,13 +196,18 @@ class UpdateReport:
     cache_hits: int = 0
 
     @property
+    def errors(self) -> list[str]:
+        """The steps that failed, each as a message naming its entry."""
+        return [s["error"] for s in self.steps if s.get("error")]
+
+    @property
     def nothing_new(self) -> bool:
         return self.diff is None or self.diff["nothing_new"]
 
     def as_dict(self) -> dict:
         return {"since": self.since, "nothing_new": self.nothing_new, "snapshot": self.snapshot,
                 "requests": self.requests, "cache_hits": self.cache_hits, "steps": self.steps,
-                "digest": self.digest, "summary": (self.diff or {}).get("summary")}
+                "digest": self.digest, "summary": (self.diff or {}).get("summary"), "errors": self.errors}
 
 
 def updates_dir(store) -> Path:
@@ -226,8 +251,9 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
             since = state.get("since") if state["date"] == today else state["date"]
         report = UpdateReport(since)
         opts = Options(store=store, cache_mode=cache_mode, progress=progress, **harvest_options)
+        lists = dict(state.get("lists") or {})  # source id -> sha256 of the list text last imported from a URL
         for entry in entries:
-            report.steps.append(_run_entry(opts, entry, since))
+            report.steps.append(_run_entry(opts, entry, since, lists))
         report.requests = sum(s.get("requests", 0) for s in report.steps)
         report.cache_hits = sum(s.get("cache_hits", 0) for s in report.steps)
         from .analysis.diff import diff_graphs
@@ -251,14 +277,17 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
                 report.digest = write_digest(store, report)
         write_atomic(updates_dir(store) / "state.json", json.dumps(
             {"date": today, "since": since, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-             "snapshot": report.snapshot or state.get("snapshot"), "nothing_new": report.nothing_new}, indent=1))
+             "snapshot": report.snapshot or state.get("snapshot"), "nothing_new": report.nothing_new,
+             "lists": lists}, indent=1))
     return report
 
 
-def _run_entry(opts, entry: dict, since: str | None) -> dict:
+def _run_entry(opts, entry: dict, since: str | None, lists: dict) -> dict:
     from .harvest import run as harvest
 
     kind = entry["kind"]
+    if kind in LIST_KINDS and entry.get("url"):
+        return _import_url(opts, entry, lists)
     if kind in LIST_KINDS:
         return _import_list(opts.store, entry)
     if kind == "arxiv":
@@ -274,8 +303,63 @@ def _run_entry(opts, entry: dict, since: str | None) -> dict:
             "requests": stats["requests"], "cache_hits": stats["cache_hits"], "warnings": done.warnings}
 
 
-def _import_list(store, entry: dict) -> dict:
-    """Read a registered list file again and replace its source's records (as `kg import` does)."""
+# A list URL: fetched politely (1 s apart, 30 s timeouts, two retries), cached under <store>/cache/lists/.
+LIST_URL_POLICY = Policy("list URL", min_interval=1.0, timeout=30.0, retries=2)
+TEXT_TYPES = ("text/", "application/json", "application/x-bibtex", "application/x-research-info-systems",
+              "application/vnd.citationstyles.csl+json", "application/octet-stream")
+
+
+def _import_url(opts, entry: dict, lists: dict) -> dict:
+    """Fetch a registered list URL again; when its text changed since the last import, import it
+    as the file would be (same importer, the entry's source id: its records are replaced). A
+    failure is this step's error: the source's records stay as they were."""
+    import hashlib
+    import tempfile
+    from urllib.parse import unquote, urlsplit
+
+    from .harvest.http import Counters, HarvestError
+    from .harvest.run import _client
+
+    kind, url, source_id = entry["kind"], entry["url"], entry["source_id"]
+    counters = Counters()
+    step = {"entry": describe(entry), "added": 0, "updated": 0, "removed": 0, "warnings": []}
+    try:
+        reply = _client(opts, LIST_URL_POLICY, "lists", counters).get(url, revalidate=True)
+        text = _list_text(kind, url, reply)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if lists.get(source_id) == digest and (opts.store.records_dir / f"{source_id}.jsonl").is_file():
+            step["unchanged"] = True  # the same text as last imported: nothing to import again
+        else:
+            name = Path(unquote(urlsplit(url).path)).name or f"{kind}.txt"
+            with tempfile.TemporaryDirectory(prefix="kg-list-") as folder:
+                path = Path(folder) / name
+                path.write_text(text, encoding="utf-8")
+                step.update(_import_list(opts.store, {**entry, "file": str(path)}, origin=url))
+            step["entry"] = describe(entry)
+            lists[source_id] = digest
+    except KgError as exc:  # HarvestError included: 404, timeouts, offline misses
+        step["error"] = f"{describe(entry)}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    step.update(requests=counters.requests, cache_hits=counters.cache_hits)
+    return step
+
+
+def _list_text(kind: str, url: str, reply) -> str:
+    """The body of a list URL's answer when it is text (not a web page, an image or a PDF)."""
+    ctype = next((v for k, v in reply.headers.items() if k.lower() == "content-type"), "").split(";")[0].strip().lower()
+    if ctype == "text/html":
+        raise KgError(f"{url} answers with a web page (text/html), not the {kind} list itself",
+                      hint="Give the raw file's URL (for a GitHub README: raw.githubusercontent.com/...).")
+    if (ctype and not ctype.startswith(TEXT_TYPES)) or "\x00" in reply.text or "\ufffd" in reply.text:
+        raise KgError(f"{url} answers with something that is not UTF-8 text ({ctype or 'no content type'}); "
+                      f"a {kind} list is a text file")
+    if not reply.text.strip():
+        raise KgError(f"{url} answers with an empty body")
+    return reply.text
+
+
+def _import_list(store, entry: dict, origin: str | None = None) -> dict:
+    """Read a registered list file again and replace its source's records (as `kg import` does).
+    `origin`: the URL the file was fetched from (named in the source and in errors)."""
     from .harvest.publish import known_works, publish_records
     from .rdf.taxonomy import read_taxonomy
 
@@ -295,7 +379,11 @@ def _import_list(store, entry: dict) -> dict:
         module = __import__(f"kg.importers.{kind}", fromlist=[f"import_{kind}"])
         result = getattr(module, f"import_{kind}")(path, source_id=entry["source_id"])
     if not (result.bundle.works or result.bundle.datasets):
-        raise KgError(f"the plan's {kind} list {path}: nothing could be imported", field="plan")
+        raise KgError(f"the plan's {kind} list {origin or path}: nothing could be imported", field="plan")
+    if origin is not None:
+        for source in result.bundle.sources:
+            if source.id == entry["source_id"]:
+                source.url, source.note = origin, f"Imported from {origin}"
     published = publish_records(store, entry["source_id"], result.bundle, replace=True, mark_candidates=False,
                                 check_source=True)
     changes = getattr(published, "changes", None)

@@ -208,3 +208,112 @@ def test_the_readmes_living_survey_block_runs_as_written(kg, tmp_path, monkeypat
     store = tmp_path / "home" / "store"
     assert [s.name for s in snapshots(store)][0] == "submitted" and len(snapshots(store)) == 2
     assert (store / "updates" / "feed.atom").is_file()
+
+
+# ---------------------------------------------------------------------------------- list URLs
+AWESOME = (ROOT / "tests" / "fixtures" / "awesome_lists" / "HqWu-HITCS-Awesome-Personalized-LLM.md").read_text(
+    encoding="utf-8")
+TABLE_HEAD = "|:--------|:--------:|:--------:|:--------:|:--------:|\n"
+NEW_ROW = ("| [**Personalized Memory Agents for Long Chats**](https://arxiv.org/pdf/2502.00031.pdf) | Arxiv25 "
+           "| 2025-02-03 | - | - |\n")
+
+
+class ListSite:
+    """Serves one list at /lists/README.md, with an ETag (answering If-None-Match with 304) unless
+    `etag` is off; `answer` overrides the reply (a 404, a PDF)."""
+
+    def __init__(self, text: str, etag: bool = True):
+        self.text, self.etag, self.answer = text, etag, None
+
+    def __call__(self, req):
+        if self.answer is not None:
+            return self.answer
+        if req.path != "/lists/README.md":
+            return Answer(404, "Not Found", {"Content-Type": "text/plain"})
+        tag = f'"{hash(self.text) & 0xFFFFFFFF:x}"'
+        if self.etag and req.headers.get("if-none-match") == tag:
+            return Answer(304, "", {"ETag": tag})
+        return Answer(200, self.text, {"Content-Type": "text/plain; charset=utf-8",
+                                       **({"ETag": tag} if self.etag else {})})
+
+
+def _records(store: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((store / "records").glob("awesome-*.jsonl"))}
+
+
+def test_a_list_url_is_imported_revalidated_and_news_when_it_changes(store_copy, kg):
+    site = ListSite(AWESOME)
+    with LocalServer(site) as srv:
+        url = f"{srv.url}/lists/README.md"
+        added = kg("plan", "add", "awesome", url, store=store_copy)
+        assert added.exit_code == 0 and url in added.output, added.output
+        entry = json.loads(kg("plan", "show", "--json", store=store_copy).output)[0]
+        assert entry["url"] == url and entry["source_id"].startswith("awesome-readme-") and "file" not in entry
+        assert kg("plan", "add", "awesome", url, store=store_copy).exit_code == 2  # the same entry twice
+
+        first = kg("update", "--json", store=store_copy)
+        assert first.exit_code == 0, first.output
+        outcome = json.loads(first.output)
+        assert outcome["errors"] == [] and outcome["nothing_new"] is False
+        assert outcome["steps"][0]["added"] >= 20 and outcome["requests"] == 1
+        records = _records(store_copy)
+        assert list(records) == [f"{entry['source_id']}.jsonl"] and url in records[f"{entry['source_id']}.jsonl"]
+
+        second = kg("update", store=store_copy)  # a conditional request: 304, nothing imported
+        assert second.exit_code == 0 and "Nothing new since" in second.output, second.output
+        assert "unchanged since the last import (1 request(s), 1 from the cache)" in second.output
+        assert srv.requests[-1].headers.get("if-none-match") and len(srv.requests) == 2
+        assert _records(store_copy) == records
+
+        site.text = AWESOME.replace(TABLE_HEAD, TABLE_HEAD + NEW_ROW, 1)  # the maintainers add a paper
+        third = kg("update", "--json", store=store_copy)
+        news = json.loads(third.output)
+        assert third.exit_code == 0 and news["nothing_new"] is False and news["summary"]["works_added"] == 1
+        assert "Personalized Memory Agents for Long Chats" in (store_copy / "updates" / "digest.md").read_text(
+            encoding="utf-8")
+
+        offline = kg("update", "--offline", store=store_copy)  # the cache answers; no request
+        assert offline.exit_code == 0 and "Nothing new" in offline.output and len(srv.requests) == 3
+    assert len(snapshots(store_copy)) == 2
+
+
+def test_a_list_url_without_validators_is_fetched_again_but_not_imported_again(store_copy, kg):
+    with LocalServer(ListSite(AWESOME, etag=False)) as srv:
+        assert kg("plan", "add", "awesome", f"{srv.url}/lists/README.md", store=store_copy).exit_code == 0
+        assert kg("update", store=store_copy).exit_code == 0
+        records = _records(store_copy)
+        again = kg("update", store=store_copy)
+        assert len(srv.requests) == 2 and all("if-none-match" not in r.headers for r in srv.requests)
+    assert again.exit_code == 0 and "unchanged since the last import" in again.output and "Nothing new" in again.output
+    assert _records(store_copy) == records
+
+
+@pytest.mark.parametrize("answer, says", [
+    (Answer(404, "Not Found", {"Content-Type": "text/plain"}), "HTTP 404"),
+    (Answer(200, b"%PDF-1.5\x00\x01\x02", {"Content-Type": "application/pdf"}), "not UTF-8 text"),
+    (Answer(200, "<html><body>a list</body></html>", {"Content-Type": "text/html"}), "web page"),
+])
+def test_a_failing_list_url_is_a_clear_step_error_and_loses_nothing(store_copy, kg, answer, says):
+    site = ListSite(AWESOME)
+    with LocalServer(site) as srv:
+        url = f"{srv.url}/lists/README.md"
+        assert kg("plan", "add", "awesome", url, store=store_copy).exit_code == 0
+        assert kg("update", store=store_copy).exit_code == 0
+        records = _records(store_copy)
+        site.answer = answer
+        failed = kg("update", store=store_copy)
+        as_json = kg("update", "--json", store=store_copy)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert f"awesome list {url}" in failed.message and says in failed.message, failed.message
+    assert "Nothing new" in failed.output
+    assert as_json.exit_code == 1 and says in json.loads(as_json.output)["errors"][0]
+    assert _records(store_copy) == records  # the source's records as they were: the graph says nothing new
+    assert json.loads(kg("diff", "--format", "json", store=store_copy).output)["nothing_new"] is True
+    assert len(snapshots(store_copy)) == 1
+
+
+def test_only_http_urls_are_list_urls(store_copy, kg):
+    for value in ("ftp://example.org/list.md", "file:///tmp/list.md", "https:///list.md"):
+        refused = kg("plan", "add", "bibtex", value, store=store_copy)
+        assert refused.exit_code == 2 and "http or https URL" in refused.message, (value, refused.message)
+    assert json.loads(kg("plan", "show", "--json", store=store_copy).output) == []

@@ -104,7 +104,7 @@ def diff(
     _say(f"Wrote {output} ({fmt}, {len(text.encode())} bytes)")
 
 
-plan_app = typer.Typer(help="The harvest plan `kg update` runs: searches, the S2 snowball, list files.",
+plan_app = typer.Typer(help="The harvest plan `kg update` runs: searches, the S2 snowball, list files and URLs.",
                        no_args_is_help=True)
 
 
@@ -126,8 +126,9 @@ def plan_show(as_json: bool = typer.Option(False, "--json", help="Print the entr
 @plan_app.command("add")
 def plan_add(
     kind: str = typer.Argument(..., help="arxiv | openalex (a search) | s2 (the snowball from the graph) | "
-                               "awesome | bibtex | ris | csljson (a list file)."),
-    value: Optional[str] = typer.Argument(None, help="The search query, or the list file (none for s2)."),
+                               "awesome | bibtex | ris | csljson (a list file or URL)."),
+    value: Optional[str] = typer.Argument(None, help="The search query, or the list file or its http(s) URL "
+                                          "(none for s2)."),
     max_: Optional[int] = typer.Option(None, "--max", min=1, help="A search: at most this many papers a run."),
     references: bool = typer.Option(False, "--references", help="s2: follow the references of the graph's works."),
     citations: bool = typer.Option(False, "--citations", help="s2: follow the works citing them."),
@@ -135,7 +136,7 @@ def plan_add(
     depth: int = typer.Option(1, "--depth", help="s2: snowballing rounds."),
     source_id: Optional[str] = typer.Option(None, "--source-id", help="A list: its source id (as kg import's)."),
 ):
-    """Register a search, the S2 snowball or a list file for `kg update` to run again."""
+    """Register a search, the S2 snowball or a list file or URL for `kg update` to run again."""
     from ..update import add_entry, describe
 
     entry = add_entry(console.store(), kind, value, max_results=max_, references=references, citations=citations,
@@ -173,18 +174,34 @@ def update(
         raise typer.Exit(130) from None
     if as_json:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
+        _fail_on_errors(report)
         return
     for step in report.steps:
         for warning in step.get("warnings", []):
             console.err.print(f"warning: {warning}", markup=False, highlight=False)
-        _say(f"{step['entry']}: {step['added']} added, {step['updated']} updated "
-             f"({step['requests']} request(s), {step['cache_hits']} from the cache)")
+        if step.get("error"):
+            console.err.print(f"error: {step['error']}", markup=False, highlight=False)
+            continue
+        _say(f"{step['entry']}: " + ("unchanged since the last import" if step.get("unchanged") else
+                                     f"{step['added']} added, {step['updated']} updated")
+             + f" ({step['requests']} request(s), {step['cache_hits']} from the cache)")
     if report.nothing_new:
         _say(f"Nothing new since {report.since or 'the last update'} ({report.requests} request(s)).")
-        return
-    from ..analysis.diff import headline
+    else:
+        from ..analysis.diff import headline
 
-    if report.diff is not None:
-        _say(headline(report.diff))
-    _say(f"Snapshot {report.snapshot}" + (f"; digest {report.digest['markdown']}, {report.digest['html']}, feed "
-                                          f"{report.digest['atom']}" if report.digest else ""))
+        if report.diff is not None:
+            _say(headline(report.diff))
+        _say(f"Snapshot {report.snapshot}" + (f"; digest {report.digest['markdown']}, {report.digest['html']}, "
+                                              f"feed {report.digest['atom']}" if report.digest else ""))
+    _fail_on_errors(report)
+
+
+def _fail_on_errors(report) -> None:
+    """Exit 1 when a plan entry failed (the rest of the run was done; that entry's records are as they were)."""
+    from ..errors import KgError
+
+    if report.errors:
+        count = len(report.errors)
+        raise KgError(f"{count} plan entr{'y' if count == 1 else 'ies'} failed: " + "; ".join(report.errors),
+                      hint="The other entries ran; the failed entries' records are as they were.")

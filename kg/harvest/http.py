@@ -13,6 +13,9 @@ Every harvester talks to its service through a `PoliteClient`. It
   exponential backoff;
 - answers from the on-disk `ResponseCache` first, so a repeated harvest makes
   no requests (`refresh` bypasses it, `offline` never touches the network);
+  `revalidate=True` (a file that may change, e.g. a registered list's URL) asks
+  again with the cached answer's ETag / Last-Modified instead, and a 304 is
+  answered from the cache;
 - counts requests, cache hits and retries in `Counters` for `--stats`.
 
 `sleep` and `clock` are injectable, so tests run without real waits. The deadline
@@ -232,6 +235,17 @@ def error_text(reply: Reply) -> str:
     return " ".join(text.split())[:200] or f"HTTP {reply.status}"
 
 
+def validators(headers: dict) -> dict:
+    """The conditional-request headers for a cached answer: If-None-Match / If-Modified-Since."""
+    found = {k.lower(): v for k, v in headers.items()}
+    asked = {}
+    if found.get("etag"):
+        asked["If-None-Match"] = found["etag"]
+    if found.get("last-modified"):
+        asked["If-Modified-Since"] = found["last-modified"]
+    return asked
+
+
 class PoliteClient:
     """HTTP for one source. `request` returns a Reply whose status is in `accept`, or raises HarvestError."""
 
@@ -258,9 +272,12 @@ class PoliteClient:
         return self.request("POST", url, params=params, body=body, **kw)
 
     def request(self, method: str, url: str, *, params: dict | None = None, body: Any = None,
-                parse: Callable[[Reply], Any] | None = None, accept: tuple[int, ...] = (200,)) -> Any:
+                parse: Callable[[Reply], Any] | None = None, accept: tuple[int, ...] = (200,),
+                revalidate: bool = False) -> Any:
         """Send (or replay) one request. `parse(reply)` turns a 200 answer into data; raising
-        BadBody there means the body is broken and the request is retried (never cached)."""
+        BadBody there means the body is broken and the request is retried (never cached).
+        `revalidate`: in cache mode "use", a cached 200 is not answered as it is but asked for
+        again, conditionally when it has validators; a 304 then returns the cached answer."""
         prepared = requests.Request(method, url, params=params,
                                     data=json.dumps(body) if body is not None else None).prepare()
         full_url = prepared.url
@@ -268,9 +285,13 @@ class PoliteClient:
         key = ResponseCache.key(method, full_url, payload)
         parse = parse or (lambda reply: reply)
 
+        conditional: dict = {}
+        hit = None
         if self.cache is not None and self.cache.mode != "refresh":
             hit = self.cache.get(self.namespace, key)
-            if hit is not None:
+            if hit is not None and revalidate and self.cache.mode == "use" and hit["status"] == 200:
+                conditional = validators(hit.get("headers") or {})
+            elif hit is not None:
                 reply = Reply(full_url, hit["status"], hit["text"], hit.get("headers", {}), from_cache=True)
                 try:
                     value = parse(reply) if reply.status == 200 else reply
@@ -288,7 +309,19 @@ class PoliteClient:
         attempt = 0
         while True:
             attempt += 1
-            problem, wait = self._attempt(method, full_url, payload, prepared.headers, accept, attempt)
+            problem, wait = self._attempt(method, full_url, payload, conditional,
+                                          (*accept, 304) if conditional else accept, attempt)
+            if isinstance(problem, Reply) and problem.status == 304 and conditional:
+                reply = Reply(full_url, hit["status"], hit["text"], hit.get("headers", {}), from_cache=True)
+                try:
+                    value = parse(reply)
+                except BadBody:
+                    log.warning("cached answer for %s does not parse; fetching it again", full_url)
+                    conditional = {}
+                    continue
+                self.counters.cache_hits += 1
+                log.debug("not modified: %s %s", method, full_url)
+                return value
             if isinstance(problem, Reply):
                 reply = problem
                 try:
@@ -314,11 +347,11 @@ class PoliteClient:
     def _backoff(self, attempt: int) -> float:
         return min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempt - 1))
 
-    def _attempt(self, method, url, payload, base_headers, accept, attempt) -> tuple[Reply | str, float]:
+    def _attempt(self, method, url, payload, extra_headers, accept, attempt) -> tuple[Reply | str, float]:
         """One try: a Reply to return, or (problem, seconds to wait before retrying)."""
         self.limiter.wait()
         self.counters.requests += 1
-        headers = {**self.headers}
+        headers = {**self.headers, **extra_headers}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         log.info("%s %s", method, url)
@@ -345,7 +378,8 @@ class PoliteClient:
         except requests.RequestException as exc:  # e.g. a body cut off mid-transfer
             return f"transfer failed ({type(exc).__name__}: {exc})", self._backoff(attempt)
         reply = Reply(url, resp.status_code, text,
-                      {k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "retry-after")})
+                      {k: v for k, v in resp.headers.items()
+                       if k.lower() in ("content-type", "retry-after", "etag", "last-modified")})
         status = resp.status_code
         if status == 429:
             asked = retry_after_seconds(resp.headers.get("Retry-After"))

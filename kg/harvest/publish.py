@@ -120,6 +120,19 @@ def import_source_id(kind: str, file: str | Path, explicit: str | None = None) -
     return f"{kind}-{slug(resolved.stem, limit=40)}-{digest}"
 
 
+def url_source_id(kind: str, url: str, explicit: str | None = None) -> str:
+    """The source id of a list imported from a URL: `explicit` (checked), else '<kind>-<file name>-<hash
+    of the URL>', stable for one URL."""
+    if explicit is not None:
+        return import_source_id(kind, url, explicit)
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    stem = Path(unquote(parts.path)).stem or parts.netloc
+    digest = hashlib.sha1(url.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{kind}-{slug(stem, limit=40)}-{digest}"
+
+
 def check_source_id(source_id: str, inputs: list[tuple[str | None, Bundle]]) -> None:
     """Refuse an import source id that names anything but the import's own record file."""
     if source_id in RESERVED_NAMES or source_id.startswith((CURATION_PREFIX, PREDICTION_PREFIX)):
