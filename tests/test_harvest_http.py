@@ -339,3 +339,28 @@ def test_kg_harvest_s2_gives_up_on_a_trickling_server(kg, monkeypatch, fake_time
     assert elapsed < 8.0, elapsed
     assert result.exit_code == 1, result.output
     assert "1 s deadline" in result.message and srv.url in result.message
+
+
+def test_revalidate_asks_again_with_the_cached_validators_and_a_304_is_answered_from_the_cache(tmp_path):
+    state = {"text": "version 1"}
+
+    def handler(req):
+        tag = f'"{len(state["text"])}-{state["text"][-1]}"'
+        if req.headers.get("if-none-match") == tag:
+            return Answer(304, "", {"ETag": tag})
+        return Answer(200, state["text"], {"Content-Type": "text/plain", "ETag": tag,
+                                           "Last-Modified": "Mon, 03 Feb 2025 10:00:00 GMT"})
+
+    with LocalServer(handler) as srv:
+        url = f"{srv.url}/list.md"
+        client, _ = _client(tmp_path)
+        assert client.get(url, revalidate=True).text == "version 1"
+        again = client.get(url, revalidate=True)
+        assert again.text == "version 1" and again.from_cache and client.counters.cache_hits == 1
+        sent = srv.requests[-1].headers
+        assert sent["if-none-match"] == '"9-1"' and sent["if-modified-since"] == "Mon, 03 Feb 2025 10:00:00 GMT"
+        state["text"] = "version 2"
+        assert client.get(url, revalidate=True).text == "version 2"  # changed: the new answer, cached
+        assert client.get(url).text == "version 2" and len(srv.requests) == 3  # without revalidate: the cache
+        offline, _ = _client(tmp_path, cache_mode="offline")
+        assert offline.get(url, revalidate=True).text == "version 2" and len(srv.requests) == 3
