@@ -470,6 +470,7 @@ def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, wor
 
 
 # ---------------------------------------------------------------- downstream paths
+GAP_CELLS = "gap cells counted in the store (gap-cell-counts GROUP BY)"
 CITATIONS = "citation analysis (PageRank, Louvain communities; igraph on integer arrays)"
 PYSHACL_MAX = 1_000  # the pySHACL baseline of `kg validate` is timed up to this many papers
 
@@ -519,6 +520,20 @@ def time_analyses(graph, store: Path, papers: int, seed: int) -> tuple[list[dict
         return {"cells": len(cells)}
 
     hook("gap matrix", gaps)
+
+    def gap_cells_store():
+        from .analysis.gap_counts import gap_cells
+
+        return {"cells": len(gap_cells(graph))}
+
+    hook(GAP_CELLS, gap_cells_store)
+
+    def gap_cells_reference():
+        from .analysis import gap_matrix, load_corpus
+
+        return {"cells": len(gap_matrix(load_corpus(graph))), "baseline_of": GAP_CELLS}
+
+    hook("gap cells baseline (analysis corpus load + gap matrix)", gap_cells_reference)
 
     def citations():
         from .analysis.graph_arrays import citation_arrays, clear_cache, community_membership, pagerank_array
