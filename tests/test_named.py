@@ -13,7 +13,10 @@ ORDERED = sorted(n for n, q in named_queries().items() if q.order())
 
 
 def _bindings(graph, query: NamedQuery) -> dict:
-    samples = {"id": "2412.02142", "category": "text_generation", "mechanism": "instruction"}
+    from kg.sparql.results import Term
+
+    samples = {"id": "2412.02142", "category": "text_generation", "mechanism": "instruction",
+               "minConfidence": Term("literal", "0.5", "http://www.w3.org/2001/XMLSchema#decimal")}
     return {p: samples[p] for p in query.params}
 
 

@@ -11,9 +11,11 @@ from collections import Counter, defaultdict
 from itertools import combinations
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .data import Corpus, int_column, load_corpus, none_column
+from .graph_arrays import CitationArrays, citation_arrays, community_membership, pagerank_array
 
 PAIR_COLUMNS = ["a", "b", "a_label", "b_label", "count"]
 # PageRank scores this close (relative) are one score: works the graph cannot tell apart
@@ -38,8 +40,31 @@ def citation_graph(source) -> nx.DiGraph:
     return g
 
 
+def _arrays(source) -> CitationArrays:
+    """The citation graph as integer arrays, from a graph, a Corpus or a citation_graph DiGraph."""
+    if not isinstance(source, nx.DiGraph):
+        return citation_arrays(source)
+    import hashlib
+
+    import numpy as np
+
+    works = tuple(source.nodes)
+    index = {w: i for i, w in enumerate(works)}
+    pairs = sorted({(index[a], index[b]) for a, b in source.edges() if a != b})
+    citing = np.array([a for a, _ in pairs], dtype=np.int32)
+    cited = np.array([b for _, b in pairs], dtype=np.int32)
+    digest = hashlib.blake2b("\n".join(works).encode("utf-8") + citing.tobytes() + cited.tobytes(), digest_size=16)
+    return CitationArrays(works, citing, cited, digest.hexdigest())
+
+
 def pagerank_scores(source, alpha: float = 0.85) -> dict[str, float]:
     """PageRank of every work on the citation graph (sums to 1; {} for an empty graph)."""
+    arrays = _arrays(source)
+    return dict(zip(arrays.works, pagerank_array(arrays, alpha).tolist()))
+
+
+def pagerank_scores_networkx(source, alpha: float = 0.85) -> dict[str, float]:
+    """pagerank_scores computed by networkx (the reference `kg bench` and the tests compare with)."""
     g = source if isinstance(source, nx.DiGraph) else citation_graph(source)
     if g.number_of_nodes() == 0:
         return {}
@@ -107,10 +132,17 @@ def citation_sources(source) -> dict:
 
 
 def communities(source, seed: int = 0, resolution: float = 1.0) -> list[set[str]]:
-    """Louvain communities of the undirected citation graph, largest first.
+    """Louvain communities of the undirected citation graph, largest first (python-igraph's
+    multilevel algorithm; kg.analysis.graph_arrays).
 
     Works without any citation link are left out (each would be its own community).
     """
+    arrays = _arrays(source)
+    return [{arrays.works[i] for i in group} for group in community_membership(arrays, seed, resolution)]
+
+
+def communities_networkx(source, seed: int = 0, resolution: float = 1.0) -> list[set[str]]:
+    """communities computed by networkx's Louvain (the reference `kg bench` and the tests compare with)."""
     g = source if isinstance(source, nx.DiGraph) else citation_graph(source)
     und = g.to_undirected()
     und.remove_nodes_from([n for n in list(und) if und.degree(n) == 0])
@@ -128,23 +160,30 @@ def citation_metrics(source, seed: int = 0, *, with_communities: bool = True) ->
     competition rank, equal scores within TIE_TOLERANCE sharing one, and how many works
     share it: tied works are a tie, not an order; see tied_ranks), community (index into
     communities(), -1 when unlinked or with_communities=False), citation_count
-    (external, from harvest, or None). Louvain is the slow part (about 4 s for 5,000
-    works and 50,000 citations); pass with_communities=False when it is not needed.
+    (external, from harvest, or None). PageRank and Louvain run in python-igraph on the
+    graph as integer arrays (kg.analysis.graph_arrays), cached per graph within the process;
+    pass with_communities=False when communities are not needed.
     """
     corpus = load_corpus(source)
-    g = citation_graph(corpus)
-    rank = pagerank_scores(g)
-    ties = tied_ranks(rank)
-    found = communities(g, seed=seed) if with_communities else []
-    member = {n: i for i, c in enumerate(found) for n in c}
-    rows = [{"work": n, "label": d["label"], "year": d["year"], "category": d["category"],
-             "candidate": d["candidate"], "surveyed": d["surveyed"], "review": d["review"],
-             "cited_by": g.in_degree(n), "references": g.out_degree(n), "pagerank": round(rank.get(n, 0.0), 6),
-             "rank": ties[n][0], "tied": ties[n][1],
-             "community": member.get(n, -1), "citation_count": d["citation_count"]} for n, d in g.nodes(data=True)]
-    frame = pd.DataFrame(rows, columns=["work", "label", "year", "category", "candidate", "surveyed", "review",
-                                        "cited_by", "references", "pagerank", "rank", "tied", "community",
-                                        "citation_count"])
+    arrays = citation_arrays(corpus)
+    scores = pagerank_array(arrays)
+    ties = tied_ranks(dict(zip(arrays.works, scores.tolist())))
+    member = [-1] * arrays.nodes
+    if with_communities:
+        for i, group in enumerate(community_membership(arrays, seed)):
+            for n in group:
+                member[n] = i
+    works = corpus.works
+    frame = pd.DataFrame({
+        "work": list(arrays.works), "label": list(works["label"]), "year": list(works["year"]),
+        "category": list(works["category"]), "candidate": [bool(v) for v in works["candidate"]],
+        "surveyed": [bool(v) for v in works["surveyed"]], "review": [bool(v) for v in works["review"]],
+        "cited_by": arrays.in_degree().astype(int), "references": arrays.out_degree().astype(int),
+        "pagerank": np.round(scores, 6) if arrays.nodes else np.zeros(0),
+        "rank": [ties[w][0] for w in arrays.works], "tied": [ties[w][1] for w in arrays.works],
+        "community": member, "citation_count": list(works["citation_count"])},
+        columns=["work", "label", "year", "category", "candidate", "surveyed", "review", "cited_by", "references",
+                 "pagerank", "rank", "tied", "community", "citation_count"])
     frame = none_column(int_column(frame, "year", "citation_count"), "category")
     frame[["rank", "tied"]] = frame[["rank", "tied"]].astype(int)
     return frame.sort_values(["rank", "cited_by", "label"], ascending=[True, False, True],
