@@ -317,7 +317,7 @@ def _import_url(opts, entry: dict, lists: dict) -> dict:
     import tempfile
     from urllib.parse import unquote, urlsplit
 
-    from .harvest.http import Counters, HarvestError
+    from .harvest.http import Counters
     from .harvest.run import _client
 
     kind, url, source_id = entry["kind"], entry["url"], entry["source_id"]

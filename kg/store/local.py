@@ -303,4 +303,6 @@ def _to_ox(value):
         return ox.Literal("true" if value else "false", datatype=ox.NamedNode(PREFIXES["xsd"] + "boolean"))
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
+    if isinstance(value, float):  # a number compares as a number (a plain string never equals one)
+        return ox.Literal(repr(value), datatype=ox.NamedNode(PREFIXES["xsd"] + "double"))
     return ox.Literal(str(value))
