@@ -360,8 +360,7 @@ def _list_text(kind: str, url: str, reply) -> str:
 def _import_list(store, entry: dict, origin: str | None = None) -> dict:
     """Read a registered list file again and replace its source's records (as `kg import` does).
     `origin`: the URL the file was fetched from (named in the source and in errors)."""
-    from .harvest.publish import known_works, publish_records
-    from .rdf.taxonomy import read_taxonomy
+    from .harvest.publish import publish_records, read_import
 
     kind, root = entry["kind"], store.project.root
     path = Path(entry["file"]).expanduser()
@@ -369,15 +368,7 @@ def _import_list(store, entry: dict, origin: str | None = None) -> dict:
         path = root / path
     if not path.is_file():
         raise KgError(f"the plan's {kind} list {path} is missing; nothing was imported from it", field="plan")
-    if kind == "awesome":
-        from .importers.awesome import import_awesome
-
-        every, _ = known_works(store, exclude=entry["source_id"])
-        result = import_awesome(path, taxonomy=read_taxonomy(store.project.taxonomy_file), has_ref=every.has_ref,
-                                source_id=entry["source_id"])
-    else:
-        module = __import__(f"kg.importers.{kind}", fromlist=[f"import_{kind}"])
-        result = getattr(module, f"import_{kind}")(path, source_id=entry["source_id"])
+    result = read_import(store, kind, path, entry["source_id"])
     if not (result.bundle.works or result.bundle.datasets):
         raise KgError(f"the plan's {kind} list {origin or path}: nothing could be imported", field="plan")
     if origin is not None:

@@ -275,17 +275,12 @@ def import_awesome(
 ):
     """Import an awesome-list README: paper tables and lists, datasets, modalities, sections."""
     from ..errors import KgError
-    from ..harvest.publish import import_source_id, known_works
-    from ..importers.awesome import import_awesome as run
+    from ..harvest.publish import import_source_id, read_import
 
     _need_file(file)
-    from ..rdf.taxonomy import read_taxonomy
-
     store = console.store()
     source_id = import_source_id("awesome", file, source_id)
-    every, _ = known_works(store, exclude=source_id)
-    result = run(file, taxonomy=read_taxonomy(store.project.taxonomy_file), has_ref=every.has_ref,
-                 source_id=source_id)
+    result = read_import(store, "awesome", file, source_id)
     if not (result.bundle.works or result.bundle.datasets):
         raise KgError(f"{file}: found no papers or datasets (Markdown tables or bullet lists of links)")
     published = _publish_import(store, "awesome", file, source_id, result.bundle)
@@ -295,18 +290,11 @@ def import_awesome(
 def _import_references(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
     """`kg import bibtex|ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
     from ..errors import KgError
-    from ..harvest.publish import import_source_id
-
-    if kind == "bibtex":
-        from ..importers.bibtex import import_bibtex as run
-    elif kind == "ris":
-        from ..importers.ris import import_ris as run
-    else:
-        from ..importers.csljson import import_csljson as run
+    from ..harvest.publish import import_source_id, read_import
 
     _need_file(file)
     source_id = import_source_id(kind, file, source_id)
-    result = run(file, source_id=source_id)
+    result = read_import(console.store(), kind, file, source_id)
     if not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         what = "entries" if kind == "bibtex" else "references"

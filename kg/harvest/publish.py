@@ -120,6 +120,31 @@ def import_source_id(kind: str, file: str | Path, explicit: str | None = None) -
     return f"{kind}-{slug(resolved.stem, limit=40)}-{digest}"
 
 
+IMPORT_KINDS = ("awesome", "bibtex", "ris", "csljson")
+
+
+def read_import(store: Store | str | Path, kind: str, path: str | Path, source_id: str):
+    """Read an import file with its importer (an awesome list against the store's taxonomy and
+    the works it knows already); the records are not published. `kg import` and `kg update`
+    both read their files here."""
+    store = Store.at(store)
+    if kind == "awesome":
+        from ..importers.awesome import import_awesome
+
+        every, _ = known_works(store, exclude=source_id)
+        return import_awesome(path, taxonomy=read_taxonomy(store.project.taxonomy_file), has_ref=every.has_ref,
+                              source_id=source_id)
+    if kind == "bibtex":
+        from ..importers.bibtex import import_bibtex as run
+    elif kind == "ris":
+        from ..importers.ris import import_ris as run
+    elif kind == "csljson":
+        from ..importers.csljson import import_csljson as run
+    else:
+        raise UsageError(f"unknown import kind {kind!r}; valid: {', '.join(IMPORT_KINDS)}", field="kind")
+    return run(path, source_id=source_id)
+
+
 def url_source_id(kind: str, url: str, explicit: str | None = None) -> str:
     """The source id of a list imported from a URL: `explicit` (checked), else '<kind>-<file name>-<hash
     of the URL>', stable for one URL."""
