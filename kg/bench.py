@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bench_commands import time_commands
 from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -42,6 +43,7 @@ RDFLIB_QUERY_CAP_S = 300.0  # an rdflib query still running after this is stoppe
 WHOLE = " (all pages)"  # the name of a listing's whole-listing measurement
 REPEAT_BUDGET_S = 1.0  # a query is not repeated once its runs took this long (at least one run)
 SOURCE_ID = "bench-synthetic"
+NEW_WORKS = 1_000  # new works (unlabelled, as an import brings them) added before timing `kg classify`
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 TARGETS = {"load_s_100k": 60.0, "peak_rss_mb_100k": 2048.0, "query_median_s_100k": 0.5, "speedup_10k": 10.0}
@@ -79,8 +81,11 @@ class Shape:
     mechanism_weights: tuple = (0.45, 0.3, 0.2, 0.05)
 
 
-def synthetic_bundle(papers: int, seed: int = 0, shape: Shape | None = None, taxonomy=None) -> Bundle:
-    """A deterministic synthetic corpus of `papers` works (same seed, same corpus)."""
+def synthetic_bundle(papers: int, seed: int = 0, shape: Shape | None = None, taxonomy=None,
+                     first_number: int = 90000) -> Bundle:
+    """A deterministic synthetic corpus of `papers` works (same seed, same corpus). arXiv ids are
+    YYMM.NNNNN numbered from `first_number` each month: another bundle numbered elsewhere holds
+    new works, not the same ones again."""
     from .rdf.taxonomy import read_taxonomy
 
     shape = shape or Shape()
@@ -105,7 +110,7 @@ def synthetic_bundle(papers: int, seed: int = 0, shape: Shape | None = None, tax
     refs: list[str] = []
     for i, (year, month) in enumerate(stamps):
         seq = per_month[(year, month)] = per_month.get((year, month), -1) + 1
-        arxiv = f"{year % 100:02d}{month:02d}.{90000 + seq:05d}"
+        arxiv = f"{year % 100:02d}{month:02d}.{first_number + seq:05d}"
         refs.append(f"arxiv:{arxiv}")
         work = Work(ids={"arxiv": arxiv}, sources=[SOURCE_ID], year=year, date=None,
                     title=_title(rng, i))
@@ -200,6 +205,8 @@ class BenchOptions:
     rdflib_query_cap_s: float = RDFLIB_QUERY_CAP_S
     seed: int = 0
     analyses: bool = True
+    commands: bool = True  # time the user's commands as processes (kg gaps, validate, report, classify, ...)
+    new_works: int = NEW_WORKS  # works added before `kg classify` is timed
     keep: Path | None = None  # keep the built stores in this folder
 
 
@@ -637,7 +644,7 @@ def comparisons(analyses: list[dict]) -> list[dict]:
         if path in timed and "seconds" in a:
             fast, slow = timed[path], a["seconds"]
             out.append({"path": path, "seconds": fast, "baseline": a["name"], "baseline_seconds": slow,
-                        "ratio": round(slow / fast, 1) if fast > 0 else None})
+                        "ratio": round(slow / fast, 2) if fast > 0 else None})
     return out
 
 
@@ -693,12 +700,29 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
             entry["analyses"], skipped = time_analyses(graph, store, papers, options.seed, options.pyshacl_max)
             entry["comparisons"] = comparisons(entry["analyses"])
             notes += skipped
+        if options.commands:
+            say(f"{papers} papers: the user's commands as processes (kg gaps, validate, report, query, classify)")
+            entry["commands"] = time_commands(store, workdir, options.repeats,
+                                              add_works=lambda folder: add_new_works(folder, options.new_works,
+                                                                                     options.seed))
+            entry["comparisons"] = entry.get("comparisons", []) + comparisons(entry["commands"])
     finally:
         graph.close()
         if options.keep is None:
             _rmtree(store)
     entry["notes"] = notes
     return entry
+
+
+def add_new_works(records_dir: Path, papers: int, seed: int) -> int:
+    """Write `papers` new, unlabelled works (as an import brings them) citing each other into
+    records_dir/bench-new.jsonl; their arXiv numbers are apart from the corpus's."""
+    from .records.file import write_bundle
+
+    bundle = synthetic_bundle(papers, seed + 1, Shape(labelled=0.0), first_number=10000)
+    bundle.datasets = []
+    write_bundle(records_dir / "bench-new.jsonl", bundle)
+    return len(bundle.works)
 
 
 def _rmtree(path: Path) -> None:

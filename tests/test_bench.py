@@ -22,7 +22,7 @@ from kg.store import LocalGraph
 def bench_1k(tmp_path_factory):
     """The documented command, run once as a user would."""
     done = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "bench", "--papers", "1000", "--json",
-                           "--pyshacl-max", "0"],  # pySHACL at 1,000 papers takes minutes: timed below at 100
+                           "--pyshacl-max", "0", "--no-commands"],  # the commands are timed at 100 papers  # pySHACL at 1,000 papers takes minutes: timed below at 100
                           capture_output=True, text=True, timeout=600,
                           cwd=tmp_path_factory.mktemp("bench"))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -156,9 +156,33 @@ def test_peak_memory_is_the_childs_own(tmp_path):
 
 
 def test_bench_human_output_and_bad_input(kg):
-    result = kg("bench", "--papers", "200", "--no-analyses", "--rdflib-max", "0", "--repeats", "1")
+    result = kg("bench", "--papers", "200", "--no-analyses", "--no-commands", "--rdflib-max", "0", "--repeats", "1")
     assert result.exit_code == 0, result.output
     assert "200 papers" in result.output and "papers-by-cell" in result.output
     assert "rdflib skipped" in result.output
     assert kg("bench", "--papers", "5").exit_code == 2
     assert kg("bench", "--papers", "100", "--repeats", "0").exit_code == 2
+
+
+def test_bench_times_the_users_commands_as_processes_beside_the_baselines(bench_100):
+    """kg gaps, validate, report, query, then build and classify after new works: each a whole
+    process that succeeded, with its peak memory; the engine-alone and pandas-alone baselines
+    count the same filled cells as kg gaps, and the ratios are printed against them."""
+    from kg.bench_commands import ENGINE_BASELINE, GAPS, PANDAS_BASELINE
+
+    size = bench_100["sizes"][0]
+    rows = {c["name"]: c for c in size["commands"]}
+    assert not [c for c in size["commands"] if "error" in c], size["commands"]
+    expected = {GAPS, "kg gaps --json", ENGINE_BASELINE, PANDAS_BASELINE, "kg validate", "kg report --format html",
+                "kg query --name papers (page one)", "kg build (after 1000 new works)", "kg classify (1000 new works)"}
+    assert set(rows) == expected
+    for row in rows.values():
+        assert row["seconds"] > 0 and row["peak_rss_mb"] > 20
+    filled = [line for line in rows[GAPS]["said"].splitlines() if "cells filled" in line]
+    assert filled, rows[GAPS]["said"]
+    # the engine reads the same graph as kg gaps; pandas reads the synthetic records file alone
+    # (the bundled survey's works are not in it), so it may see fewer filled cells, never more
+    assert int(rows[ENGINE_BASELINE]["said"]) == int(filled[0].split("/")[0])
+    assert 1 <= int(rows[PANDAS_BASELINE]["said"]) <= int(rows[ENGINE_BASELINE]["said"])
+    pairs = {(c["path"], c["baseline"]) for c in size["comparisons"]}
+    assert {(GAPS, ENGINE_BASELINE), (GAPS, PANDAS_BASELINE)} <= pairs

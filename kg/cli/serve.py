@@ -63,6 +63,9 @@ def bench(
     pyshacl_max: int = typer.Option(1_000, "--pyshacl-max", help="Time the pySHACL baseline of validation up to this many papers."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
     analyses: bool = typer.Option(True, "--analyses/--no-analyses", help="Also time gaps, citation analysis, classification, report and app data loading."),
+    commands: bool = typer.Option(True, "--commands/--no-commands", help="Also time the user's commands as "
+                                  "processes (kg gaps, validate, report, query; kg classify after new works) "
+                                  "beside the engine-alone and pandas-alone baselines."),
     keep: Optional[Path] = typer.Option(None, "--keep", help="Keep the built stores in this folder."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ):
@@ -72,7 +75,7 @@ def bench(
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
     options = BenchOptions(sizes=tuple(papers) or DEFAULT_SIZES, repeats=repeats, rdflib_max=rdflib_max,
-                           pyshacl_max=pyshacl_max, seed=seed, analyses=analyses, keep=keep)
+                           pyshacl_max=pyshacl_max, seed=seed, analyses=analyses, commands=commands, keep=keep)
     report = run_bench(options, progress=lambda message: console.err.print(f"[dim]{message}[/]", highlight=False))
     if as_json:
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
@@ -100,8 +103,13 @@ def _print_bench(report: dict) -> None:
             extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
             console.out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
                       + (f" ({extra})" if extra else ""), highlight=False)
+        for c in entry.get("commands", []):
+            figures = (f"{c['seconds']:.2f} s, peak {c['peak_rss_mb']:.0f} MB" if "seconds" in c
+                       else f"failed ({c.get('error', '')})")
+            console.out.print(f"  {c['name']}: {figures}", highlight=False)
         for c in entry.get("comparisons", []):
-            ratio = f"{c['ratio']:.1f}x faster" if c.get("ratio") else "-"
+            r = c.get("ratio")
+            ratio = "-" if not r else f"{r:.1f}x faster" if r >= 1 else f"{1 / r:.1f}x slower"
             console.out.print(f"  {c['path']}: {c['seconds']:.3f} s against {c['baseline']}: "
                               f"{c['baseline_seconds']:.3f} s ({ratio})", highlight=False)
         for note in entry.get("notes", []):
