@@ -186,3 +186,22 @@ def test_bench_times_the_users_commands_as_processes_beside_the_baselines(bench_
     assert 1 <= int(rows[PANDAS_BASELINE]["said"]) <= int(rows[ENGINE_BASELINE]["said"])
     pairs = {(c["path"], c["baseline"]) for c in size["comparisons"]}
     assert {(GAPS, ENGINE_BASELINE), (GAPS, PANDAS_BASELINE)} <= pairs
+
+
+def test_verdict_checks_issue_18s_targets_at_100k():
+    from kg.bench import verdict
+    from kg.bench_commands import PANDAS_BASELINE
+
+    entry = {"papers": 100_000, "load_s": 50.0, "store_load_s": 30.0, "peak_rss_mb": 1500.0, "queries": [], "suite": {},
+             "commands": [{"name": "kg gaps", "seconds": 2.5}, {"name": "kg validate", "seconds": 20.0},
+                          {"name": "kg classify (1000 new works)", "seconds": 12.0},
+                          {"name": "kg report --format html", "error": "exit 1"},
+                          {"name": PANDAS_BASELINE, "seconds": 3.0}]}
+    lines = verdict({"sizes": [entry]})
+    assert "100000 papers: kg build 1.67x the raw bulk load, peak 1500 MB (misses <= 1.5x within 1.6 GB)" in lines
+    assert "100000 papers: kg gaps 2.5 s (misses <= 2 s)" in lines
+    assert "100000 papers: kg validate 20.0 s (meets <= 30 s)" in lines
+    assert "100000 papers: kg classify (1000 new works) 12.0 s (misses <= 10 s)" in lines
+    assert "100000 papers: kg gaps 2.5 s against pandas alone 3.0 s (meets: no slower than pandas)" in lines
+    assert not [line for line in lines if "report" in line]  # a failed command is no figure
+    assert not [line for line in verdict({"sizes": [{**entry, "papers": 10_000}]}) if "kg gaps" in line]
