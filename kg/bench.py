@@ -573,6 +573,24 @@ def time_analyses(graph, store: Path, papers: int, seed: int,
 
     hook("citation analysis baseline (networkx: PageRank, Louvain communities)", citations_reference)
 
+    def citation_table_first():
+        from .analysis.citation_store import citation_table, stored_path
+
+        path = stored_path(graph)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        return {"works": len(citation_table(graph)), "stored": bool(path and path.is_file())}
+
+    hook("citation results, first ask of a generation (lean reads + igraph, then stored)", citation_table_first)
+
+    def citation_table_stored():
+        from .analysis.citation_store import citation_table
+        from .store import LocalGraph
+
+        return {"works": len(citation_table(LocalGraph(store)))}
+
+    hook("citation results, later asks (read from the generation's stored table)", citation_table_stored)
+
     def report():
         from .report import build_report, render
 

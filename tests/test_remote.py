@@ -88,6 +88,15 @@ def test_analyses_run_against_the_remote_store(remote_graph, graph):
     assert sorted(la.edges(keys=True)) == sorted(lb.edges(keys=True))
 
 
+def test_citation_results_from_the_remote_store_equal_the_local_ones(remote_graph, graph):
+    from kg.analysis.citation_store import citation_table, compute_table, stored_path
+
+    assert stored_path(remote_graph) is None  # nothing kept: the endpoint's generation is not ours to write in
+    remote = citation_table(remote_graph)
+    assert remote.drop(columns="pagerank").equals(compute_table(graph).drop(columns="pagerank"))
+    assert list(remote["pagerank"]) == pytest.approx(list(compute_table(graph)["pagerank"]))
+
+
 def test_report_from_the_remote_store(remote_graph, graph):
     report = pytest.importorskip("kg.report")
     a = json.loads(report.render(report.build_report(remote_graph), "json"))

@@ -51,10 +51,16 @@ class CitationArrays:
 def citation_arrays(source) -> CitationArrays:
     """The corpus's citation graph as integer arrays (see CitationArrays)."""
     corpus: Corpus = load_corpus(source)
-    works = tuple(corpus.works["work"])
+    return arrays_from_links(corpus.works["work"], corpus.edges["citing"], corpus.edges["cited"])
+
+
+def arrays_from_links(works, citing, cited) -> CitationArrays:
+    """Works numbered in the order given; links (citing[k] -> cited[k], IRIs) between two of
+    them kept, once each, self-citations dropped."""
+    works = tuple(works)
     index = pd.Index(works)
-    a = index.get_indexer(corpus.edges["citing"]).astype(np.int64)
-    b = index.get_indexer(corpus.edges["cited"]).astype(np.int64)
+    a = index.get_indexer(pd.Index(citing)).astype(np.int64)
+    b = index.get_indexer(pd.Index(cited)).astype(np.int64)
     keep = (a >= 0) & (b >= 0) & (a != b)
     pairs = np.unique(a[keep] * max(len(works), 1) + b[keep])
     n = max(len(works), 1)

@@ -330,6 +330,12 @@ class RemoteGraph:
         text = with_prefixes(substitute(sparql, bindings), PREFIXES)
         return self.endpoint.query(text, form, default_graph=self.generation, limits=limits)
 
+    def values(self, sparql: str) -> list[tuple[str | None, ...]]:
+        """A trusted SELECT's rows as plain strings (each term's value; None when unbound), as
+        LocalGraph.values gives them."""
+        result = self.query(sparql, trusted=True)
+        return [tuple(None if (t := row.get(v)) is None else t.value for v in result.vars) for row in result.rows]
+
     def triple_count(self) -> int:
         result = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", trusted=True)
         return int(result.rows[0]["n"].value) if result.rows else 0
