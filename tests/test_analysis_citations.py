@@ -171,3 +171,39 @@ def test_the_report_says_what_the_citations_cannot_show(graph):
     page = render(report, "html")
     assert "<code>kg harvest s2 --from-graph --references --citations</code>" in page
     assert "tied at 1 (32 works)" in page
+
+
+def _bridges_networkx(corpus, min_categories=2):
+    """bridge_papers as it was computed on the networkx graph (the reference)."""
+    from collections import Counter
+
+    import pandas as pd
+
+    from kg.analysis.citations import citation_graph
+    from kg.analysis.data import none_column
+
+    g = citation_graph(corpus)
+    rows = []
+    for n, d in g.nodes(data=True):
+        per_cat = Counter(g.nodes[m]["category"] for m in set(g.predecessors(n)) | set(g.successors(n))
+                          if g.nodes[m]["category"])
+        k = sum(per_cat.values())
+        if len(per_cat) >= min_categories:
+            rows.append({"work": n, "label": d["label"], "category": d["category"], "review": d["review"],
+                         "degree": k, "categories": dict(sorted(per_cat.items())), "spread": len(per_cat),
+                         "bridge": round(1 - sum((v / k) ** 2 for v in per_cat.values()), 4)})
+    frame = none_column(pd.DataFrame(rows, columns=["work", "label", "category", "review", "degree", "categories",
+                                                    "spread", "bridge"]), "category")
+    return frame.sort_values(["bridge", "degree", "label"], ascending=[False, False, True],
+                             kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("min_categories", [2, 3])
+def test_bridges_on_arrays_equal_the_networkx_reference(make_graph, min_categories):
+    from kg.analysis import load_corpus
+    from kg.bench import synthetic_bundle
+
+    corpus = load_corpus(make_graph(synthetic_bundle(600, seed=5)))
+    ours, reference = bridge_papers(corpus, min_categories), _bridges_networkx(corpus, min_categories)
+    assert len(ours) > 50
+    assert ours.equals(reference)

@@ -196,21 +196,38 @@ def bridge_papers(source, min_categories: int = 2) -> pd.DataFrame:
     Columns: work, label, category, review, degree (placed neighbours), categories
     ({category: neighbours}), spread (number of categories), bridge (participation
     coefficient 1 - sum((k_c / k)^2): 0 = one category, up to 1 - 1/C). Highest first.
+    Counted on the citation graph's integer arrays (each neighbour once, whichever way the
+    link runs), not a Python object per link.
     """
     corpus = load_corpus(source)
-    g = citation_graph(corpus)
+    arrays = citation_arrays(corpus)
+    columns = ["work", "label", "category", "review", "degree", "categories", "spread", "bridge"]
+    n = arrays.nodes
+    codes, names = pd.factorize(pd.Series(list(corpus.works["category"]), dtype=object))  # no category: -1
+    if n == 0 or not len(arrays.citing):
+        return none_column(pd.DataFrame([], columns=columns), "category")
+    ends = np.concatenate([arrays.citing, arrays.cited]).astype(np.int64)
+    others = np.concatenate([arrays.cited, arrays.citing]).astype(np.int64)
+    pairs = np.unique(ends * n + others)  # a -> b and b -> a make b one neighbour of a
+    work, neighbour = pairs // n, pairs % n
+    placed = codes[neighbour] >= 0
+    counts = (pd.DataFrame({"work": work[placed], "category": codes[neighbour[placed]]})
+              .value_counts().rename("n").reset_index())
+    spread = counts.groupby("work")["category"].nunique()
+    chosen = set(spread[spread >= min_categories].index)
+    counts = counts[counts["work"].isin(chosen)]
+    per_work: dict[int, dict[str, int]] = defaultdict(dict)
+    for w, c, k in zip(counts["work"].tolist(), counts["category"].tolist(), counts["n"].tolist()):
+        per_work[w][str(names[c])] = k
+    labels, categories = corpus.works["label"].tolist(), corpus.works["category"].tolist()
+    reviews = corpus.works["review"].tolist()
     rows = []
-    for n, d in g.nodes(data=True):
-        neighbours = set(g.predecessors(n)) | set(g.successors(n))
-        per_cat = Counter(g.nodes[m]["category"] for m in neighbours if g.nodes[m]["category"])
+    for i, per_cat in per_work.items():
         k = sum(per_cat.values())
-        if len(per_cat) < min_categories:
-            continue
-        rows.append({"work": n, "label": d["label"], "category": d["category"], "review": d["review"],
-                     "degree": k, "categories": dict(sorted(per_cat.items())), "spread": len(per_cat),
-                     "bridge": round(1 - sum((v / k) ** 2 for v in per_cat.values()), 4)})
-    frame = none_column(pd.DataFrame(rows, columns=["work", "label", "category", "review", "degree", "categories",
-                                                    "spread", "bridge"]), "category")
+        rows.append({"work": arrays.works[i], "label": labels[i], "category": categories[i],
+                     "review": bool(reviews[i]), "degree": k, "categories": dict(sorted(per_cat.items())),
+                     "spread": len(per_cat), "bridge": round(1 - sum((v / k) ** 2 for v in per_cat.values()), 4)})
+    frame = none_column(pd.DataFrame(rows, columns=columns), "category")
     return frame.sort_values(["bridge", "degree", "label"], ascending=[False, False, True],
                              kind="stable").reset_index(drop=True)
 
