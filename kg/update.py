@@ -44,10 +44,11 @@ import yaml
 from .errors import KgError, UsageError
 from .fileio import write_atomic
 from .harvest.http import Policy
+from .harvest.publish import IMPORT_KINDS
 
 PLAN_FILE = "plan.yaml"
 SEARCH_KINDS = ("arxiv", "openalex")
-LIST_KINDS = ("awesome", "bibtex", "ris", "csljson")
+LIST_KINDS = IMPORT_KINDS  # the lists `kg import` reads
 KINDS = (*SEARCH_KINDS, "s2", *LIST_KINDS)
 UPDATES = "updates"
 FEED_ENTRIES = 200  # the feed keeps this many newest works
