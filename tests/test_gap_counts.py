@@ -12,7 +12,12 @@ import shutil
 import pytest
 
 from kg.analysis import empty_cells, gap_matrix, load_corpus, summary, thin_cells
-from kg.analysis.gap_counts import COUNT_COLUMNS, GapCounts, gap_cells
+from kg.analysis.gap_counts import (
+    COUNT_COLUMNS,
+    GapCounts,
+    gap_cells,
+    pandas_cell_counts,
+)
 from kg.errors import UsageError
 from kg.store import LocalGraph
 
@@ -27,19 +32,12 @@ def classified(built_store, tmp_path_factory):
     return LocalGraph(dest)
 
 
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory):
+def _synthetic_bundle():
     """kg bench's synthetic corpus at 300 papers, with a share of its labels turned into the
-    classifier's predictions at several confidences, one work out of scope."""
-    import pyoxigraph as ox
-
-    from kg.bench import synthetic_bundle
-    from kg.paths import ontology_dir
-    from kg.rdf.quads import bundle_quads, iter_ontology_quads
-    from kg.rdf.taxonomy import read_taxonomy
-
+    classifier's predictions at several confidences, and a thin and an empty cell."""
     from dataclasses import replace
 
+    from kg.bench import synthetic_bundle
     from kg.records import Source
 
     bundle = synthetic_bundle(300, seed=5)
@@ -56,15 +54,32 @@ def synthetic(tmp_path_factory):
                            for j, label in enumerate(work.labels)]
         elif i % 3 == 1 and work.labels:  # asserted, and predicted again by the classifier
             work.labels = work.labels + [replace(work.labels[-1], source="classifier", confidence=0.4)]
+    return bundle
+
+
+def _in_memory(bundle, path) -> LocalGraph:
+    import pyoxigraph as ox
+
+    from kg.paths import ontology_dir
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.taxonomy import read_taxonomy
+
     store = ox.Store()
     store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
     quads, _ = bundle_quads(bundle, read_taxonomy())
     store.extend(quads)
+    return LocalGraph(path / "in-memory", store=store)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """_synthetic_bundle's graph, six placed works out of scope."""
+    graph = _in_memory(_synthetic_bundle(), tmp_path_factory.mktemp("synthetic"))
     kg = "https://w3id.org/kg-survey/ontology#"
-    store.update(  # a few placed works out of scope: they count nowhere
+    graph.store.update(  # a few placed works out of scope: they count nowhere
         f"DELETE {{ ?w <{kg}scopeStatus> ?s }} INSERT {{ ?w <{kg}scopeStatus> \"out\" }} WHERE {{ "
         f"{{ SELECT ?w WHERE {{ ?w <{kg}category> ?c }} ORDER BY ?w LIMIT 6 }} OPTIONAL {{ ?w <{kg}scopeStatus> ?s }} }}")
-    return LocalGraph(tmp_path_factory.mktemp("synthetic") / "in-memory", store=store)
+    return graph
 
 
 def _same(graph, min_confidence, category=None):
@@ -198,3 +213,19 @@ def test_kg_gaps_reads_no_works(classified, kg, monkeypatch):
     monkeypatch.setattr(console, "graph", lambda: classified)
     for args in ([], ["--by", "year"], ["--by", "modality"], ["--json"]):
         assert kg("gaps", *args).exit_code == 0
+
+
+@pytest.mark.parametrize("min_confidence", [0.5, 0.8])
+def test_the_pandas_baseline_counts_the_records_as_the_store_does(tmp_path, min_confidence):
+    """pandas_cell_counts (kg bench's baseline for kg gaps) over the records file gives the store's
+    counts of the graph built from the same records."""
+    from kg.records.file import write_bundle
+
+    bundle = _synthetic_bundle()
+    write_bundle(tmp_path / "records.jsonl", bundle)
+    graph = _in_memory(bundle, tmp_path)
+    counted = pandas_cell_counts(tmp_path / "records.jsonl", min_confidence)
+    cells = GapCounts(graph, min_confidence).cells()
+    assert counted == {(r["category"], r["mechanism"]): r["count"] for r in cells if r["count"]}
+    assert sum(r["predicted"] for r in cells) > 0
+    assert pandas_cell_counts(tmp_path / "records.jsonl", 0.0) != pandas_cell_counts(tmp_path / "records.jsonl", 0.99)

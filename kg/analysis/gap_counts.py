@@ -4,11 +4,13 @@ Counting a cell as kg.analysis counts it (COUNT_EXPLANATION: predictions only at
 confidence and only where no other source asserts the label, works out of scope nowhere) needs,
 for every work, who stands behind each of its labels. Read for every work, that costs as much as
 loading the corpus. But on almost every work the plain links already say it: a work with no label
-or mention from the classifier, in scope, typed and labelled counts in exactly the cells its
-kg:category and kg:mechanism links name. So `GapCounts`
+or mention from the classifier and in scope counts in exactly the cells its kg:category and
+kg:mechanism links name (a subject of kg:category is a fabio:ScholarlyWork, the property's
+rdfs:domain, with a display label, which the shapes require: on a graph that passes kg validate
+the plain links leave out no work load_corpus would leave out). So `GapCounts`
 - counts the links plainly in one GROUP BY (`gap-link-counts`, or `-modality`, `-year`),
 - reads the few works that rule misses in full (`gap-exceptions`: the classifier's, those out of
-  scope, those not a labelled work), and
+  scope), and
 - replaces their plain contribution by the one the rules give,
 so the cost grows with the graph's links aggregated in the engine and with the works the
 classifier labelled, not with everything every work holds. Expected counts, scores and statuses
@@ -433,3 +435,42 @@ def gap_cells(graph, min_confidence: float | None = None, *, category: str | Non
 
     rows = GapCounts(graph, min_confidence, thin_ratio=thin_ratio).cells(category=category)
     return none_column(pd.DataFrame(rows, columns=COUNT_COLUMNS), "ratio")
+
+
+def pandas_cell_counts(records_path, min_confidence: float | None = None) -> dict[tuple[str, str], int]:
+    """The pandas baseline kg bench compares `kg gaps` with: (category, mechanism) -> works, counted
+    with plain pandas from a records file (JSON lines, kg.records.file) rather than from the graph.
+
+    Each work record counts in the cells of its category and mechanism labels; a label only the
+    classifier gives (its source starts with "classifier") counts at `min_confidence` or more, as
+    in the graph. The records as written: no merging of records of one work from several files,
+    and no scope decisions (the build makes those), so on a graph where works are out of scope
+    the counts differ from kg gaps's by those works.
+    """
+    import pandas as pd
+
+    from ..records.labels import PREDICTION_PREFIX
+
+    threshold = check_min_confidence(MIN_CONFIDENCE if min_confidence is None else min_confidence)
+    rows = pd.read_json(records_path, lines=True, dtype=False)
+    if "labels" not in rows:
+        return {}
+    works = rows.loc[rows["type"] == "work", ["labels"]].reset_index(drop=True)
+    works = works.assign(work=works.index).explode("labels").dropna(subset=["labels"])
+    if works.empty:
+        return {}
+    labels = pd.DataFrame(works["labels"].tolist(), index=works.index)
+    labels["work"] = works["work"]
+    labels = labels[labels["axis"].isin(["category", "mechanism"])]
+    labels = labels.assign(predicted=labels["source"].str.startswith(PREDICTION_PREFIX),
+                           confidence=pd.to_numeric(labels.get("confidence"), errors="coerce"))
+    keyed = labels.groupby(["work", "axis", "value"], sort=False)
+    per_label = pd.DataFrame({
+        "asserted": keyed["predicted"].agg(lambda s: bool((~s).any())),
+        "best": labels[labels["predicted"]].groupby(["work", "axis", "value"], sort=False)["confidence"].max(),
+    }).reset_index()
+    counted = per_label[per_label["asserted"] | (per_label["best"].fillna(-1.0) >= threshold)]
+    cells = counted[counted["axis"] == "category"].merge(counted[counted["axis"] == "mechanism"], on="work",
+                                                          suffixes=("_c", "_m"))
+    sizes = cells.groupby(["value_c", "value_m"], sort=False).size()
+    return {(str(c), str(m)): int(n) for (c, m), n in sizes.items()}
