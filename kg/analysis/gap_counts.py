@@ -50,7 +50,6 @@ from .counting import (
 COUNT_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "asserted", "predicted",
                  "expected", "ratio", "score", "status", "asserted_expected", "asserted_status"]
 WORK_COLUMNS = ["papers", "works", "predicted_works"]
-NEAREST_PAGES = 40  # at most this many pages of `nearest-papers` per cell
 
 
 @dataclass
@@ -380,7 +379,9 @@ class GapCounts:
         size = get_query("nearest-papers").page_size
         found: list[tuple] = []
         bind = {"category": Term("literal", category), "mechanism": Term("literal", mechanism)}
-        for page in range(1, NEAREST_PAGES + 1):
+        page = 0
+        while True:  # pages come best first: stop at the page that completes the k nearest
+            page += 1
             rows = run_named(self.graph, "nearest-papers", bind, page=page).records()
             by_work: dict[str, dict] = {}
             for r in rows:
