@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
 from ..sparql.named import get_query, run_named
@@ -50,6 +50,7 @@ from .counting import (
 COUNT_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "count", "asserted", "predicted",
                  "expected", "ratio", "score", "status", "asserted_expected", "asserted_status"]
 WORK_COLUMNS = ["papers", "works", "predicted_works"]
+NEAREST_PAGE = 50  # works a page of `nearest-papers` ranks (its LIMIT)
 
 
 @dataclass
@@ -376,13 +377,14 @@ class GapCounts:
         """nearest_papers(corpus, category, mechanism, k), read a page of `nearest-papers` at a time."""
         from ..sparql.results import Term
 
-        size = get_query("nearest-papers").page_size
+        query = replace(get_query("nearest-papers"), page_size=NEAREST_PAGE)  # its text answers page one
         found: list[tuple] = []
         bind = {"category": Term("literal", category), "mechanism": Term("literal", mechanism)}
         page = 0
         while True:  # pages come best first: stop at the page that completes the k nearest
             page += 1
-            rows = run_named(self.graph, "nearest-papers", bind, page=page).records()
+            text = query.text if page == 1 else query.page_text(page)
+            rows = self.graph.query(text, bind, trusted=True).records()
             by_work: dict[str, dict] = {}
             for r in rows:
                 work = str(r["work"])
@@ -396,7 +398,7 @@ class GapCounts:
                 hit = self._nearest_entry(entry, category, mechanism)
                 if hit is not None:
                     found.append(hit)
-            if len(found) >= k or len(by_work) < size:
+            if len(found) >= k or len(by_work) < NEAREST_PAGE:
                 break
         found.sort(key=lambda t: t[0])
         return [hit for _, hit in found[:k]]
