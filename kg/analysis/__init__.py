@@ -90,35 +90,38 @@ Combinations (kg.analysis.combinations)
 Reports live in kg.report (build_report / render / write_report).
 """
 
-from .citations import (
-    bibliographic_coupling,
-    bridge_papers,
-    citation_graph,
-    citation_metrics,
-    cocitation,
-    communities,
-    coverage_audit,
-    pagerank_scores,
-)
-from .combinations import DEFAULT_KINDS, METHODS, concept_occurrences, cooccurrence_graph, cooccurrence_matrix, unexplored_combinations
-from .combinations import SCORE_EXPLANATION as COMBINATION_EXPLANATION
-from .data import KINDS, MIN_CONFIDENCE, Corpus, load_corpus, with_min_confidence
-from .gaps import (
-    BY_CHOICES,
-    COUNT_EXPLANATION,
-    SCORE_EXPLANATION,
-    dataset_gaps,
-    empty_cells,
-    gap_matrix,
-    gap_note,
-    gap_pivot,
-    modality_gaps,
-    nearest_papers,
-    summary,
-    thin_cells,
-    trends,
-    year_counts,
-)
+# Loaded on first use (PEP 562), so that a command reading store aggregates (kg gaps:
+# kg.analysis.gap_counts) does not pay for pandas, networkx and igraph.
+_HOMES = {
+    "citations": ("bibliographic_coupling", "bridge_papers", "citation_graph", "citation_metrics", "cocitation",
+                  "communities", "coverage_audit", "pagerank_scores"),
+    "combinations": ("DEFAULT_KINDS", "METHODS", "concept_occurrences", "cooccurrence_graph", "cooccurrence_matrix",
+                     "unexplored_combinations"),
+    "data": ("KINDS", "MIN_CONFIDENCE", "Corpus", "load_corpus", "with_min_confidence"),
+    "gaps": ("BY_CHOICES", "COUNT_EXPLANATION", "SCORE_EXPLANATION", "dataset_gaps", "empty_cells", "gap_matrix",
+             "gap_note", "gap_pivot", "modality_gaps", "nearest_papers", "summary", "thin_cells", "trends",
+             "year_counts"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name == "COMBINATION_EXPLANATION":
+        from .combinations import SCORE_EXPLANATION
+
+        return SCORE_EXPLANATION
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BY_CHOICES", "COMBINATION_EXPLANATION", "COUNT_EXPLANATION", "DEFAULT_KINDS", "KINDS", "METHODS",

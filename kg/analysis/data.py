@@ -20,23 +20,10 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ..errors import UsageError
 from ..sparql.named import run_named
+from .counting import AXIS_KINDS, KINDS, MIN_CONFIDENCE, check_min_confidence  # noqa: F401 (re-exported)
+from .counting import confidence_of as _confidence, flag as _flag, year_of as _year
 
-# Kinds of things a work can be linked to (analysis-work-concepts ?kind values).
-KINDS = ("category", "mechanism", "input", "output", "task", "metric", "dataset", "method")
-# The lowest confidence at which a predicted label counts. Chosen from `kg classify --evaluate`
-# style cross-validation on the bundled graph (5 folds x 5 shuffles): predictions at 0.5 or
-# more held 95 % of the time (category and mechanism: 93 %), those below 0.5 only 22-50 %;
-# it is also the classifier's review threshold, so a prediction flagged "needs review" does
-# not count unless asked for (kg gaps / kg report --min-confidence).
-MIN_CONFIDENCE = 0.5
-# Label-assertion axes (analysis-label-assertions ?axis) -> kinds
-_KG = "https://w3id.org/kg-survey/ontology#"
-AXIS_KINDS = {_KG + "category": "category", _KG + "mechanism": "mechanism", _KG + "inputModality": "input",
-              _KG + "outputModality": "output", _KG + "task": "task", _KG + "metric": "metric",
-              _KG + "buildsOnMethod": "method", _KG + "proposesMethod": "method", _KG + "usesMethod": "method",
-              _KG + "usesDataset": "dataset", _KG + "introducesDataset": "dataset"}
 # Taxonomy axes (analysis-taxonomy ?axis values).
 AXES = ("category", "mechanism", "modality", "task", "metric")
 
@@ -159,22 +146,10 @@ def none_column(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _year(value) -> int | None:
-    try:
-        return int(str(value)[:4])
-    except (TypeError, ValueError):
-        return None
 
 
-def _flag(value) -> bool:
-    return value is True or str(value).lower() in ("true", "1")
 
 
-def _confidence(value) -> float | None:
-    try:
-        return None if value is None or value == "" else float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _links(records: list[dict], assertions: list[dict], ids: set[str]) -> pd.DataFrame:
@@ -205,10 +180,6 @@ def _links(records: list[dict], assertions: list[dict], ids: set[str]) -> pd.Dat
     return links
 
 
-def check_min_confidence(value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise UsageError(f"the minimum confidence {value} is not between 0 and 1", field="min_confidence")
-    return float(value)
 
 
 def with_min_confidence(corpus: Corpus, min_confidence: float) -> Corpus:

@@ -11,10 +11,10 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 from ..errors import UsageError
+from .counting import BY_CHOICES, THIN_RATIO, gap_note, lowest as _lowest, score as _score, status as _status
+from .counting import year_span as _year_span
 from .data import Corpus, load_corpus, none_column
 
-BY_CHOICES = ("modality", "year")
-THIN_RATIO = 0.5
 TREND_WINDOW = 2
 TREND_MARGIN = 0.15
 TREND_MIN_WORKS = 3  # fewer works in a cell over the years: no growing/fading/steady verdict
@@ -67,22 +67,10 @@ def _cell_incidences(corpus: Corpus) -> list[tuple[str, str, str, float | None]]
             for w, c in category.items() for m in mechanisms.get(w, [])]
 
 
-def _lowest(*confidences: float | None) -> float | None:
-    """The lowest of the predicted parts' confidences; None when every part is asserted."""
-    found = [c for c in confidences if c is not None]
-    return min(found) if found else None
 
 
-def _score(count: int, expected: float) -> float:
-    return round((count - expected) / math.sqrt(expected), 3) if expected > 0 else 0.0
 
 
-def _status(count: int, expected: float, thin_ratio: float) -> str:
-    if count == 0:
-        return "empty"
-    if expected > 0 and count <= thin_ratio * expected:
-        return "thin"
-    return "ok"
 
 
 def _rows_for(keys, incidences, labels, thin_ratio) -> list[dict]:
@@ -123,9 +111,6 @@ def _rows_for(keys, incidences, labels, thin_ratio) -> list[dict]:
     return rows
 
 
-def _year_span(years) -> list[int]:
-    years = [y for y in years if y is not None]
-    return list(range(min(years), max(years) + 1)) if years else []
 
 
 def gap_matrix(source, by: str | None = None, *, category: str | None = None,
@@ -248,20 +233,6 @@ def _flagged(source, status, category, nearest, thin_ratio=THIN_RATIO) -> pd.Dat
     return cells
 
 
-def gap_note(cell: dict) -> str:
-    """How a cell stands, in words, by its total and by its asserted works alone: 'empty',
-    'thin, 1 predicted', 'empty in the asserted evidence, 2 predicted', ..."""
-    status, asserted, predicted = cell["status"], cell["asserted_status"], int(cell.get("predicted") or 0)
-    more = f", {predicted} predicted" if predicted else ""
-    if status == asserted:
-        return status + more
-    if status == "ok":
-        return f"{asserted} in the asserted evidence{more}"
-    if asserted == "empty":
-        return f"empty in the asserted evidence, {status} with {predicted} predicted"
-    if asserted == "ok":
-        return f"{status} once predictions count ({int(cell['asserted'])} asserted{more})"
-    return f"{status} counting predictions, {asserted} in the asserted evidence{more}"
 
 
 def year_counts(source) -> pd.DataFrame:

@@ -25,7 +25,7 @@ def _cells_json(cells, by: str | None) -> list[dict]:
     keys = ["category", "mechanism"] + (["modality"] if by == "modality" else ["year"] if by == "year" else [])
     keys += ["asserted", "predicted", "count", "expected", "score", "status", "asserted_expected", "asserted_status",
              "papers", "works", "predicted_works"]
-    return [{k: row[k] for k in keys} | {"total": row["count"]} for row in cells.to_dict("records")]
+    return [{k: row[k] for k in keys} | {"total": row["count"]} for row in cells]
 
 
 def count_text(asserted: int, predicted: int) -> str:
@@ -45,61 +45,57 @@ def gaps(
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell (asserted + predicted), expected count, score."""
-    from ..analysis import (
-        BY_CHOICES,
-        empty_cells,
-        gap_matrix,
-        load_corpus,
-        summary,
-        thin_cells,
-    )
+    from ..analysis.counting import BY_CHOICES
+    from ..analysis.gap_counts import GapCounts
     from ..errors import UsageError
     from ..output.tables import emit, new_table
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
-    corpus = load_corpus(console.graph(), min_confidence)
-    cells = gap_matrix(corpus, by=by, category=category)
+    counts = GapCounts(console.graph(), min_confidence)  # counted in the store: kg.analysis.gap_counts
+    cells = counts.cells(by, category=category, works=as_json)
     if as_json:
         sys.stdout.write(json.dumps(_cells_json(cells, by), ensure_ascii=False, indent=1) + "\n")
         return
-    head = summary(corpus)
-    if cells.empty:
+    head = counts.summary()
+    if not cells:
         console.out.print("The taxonomy has no category x mechanism cells.")
         return
     if by is None:
-        table = new_table(f"Papers per cell: asserted (+ predicted, confidence >= {corpus.min_confidence:g})")
+        table = new_table(f"Papers per cell: asserted (+ predicted, confidence >= {counts.min_confidence:g})")
         for name in ("category", "mechanism"):
             table.add_column(name, no_wrap=True)
         for name in ("papers", "exp.", "score"):
             table.add_column(name, justify="right")
         table.add_column("status")
         table.add_column("asserted")
-        for row in cells.to_dict("records"):
+        for row in cells:
             table.add_row(row["category"], row["mechanism"], _styled(row["status"], count_text(row["asserted"], row["predicted"])),
                           f"{row['expected']:.2f}", f"{row['score']:+.2f}", _styled(row["status"], row["status"]),
                           _styled(row["asserted_status"], row["asserted_status"]))
     else:
         column = "modality" if by == "modality" else "year"
-        values = list(dict.fromkeys(cells[column]))
-        guessed = bool(cells["predicted"].sum())
+        values = list(dict.fromkeys(row[column] for row in cells))
+        guessed = any(row["predicted"] for row in cells)
         table = new_table(f"Papers per cell and {column} (red: none"
-                          + (f"; a+p: asserted + predicted at confidence >= {corpus.min_confidence:g})" if guessed else ")"))
+                          + (f"; a+p: asserted + predicted at confidence >= {counts.min_confidence:g})" if guessed else ")"))
         table.add_column("category / mechanism", no_wrap=True)
         for v in values:
             table.add_column(str(v), justify="right")
-        for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):
-            counts = {v: (a, p) for v, a, p in zip(group[column], group["asserted"], group["predicted"])}
+        groups: dict[tuple[str, str], dict] = {}
+        for row in cells:
+            groups.setdefault((row["category"], row["mechanism"]), {})[row[column]] = (row["asserted"], row["predicted"])
+        for (cat, mech), found in groups.items():
             table.add_row(f"{cat} / {mech}", *[f"[red]{a + p}[/]" if not a + p else f"{a}+{p}" if p else str(a)
-                                               for a, p in (counts[v] for v in values)])
+                                               for a, p in (found[v] for v in values)])
     # many years or modalities: the table is split into parts that repeat the cell column
     emit(console.out, table, whole=[str(c.header) for c in table.columns], keys=1)
     if head["note"]:
         console.err.print(f"note: {head['note']}", markup=False, highlight=False)
     if by is None:
-        for label, frame in (("empty", empty_cells(corpus, category=category)),
-                             ("thin", thin_cells(corpus, category=category))):
-            for row in frame.to_dict("records"):
+        for label, flagged in (("empty", counts.empty_cells(category=category)),
+                               ("thin", counts.thin_cells(category=category))):
+            for row in flagged:
                 near = ", ".join(n["label"] for n in row["nearest"]) or "none"
                 console.out.print(f"{label}: {row['category']} x {row['mechanism']}: {row['note']} "
                           f"(expected {row['expected']:.2f}); nearest papers: {near}", markup=False, highlight=False)
