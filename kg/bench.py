@@ -486,7 +486,7 @@ def time_rdflib(nt_path: Path, plan: list[dict], repeats: int, cap_s: float, wor
 
 
 # ---------------------------------------------------------------- downstream paths
-GAP_CELLS = "gap cells counted in the store (gap-cell-counts GROUP BY)"
+GAP_CELLS = "gap cells counted in the store (gap-link-counts GROUP BY + gap-exceptions)"
 CITATIONS = "citation analysis (PageRank, Louvain communities; igraph on integer arrays)"
 
 

@@ -60,6 +60,8 @@ def bench(
     papers: list[int] = typer.Option([], "--papers", help="Corpus size in papers; repeat for several (default: 1000 10000 100000)."),
     repeats: int = typer.Option(3, "--repeats", help="Runs per query (the median is reported)."),
     rdflib_max: int = typer.Option(10_000, "--rdflib-max", help="Run the rdflib comparison up to this many papers."),
+    rdflib_cap: float = typer.Option(300.0, "--rdflib-cap", min=1.0,
+                                     help="Stop an rdflib query after this many seconds (reported as stopped)."),
     pyshacl_max: int = typer.Option(1_000, "--pyshacl-max", help="Time the pySHACL baseline of validation up to this many papers."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
     analyses: bool = typer.Option(True, "--analyses/--no-analyses", help="Also time gaps, citation analysis, classification, report and app data loading."),
@@ -75,6 +77,7 @@ def bench(
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
     options = BenchOptions(sizes=tuple(papers) or DEFAULT_SIZES, repeats=repeats, rdflib_max=rdflib_max,
+                           rdflib_query_cap_s=rdflib_cap,
                            pyshacl_max=pyshacl_max, seed=seed, analyses=analyses, commands=commands, keep=keep)
     report = run_bench(options, progress=lambda message: console.err.print(f"[dim]{message}[/]", highlight=False))
     if as_json:
