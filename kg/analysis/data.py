@@ -230,6 +230,20 @@ def with_min_confidence(corpus: Corpus, min_confidence: float) -> Corpus:
     return replace(corpus, works=works, links=links, held=held, min_confidence=float(min_confidence))
 
 
+def load_taxonomy(source) -> Corpus:
+    """The graph's taxonomy alone, as a Corpus without works (two small queries, whatever the
+    graph's size): its concepts and axis names, so that axis_title, notation_labels and
+    kg.analysis.views.modalities answer as on the whole corpus. A Corpus passes through."""
+    if isinstance(source, Corpus):
+        return source
+    concepts = _frame(run_named(source, "analysis-taxonomy").records(), CONCEPT_COLUMNS)
+    concepts["order"] = [float(o) if o not in (None, "") else 0.0 for o in concepts["order"]]
+    concepts = concepts.sort_values(["axis", "order", "notation"], kind="stable").reset_index(drop=True)
+    axes = _frame(run_named(source, "analysis-axes").records(), AXIS_COLUMNS)
+    return Corpus(_frame([], WORK_COLUMNS), _frame([], LINK_COLUMNS), concepts, _frame([], EDGE_COLUMNS),
+                  _frame([], DATASET_COLUMNS), axes=axes, min_confidence=MIN_CONFIDENCE)
+
+
 def load_corpus(source, min_confidence: float | None = None) -> Corpus:
     """Run the analysis queries once; a Corpus passes through (re-counted when another
     `min_confidence` is asked for). From a graph, predictions count at MIN_CONFIDENCE or

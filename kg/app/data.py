@@ -102,14 +102,43 @@ def _corpus(_graph, key: str) -> analysis.Corpus:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _per_year(_graph, key: str) -> list[dict]:
+    return browse.papers_per_year(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _overview(_graph, key: str) -> dict:
-    return {"per_year": browse.papers_per_year(_graph), "latest": browse.latest_additions(_graph, 12),
+    return {"per_year": _per_year(_graph, key), "latest": browse.latest_additions(_graph, 12),
             "sources": browse.data_sources(_graph)}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _taxonomy(_graph, key: str) -> analysis.Corpus:
+    return analysis.load_taxonomy(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _store_gap_cells(_graph, key: str):
+    from kg.analysis.gap_counts import gap_cells
+
+    return gap_cells(_graph, analysis.MIN_CONFIDENCE)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cell_papers(_graph, key: str, category: str, mechanism: str, page: int) -> list[dict]:
+    from kg.sparql.named import run_named
+
+    return run_named(_graph, "cell-papers", {"category": category, "mechanism": mechanism}, page=page).records()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _search_rows(_graph, key: str) -> list[dict]:
     return browse.search_index(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _index_page(_graph, key: str, page: int) -> list[dict]:
+    return browse.search_index(_graph, page=page)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -174,8 +203,42 @@ def overview() -> dict:
     return _overview(*graph_and_key())
 
 
+def taxonomy() -> analysis.Corpus:
+    """The graph's taxonomy (concepts, axis names) as a Corpus without works: cheap at any size."""
+    return _taxonomy(*graph_and_key())
+
+
+def year_span() -> tuple[int, int] | None:
+    """(first, last) publication year in the graph, from the per-year counts (no work listed)."""
+    years = [r["year"] for r in _per_year(*graph_and_key())]
+    return (min(years), max(years)) if years else None
+
+
+def store_gap_cells():
+    """The whole graph's gap cells counted in the store (kg.analysis.gap_counts.gap_cells: no
+    work lists; a cell's works are cell_papers)."""
+    return _store_gap_cells(*graph_and_key())
+
+
+CELL_PAGE = 1000  # works per page of the cell-papers query
+
+
+def cell_papers(category: str, mechanism: str, page: int = 1) -> list[dict]:
+    """One page (CELL_PAGE works) of the works placed in a cell, sorted by label (cell-papers)."""
+    return _cell_papers(*graph_and_key(), category, mechanism, page)
+
+
 def search(text: str) -> list[browse.SearchHit]:
     return browse.search_papers(_search_rows(*graph_and_key()), text)
+
+
+INDEX_PAGE = 1000  # works per page of the search-index listing
+
+
+def browse_page(page: int = 1) -> list[browse.SearchHit]:
+    """One page of the works (INDEX_PAGE of them, by name within the page), without reading the
+    whole search index (a search does that, once per generation)."""
+    return browse.search_papers(_index_page(*graph_and_key(), page), "", limit=INDEX_PAGE)
 
 
 def paper(work: str) -> browse.PaperPage:

@@ -16,7 +16,6 @@ def render() -> None:
     corpus = data.corpus()
     cgraph, metrics = data.citations()
     cat_labels = corpus.notation_labels("category")
-    st.title("Citation network")
     st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
                 "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
                 "candidates as triangles. Hover a node for its details; drag to rearrange, scroll to zoom.")
