@@ -19,7 +19,8 @@ Public API (stable)
 Loading
     load_corpus(graph, min_confidence=None) -> Corpus (a Corpus passes through, re-counted
         for another min_confidence); with_min_confidence(corpus, t) -> Corpus;
-    load_taxonomy(graph) -> Corpus without works (concepts and axis names only: two small queries)
+    load_taxonomy(graph) -> Corpus without works (concepts and axis names only: two small queries);
+    load_citation_corpus(graph) -> Corpus of works (slim columns), citations and taxonomy only
         Corpus fields (DataFrames): works [work, label, title, year, venue, arxiv, doi,
         cite, url, code, citation_count, category, candidate, review, surveyed (in the
         survey's own table or cited by it), authors, predicted (category predicted),
@@ -103,7 +104,7 @@ from .citations import (
 )
 from .combinations import DEFAULT_KINDS, METHODS, concept_occurrences, cooccurrence_graph, cooccurrence_matrix, unexplored_combinations
 from .combinations import SCORE_EXPLANATION as COMBINATION_EXPLANATION
-from .data import KINDS, MIN_CONFIDENCE, Corpus, load_corpus, load_taxonomy, with_min_confidence
+from .data import KINDS, MIN_CONFIDENCE, Corpus, load_citation_corpus, load_corpus, load_taxonomy, with_min_confidence
 from .gaps import (
     BY_CHOICES,
     COUNT_EXPLANATION,
@@ -126,7 +127,7 @@ __all__ = [
     "MIN_CONFIDENCE", "SCORE_EXPLANATION",
     "Corpus", "bibliographic_coupling", "bridge_papers", "citation_graph", "citation_metrics", "cocitation",
     "communities", "concept_occurrences", "cooccurrence_graph", "cooccurrence_matrix", "coverage_audit",
-    "dataset_gaps", "empty_cells", "gap_matrix", "gap_note", "gap_pivot", "load_corpus", "load_taxonomy", "modality_gaps",
+    "dataset_gaps", "empty_cells", "gap_matrix", "gap_note", "gap_pivot", "load_citation_corpus", "load_corpus", "load_taxonomy", "modality_gaps",
     "nearest_papers", "pagerank_scores", "summary", "thin_cells", "trends", "unexplored_combinations",
     "with_min_confidence", "year_counts",
 ]

@@ -165,17 +165,35 @@ def _nearest(_graph, key: str, category: str, mechanism: str) -> list[dict]:
     return analysis.nearest_papers(_corpus(_graph, key), category, mechanism, k=5)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _citations(_graph, key: str):
-    corpus = _corpus(_graph, key)
-    return analysis.citation_graph(corpus), analysis.citation_metrics(corpus)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _network(_graph, key: str) -> dict:
+    """Held, not copied per session (cache_resource): at 100,000 papers the frames are large.
+    Read only by the pages."""
+    from kg.analysis.citations import citation_sources
+    from kg.analysis.views import year_span
+
+    corpus = analysis.load_citation_corpus(_graph)  # no load_corpus: works (slim), citations, taxonomy
+    return {"metrics": analysis.citation_metrics(corpus), "sources": citation_sources(corpus),
+            "edges": corpus.edges, "categories": corpus.notation_labels("category"), "span": year_span(corpus)}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> str:
-    cgraph, metrics = _citations(_graph, key)
-    labels = _corpus(_graph, key).notation_labels("category")
-    return network_drawing.network_html(cgraph, metrics, list(nodes), color_by=color_by, category_labels=labels)
+    import networkx as nx
+
+    net = _network(_graph, key)
+    return network_drawing.network_html(_drawn_edges(net["edges"], nodes, nx), net["metrics"], list(nodes),
+                                        color_by=color_by, category_labels=net["categories"])
+
+
+def _drawn_edges(edges, nodes, nx):
+    """The citations among the drawn works only, as the small graph network_html draws."""
+    keep = set(nodes)
+    among = edges[edges["citing"].isin(keep) & edges["cited"].isin(keep)]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b in zip(among["citing"], among["cited"]) if a != b)
+    return graph
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -258,9 +276,18 @@ def nearest(category: str, mechanism: str) -> list[dict]:
     return _nearest(*graph_and_key(), category, mechanism)
 
 
-def citations():
-    """(citation graph, citation metrics) of the whole graph."""
-    return _citations(*graph_and_key())
+def network() -> dict:
+    """The citation network of the whole graph, without load_corpus: metrics (citation_metrics:
+    PageRank, rank, communities per work, most central first), sources (citation_sources),
+    edges (citing, cited), categories (notation -> label), span (first and last year)."""
+    return _network(*graph_and_key())
+
+
+def drawn_citations(nodes: list[str]) -> int:
+    """How many citations run among the given works."""
+    import networkx as nx
+
+    return _drawn_edges(network()["edges"], nodes, nx).number_of_edges()
 
 
 def network_html(nodes: list[str], color_by: str) -> str:

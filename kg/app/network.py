@@ -6,23 +6,21 @@ import html
 
 import streamlit as st
 
-from kg.analysis import views
-from kg.analysis.citations import GROW_CITATIONS, citation_sources, rank_text
+from kg.analysis.citations import GROW_CITATIONS, rank_text
 
 from . import data, network_drawing, ui
 
 
 def render() -> None:
-    corpus = data.corpus()
-    cgraph, metrics = data.citations()
-    cat_labels = corpus.notation_labels("category")
+    net = data.network()  # the works' PageRank and communities on integer arrays; no corpus, no networkx graph
+    metrics, cat_labels = net["metrics"], net["categories"]
     st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
                 "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
                 "candidates as triangles. Hover a node for its details; drag to rearrange, scroll to zoom.")
-    known = citation_sources(cgraph)
+    known = net["sources"]
     if known["note"]:
         st.info(known["note"], icon=":material/info:")
-    span = views.year_span(corpus)
+    span = net["span"]
     c1, c2, c3 = st.columns([3, 3, 2], gap="medium")
     categories = c1.multiselect("Categories", [*cat_labels, network_drawing.NO_CATEGORY], default=None,
                                 key="net_categories", format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
@@ -78,7 +76,7 @@ def render() -> None:
                                     "community": st.column_config.NumberColumn("comm.", help="-1 = no link"),
                                     ui.PAPER_LINK: ui.paper_link_column()})
         _ties_caption(shown)
-    drawn = cgraph.subgraph(selection.nodes).number_of_edges()
+    drawn = data.drawn_citations(selection.nodes)
     st.caption(f"{len(selection.nodes)} works and {drawn} citations drawn.")
 
 
