@@ -430,10 +430,15 @@ def test_network_filters_cap_and_empty_selection(app_store):
 
 
 def test_network_colour_by_community(app_store):
-    at = open_page("network")
+    """Communities (Louvain) are found when asked for: the filter waits until the page colours by them."""
+    at = ok(open_page("network"))
+    assert at.multiselect(key="net_communities").disabled
+    assert "community" not in at.dataframe[0].value.columns or set(at.dataframe[0].value["community"]) == {-1}
     at.radio(key="net_color").set_value("community")
     ok(at.run())
     assert "community 1" in " ".join(texts(at.markdown))
+    assert not at.multiselect(key="net_communities").disabled
+    assert at.multiselect(key="net_communities").options
 
 
 # ---------------------------------------------------------------- method combinations

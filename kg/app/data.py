@@ -173,8 +173,15 @@ def _network(_graph, key: str) -> dict:
     from kg.analysis.views import year_span
 
     corpus = analysis.load_citation_corpus(_graph)  # no load_corpus: works (slim), citations, taxonomy
-    return {"metrics": analysis.citation_metrics(corpus), "sources": citation_sources(corpus),
-            "edges": corpus.edges, "categories": corpus.notation_labels("category"), "span": year_span(corpus)}
+    # communities (Louvain: most of the ranking's time on a large graph) wait until asked for
+    return {"metrics": analysis.citation_metrics(corpus, with_communities=False), "sources": citation_sources(corpus),
+            "edges": corpus.edges, "categories": corpus.notation_labels("category"), "span": year_span(corpus),
+            "corpus": corpus}
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _community_metrics(_graph, key: str):
+    return analysis.citation_metrics(_network(_graph, key)["corpus"])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -182,7 +189,8 @@ def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> st
     import networkx as nx
 
     net = _network(_graph, key)
-    return network_drawing.network_html(_drawn_edges(net["edges"], nodes, nx), net["metrics"], list(nodes),
+    metrics = _community_metrics(_graph, key) if color_by == "community" else net["metrics"]
+    return network_drawing.network_html(_drawn_edges(net["edges"], nodes, nx), metrics, list(nodes),
                                         color_by=color_by, category_labels=net["categories"])
 
 
@@ -278,9 +286,14 @@ def nearest(category: str, mechanism: str) -> list[dict]:
 
 def network() -> dict:
     """The citation network of the whole graph, without load_corpus: metrics (citation_metrics:
-    PageRank, rank, communities per work, most central first), sources (citation_sources),
+    PageRank and rank per work, most central first; community -1 until network_communities), sources (citation_sources),
     edges (citing, cited), categories (notation -> label), span (first and last year)."""
     return _network(*graph_and_key())
+
+
+def network_communities():
+    """network()'s metrics with each work's Louvain community (computed on first ask, then cached)."""
+    return _community_metrics(*graph_and_key())
 
 
 def drawn_citations(nodes: list[str]) -> int:

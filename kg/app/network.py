@@ -25,11 +25,16 @@ def render() -> None:
     categories = c1.multiselect("Categories", [*cat_labels, network_drawing.NO_CATEGORY], default=None,
                                 key="net_categories", format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
                                 placeholder="all categories")
+    # communities (Louvain) are found when asked for: colouring or filtering by them
+    wanted = st.session_state.get("net_color") == "community" or bool(st.session_state.get("net_communities"))
+    if wanted:
+        metrics = data.network_communities()
     community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
     sizes = metrics["community"].value_counts()
     communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
                                  format_func=lambda c: f"community {c + 1} ({int(sizes.get(c, 0))} works)",
-                                 placeholder="all communities")
+                                 placeholder="all communities" if wanted else "colour by community to find them",
+                                 disabled=not wanted)
     color_by = c3.radio("Colour by", network_drawing.COLOR_BY, horizontal=True, key="net_color")
     c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
     years = None
@@ -64,7 +69,7 @@ def render() -> None:
             rank=[rank_text(r, t) for r, t in zip(shown["rank"], shown["tied"])])
         st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
                      column_order=["rank", "label", "year", "category", "cited_by", "references", "pagerank",
-                                   "community", ui.PAPER_LINK],
+                                   *(["community"] if wanted else []), ui.PAPER_LINK],
                      column_config={"rank": st.column_config.TextColumn(
                                         "rank", help="PageRank's rank; works whose scores are equal share one "
                                                      "rank (a tie, not an order)"),
