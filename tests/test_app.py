@@ -226,7 +226,7 @@ def test_every_page_on_a_remote_store(remote_store, monkeypatch):
     at = ok(open_page("overview"))
     assert {m.label: m.value for m in at.metric}["Papers"] == "49"
     at = ok(open_page("gaps"))
-    assert any("32 placed in the taxonomy" in c for c in texts(at.caption))
+    assert any("32 placements in the taxonomy" in c for c in texts(at.caption))
     at = ok(open_page("network"))
     assert len(at.dataframe[0].value) == 33
     at = ok(open_page("papers", id="2406.09400"))
@@ -290,7 +290,8 @@ def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
     at = ok(open_page("gaps"))
     assert at.get("vega_lite_chart"), "no heat map"
     caption = [c for c in texts(at.caption) if "cells" in c][0]
-    assert "49 papers match · 32 placed in the taxonomy (32 asserted, 0 predicted) · 0 empty cells" in caption
+    # the whole graph: counted in the store, no work read
+    assert caption.startswith("32 placements in the taxonomy (32 asserted, 0 predicted") and "· 0 empty cells" in caption
     at.selectbox(key="gap_cell").set_value("retrieval|generation")
     ok(at.run())
     assert "Personalized retrieval x Generation-based personalization" in texts(at.subheader)
@@ -326,7 +327,7 @@ def test_gaps_heat_map_shows_predicted_papers_apart(classified_store, monkeypatc
     assert len(guessed), "the classifier places some list paper in a cell"
     at = ok(open_page("gaps"))
     caption = [c for c in texts(at.caption) if "cells" in c][0]
-    placed = int(re.search(r"(\d+) placed in the taxonomy \(32 asserted, (\d+) predicted\)", caption).group(1))
+    placed = int(re.search(r"(\d+) placements in the taxonomy \(32 asserted, (\d+) predicted", caption).group(1))
     assert placed > 32
     chart = at.get("vega_lite_chart")[0].proto
     spec = chart.spec
@@ -340,8 +341,8 @@ def test_gaps_heat_map_shows_predicted_papers_apart(classified_store, monkeypatc
     at.selectbox(key="gap_cell").set_value(f"{first['category']}|{first['mechanism']}")
     ok(at.run())
     assert {m.label: m.value for m in at.metric}["Papers"] == f"{first['asserted']} (+{first['predicted']} predicted)"
-    table = at.dataframe[0].value
-    assert table["predicted"].notna().sum() == first["predicted"]
+    table = at.dataframe[0].value  # the cell's works from the store (cell-papers): predictions at any confidence
+    assert len(table) >= first["count"]
 
 
 def test_gaps_modality_filter_marks_empty_cells_and_offers_nearest_papers(app_store):
@@ -374,6 +375,7 @@ def test_gaps_year_range_and_score_colouring(app_store):
     at = open_page("gaps")
     at.slider(key="gap_years").set_value((2024, 2025))
     at.radio(key="gap_value").set_value("score")
+    at.toggle(key="gap_more").set_value(True)  # the tables that read every work, asked for
     ok(at.run())
     caption = [c for c in texts(at.caption) if "cells" in c][0]
     placed = int(re.search(r"(\d+) placed", caption).group(1))
@@ -428,10 +430,15 @@ def test_network_filters_cap_and_empty_selection(app_store):
 
 
 def test_network_colour_by_community(app_store):
-    at = open_page("network")
+    """Communities (Louvain) are found when asked for: the filter waits until the page colours by them."""
+    at = ok(open_page("network"))
+    assert at.multiselect(key="net_communities").disabled
+    assert "community" not in at.dataframe[0].value.columns or set(at.dataframe[0].value["community"]) == {-1}
     at.radio(key="net_color").set_value("community")
     ok(at.run())
     assert "community 1" in " ".join(texts(at.markdown))
+    assert not at.multiselect(key="net_communities").disabled
+    assert at.multiselect(key="net_communities").options
 
 
 # ---------------------------------------------------------------- method combinations

@@ -31,7 +31,8 @@ def test_app_command_rejects_bad_ports(kg, tmp_path):
 
 def test_streamlit_command_runs_the_packaged_script_on_loopback():
     cmd = streamlit_command(8600, "127.0.0.1", browser=False)
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == str(SCRIPT) and SCRIPT.is_file()
+    # -P: the working folder stays off the server's import path (another `kg` there would shadow this one)
+    assert cmd[1:5] == ["-P", "-m", "streamlit", "run"] and cmd[5] == str(SCRIPT) and SCRIPT.is_file()
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"

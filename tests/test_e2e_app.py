@@ -9,47 +9,25 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from kg.app_timing import CHROMIUM, VIEWPORT, free_port, serve, wait_healthy
+from kg.app_timing import chromium as open_chromium
+from kg.app_timing import open_page as _open
+from kg.app_timing import settle as _settle
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path(os.environ.get("KG_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-VIEWPORT = {"width": 1400, "height": 1000}
 NEWER_LIST = ROOT / "tests" / "fixtures" / "awesome_lists" / "JiahongLiu21-Awesome-Personalized-Large-Language-Models.md"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer within {seconds} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -97,36 +75,17 @@ def whatsnew_app_url(tmp_path_factory):
 
 def _serve(env: dict, log: Path):
     """Start `streamlit run app.py` with `env`, yield its URL once healthy, stop it afterwards."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
+    with serve(env, log, script=ROOT / "app.py", cwd=ROOT) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for the module: Playwright's sync API runs one instance per thread,
     so the apps' pages are contexts of this one browser."""
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with open_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -170,21 +129,6 @@ def _watch_console(page) -> tuple[list[str], list[str]]:
     page.on("response", lambda answer: failed.append(f"{answer.status} {answer.url}")
             if answer.status >= 400 else None)
     return console, failed
-
-
-def _open(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stAppViewContainer']")
-    page.wait_for_selector("h1")
-    _settle(page)
-
-
-def _settle(page) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
-    page.wait_for_timeout(300)
 
 
 def _shot(page, name: str) -> Path:
@@ -527,3 +471,41 @@ def test_whats_new_shows_the_diff_since_a_snapshot(whatsnew_page, whatsnew_app_u
     _no_exception(page)
     _shot(page, "whatsnew")
     assert page.errors == [] and page.outside == [] and page.console_errors == [] and page.failed == []
+
+
+# ---------------------------------------------------------------- kg app from any working folder
+def test_kg_app_started_beside_another_kg_package_serves_its_pages(chromium, tmp_path):
+    """`kg app` run from a folder that holds another package named kg (a clone, a project folder)
+    serves this package's app: the working folder does not land on the server's import path
+    (once: "kg.app is not a package", or that kg's import errors, on every page)."""
+    home = tmp_path / "somewhere"
+    (home / "kg").mkdir(parents=True)
+    (home / "kg" / "__init__.py").write_text("raise ImportError('the wrong kg was imported')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("KG_STORE", "KG_PROJECT")}
+    env.update(KG_HOME=str(tmp_path / "kg-home"), HOME=str(tmp_path), PYTHONUNBUFFERED="1")
+    store = tmp_path / "store"
+    # -P for the launcher alone: the folder's kg must not shadow the command that starts the server
+    kg = [sys.executable, "-P", "-m", "kg", "--store", str(store)]
+    done = subprocess.run([*kg, "build"], cwd=home, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    log = tmp_path / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([*kg, "app", "--no-browser", "--port", str(port)], cwd=home, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        context = chromium.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        try:
+            for path, heading in (("", "Overview"), ("/sparql", "SPARQL")):
+                _open(page, url + path)
+                page.locator("h1").filter(has_text=heading).first.wait_for()
+                _no_exception(page)
+        finally:
+            context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "wrong kg" not in log.read_text()

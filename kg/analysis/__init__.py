@@ -18,7 +18,9 @@ Public API (stable)
 -------------------
 Loading
     load_corpus(graph, min_confidence=None) -> Corpus (a Corpus passes through, re-counted
-        for another min_confidence); with_min_confidence(corpus, t) -> Corpus
+        for another min_confidence); with_min_confidence(corpus, t) -> Corpus;
+    load_taxonomy(graph) -> Corpus without works (concepts and axis names only: two small queries);
+    load_citation_corpus(graph) -> Corpus of works (slim columns), citations and taxonomy only
         Corpus fields (DataFrames): works [work, label, title, year, venue, arxiv, doi,
         cite, url, code, citation_count, category, candidate, review, surveyed (in the
         survey's own table or cited by it), authors, predicted (category predicted),
@@ -97,7 +99,8 @@ _HOMES = {
                   "communities", "coverage_audit", "pagerank_scores"),
     "combinations": ("DEFAULT_KINDS", "METHODS", "concept_occurrences", "cooccurrence_graph", "cooccurrence_matrix",
                      "unexplored_combinations"),
-    "data": ("KINDS", "MIN_CONFIDENCE", "Corpus", "load_corpus", "with_min_confidence"),
+    "data": ("KINDS", "MIN_CONFIDENCE", "Corpus", "load_citation_corpus", "load_corpus", "load_taxonomy",
+             "with_min_confidence"),
     "gaps": ("BY_CHOICES", "COUNT_EXPLANATION", "SCORE_EXPLANATION", "dataset_gaps", "empty_cells", "gap_matrix",
              "gap_note", "gap_pivot", "modality_gaps", "nearest_papers", "summary", "thin_cells", "trends",
              "year_counts"),
@@ -128,7 +131,7 @@ __all__ = [
     "MIN_CONFIDENCE", "SCORE_EXPLANATION",
     "Corpus", "bibliographic_coupling", "bridge_papers", "citation_graph", "citation_metrics", "cocitation",
     "communities", "concept_occurrences", "cooccurrence_graph", "cooccurrence_matrix", "coverage_audit",
-    "dataset_gaps", "empty_cells", "gap_matrix", "gap_note", "gap_pivot", "load_corpus", "modality_gaps",
+    "dataset_gaps", "empty_cells", "gap_matrix", "gap_note", "gap_pivot", "load_citation_corpus", "load_corpus", "load_taxonomy", "modality_gaps",
     "nearest_papers", "pagerank_scores", "summary", "thin_cells", "trends", "unexplored_combinations",
     "with_min_confidence", "year_counts",
 ]

@@ -51,9 +51,10 @@ class SearchHit:
     score: float
 
 
-def search_index(graph) -> list[dict]:
-    """One row per work: label, title, year, venue, ids (list), authors (list), candidate."""
-    rows = run_named(graph, "search-index").records()
+def search_index(graph, page: int | None = None) -> list[dict]:
+    """One row per work: label, title, year, venue, ids (list), authors (list), candidate.
+    `page`: only that page of the search-index listing (1,000 works), else every work."""
+    rows = run_named(graph, "search-index", page=page).records()
     for row in rows:
         row["ids"] = [i for i in (row.get("ids") or "").split("|") if i]
         row["authors"] = [a for a in (row.get("authors") or "").split("; ") if a]
@@ -241,25 +242,28 @@ def _notation(iri: str) -> str:
 # ---------------------------------------------------------------- what the graph holds
 def papers_per_year(graph) -> list[dict]:
     """Rows {year, group, papers}: works per publication year, split by where they stand
-    (in the taxonomy, candidate, other listed or harvested work); works without a year are left out."""
-    counts: Counter = Counter()
-    for row in run_named(graph, "papers").records():
+    (in the taxonomy, candidate, other listed or harvested work); works without a year are left
+    out. Counted in the store (the papers-per-year query): no work comes back."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in run_named(graph, "papers-per-year").records():
         year = _year(row.get("year"))
-        if year is None:
-            continue
-        if row.get("category"):
-            group = "in the taxonomy"
-        elif row.get("candidate") is True:
-            group = "candidate"
-        else:
-            group = "listed or harvested"
-        counts[(year, group)] += 1
-    return [{"year": y, "group": g, "papers": n} for (y, g), n in sorted(counts.items())]
+        if year is not None:
+            groups = counts.setdefault(year, {})
+            groups[str(row["group"])] = groups.get(str(row["group"]), 0) + int(row["papers"] or 0)
+    out = []
+    for year in sorted(counts):
+        groups = counts[year]
+        placed, candidates = groups.get("in the taxonomy", 0), groups.get("candidate", 0)
+        split = {"candidate": candidates, "in the taxonomy": placed,
+                 "listed or harvested": groups.get("all", 0) - placed - candidates}
+        out += [{"year": year, "group": g, "papers": n} for g, n in split.items() if n > 0]
+    return out
 
 
 def latest_additions(graph, n: int = 10) -> list[dict]:
-    """The n works that reached the graph last (newest source date, then newest year)."""
-    rows = run_named(graph, "recent-works").records()[:max(0, n)]
+    """The n works (at most 50) that reached the graph last (newest source date, then newest
+    year, then label), ranked in the store (the latest-works query)."""
+    rows = run_named(graph, "latest-works").records()[:max(0, n)]
     return [{"work": r["work"], "label": r["label"], "year": _year(r.get("year")), "added": r.get("added"),
              "from": r.get("sources") or ""} for r in rows]
 

@@ -107,11 +107,17 @@ def citation_sources(source) -> dict:
     comes from a survey: the graph knows only which works the survey cites), note (what the
     data cannot show and how to grow it, or None when the links come from the works themselves).
     """
-    g = source if isinstance(source, nx.DiGraph) else citation_graph(source)
-    citing = {a for a, _ in g.edges()}
-    surveys = {a for a in citing if g.nodes[a].get("review")}
-    from_surveys = sum(1 for a, _ in g.edges() if a in surveys)
-    n = g.number_of_edges()
+    if isinstance(source, nx.DiGraph):
+        links = set(source.edges())
+        reviews = {w for w in source if source.nodes[w].get("review")}
+    else:  # the links and flags as they are, without a networkx graph of every work
+        corpus = load_corpus(source)
+        links = {(a, b) for a, b in zip(corpus.edges["citing"], corpus.edges["cited"]) if a != b}
+        reviews = set(corpus.works["work"][corpus.works["review"].astype(bool)])
+    citing = {a for a, _ in links}
+    surveys = citing & reviews
+    from_surveys = sum(1 for a, _ in links if a in surveys)
+    n = len(links)
     survey_only = n > 0 and from_surveys == n
     note = None
     if n == 0:

@@ -201,6 +201,48 @@ def with_min_confidence(corpus: Corpus, min_confidence: float) -> Corpus:
     return replace(corpus, works=works, links=links, held=held, min_confidence=float(min_confidence))
 
 
+def _works(rows: list[dict]) -> pd.DataFrame:
+    """analysis-works rows (or a part of their columns) as the Corpus.works frame."""
+    works = _frame(rows, WORK_COLUMNS, {"citationCount": "citation_count"})
+    works["year"] = pd.Series([_year(y) for y in works["year"]], dtype=object)
+    works["citation_count"] = pd.Series([None if c is None else int(c) for c in works["citation_count"]], dtype=object)
+    for col in ("candidate", "review", "surveyed"):
+        works[col] = [_flag(v) for v in works[col]]
+    works["authors"] = [[a for a in str(v).split("; ") if a] if v else [] for v in works["authors"]]
+    return works
+
+
+def load_citation_corpus(source) -> Corpus:
+    """What the citation network needs and no more: the works with label, year, category,
+    candidate and review flags and external citation count (the network-works query: no
+    title, authors, identifiers or surveyed flag), the in-corpus citations and the taxonomy.
+    citation_metrics, citation_arrays and citation_sources answer on it as on load_corpus's
+    Corpus (the labels of works to other concepts are not read). A Corpus passes through."""
+    if isinstance(source, Corpus):
+        return source
+    works = _works(run_named(source, "network-works").records())
+    ids = set(works["work"])
+    edges = _frame(run_named(source, "analysis-citation-edges").records(), EDGE_COLUMNS)
+    edges = edges[edges["citing"].isin(ids) & edges["cited"].isin(ids)].reset_index(drop=True)
+    taxonomy = load_taxonomy(source)
+    return Corpus(works, _frame([], LINK_COLUMNS), taxonomy.concepts, edges, _frame([], DATASET_COLUMNS),
+                  axes=taxonomy.axes, min_confidence=MIN_CONFIDENCE)
+
+
+def load_taxonomy(source) -> Corpus:
+    """The graph's taxonomy alone, as a Corpus without works (two small queries, whatever the
+    graph's size): its concepts and axis names, so that axis_title, notation_labels and
+    kg.analysis.views.modalities answer as on the whole corpus. A Corpus passes through."""
+    if isinstance(source, Corpus):
+        return source
+    concepts = _frame(run_named(source, "analysis-taxonomy").records(), CONCEPT_COLUMNS)
+    concepts["order"] = [float(o) if o not in (None, "") else 0.0 for o in concepts["order"]]
+    concepts = concepts.sort_values(["axis", "order", "notation"], kind="stable").reset_index(drop=True)
+    axes = _frame(run_named(source, "analysis-axes").records(), AXIS_COLUMNS)
+    return Corpus(_frame([], WORK_COLUMNS), _frame([], LINK_COLUMNS), concepts, _frame([], EDGE_COLUMNS),
+                  _frame([], DATASET_COLUMNS), axes=axes, min_confidence=MIN_CONFIDENCE)
+
+
 def load_corpus(source, min_confidence: float | None = None) -> Corpus:
     """Run the analysis queries once; a Corpus passes through (re-counted when another
     `min_confidence` is asked for). From a graph, predictions count at MIN_CONFIDENCE or
@@ -209,13 +251,7 @@ def load_corpus(source, min_confidence: float | None = None) -> Corpus:
         if min_confidence is None or min_confidence == source.min_confidence:
             return source
         return with_min_confidence(source, min_confidence)
-    works = _frame(run_named(source, "analysis-works").records(), WORK_COLUMNS,
-                   {"citationCount": "citation_count"})
-    works["year"] = pd.Series([_year(y) for y in works["year"]], dtype=object)
-    works["citation_count"] = pd.Series([None if c is None else int(c) for c in works["citation_count"]], dtype=object)
-    for col in ("candidate", "review", "surveyed"):
-        works[col] = [_flag(v) for v in works[col]]
-    works["authors"] = [[a for a in str(v).split("; ") if a] if v else [] for v in works["authors"]]
+    works = _works(run_named(source, "analysis-works").records())
     ids = set(works["work"])
     links = _links(run_named(source, "analysis-work-concepts").records(),
                    run_named(source, "analysis-label-assertions").records(), ids)

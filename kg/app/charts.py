@@ -35,7 +35,9 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count", titles: dict[str, 
     frame["guessed"] = frame["predicted"].astype(int) > 0
     frame["score_text"] = [f"score {s:+.2f}" if s == s else "" for s in frame["score"]]
     frame["status_text"] = [_status_label(s, a) for s, a in zip(frame["status"], frame["asserted_status"])]
-    frame["papers_text"] = [", ".join(p[:6]) + (" …" if len(p) > 6 else "") for p in frame["papers"]]
+    listed = "papers" in frame  # counted in the store (kg.analysis.gap_counts), cells carry no work list
+    if listed:
+        frame["papers_text"] = [", ".join(p[:6]) + (" …" if len(p) > 6 else "") for p in frame["papers"]]
     frame = frame.drop(columns=["papers", "works", "predicted_works"], errors="ignore")
     cats = list(dict.fromkeys(frame["category_label"]))
     mechs = list(dict.fromkeys(frame["mechanism_label"]))
@@ -67,7 +69,7 @@ def gap_heatmap(cells: pd.DataFrame, *, value: str = "count", titles: dict[str, 
                  alt.Tooltip("predicted:Q", title="predicted"), alt.Tooltip("expected:Q", format=".2f"),
                  alt.Tooltip("score:Q", format="+.2f"), alt.Tooltip("status:N"),
                  alt.Tooltip("asserted_status:N", title="status, asserted only"),
-                 alt.Tooltip("papers_text:N", title="works")],
+                 *([alt.Tooltip("papers_text:N", title="works")] if listed else [])],
     ).add_params(select)
     top = max(1.0, float(frame[value].abs().max() or 0)) if len(frame) else 1.0
     dark = (alt.datum[value] >= 0.6 * top) if value == "count" else (alt.datum[value] > 0.6 * top) | (

@@ -17,7 +17,6 @@ KIND_LABELS = {"category": "categories", "mechanism": "mechanisms", "input": "in
 
 
 def render() -> None:
-    st.title("Method combinations")
     st.markdown("Mechanisms, modalities, datasets, tasks and methods that appear together in papers, and the "
                 "pairs that never do although each part is common: candidate research directions.")
     c1, c2, c3 = st.columns([4, 2, 1], gap="medium")

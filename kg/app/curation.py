@@ -22,7 +22,7 @@ def form(page: PaperPage) -> None:
     done = st.session_state.pop(DONE_KEY, None)
     if done:
         st.success(done, icon=":material/check_circle:")
-    corpus = data.corpus()
+    corpus = data.taxonomy()  # the taxonomy's concepts only: no work is read
     with st.expander("Curate: accept or change these labels", icon=":material/edit:"):
         st.caption("Saving records your decision in the store's curation.yaml with your name and the time, then "
                    "rebuilds the graph. Curated labels win over the survey table, the list and the classifier, "

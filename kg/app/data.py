@@ -102,14 +102,43 @@ def _corpus(_graph, key: str) -> analysis.Corpus:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _per_year(_graph, key: str) -> list[dict]:
+    return browse.papers_per_year(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _overview(_graph, key: str) -> dict:
-    return {"per_year": browse.papers_per_year(_graph), "latest": browse.latest_additions(_graph, 12),
+    return {"per_year": _per_year(_graph, key), "latest": browse.latest_additions(_graph, 12),
             "sources": browse.data_sources(_graph)}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _taxonomy(_graph, key: str) -> analysis.Corpus:
+    return analysis.load_taxonomy(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _store_gap_cells(_graph, key: str):
+    from kg.analysis.gap_counts import gap_cells
+
+    return gap_cells(_graph, analysis.MIN_CONFIDENCE)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cell_papers(_graph, key: str, category: str, mechanism: str, page: int) -> list[dict]:
+    from kg.sparql.named import run_named
+
+    return run_named(_graph, "cell-papers", {"category": category, "mechanism": mechanism}, page=page).records()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _search_rows(_graph, key: str) -> list[dict]:
     return browse.search_index(_graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _index_page(_graph, key: str, page: int) -> list[dict]:
+    return browse.search_index(_graph, page=page)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -136,17 +165,43 @@ def _nearest(_graph, key: str, category: str, mechanism: str) -> list[dict]:
     return analysis.nearest_papers(_corpus(_graph, key), category, mechanism, k=5)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _citations(_graph, key: str):
-    corpus = _corpus(_graph, key)
-    return analysis.citation_graph(corpus), analysis.citation_metrics(corpus)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _network(_graph, key: str) -> dict:
+    """Held, not copied per session (cache_resource): at 100,000 papers the frames are large.
+    Read only by the pages."""
+    from kg.analysis.citations import citation_sources
+    from kg.analysis.views import year_span
+
+    corpus = analysis.load_citation_corpus(_graph)  # no load_corpus: works (slim), citations, taxonomy
+    # communities (Louvain: most of the ranking's time on a large graph) wait until asked for
+    return {"metrics": analysis.citation_metrics(corpus, with_communities=False), "sources": citation_sources(corpus),
+            "edges": corpus.edges, "categories": corpus.notation_labels("category"), "span": year_span(corpus),
+            "corpus": corpus}
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _community_metrics(_graph, key: str):
+    return analysis.citation_metrics(_network(_graph, key)["corpus"])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> str:
-    cgraph, metrics = _citations(_graph, key)
-    labels = _corpus(_graph, key).notation_labels("category")
-    return network_drawing.network_html(cgraph, metrics, list(nodes), color_by=color_by, category_labels=labels)
+    import networkx as nx
+
+    net = _network(_graph, key)
+    metrics = _community_metrics(_graph, key) if color_by == "community" else net["metrics"]
+    return network_drawing.network_html(_drawn_edges(net["edges"], nodes, nx), metrics, list(nodes),
+                                        color_by=color_by, category_labels=net["categories"])
+
+
+def _drawn_edges(edges, nodes, nx):
+    """The citations among the drawn works only, as the small graph network_html draws."""
+    keep = set(nodes)
+    among = edges[edges["citing"].isin(keep) & edges["cited"].isin(keep)]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b in zip(among["citing"], among["cited"]) if a != b)
+    return graph
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -174,8 +229,42 @@ def overview() -> dict:
     return _overview(*graph_and_key())
 
 
+def taxonomy() -> analysis.Corpus:
+    """The graph's taxonomy (concepts, axis names) as a Corpus without works: cheap at any size."""
+    return _taxonomy(*graph_and_key())
+
+
+def year_span() -> tuple[int, int] | None:
+    """(first, last) publication year in the graph, from the per-year counts (no work listed)."""
+    years = [r["year"] for r in _per_year(*graph_and_key())]
+    return (min(years), max(years)) if years else None
+
+
+def store_gap_cells():
+    """The whole graph's gap cells counted in the store (kg.analysis.gap_counts.gap_cells: no
+    work lists; a cell's works are cell_papers)."""
+    return _store_gap_cells(*graph_and_key())
+
+
+CELL_PAGE = 1000  # works per page of the cell-papers query
+
+
+def cell_papers(category: str, mechanism: str, page: int = 1) -> list[dict]:
+    """One page (CELL_PAGE works) of the works placed in a cell, sorted by label (cell-papers)."""
+    return _cell_papers(*graph_and_key(), category, mechanism, page)
+
+
 def search(text: str) -> list[browse.SearchHit]:
     return browse.search_papers(_search_rows(*graph_and_key()), text)
+
+
+INDEX_PAGE = 1000  # works per page of the search-index listing
+
+
+def browse_page(page: int = 1) -> list[browse.SearchHit]:
+    """One page of the works (INDEX_PAGE of them, by name within the page), without reading the
+    whole search index (a search does that, once per generation)."""
+    return browse.search_papers(_index_page(*graph_and_key(), page), "", limit=INDEX_PAGE)
 
 
 def paper(work: str) -> browse.PaperPage:
@@ -195,9 +284,23 @@ def nearest(category: str, mechanism: str) -> list[dict]:
     return _nearest(*graph_and_key(), category, mechanism)
 
 
-def citations():
-    """(citation graph, citation metrics) of the whole graph."""
-    return _citations(*graph_and_key())
+def network() -> dict:
+    """The citation network of the whole graph, without load_corpus: metrics (citation_metrics:
+    PageRank and rank per work, most central first; community -1 until network_communities), sources (citation_sources),
+    edges (citing, cited), categories (notation -> label), span (first and last year)."""
+    return _network(*graph_and_key())
+
+
+def network_communities():
+    """network()'s metrics with each work's Louvain community (computed on first ask, then cached)."""
+    return _community_metrics(*graph_and_key())
+
+
+def drawn_citations(nodes: list[str]) -> int:
+    """How many citations run among the given works."""
+    import networkx as nx
+
+    return _drawn_edges(network()["edges"], nodes, nx).number_of_edges()
 
 
 def network_html(nodes: list[str], color_by: str) -> str:

@@ -19,7 +19,10 @@ STREAMLIT_SETTINGS = ("--browser.gatherUsageStats", "false", "--server.showEmail
 
 
 def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(SCRIPT), "--server.port", str(port),
+    """The server's command line. -P keeps the working folder off the import path: started from a
+    folder that holds another `kg` (a project folder, a clone), the server would import that one
+    ("kg.app is not a package") instead of this package."""
+    return [sys.executable, "-P", "-m", "streamlit", "run", str(SCRIPT), "--server.port", str(port),
             "--server.address", address, "--server.headless", "false" if browser else "true", *STREAMLIT_SETTINGS]
 
 

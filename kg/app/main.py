@@ -1,4 +1,5 @@
-"""The app's navigation: one st.Page per page module, each rendering through ui.guarded."""
+"""The app's navigation: one st.Page per page module, each rendering through ui.guarded (which
+writes the page's title before the page computes anything)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def run(default: str = "overview") -> None:
     """Configure the page, build the graph on first start, and show the chosen page."""
     # An emoji icon is drawn in the page (a data: URL); a :material/...: one would be fetched from the web.
     st.set_page_config(page_title="kg · survey knowledge graph", page_icon="🕸️", layout="wide")
-    pages = [st.Page(ui.guarded(module.render), title=title, icon=icon, url_path=path, default=path == default)
+    pages = [st.Page(ui.guarded(module.render, title), title=title, icon=icon, url_path=path, default=path == default)
              for path, title, icon, module in PAGES]
     nav = st.navigation(pages)
     if not ui.ensure_graph():

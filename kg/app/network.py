@@ -6,33 +6,35 @@ import html
 
 import streamlit as st
 
-from kg.analysis import views
-from kg.analysis.citations import GROW_CITATIONS, citation_sources, rank_text
+from kg.analysis.citations import GROW_CITATIONS, rank_text
 
 from . import data, network_drawing, ui
 
 
 def render() -> None:
-    corpus = data.corpus()
-    cgraph, metrics = data.citations()
-    cat_labels = corpus.notation_labels("category")
-    st.title("Citation network")
+    net = data.network()  # the works' PageRank and communities on integer arrays; no corpus, no networkx graph
+    metrics, cat_labels = net["metrics"], net["categories"]
     st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
                 "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
                 "candidates as triangles. Hover a node for its details; drag to rearrange, scroll to zoom.")
-    known = citation_sources(cgraph)
+    known = net["sources"]
     if known["note"]:
         st.info(known["note"], icon=":material/info:")
-    span = views.year_span(corpus)
+    span = net["span"]
     c1, c2, c3 = st.columns([3, 3, 2], gap="medium")
     categories = c1.multiselect("Categories", [*cat_labels, network_drawing.NO_CATEGORY], default=None,
                                 key="net_categories", format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
                                 placeholder="all categories")
+    # communities (Louvain) are found when asked for: colouring or filtering by them
+    wanted = st.session_state.get("net_color") == "community" or bool(st.session_state.get("net_communities"))
+    if wanted:
+        metrics = data.network_communities()
     community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
     sizes = metrics["community"].value_counts()
     communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
                                  format_func=lambda c: f"community {c + 1} ({int(sizes.get(c, 0))} works)",
-                                 placeholder="all communities")
+                                 placeholder="all communities" if wanted else "colour by community to find them",
+                                 disabled=not wanted)
     color_by = c3.radio("Colour by", network_drawing.COLOR_BY, horizontal=True, key="net_color")
     c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
     years = None
@@ -67,7 +69,7 @@ def render() -> None:
             rank=[rank_text(r, t) for r, t in zip(shown["rank"], shown["tied"])])
         st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
                      column_order=["rank", "label", "year", "category", "cited_by", "references", "pagerank",
-                                   "community", ui.PAPER_LINK],
+                                   *(["community"] if wanted else []), ui.PAPER_LINK],
                      column_config={"rank": st.column_config.TextColumn(
                                         "rank", help="PageRank's rank; works whose scores are equal share one "
                                                      "rank (a tie, not an order)"),
@@ -79,7 +81,7 @@ def render() -> None:
                                     "community": st.column_config.NumberColumn("comm.", help="-1 = no link"),
                                     ui.PAPER_LINK: ui.paper_link_column()})
         _ties_caption(shown)
-    drawn = cgraph.subgraph(selection.nodes).number_of_edges()
+    drawn = data.drawn_citations(selection.nodes)
     st.caption(f"{len(selection.nodes)} works and {drawn} citations drawn.")
 
 

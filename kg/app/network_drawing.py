@@ -127,7 +127,7 @@ def network_html(graph: nx.DiGraph, metrics: pd.DataFrame, nodes: list[str], *, 
     if color_by not in COLOR_BY:
         raise UsageError(f"unknown colour {color_by!r}; valid: {', '.join(COLOR_BY)}")
     category_labels = category_labels or {}
-    by_work = {r["work"]: r for r in metrics.to_dict("records")}
+    by_work = {r["work"]: r for r in metrics[metrics["work"].isin(set(nodes))].to_dict("records")}
     cat_colors = category_colors(list(category_labels) + sorted(
         {category_of(r["category"]) for r in by_work.values()} - set(category_labels) - {NO_CATEGORY}))
     com_colors = community_colors(metrics["community"]) if len(metrics) else {-1: GREY}

@@ -9,7 +9,6 @@ from . import charts, data, ui
 
 def render() -> None:
     stats = data.stats()
-    st.title("Overview")
     st.markdown("A knowledge graph of a research field: the works a survey placed in its taxonomy, "
                 "the papers a community list tracks, and the candidates neither has placed yet.")
     cells = stats.get("cells", {})

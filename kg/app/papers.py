@@ -18,7 +18,6 @@ AXIS_COLORS = {"category": "blue", "mechanism": "violet", "input_modality": "gre
 
 
 def render() -> None:
-    st.title("Papers")
     _open_from_link()
     left, right = st.columns([2, 3], gap="large")
     with left:
@@ -27,7 +26,7 @@ def render() -> None:
                              help="Every word must match the title, an author or the venue; an arXiv id (any "
                                   "spelling), DOI, Semantic Scholar id or citation key matches exactly.")
         try:
-            hits = data.search(text)
+            hits = data.search(text) if text.strip() else _browse()
         except KgError as exc:
             ui.show_error(exc)
             hits = []
@@ -56,6 +55,16 @@ def render() -> None:
             st.info("Pick a paper from the list to see its page.", icon=":material/arrow_back:")
             return
         _paper(work)
+
+
+def _browse():
+    """Without a search, a page of the works (the whole index is read only for a search)."""
+    page = int(st.number_input(f"Page ({data.INDEX_PAGE} works each, by name within the page)", min_value=1,
+                               value=1, key="paper_page"))
+    hits = data.browse_page(page)
+    if not hits and page > 1:
+        st.info(f"The graph has fewer than {page} pages of works.", icon=":material/last_page:")
+    return hits
 
 
 SCOPE_BADGES = {"in": ("in scope", "green"), "out": ("excluded", "red"), "undecided": ("scope undecided", "orange")}

@@ -21,7 +21,6 @@ FORMAT_INFO = {
 def render() -> None:
     corpus = data.corpus()
     categories = corpus.notation_labels("category")
-    st.title("Reports")
     st.markdown("The gap report for survey authors: a summary, the taxonomy table with counts and example works, "
                 "empty and thin cells with their nearest papers, papers the survey may have missed, unexplored "
                 "combinations and trends.")

@@ -18,7 +18,6 @@ QUEUE_SHOWN = 25
 
 
 def render() -> None:
-    st.title("Screening")
     st.markdown("Decide which works belong to the survey's field, most promising first. The ranking is the "
                 "scope model's relevance (similarity to the in-scope works, to the taxonomy and to excluded "
                 "works, calibrated to a probability), retrained after every decision.")

@@ -102,9 +102,12 @@ def middleware() -> list:
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
-    """Open the browser once the server runs, unless headless (what a plain
-    `streamlit run` does; Streamlit's ASGI runner leaves it out)."""
+    """Load the pages' modules before the server answers (the first page then draws without
+    waiting for imports), and open the browser once the server runs, unless headless (what a
+    plain `streamlit run` does; Streamlit's ASGI runner leaves it out)."""
     from streamlit import config
+
+    from . import main  # noqa: F401 - the pages' imports (pandas, altair, pyvis, ...) before the server says it is up
 
     if not config.get_option("server.headless"):
         import asyncio

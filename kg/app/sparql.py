@@ -34,7 +34,6 @@ def _load_named() -> None:
 
 def render() -> None:
     queries = named_queries()
-    st.title("SPARQL")
     st.markdown("Ask the graph anything in SPARQL 1.1. Queries are read-only (INSERT, DELETE, LOAD, CLEAR, DROP, "
                 "CREATE and SERVICE are refused) and bounded in rows and time. The prefixes `kg`, `skos`, "
                 "`dcterms`, `fabio`, `cito`, `prism`, `foaf`, `dcat`, `prov`, `schema`, `rdfs` and `xsd` are "

@@ -36,13 +36,17 @@ def show_error(exc: KgError) -> None:
         st.caption(exc.hint)
 
 
-def guarded(render: Callable[[], None]) -> Callable[[], None]:
-    """Run a page; a KgError anywhere in it becomes a message instead of a traceback."""
+def guarded(render: Callable[[], None], title: str | None = None) -> Callable[[], None]:
+    """Run a page: its title first, at once, then a spinner while the page asks the graph for
+    what it shows; a KgError anywhere in it becomes a message instead of a traceback."""
 
     @functools.wraps(render)
     def page() -> None:
+        if title:
+            st.title(title)
         try:
-            render()
+            with st.spinner("Loading…", show_time=True):
+                render()
         except KgError as exc:
             show_error(exc)
 

@@ -39,7 +39,6 @@ def render() -> None:
     from ..analysis.diff import diff_store, headline, lines
     from ..store.snapshots import snapshots
 
-    st.title("What's new")
     store = data.store()
     store.require_local("comparing snapshots", hint="Snapshots name generation folders of a local store.")
     names = [s.name for s in snapshots(store.path)]
