@@ -145,6 +145,11 @@ class _Compiler:
                 where, need = self.grouped(path, int(o), x, p == SH.minCount)
                 out.append((comp, where, None, str(path), shape, need))
                 continue
+            if p == SH.hasValue:  # on a property: some value is the one given (not: every value)
+                need = _alone(x, f"{x} {_n3(path)} {_n3(o)}")
+                where = f"MINUS {{ {need} }}" if top else f"FILTER NOT EXISTS {{ {x} {_n3(path)} {_n3(o)} }}"
+                out.append((comp, where, None, str(path), shape, need if top else None))
+                continue
             v = self.var()
             if not top:
                 out.append((comp, f"{x} {_n3(path)} {v} . FILTER({self.node_fails(p, o, v)})", v, str(path),
@@ -173,11 +178,12 @@ class _Compiler:
             return f"MINUS {{ {need} }}", need
         if p == SH["or"]:
             return self.none_conform(list(Collection(self.g, o)), x, base), None
-        if p == SH["and"]:
-            members = " ".join(_alone(x, self.conformers(m, x, base)) for m in Collection(self.g, o))
-            return f"MINUS {{ SELECT {x} WHERE {{ {members} }} }}", None
+        if p == SH["and"]:  # the nodes that conform to every member
+            need = _alone(x, " ".join(_alone(x, self.conformers(m, x, base)) for m in Collection(self.g, o)))
+            return f"MINUS {{ {need} }}", need
         if p == SH.node:
-            return f"MINUS {{ {_alone(x, self.conformers(o, x, base))} }}", None
+            need = _alone(x, self.conformers(o, x, base))
+            return f"MINUS {{ {need} }}", need
         if p == SH["not"]:
             return _alone(x, self.conformers(o, x, base)), None
         return f"FILTER({self.node_fails(p, o, x)})", None
@@ -381,6 +387,8 @@ def _not_exists_as_minus(select: str) -> str:
     filters = _FILTER.findall(rest)
     triples = _FILTER.sub(" ", rest)
     joined = _hash_joined(triples, values)
+    if joined is None and not values and not blocks:
+        return select
     if joined is None:  # triples it does not read: as before, MINUS and VALUES without the sub-selects
         joined = triples + " " + " ".join(values.values())
     minus = [f"MINUS {{ {_hash_joined(block, {}) or block} }}" for block in blocks]
