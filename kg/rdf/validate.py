@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
 
 from ..errors import KgError
 from ..paths import ontology_dir
@@ -47,6 +46,7 @@ def to_rdflib(graph) -> rdflib.Graph:
 
 def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph | None = None) -> ValidationReport:
     """pySHACL on `data` against `shapes` (default: ontology/shapes.ttl)."""
+    from pyshacl import validate as shacl_validate  # seconds to import: only for this engine
     if shapes is None:
         shapes = rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
     conforms, report, text = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True)
