@@ -246,7 +246,7 @@ class _Compiler:
         """A boolean expression: value node `v` violates constraint (p, o)."""
         if p == SH.datatype:
             ok = f"isLiteral({v}) && sameTerm(datatype({v}), {_n3(o)})"
-            if str(o) in _CASTABLE:
+            if str(o) in _CASTABLE and str(o) != _XSD + "string":  # any lexical form is a string
                 ok += f" && COALESCE({_n3(o)}(STR({v})) = {v}, false)"
             return f"!({ok})"
         if p == SH["class"]:
