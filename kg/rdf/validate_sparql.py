@@ -10,10 +10,17 @@ the whole graph at once, returning only the nodes that violate it:
 - each core constraint becomes a pattern that matches where it is violated
   (sh:minCount: fewer than n distinct values; sh:datatype: a value of another
   type, or ill-formed; sh:or: a node that conforms to none of the alternatives,
-  each alternative's conformance a NOT EXISTS of its own violation patterns ...);
+  the targets minus each alternative's conformers ...);
 - each `sh:sparql` constraint runs as a sub-select joined with the targets,
   with $this as an ordinary variable (each of kg's constraints binds $this in a
   triple pattern, so this is the per-node meaning evaluated once).
+
+The patterns are written for how Oxigraph evaluates them: it joins two triple
+patterns by looking one up again for every row of the other, but two sub-selects
+by hashing each once, and evaluates a NOT EXISTS once per row; so targets, a
+property's values and the triple patterns of a sh:sparql body are sub-selects of
+their own (`_alone`), and negation is MINUS (a hash anti-join) wherever it means
+the same. The queries are independent: validate_store runs them in threads.
 
 A shape that uses a constraint this compiler does not know is an error (not a
 silent pass), so a new kind of shape needs a line here before `kg validate`
