@@ -13,7 +13,7 @@ from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from kg.errors import KgError
 from kg.store import LocalGraph
 from kg.rdf.validate import to_rdflib, validate_graph
-from kg.rdf.validate_sparql import compile_shapes, load_shapes, validate_store
+from kg.rdf.validate_sparql import LOOKUP_BELOW, compile_shapes, load_shapes, validate_store
 from kg.vocab import compact
 
 KG = Namespace("https://w3id.org/kg-survey/ontology#")
@@ -156,12 +156,18 @@ def _key(v):
 
 
 @pytest.fixture(scope="module")
-def planted(graph, tmp_path_factory):
+def planted_graph(graph):
     g = to_rdflib(graph)
     plant(g)
-    reference = validate_graph(g)
-    compiled = validate_store(_in_store(g, tmp_path_factory.mktemp("planted")))
-    return reference, compiled
+    return g, validate_graph(g)
+
+
+# both ways the compiler writes a shape's checks: hash joins over whole properties (for many focus
+# nodes), lookups per node (for few: the bundled graph's shapes all have few)
+@pytest.fixture(scope="module", params=[0, LOOKUP_BELOW], ids=["hash-joins", "lookups"])
+def planted(planted_graph, request, tmp_path_factory):
+    g, reference = planted_graph
+    return reference, validate_store(_in_store(g, tmp_path_factory.mktemp("planted")), lookup_below=request.param)
 
 
 def test_every_constraint_compiles():
@@ -298,11 +304,30 @@ def _logic_data() -> rdflib.Graph:
     return g
 
 
-@pytest.fixture(scope="module")
-def logic(tmp_path_factory):
+@pytest.fixture(scope="module", params=[0, LOOKUP_BELOW], ids=["hash-joins", "lookups"])
+def logic(request, tmp_path_factory):
     shapes = rdflib.Graph().parse(data=_LOGIC_SHAPES, format="turtle")
     data = _logic_data()
-    return validate_graph(data, shapes), validate_store(_in_store(data, tmp_path_factory.mktemp("logic")), shapes)
+    store = _in_store(data, tmp_path_factory.mktemp("logic"))
+    return validate_graph(data, shapes), validate_store(store, shapes, lookup_below=request.param)
+
+
+def test_shapes_without_focus_nodes_are_not_queried(graph):
+    """A shape with no focus node in the graph gets no query; one with few gets lookups per node,
+    many (here: more than 0) hash joins over whole properties."""
+    shapes = load_shapes()
+    empty = URIRef("https://w3id.org/kg-survey/shapes#Nothing")
+    shapes.add((empty, RDF.type, SH.NodeShape))
+    shapes.add((empty, SH.targetClass, X.NothingIsThis))
+    shapes.add((empty, SH.property, X.nothingProperty))
+    shapes.add((X.nothingProperty, SH.path, RDFS.label))
+    shapes.add((X.nothingProperty, SH.minCount, Literal(1)))
+    assert any("Nothing" in c.shape for c in compile_shapes(shapes))
+    assert not any("Nothing" in c.shape for c in compile_shapes(shapes, graph))
+    few = [c.query for c in compile_shapes(shapes, graph) if c.shape.endswith("#WorkShape") and c.component == "MinCount"]
+    many = [c.query for c in compile_shapes(shapes, graph, lookup_below=0)
+            if c.shape.endswith("#WorkShape") and c.component == "MinCount"]
+    assert few and many and all("NOT EXISTS" in q for q in few) and not any("NOT EXISTS" in q for q in many)
 
 
 def test_logic_constraints_match_pyshacl(logic):
