@@ -517,7 +517,7 @@ def load_shapes() -> rdflib.Graph:
     return rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
 
 
-LOOKUP_BELOW = 1_000  # a shape with at most this many focus nodes is checked by lookups per node
+LOOKUP_BELOW = 2_000  # a shape with at most this many focus nodes is checked by lookups per node
 
 
 def compile_shapes(shapes: rdflib.Graph | None = None, graph=None, lookup_below: int = LOOKUP_BELOW) -> list[Check]:
@@ -525,7 +525,7 @@ def compile_shapes(shapes: rdflib.Graph | None = None, graph=None, lookup_below:
     `graph`, a class's subclasses are read from it once, so a class test is a lookup, not a path;
     and each shape's focus nodes are counted (up to `lookup_below` + 1): a shape with none is not
     checked, one with at most `lookup_below` gets lookups per node instead of hash joins over
-    whole properties (at 100k papers a few hundred datasets would otherwise read every
+    whole properties (at 100k papers a thousand datasets would otherwise read every
     prov:wasDerivedFrom of the graph)."""
     subclasses = size = None
     if graph is not None:
