@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
-from pyshacl import validate as shacl_validate
 
 from ..errors import KgError
 from ..paths import ontology_dir
@@ -45,13 +44,19 @@ def to_rdflib(graph) -> rdflib.Graph:
     return g
 
 
-def validate_graph(data: rdflib.Graph) -> ValidationReport:
-    shapes = rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
+def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph | None = None) -> ValidationReport:
+    """pySHACL on `data` against `shapes` (default: ontology/shapes.ttl)."""
+    from pyshacl import validate as shacl_validate  # seconds to import: only for this engine
+    if shapes is None:
+        shapes = rdflib.Graph().parse(ontology_dir() / "shapes.ttl")
     conforms, report, text = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True)
     if not isinstance(report, rdflib.Graph):  # the shapes themselves are broken
         raise KgError(f"the SHACL shapes cannot be used: {text}")
     violations = []
+    details = set(report.objects(None, SH.detail))  # the reasons inside a result (sh:node ...), not results
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        if result in details:
+            continue
         focus = report.value(result, SH.focusNode)
         label = data.value(focus, rdflib.RDFS.label)
         path = report.value(result, SH.resultPath)
