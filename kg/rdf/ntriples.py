@@ -41,14 +41,67 @@ class NTriples:
             if chunk:
                 yield from ox.parse(input=chunk, format=ox.RdfFormat.N_TRIPLES)
 
-    def reader(self, buffer: int = 1 << 20) -> io.BufferedReader:
+    def reader(self, buffer: int = 1 << 20, ahead: int = 0) -> io.BufferedReader:
         """The stream as a binary file for `Store.bulk_load` (an error in the stream's producer
-        reaches the loader's caller as it was raised)."""
-        return io.BufferedReader(_ChunkReader(self._chunks), buffer)
+        reaches the loader's caller as it was raised). `ahead`: chunks made in a thread of their
+        own, up to that many ahead of the loader, so that Python writes the next works while
+        Oxigraph (which lets go of the interpreter) parses and sorts the last ones."""
+        chunks = _made_ahead(self._chunks, ahead) if ahead else (c.encode("utf-8") for c in self._chunks)
+        return io.BufferedReader(_ChunkReader(chunks), buffer)
+
+
+_DONE = object()
+
+
+def _made_ahead(chunks: Iterator[str], ahead: int) -> Iterator[bytes]:
+    """The chunks, encoded in a producer thread and handed over through a bounded queue."""
+    import queue
+    import threading
+
+    handover: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def give(item) -> bool:
+        while not stop.is_set():
+            try:
+                handover.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if chunk and not give(chunk.encode("utf-8")):
+                    return
+        except BaseException as exc:  # the loader's caller sees it as it was raised
+            give(_Failed(exc))
+            return
+        give(_DONE)
+
+    producer = threading.Thread(target=produce, name="ntriples-writer", daemon=True)
+    producer.start()
+    try:
+        while True:
+            item = handover.get()
+            if item is _DONE:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()  # the loader stopped early (or is done): the producer ends at its next chunk
+        producer.join()
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
 
 
 class _ChunkReader(io.RawIOBase):
-    def __init__(self, chunks: Iterator[str]):
+    def __init__(self, chunks: Iterator[bytes]):
         self._chunks = chunks
         self._pending = memoryview(b"")
 
@@ -60,7 +113,7 @@ class _ChunkReader(io.RawIOBase):
             chunk = next(self._chunks, None)
             if chunk is None:
                 return 0
-            self._pending = memoryview(chunk.encode("utf-8"))
+            self._pending = memoryview(chunk)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]

@@ -22,7 +22,7 @@ from ..records.labels import effective_labels, is_predicted
 from ..records import Bundle, EntityMention, Label, Source
 from ..records.resolve import Node, Resolver
 from ..records.labels import LABEL_AXIS_SCHEME
-from .ntriples import NTriples, line
+from .ntriples import NTriples
 from .taxonomy import Taxonomy
 from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
@@ -87,7 +87,8 @@ class QuadWriter:
         return True
 
     def add(self, s, p, o) -> None:
-        self.lines.append(line(s, p if isinstance(p, ox.NamedNode) else _n(p), o))
+        # one N-Triples line (kg.rdf.ntriples.line, inlined: this runs for every triple)
+        self.lines.append(f"{s} {p if isinstance(p, ox.NamedNode) else _n(p)} {o} .\n")
 
     # ------------------------------------------------------------ sources and agents
     def source(self, src: Source) -> None:

@@ -58,7 +58,7 @@ class Draft:
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity comes
         # from the generation folder, which is published only once complete
         if isinstance(quads, NTriples):
-            self._store.bulk_load(quads.reader(), format=ox.RdfFormat.N_TRIPLES)
+            self._store.bulk_load(quads.reader(ahead=1000), format=ox.RdfFormat.N_TRIPLES)
         else:
             self._store.bulk_extend(quads)
 
