@@ -46,6 +46,9 @@ class Publication:
     checked: object = None
 
 
+LOAD_PART = 500_000  # triples per bulk load of a build
+
+
 class Draft:
     """A new local generation being written: readable by its writer, published by no one yet."""
 
@@ -57,8 +60,9 @@ class Draft:
         """Add quads: pyoxigraph Quads, or N-Triples text (kg.rdf.ntriples; what kg build writes)."""
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity comes
         # from the generation folder, which is published only once complete
-        if isinstance(quads, NTriples):
-            self._store.bulk_load(quads.reader(ahead=1000), format=ox.RdfFormat.N_TRIPLES)
+        if isinstance(quads, NTriples):  # in parts: the loader's buffers stay small (kg.rdf.ntriples)
+            for part in quads.segments(triples=LOAD_PART, ahead=1000):
+                self._store.bulk_load(part, format=ox.RdfFormat.N_TRIPLES)
         else:
             self._store.bulk_extend(quads)
 
