@@ -1,9 +1,10 @@
 """A graph as N-Triples text, streamed: what `kg build` hands the store's bulk loader.
 
 Writing a quad as a line of text (each term printed by pyoxigraph itself, so escaping is
-Oxigraph's) costs a fraction of making a pyoxigraph Quad object, and Oxigraph's bulk loader
-parses N-Triples as fast as it takes Quad objects: a build that streams text instead of
-objects spends its time on the records, not on term churn (docs/benchmarks.md, "kg build").
+Oxigraph's) costs a fraction of making a pyoxigraph Quad object, and Oxigraph parses the text
+without holding the interpreter, so the text of the next works can be written in a thread
+while the loader parses the last ones; the graph is loaded in parts, which keeps the loader's
+buffers small (docs/benchmarks.md, "kg build against a raw bulk load").
 
 An `NTriples` stream is read once. It is also an iterable of pyoxigraph Quads (parsed chunk by
 chunk), so whoever needs objects (an endpoint's upload, tests) reads it like any quad stream.
