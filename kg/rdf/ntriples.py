@@ -1,10 +1,9 @@
 """A graph as N-Triples text, streamed: what `kg build` hands the store's bulk loader.
 
 Writing a quad as a line of text (each term printed by pyoxigraph itself, so escaping is
-Oxigraph's) costs a fraction of making a pyoxigraph Quad object, and Oxigraph parses the text
-without holding the interpreter, so the text of the next works can be written in a thread
-while the loader parses the last ones; the graph is loaded in parts, which keeps the loader's
-buffers small (docs/benchmarks.md, "kg build against a raw bulk load").
+Oxigraph's) costs a fraction of making a pyoxigraph Quad object; the text can be written in
+a thread of its own, ahead of the loader; and the graph is loaded in parts, which keeps the
+loader's buffers small (docs/benchmarks.md, "kg build against a raw bulk load").
 
 An `NTriples` stream is read once. It is also an iterable of pyoxigraph Quads (parsed chunk by
 chunk), so whoever needs objects (an endpoint's upload, tests) reads it like any quad stream.
@@ -48,8 +47,8 @@ class NTriples:
         until its input ends: loading in parts of half a million triples caps its buffers (326 ->
         152 MB for 400,000 triples in parts of 100,000, at the same CPU time). An error in the
         stream's producer reaches the loader's caller as it was raised. `ahead`: chunks made in
-        a thread of their own, up to that many ahead of the loader, so that Python writes the
-        next works while Oxigraph (which lets go of the interpreter) parses the last ones."""
+        a thread of their own, up to that many ahead of the loader, so that Python can write
+        the next works while Oxigraph parses the last ones."""
         chunks = _made_ahead(self._chunks, ahead) if ahead else (c.encode("utf-8") for c in self._chunks)
         try:
             part = _ChunkReader(chunks, triples)
