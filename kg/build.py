@@ -11,7 +11,6 @@ published only once it is complete; see kg.store.Store.publish).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -22,6 +21,7 @@ from .classify.curation import read_curation, read_scope_decisions
 from .classify.curation import read_entity_decisions
 from .classify.entities import apply_entity_decisions
 from .records.corpus import read_corpus
+from .rdf.ntriples import NTriples, lines_of
 from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWriter: what ScopingWriter extends)
 from .paths import ontology_dir
 from .records.file import read_records_dir
@@ -45,10 +45,10 @@ class BuildReport:
 
 @dataclass
 class GraphPass:
-    """One pass over the inputs: the graph's quads (a stream, read once), and once they are read,
-    the warnings and scope counts of the writer that made them."""
+    """One pass over the inputs: the graph's quads (N-Triples text, a stream read once), and once
+    they are read, the warnings and scope counts of the writer that made them."""
 
-    quads: Iterator
+    quads: NTriples
     writer: ScopingWriter
     record_warnings: list[str]
 
@@ -94,9 +94,9 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     # people's renames, merges and rejections of the methods and datasets papers name
     record_warnings += apply_entity_decisions(bundle, read_entity_decisions(store.curation_file), taxonomy)
     writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
-    ontology = list(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
+    ontology = lines_of(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written
-    return GraphPass(chain(ontology, writer.iter_bundle(bundle)), writer, record_warnings)
+    return GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks())), writer, record_warnings)
 
 
 def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None) -> BuildReport:

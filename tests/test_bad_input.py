@@ -49,15 +49,15 @@ def dead_pid() -> int:
 def test_disk_full_during_build_keeps_the_previous_graph(kg, store_copy, monkeypatch, error):
     before = stats(kg, store_copy)
     current = StoreDir(store_copy).current()
-    real = build_module.QuadWriter.iter_bundle
+    real = build_module.QuadWriter.steps  # the writer pauses after each work it wrote
 
     def fills_the_disk(self, bundle):
-        for n, quad in enumerate(real(self, bundle)):
-            if n == 500:
+        for n, step in enumerate(real(self, bundle)):
+            if n == 20:
                 raise error
-            yield quad
+            yield step
 
-    monkeypatch.setattr(build_module.QuadWriter, "iter_bundle", fills_the_disk)
+    monkeypatch.setattr(build_module.QuadWriter, "steps", fills_the_disk)
     result = kg("build", store=store_copy)
     assert result.exit_code == 1 and isinstance(result.exception, KgError), result.output
     assert "disk is full" in result.message

@@ -121,6 +121,52 @@ def test_build_twice_gives_the_same_graph(tmp_path):
     assert len(quads2) == first.stats["triples"]
 
 
+def _odd_texts(bundle):
+    """Titles that test the N-Triples text the build streams: quotes, backslashes, tabs, line
+    breaks and multi-byte characters (some across the loader's buffer borders)."""
+    for i, work in enumerate(bundle.works[:200]):
+        work.title = f'{work.title} — naïve "Ünïcødé" 漢字 \\ tab\there\nnext line ' + "é" * (i % 7)
+    return bundle
+
+
+@pytest.mark.parametrize("corpus", ["bundled", "synthetic"])
+def test_the_streamed_text_holds_the_very_quads_of_the_writer(tmp_path, monkeypatch, corpus):
+    """kg build streams the writer's quads into the store as N-Triples text: the published graph
+    holds exactly the quads that pyoxigraph Quad objects made of the same terms hold (as the
+    writer made them before it wrote text), on the bundled corpus and on a synthetic one."""
+    import pyoxigraph as ox
+
+    from kg.bench import synthetic_bundle
+    from kg.paths import ontology_dir
+    from kg.rdf.quads import QuadWriter, _n, iter_ontology_quads
+    from kg.records.file import write_bundle
+
+    store = tmp_path / "s"
+    if corpus == "synthetic":
+        write_bundle(StoreDir(store).records_dir / "bench.jsonl", _odd_texts(synthetic_bundle(300, seed=5)))
+    build(store)
+    published = _dump(store)
+
+    objects: list = []
+
+    def add_object(self, s, p, o):
+        objects.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _n(p), o))
+
+    monkeypatch.setattr(QuadWriter, "add", add_object)
+    for _ in build_module.graph_pass(store).quads.chunks():
+        pass
+    monkeypatch.undo()
+    reference = ox.Store()  # as the store keeps them (e.g. a decimal "1.0000" is kept as 1)
+    reference.bulk_extend(objects)
+    reference.bulk_extend(iter_ontology_quads([ontology_dir() / "kg.ttl", ontology_dir() / "taxonomy.ttl"]))
+    expected = set(reference)
+    assert len(published) > (10_000 if corpus == "synthetic" else 3_000)
+    assert published == expected, (sorted(map(str, published - expected))[:5], sorted(map(str, expected - published))[:5])
+    if corpus == "synthetic":
+        titles = {q.object.value for q in published if q.predicate.value.endswith("/title")}
+        assert any("naïve \"Ünïcødé\" 漢字 \\ tab\there\nnext line éééééé" in t for t in titles)
+
+
 def test_failed_build_leaves_previous_graph(tmp_path, monkeypatch):
     store = tmp_path / "s"
     build(store)

@@ -135,11 +135,13 @@ class ScopingWriter(QuadWriter):
             apply_decision(scope, decision)
         self.scopes.append(scope)
 
-    def iter_bundle(self, bundle: Bundle) -> Iterator[ox.Quad]:
-        yield from super().iter_bundle(bundle)
-        yield from self.scope_quads()
+    def steps(self, bundle: Bundle) -> Iterator[None]:
+        yield from super().steps(bundle)
+        yield from self.scope_steps()
 
-    def scope_quads(self) -> Iterator[ox.Quad]:
+    def scope_steps(self) -> Iterator[None]:
+        """Write the scope quads of every work written (once all works are), pausing every
+        thousand works for the caller to take them."""
         from .relevance import AGENT as RELEVANCE_AGENT
         from .relevance import score
 
@@ -154,6 +156,8 @@ class ScopingWriter(QuadWriter):
             self.source(CURATION_SOURCE)
         model_agent = self.agent(RELEVANCE_AGENT)
         for i, scope in enumerate(self.scopes):
+            if i % 1000 == 0:
+                yield
             w = ox.NamedNode(scope.iri)
             self.add(w, _n(KG.scopeStatus), _lit(scope.status))
             if scored.has_text[i] or scope.status == UNDECIDED:
@@ -173,7 +177,7 @@ class ScopingWriter(QuadWriter):
                 self.add(a, _n(PROV + "generatedAtTime"), _time(scope.at))
             if scope.note:
                 self.add(a, COMMENT, _lit(scope.note))
-        yield from self.take()
+        yield
 
     def _agent_of(self, source_id: str) -> str:
         src = self.sources.get(source_id)

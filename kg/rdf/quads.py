@@ -2,11 +2,17 @@
 
 Pure: records and taxonomy in, quads out. IRIs are deterministic (no blank
 nodes), so building twice gives the same graph.
+
+The writer keeps what it writes as N-Triples lines (kg.rdf.ntriples): `iter_ntriples` streams
+them as text into the store's bulk loader (`kg build`), `iter_bundle` as pyoxigraph Quads.
+Terms that recur across works (predicates, classes, concepts, sources, agents, datatypes) are
+made once and reused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -16,15 +22,19 @@ from ..records.labels import effective_labels, is_predicted
 from ..records import Bundle, EntityMention, Label, Source
 from ..records.resolve import Node, Resolver
 from ..records.labels import LABEL_AXIS_SCHEME
+from .ntriples import NTriples
 from .taxonomy import Taxonomy
 from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
-_T = ox.NamedNode
+# a NamedNode per IRI, reused: the IRIs that recur (predicates, classes, concepts, sources,
+# agents, datatypes) stay in the cache; a work's own IRIs pass through it
+_T = lru_cache(maxsize=4096)(ox.NamedNode)
 TYPE = _T(RDF + "type")
 LABEL = _T(RDFS + "label")
 COMMENT = _T(RDFS + "comment")
 
 
+@lru_cache(maxsize=1024)
 def _n(term) -> ox.NamedNode:
     return _T(str(term))
 
@@ -54,7 +64,7 @@ def _time(value: str) -> ox.Literal:
 class QuadWriter:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
-        self.quads: list[ox.Quad] = []  # written since the last take()
+        self.lines: list[str] = []  # N-Triples lines written since the last take()
         self.sources: dict[str, Source] = {}
         self.warnings: list[str] = []
         self._described: set[str] = set()  # people and agents whose own triples are written
@@ -63,7 +73,11 @@ class QuadWriter:
 
     def take(self) -> list[ox.Quad]:
         """The quads written since the last call (the writer keeps none of them)."""
-        out, self.quads = self.quads, []
+        return list(NTriples([self.take_text()]))
+
+    def take_text(self) -> str:
+        """The quads written since the last call, as N-Triples text."""
+        out, self.lines = "".join(self.lines), []
         return out
 
     def _first_time(self, iri: str) -> bool:
@@ -73,7 +87,8 @@ class QuadWriter:
         return True
 
     def add(self, s, p, o) -> None:
-        self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _n(p), o))
+        # one N-Triples line (kg.rdf.ntriples.line, inlined: this runs for every triple)
+        self.lines.append(f"{s} {p if isinstance(p, ox.NamedNode) else _n(p)} {o} .\n")
 
     # ------------------------------------------------------------ sources and agents
     def source(self, src: Source) -> None:
@@ -281,13 +296,23 @@ class QuadWriter:
     def iter_bundle(self, bundle: Bundle) -> Iterator[ox.Quad]:
         """The quads of a whole bundle, yielded a work at a time so that a large graph
         streams into the store instead of being held in memory."""
+        for _ in self.steps(bundle):
+            yield from self.take()
+
+    def iter_ntriples(self, bundle: Bundle) -> NTriples:
+        """The same quads as N-Triples text, a chunk a work at a time (what `kg build` loads)."""
+        return NTriples(self.take_text() for _ in self.steps(bundle))
+
+    def steps(self, bundle: Bundle) -> Iterator[None]:
+        """Write the quads of a whole bundle, pausing (yielding) whenever a part is written
+        (a work, the citations...): the caller takes what was written at each pause."""
         for src in bundle.sources:
             self.source(src)
         self._datasets.update(mint("dataset", slug(ds.name)) for ds in bundle.datasets)
         resolver = Resolver(bundle.works)
         for node in resolver.nodes:
             self.work(node)
-            yield from self.take()
+            yield
         for node in resolver.nodes:
             for rec in node.records:
                 for ref, conf in rec.possible_matches:
@@ -302,14 +327,17 @@ class QuadWriter:
                 self.warnings.append(f"citation {cit.citing} -> {cit.cited}: a work is unknown, skipped")
             elif a is not b:
                 cites.add((a.iri, b.iri))
-        yield from self.take()
+        yield
         cites_p = _T(CITO + "cites")
-        for a, b in sorted(cites):
-            yield ox.Quad(_T(a), cites_p, _T(b))
+        for n, (a, b) in enumerate(sorted(cites), 1):
+            self.add(ox.NamedNode(a), cites_p, ox.NamedNode(b))
+            if n % 10_000 == 0:
+                yield
+        yield
         for ds in bundle.datasets:
             self.dataset(ds, resolver)
         self.source_counts()
-        yield from self.take()
+        yield
 
     def dataset(self, ds, resolver: Resolver) -> None:
         d = _T(mint("dataset", slug(ds.name)))

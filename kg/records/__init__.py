@@ -148,15 +148,15 @@ def from_dict(cls, data, where: str = ""):
     if not isinstance(data, dict):
         raise ValueError(f"a {cls.__name__.lower()} record must be a JSON object, got {_shown(data)}")
     hints = _hints(cls)
-    unknown = sorted(set(data) - set(hints))
-    if unknown:
+    if not hints.keys() >= data.keys():
+        unknown = sorted(set(data) - set(hints))
         raise ValueError(f"unknown field(s) {unknown}" + (f" in {where}" if where else ""))
     values = {}
-    for f in fields(cls):
-        name = f"{where}.{f.name}" if where else f.name
+    for f in _fields(cls):
         if f.name in data:
-            values[f.name] = _checked(data[f.name], hints[f.name], name)
+            values[f.name] = _checked(data[f.name], hints[f.name], f"{where}.{f.name}" if where else f.name)
         elif f.default is MISSING and f.default_factory is MISSING:
+            name = f"{where}.{f.name}" if where else f.name
             origin = typing.get_origin(hints[f.name])
             if origin not in (list, dict):  # to_dict leaves out empty lists and mappings
                 raise ValueError(f"field {name!r} is missing")
@@ -171,6 +171,26 @@ def _hints(cls) -> dict:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
+
+
+_FIELDS: dict = {}
+
+
+def _fields(cls) -> tuple:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = fields(cls)
+    return _FIELDS[cls]
+
+
+_SHAPES: dict = {}
+
+
+def _shape(hint) -> tuple:
+    """A type hint's origin, arguments and whether it is a record class (read once per hint:
+    a record file checks the same few hints millions of times)."""
+    if hint not in _SHAPES:
+        _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint), is_dataclass(hint))
+    return _SHAPES[hint]
 
 
 def _shown(value) -> str:
@@ -195,7 +215,9 @@ def _describe(hint) -> str:
 
 
 def _checked(value, hint, where: str):
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is str and isinstance(value, str):  # most fields: a text
+        return value
+    origin, args, record = _shape(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
@@ -211,18 +233,22 @@ def _checked(value, hint, where: str):
         if not isinstance(value, list):
             ok = False
         else:
+            if args[0] is str and all(isinstance(v, str) for v in value):
+                return list(value)
             return [_checked(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
     elif origin is dict:
         if not isinstance(value, dict):
             ok = False
         else:
+            if args[1] is str and all(isinstance(v, str) for v in value.values()):
+                return {str(k): v for k, v in value.items()}
             return {str(k): _checked(v, args[1], f"{where}.{k}") for k, v in value.items()}
     elif origin is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             ok = False
         else:
             return tuple(_checked(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    elif is_dataclass(hint):
+    elif record:
         if not isinstance(value, dict):
             ok = False
         else:

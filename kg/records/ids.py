@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+# Normalising is pure and a build asks about the same identifiers and titles several times per
+# work (grouping the label records, resolving, minting the IRI, writing): answers are remembered
+# for as many values as a large corpus holds.
+MEMO = 1 << 18
 
 _NEW_ARXIV = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _OLD_ARXIV = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -54,6 +60,7 @@ def doi(value: str | None) -> str | None:
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)
 
 
+@lru_cache(maxsize=MEMO)
 def arxiv_from_doi(value: str | None) -> str | None:
     """arXiv's own DataCite DOI names the same work: '10.48550/arXiv.2406.09400' -> '2406.09400'."""
     d = doi(value)
@@ -74,6 +81,7 @@ def s2_id(value: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=MEMO)
 def normalise_title(title: str | None) -> str | None:
     """Lowercase, accents and punctuation removed, spaces collapsed."""
     if not title:
@@ -96,6 +104,7 @@ def parse_any(value: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=MEMO)
 def normalise(kind: str, value) -> str | None:
     """Normalise one identifier of a known kind (None if it is not valid)."""
     if value is None:

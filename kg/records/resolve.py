@@ -22,6 +22,7 @@ DOI is kept on both. Merging keeps every identifier and every source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import ids
 from . import Work
@@ -58,8 +59,10 @@ class Node:
                 return value
         return fallback
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, str]:
+        """The first identifier of each kind (strong ones normalised); read once per node: a
+        node's records do not change once it is resolved."""
         out: dict[str, str] = {}
         for rec in self.records:
             for kind, value in rec.ids.items():
@@ -153,9 +156,10 @@ class Resolver:
                     parent[r] = keep
                     ident[keep] = {**ident[r], **ident[keep]}
 
+        work_keys = [keys_of(work) for work in works]  # once per record: grouping and lookup both use them
         holders: dict[str, list[int]] = {}
-        for i, work in enumerate(works):
-            for key in dict.fromkeys(keys_of(work)):
+        for i, keys in enumerate(work_keys):
+            for key in dict.fromkeys(keys):
                 holders.setdefault(key, []).append(i)
         order = sorted(holders, key=lambda k: _KEY_ORDER.get(k.partition(":")[0], len(_KEY_ORDER)))  # stable
         for key in order:
@@ -198,13 +202,14 @@ class Resolver:
             if len(roots) > 1 and len({find(r) for r in roots}) > 1:
                 self.kept_apart.append(key)
 
-        groups: dict[int, list[Work]] = {}
-        for i, work in enumerate(works):
-            groups.setdefault(find(i), []).append(work)
+        groups: dict[int, list[int]] = {}
+        for i in range(len(works)):
+            groups.setdefault(find(i), []).append(i)
         self.nodes: list[Node] = []
         self._by_key: dict[str, Node] = {}
         used: dict[str, int] = {}
-        for members in groups.values():
+        for indexes in groups.values():
+            members = [works[i] for i in indexes]
             probe = Node("", members)
             iri = node_iri(probe.ids, probe.first("title"), probe.first("year"))
             if iri in used:  # two different works minted the same IRI (kept apart by a conflict, or fallbacks)
@@ -214,8 +219,8 @@ class Resolver:
                 used[iri] = 1
             node = Node(iri, members)
             self.nodes.append(node)
-            for work in members:
-                for key in keys_of(work):
+            for i in indexes:
+                for key in work_keys[i]:
                     self._by_key.setdefault(key, node)
                     if key.startswith("title:") and "|" in key:
                         self._by_key.setdefault(key.split("|")[0], node)

@@ -8,6 +8,9 @@ paper's title, and the resolver must never merge two works because they share on
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from .ids import MEMO  # answers remembered (a build asks about each title several times)
 
 GENERIC_LINK_TEXTS = {
     "paper", "papers", "pdf", "arxiv", "link", "links", "code", "github", "project", "project page",
@@ -27,6 +30,7 @@ GENERIC_LINK_TEXTS = {
 _DECOR = re.compile(r"[\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=MEMO)
 def is_generic_title(text: str | None) -> bool:
     """True when `text` cannot be a work's title: empty, punctuation only, a bare identifier
     (an arXiv id, a URL), or a generic link text like "Paper", "[PDF]", "Code 💻"."""

@@ -25,8 +25,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from ..errors import KgError
 from ..paths import default_store
+from ..rdf.ntriples import NTriples
 from .local import CURRENT, KEEP_GENERATIONS, LocalGraph, StoreDir, is_remote
 
 __all__ = ["CURRENT", "KEEP_GENERATIONS", "Draft", "LocalGraph", "Publication", "Store", "StoreDir", "is_remote",
@@ -43,6 +46,9 @@ class Publication:
     checked: object = None
 
 
+LOAD_PART = 500_000  # triples per bulk load of a build
+
+
 class Draft:
     """A new local generation being written: readable by its writer, published by no one yet."""
 
@@ -51,14 +57,19 @@ class Draft:
         self.graph = LocalGraph(location, store=ox_store)  # a view of the draft (trusted queries)
 
     def write(self, quads: Iterable) -> None:
+        """Add quads: pyoxigraph Quads, or N-Triples text (kg.rdf.ntriples; what kg build writes)."""
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity comes
         # from the generation folder, which is published only once complete
-        self._store.bulk_extend(quads)
+        if isinstance(quads, NTriples):  # in parts: the loader's buffers stay small (kg.rdf.ntriples)
+            for part in quads.segments(triples=LOAD_PART, ahead=1000):
+                self._store.bulk_load(part, format=ox.RdfFormat.N_TRIPLES)
+        else:
+            self._store.bulk_extend(quads)
 
     def rewrite(self, quads: Iterable) -> None:
         """Replace everything written so far (e.g. once the classifier has added its records)."""
         self._store.clear()
-        self._store.bulk_extend(quads)
+        self.write(quads)
 
     @property
     def triples(self) -> int:
