@@ -340,13 +340,19 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     records = store.records_dir / RECORD_FILE
     step = time.monotonic()
 
+    def unrecorded(entry: dict) -> bool:  # the record file holds nothing of this work
+        return not (entry.get("labels") or entry.get("mentions") or entry.get("datasets"))
+
     def same(iri: str) -> bool:  # what the record file holds of this work did not change
         keep = ("ids", "title", "year", "labels", "datasets", "mentions")
-        return iri in old and all(old[iri].get(k) == entries[iri].get(k) for k in keep)
+        if iri not in old:
+            return unrecorded(entries[iri])
+        return all(old[iri].get(k) == entries[iri].get(k) for k in keep)
 
-    if stale and not dropped and records.is_file() and all(same(iri) for iri in stale):
-        # only fingerprints changed (e.g. a work below the relevance threshold was excluded):
-        # the records, and so the graph, stay as they are
+    if ((stale or dropped) and records.is_file() and all(unrecorded(old[iri]) for iri in dropped)
+            and all(same(iri) for iri in stale)):
+        # only fingerprints changed (e.g. a work below the relevance threshold was excluded, or
+        # new works are not placed): the records, and so the graph, stay as they are
         state = {**state, "classifier": AGENT, "model": model_fp, "works": entries}
         _write_json(store.path / STATE_FILE, state)
     elif stale or dropped or not records.is_file():
@@ -402,8 +408,8 @@ def examples_from_graph(store: Store | str | Path):
 
 def train_from_graph(store: Store | str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:
     """The classifier trained on the graph's labelled papers: on a local store, the model kept
-    by the last run when its training inputs are the same (kg.classify.cache), else trained
-    (and kept there)."""
+    by the last `kg classify` when its training inputs are the same (kg.classify.cache), else
+    trained (and not kept: only labelling the graph writes into the store)."""
     store = Store.at(store)
     examples, taxonomy, datasets = examples_from_graph(store)
 
@@ -414,4 +420,8 @@ def train_from_graph(store: Store | str | Path, *, review_threshold: float = REV
         return train()
     key = cache.model_key(fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder),
                           store.project.taxonomy_file, encoder)
-    return cache.trained(store.path, key, train, encoder=encoder, review_threshold=review_threshold)[0]
+    clf = cache.load(store.path, key)
+    if clf is None:
+        return train()
+    clf.encoder, clf.review_threshold = encoder, review_threshold
+    return clf
