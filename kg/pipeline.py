@@ -79,8 +79,11 @@ def classify(store: Store | str | Path, **classify_options) -> ClassifyReport:
     store = Store.at(store)
     report = classify_works(store, **classify_options)
     if report.records_changed:
+        started = time.monotonic()
         report.warnings = build(store).warnings
         report.rebuilt = True
+        report.rebuild_seconds = round(time.monotonic() - started, 3)
+        report.seconds = round(report.seconds + report.rebuild_seconds, 3)
     return report
 
 

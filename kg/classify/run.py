@@ -12,6 +12,14 @@ needs, the classifier version, the review threshold or the model's training
 data changed (fingerprints in <store>/classifier-state.json). Running it again
 with nothing changed trains nothing and leaves the graph as it is.
 
+The trained model is kept beside the graph (kg.classify.cache, keyed by the labelled works'
+texts and labels, the lexicon, the taxonomy file and the model's options), so classifying
+new works after a harvest or an import predicts them with the model already trained; a
+changed key (new labelled works, a curation, an edited taxonomy) trains again and, as every
+work's fingerprint holds the key, labels every work again. `force` (`kg classify --all`)
+does both whatever the state says. An incremental run's labels and confidences equal a run
+from scratch: the same inputs train the same model.
+
 What it leaves out of the taxonomy (kg.classify.scope): works a person excluded (kg:scopeStatus
 "out") and undecided works whose relevance is below `min_relevance` (MIN_RELEVANCE by
 default; `kg classify --min-relevance`): they get no predicted label until a person
@@ -39,6 +47,7 @@ from ..fileio import write_atomic
 from ..records import Bundle, Dataset, EntityMention, Label, Source, Work, to_dict
 from ..store import Store
 from ..rdf.taxonomy import read_taxonomy
+from . import cache
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .entities import linker_for, proposed_known, work_mentions
 from .lexicon import Lexicon
@@ -79,6 +88,14 @@ class ClassifyReport:
     dataset_links: int = 0
     mentions: int = 0  # methods and datasets named in titles and abstracts (kg.classify.mentions)
     mention_seconds: float = 0.0  # of which reading them took
+    model_cached: bool = False  # the model came from the store's cache (not trained in this run)
+    # where the time went: reading the graph, training (or loading) the model, predicting, writing
+    # the record file and the state (the mentions: mention_seconds; the rebuild: kg.pipeline)
+    read_seconds: float = 0.0
+    train_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    write_seconds: float = 0.0
+    rebuild_seconds: float = 0.0
     excluded: int = 0  # excluded by a person: not placed
     low_relevance: int = 0  # undecided with relevance below the threshold: not placed
     min_relevance: float = MIN_RELEVANCE
@@ -157,7 +174,7 @@ def _file_sha1(path: Path) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
+    write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 # ---------------------------------------------------------------- entries
@@ -231,10 +248,12 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     works = read_works(graph)
     examples = training_examples(works)
     datasets = dataset_names(graph)
-    model_fp = fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder)
+    model_fp = cache.model_key(fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder),
+                               store.project.taxonomy_file, encoder)
     state = {"works": {}} if force else _read_state(store)
     old = state["works"]
     report = ClassifyReport(papers=len(works), min_relevance=min_relevance)
+    report.read_seconds = round(time.monotonic() - started, 3)
 
     plan: dict[str, tuple[GraphWork, list[str], str]] = {}
     skip: dict[str, str] = {}
@@ -261,10 +280,17 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         preds: dict[str, Prediction] = {}
         agent = AGENT + (f" +{getattr(encoder, 'name', 'embeddings')}" if encoder is not None else "")
         if readable:
-            clf = Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)
-            report.model = clf.describe()
+            step = time.monotonic()
+            clf, report.model_cached = cache.trained(
+                store.path, model_fp, lambda: Classifier.train(examples, taxonomy, datasets, encoder=encoder,
+                                                               review_threshold=review_threshold),
+                encoder=encoder, review_threshold=review_threshold, retrain=force)
+            report.model = {**clf.describe(), "key": model_fp, "cached": report.model_cached}
+            report.train_seconds = round(time.monotonic() - step, 3)
+            step = time.monotonic()
             for (w, _, _), pred in zip(readable, clf.predict([Doc(w.title, w.abstract, w.iri) for w, _, _ in readable])):
                 preds[w.iri] = pred
+            report.predict_seconds = round(time.monotonic() - step, 3)
         # what each work names, read outside the classifier's predict (which stays fast)
         read_at = time.monotonic()
         linker = linker_for(taxonomy, datasets)
@@ -312,14 +338,21 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
                          if not w.review and w.iri not in skip and not (w.title.strip() or w.abstract.strip()))
 
     records = store.records_dir / RECORD_FILE
+    step = time.monotonic()
+
+    def unrecorded(entry: dict) -> bool:  # the record file holds nothing of this work
+        return not (entry.get("labels") or entry.get("mentions") or entry.get("datasets"))
 
     def same(iri: str) -> bool:  # what the record file holds of this work did not change
         keep = ("ids", "title", "year", "labels", "datasets", "mentions")
-        return iri in old and all(old[iri].get(k) == entries[iri].get(k) for k in keep)
+        if iri not in old:
+            return unrecorded(entries[iri])
+        return all(old[iri].get(k) == entries[iri].get(k) for k in keep)
 
-    if stale and not dropped and records.is_file() and all(same(iri) for iri in stale):
-        # only fingerprints changed (e.g. a work below the relevance threshold was excluded):
-        # the records, and so the graph, stay as they are
+    if ((stale or dropped) and records.is_file() and all(unrecorded(old[iri]) for iri in dropped)
+            and all(same(iri) for iri in stale)):
+        # only fingerprints changed (e.g. a work below the relevance threshold was excluded, or
+        # new works are not placed): the records, and so the graph, stay as they are
         state = {**state, "classifier": AGENT, "model": model_fp, "works": entries}
         _write_json(store.path / STATE_FILE, state)
     elif stale or dropped or not records.is_file():
@@ -327,6 +360,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         state = {"classifier": AGENT, "model": model_fp, "records_sha1": _file_sha1(records), "works": entries}
         _write_json(store.path / STATE_FILE, state)
         report.records_changed = True
+    report.write_seconds = round(time.monotonic() - step, 3)
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
@@ -360,7 +394,7 @@ def write_records(store_dir: Store, entries: dict[str, dict], plan: dict) -> Pat
 
 def classify_texts(store: Store | str | Path, docs: list[Doc], *, review_threshold: float = REVIEW_THRESHOLD,
                    encoder=None) -> list[dict]:
-    """Classify free text with the classifier trained on the graph (nothing is stored)."""
+    """Classify free text with the classifier trained on the graph (no prediction is stored)."""
     clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
     return [p.to_json() for p in clf.predict(docs)]
 
@@ -373,5 +407,21 @@ def examples_from_graph(store: Store | str | Path):
 
 
 def train_from_graph(store: Store | str | Path, *, review_threshold: float = REVIEW_THRESHOLD, encoder=None) -> Classifier:
+    """The classifier trained on the graph's labelled papers: on a local store, the model kept
+    by the last `kg classify` when its training inputs are the same (kg.classify.cache), else
+    trained (and not kept: only labelling the graph writes into the store)."""
+    store = Store.at(store)
     examples, taxonomy, datasets = examples_from_graph(store)
-    return Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)
+
+    def train() -> Classifier:
+        return Classifier.train(examples, taxonomy, datasets, encoder=encoder, review_threshold=review_threshold)
+
+    if store.remote:
+        return train()
+    key = cache.model_key(fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder),
+                          store.project.taxonomy_file, encoder)
+    clf = cache.load(store.path, key)
+    if clf is None:
+        return train()
+    clf.encoder, clf.review_threshold = encoder, review_threshold
+    return clf

@@ -51,7 +51,10 @@ def classify(
         None, "--input", "-i", help='JSON lines {"id", "title", "abstract"}, one paper a line ("-" reads stdin).'),
     evaluate: bool = typer.Option(False, "--evaluate", help="Cross-validated accuracy, macro-F1, top-2 accuracy and calibration per axis on the labelled papers."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object; one line per paper with --input)."),
-    force: bool = typer.Option(False, "--force", help="Label every paper again, stale or not."),
+    force: bool = typer.Option(
+        False, "--all", "--force",
+        help="Train the model again and label every paper again (by default only new or changed papers are "
+             "labelled, with the model kept from the last run while its training data are the same)."),
     review_threshold: float = typer.Option(
         0.5, "--review-threshold", min=0.0, max=1.0, help="Predicted labels below this confidence are marked 'needs review'."),
     embeddings: bool = typer.Option(False, "--embeddings", help='Add the sentence-embedding layer (needs the extra: pip install "kg\\[embeddings]").'),
@@ -62,8 +65,9 @@ def classify(
 ):
     """Place papers in the taxonomy (category, mechanisms, modalities, datasets, methods) with confidence and evidence.
 
-    Without options: label every unlabelled or stale paper in the graph, store the predictions
-    with provenance, rebuild, and print what changed.
+    Without options: label every new or changed paper in the graph (the model trained once per
+    change of its training data and kept in the store), store the predictions with provenance,
+    rebuild, and print what changed; --all labels every paper again.
     """
     modes = [title is not None or abstract is not None, input_file is not None, evaluate]
     if sum(modes) > 1:
@@ -229,6 +233,12 @@ def _print_report(out, report) -> None:
         emit(out, changes, whole=("axis",), cut=("paper",))
         if len(report.changes) > MAX_CHANGES_SHOWN:
             out.print(f"... and {len(report.changes) - MAX_CHANGES_SHOWN} more (--json lists all)", style="dim")
+    if report.model:
+        out.print("model: kept from the last run (same training data)" if report.model_cached
+                  else "model: trained on the graph's labelled papers", style="dim")
+    out.print(f"time: reading the graph {report.read_seconds:.1f} s, model {report.train_seconds:.1f} s, "
+              f"predicting {report.predict_seconds:.1f} s, mentions {report.mention_seconds:.1f} s, "
+              f"writing {report.write_seconds:.1f} s, rebuilding {report.rebuild_seconds:.1f} s", style="dim")
     out.print("graph rebuilt" if report.rebuilt else "nothing to do: every paper's labels are up to date", style="dim")
 
 
