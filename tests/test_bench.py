@@ -209,3 +209,18 @@ def test_verdict_checks_issue_18s_targets_at_100k():
     assert "100000 papers: kg gaps 2.5 s against pandas alone 3.0 s (meets: no slower than pandas)" in lines
     assert not [line for line in lines if "report" in line]  # a failed command is no figure
     assert not [line for line in verdict({"sizes": [{**entry, "papers": 10_000}]}) if "kg gaps" in line]
+
+
+def test_a_commands_peak_memory_is_its_own_not_its_parents():
+    """The kernel's rusage would count a large parent's memory at fork in the child's maximum."""
+    from kg.bench_commands import time_process
+
+    parent = bytearray(400 * 2**20)
+    for i in range(0, len(parent), 4096):
+        parent[i] = 1
+    small = time_process([sys.executable, "-c", "pass"])
+    grown = time_process([sys.executable, "-c", "x = bytearray(200 * 2**20)\nfor i in range(0, len(x), 4096): x[i] = 1"])
+    assert small["exit"] == grown["exit"] == 0
+    assert small["peak_rss_mb"] < 100
+    assert 190 < grown["peak_rss_mb"] < 350
+    del parent
