@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..records import ids
 from ..errors import UsageError
 from ..sparql.named import run_named
+from .counting import year_of
 
 MAX_SEARCH_CHARS = 300
 ARXIV_ABS = "https://arxiv.org/abs/"
@@ -59,10 +60,7 @@ def search_index(graph, page: int | None = None) -> list[dict]:
         row["ids"] = [i for i in (row.get("ids") or "").split("|") if i]
         row["authors"] = [a for a in (row.get("authors") or "").split("; ") if a]
         row["candidate"] = row.get("candidate") is True
-        try:
-            row["year"] = int(str(row["year"])[:4]) if row.get("year") is not None else None
-        except ValueError:
-            row["year"] = None
+        row["year"] = year_of(row.get("year"))
     return rows
 
 
@@ -175,7 +173,7 @@ def paper_page(graph, ref: str) -> PaperPage:
         elif prop == "tldr":
             page.tldr = value
         elif prop == "hasPublicationYear":
-            page.year = _year(value)
+            page.year = year_of(value)
         elif prop == "publicationName":
             page.venue = value
         elif prop == "creator":
@@ -218,7 +216,7 @@ def paper_page(graph, ref: str) -> PaperPage:
                       "confidence": float(row["confidence"]) if row.get("confidence") is not None else None}
                      for row in run_named(graph, "paper-mentions", {"id": work}).records() if row.get("relation")]
     for row in run_named(graph, "citations", {"id": work}).records():
-        item = {"work": row["other"], "label": row["otherLabel"], "year": _year(row.get("year")),
+        item = {"work": row["other"], "label": row["otherLabel"], "year": year_of(row.get("year")),
                 "in_taxonomy": row.get("inTaxonomy") is True}
         (page.cites if row["direction"] == "out" else page.cited_by).append(item)
     return page
@@ -226,13 +224,6 @@ def paper_page(graph, ref: str) -> PaperPage:
 
 MENTION_RELATIONS = {"proposesMethod": "proposes method", "usesMethod": "uses method",
                      "introducesDataset": "introduces dataset", "usesDataset": "uses dataset"}
-
-
-def _year(value) -> int | None:
-    try:
-        return int(str(value)[:4])
-    except (TypeError, ValueError):
-        return None
 
 
 def _notation(iri: str) -> str:
@@ -246,7 +237,7 @@ def papers_per_year(graph) -> list[dict]:
     out. Counted in the store (the papers-per-year query): no work comes back."""
     counts: dict[int, dict[str, int]] = {}
     for row in run_named(graph, "papers-per-year").records():
-        year = _year(row.get("year"))
+        year = year_of(row.get("year"))
         if year is not None:
             groups = counts.setdefault(year, {})
             groups[str(row["group"])] = groups.get(str(row["group"]), 0) + int(row["papers"] or 0)
@@ -264,7 +255,7 @@ def latest_additions(graph, n: int = 10) -> list[dict]:
     """The n works (at most 50) that reached the graph last (newest source date, then newest
     year, then label), ranked in the store (the latest-works query)."""
     rows = run_named(graph, "latest-works").records()[:max(0, n)]
-    return [{"work": r["work"], "label": r["label"], "year": _year(r.get("year")), "added": r.get("added"),
+    return [{"work": r["work"], "label": r["label"], "year": year_of(r.get("year")), "added": r.get("added"),
              "from": r.get("sources") or ""} for r in rows]
 
 
