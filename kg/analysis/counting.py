@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from ..errors import UsageError
+from ..records.dates import year_of  # noqa: F401 (the analyses' year parser is the records')
 
 # Kinds of things a work can be linked to (analysis-work-concepts ?kind values).
 KINDS = ("category", "mechanism", "input", "output", "task", "metric", "dataset", "method")
@@ -34,14 +35,6 @@ def check_min_confidence(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise UsageError(f"the minimum confidence {value} is not between 0 and 1", field="min_confidence")
     return float(value)
-
-
-def year_of(value) -> int | None:
-    """A publication year as an int ('2023', '2023-05-01' -> 2023), None when there is none."""
-    try:
-        return int(str(value)[:4])
-    except (TypeError, ValueError):
-        return None
 
 
 def flag(value) -> bool:

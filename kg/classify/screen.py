@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import KgError
+from ..records.dates import year_of
 from ..sparql.named import run_named
 from .curation import SOURCE as CURATION_SOURCE
 
@@ -81,13 +82,6 @@ class Screening:
         return self.queue[0] if self.queue else None
 
 
-def _year(value) -> int | None:
-    try:
-        return int(str(value)[:4])
-    except (TypeError, ValueError):
-        return None
-
-
 def screening(graph) -> Screening:
     """The graph's screening state, from the named query `scope`."""
     out = Screening()
@@ -105,7 +99,7 @@ def screening(graph) -> Screening:
             continue
         out.progress.undecided += 1
         out.progress.estimated_relevant_left += rel or 0.0
-        out.queue.append(ScreenItem(row["work"], row["label"], status, rel, row.get("title"), _year(row.get("year")),
+        out.queue.append(ScreenItem(row["work"], row["label"], status, rel, row.get("title"), year_of(row.get("year")),
                                     str(row["id"]) if row.get("id") is not None else None, row.get("decidedBy"),
                                     row.get("source"), str(row["at"]) if row.get("at") else None, row.get("why")))
     out.progress.decided_by_people = people

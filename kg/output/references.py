@@ -20,6 +20,7 @@ import json
 import re
 
 from ..records import ids
+from ..records.dates import year_of
 from ..importers.references import iso_date, split_name
 from ..sparql.named import NamedQuery, all_pages, sort_rows, split_order
 
@@ -75,7 +76,7 @@ def works(graph) -> tuple[list[dict], int]:
             "work": str(row["work"]),
             "title": _clean(row["title"]),
             "authors": [a for a in (_clean(x) for x in str(row["authors"] or "").split("; ")) if a],
-            "year": _year(row["year"]),
+            "year": year_of(row["year"]),
             "date": _clean(row["date"]),
             "venue": _clean(row["venue"]),
             "arxiv": _clean(row["arxiv"]),
@@ -93,11 +94,6 @@ def _clean(value) -> str | None:
         return None
     text = _SPACE.sub(" ", str(value)).strip()
     return text or None
-
-
-def _year(value) -> int | None:
-    m = re.match(r"^\s*(\d{4})", str(value or ""))
-    return int(m.group(1)) if m else None
 
 
 def kind(work: dict) -> str:
