@@ -17,7 +17,8 @@ again; list URLs are fetched again through the polite client, conditionally when
 answer has an ETag or Last-Modified, and imported only when the text changed);
 an entry that fails (a list URL answering 404, timing out or not text) is an error of its
 step: the other entries run, its source's records stay as they were, and the run exits 1;
-rebuild with the classifier (one generation published, atomically); compare with the graph
+rebuild with the classifier (one generation published, atomically; when no records file and
+not the curation file changed, the graph in place is kept: nothing is rebuilt); compare with the graph
 before (kg.analysis.diff); when something changed, snapshot the new graph (`update-<time>`)
 and write the digest (`<store>/updates/`: digest.md, digest.html and feed.atom, an Atom feed
 of the new in-scope works); record the run in `<store>/updates/state.json` last. Harvests
@@ -31,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import html
 import json
 import os
@@ -195,6 +197,7 @@ class UpdateReport:
     digest: dict = field(default_factory=dict)
     requests: int = 0
     cache_hits: int = 0
+    rebuilt: bool = True  # False: no record changed, so no new graph was published
 
     @property
     def errors(self) -> list[str]:
@@ -207,7 +210,8 @@ class UpdateReport:
 
     def as_dict(self) -> dict:
         return {"since": self.since, "nothing_new": self.nothing_new, "snapshot": self.snapshot,
-                "requests": self.requests, "cache_hits": self.cache_hits, "steps": self.steps,
+                "requests": self.requests, "cache_hits": self.cache_hits, "rebuilt": self.rebuilt,
+                "steps": self.steps,
                 "digest": self.digest, "summary": (self.diff or {}).get("summary"), "errors": self.errors}
 
 
@@ -253,6 +257,7 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
         report = UpdateReport(since)
         opts = Options(store=store, cache_mode=cache_mode, progress=progress, **harvest_options)
         lists = dict(state.get("lists") or {})  # source id -> sha256 of the list text last imported from a URL
+        inputs = _inputs_fingerprint(store)
         for entry in entries:
             report.steps.append(_run_entry(opts, entry, since, lists))
         report.requests = sum(s.get("requests", 0) for s in report.steps)
@@ -261,9 +266,13 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
         from .pipeline import refresh
 
         before = store.dir.current()
-        refresh(store, classify=True)
-        after = store.dir.current()
-        if before is not None:
+        if before is not None and inputs == _inputs_fingerprint(store):
+            after = before  # no record and no curation changed: the graph in place is this update's graph
+            report.rebuilt = False
+        else:
+            refresh(store, classify=True)
+            after = store.dir.current()
+        if before is not None and after != before:
             report.diff = diff_graphs(store.open_at(before.name), store.open_at(after.name),
                                       old_ref={"ref": state.get("snapshot") or "before this update",
                                                "generation": before.name},
@@ -281,6 +290,21 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
              "snapshot": report.snapshot or state.get("snapshot"), "nothing_new": report.nothing_new,
              "lists": lists}, indent=1))
     return report
+
+
+def _inputs_fingerprint(store) -> str:
+    """A digest of what a rebuild reads from the store: every records file and the curation file."""
+    digest = hashlib.sha256()
+    paths = sorted(p for p in store.records_dir.rglob("*") if p.is_file()) if store.records_dir.is_dir() else []
+    for path in [*paths, store.curation_file]:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            data = b"\0missing"
+        name = str(path.relative_to(store.path)) if path.is_relative_to(store.path) else str(path)
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _run_entry(opts, entry: dict, since: str | None, lists: dict) -> dict:

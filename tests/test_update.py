@@ -90,6 +90,23 @@ def test_a_changed_list_is_news_on_the_next_run(planned, kg, monkeypatch):
     assert len(snapshots(store)) == 2
 
 
+def test_an_update_that_changes_no_record_keeps_the_graph_in_place(store_copy, tmp_path, kg):
+    """A plan of list files that did not change: no rebuild, no new generation; a changed list rebuilds."""
+    listing = tmp_path / "list.md"
+    listing.write_text(LIST, encoding="utf-8")
+    assert kg("plan", "add", "awesome", listing, "--source-id", "my-list", store=store_copy).exit_code == 0
+    first = kg("update", "--json", store=store_copy)
+    assert first.exit_code == 0 and json.loads(first.output)["rebuilt"] is True
+    generation = Store(store_copy).dir.current()
+    second = kg("update", store=store_copy)
+    assert second.exit_code == 0 and "graph in place was kept" in second.output, second.output
+    assert Store(store_copy).dir.current() == generation
+    listing.write_text(LIST.replace("Video Captioning", "Video Captioning Again"), encoding="utf-8")
+    third = kg("update", "--json", store=store_copy)
+    assert third.exit_code == 0 and json.loads(third.output)["rebuilt"] is True
+    assert Store(store_copy).dir.current() != generation
+
+
 def test_a_second_update_while_one_runs_fails_at_once(planned, kg):
     store, _ = planned
     with update_lock(Store.at(store)):

@@ -186,7 +186,8 @@ def update(
                                      f"{step['added']} added, {step['updated']} updated")
              + f" ({step['requests']} request(s), {step['cache_hits']} from the cache)")
     if report.nothing_new:
-        _say(f"Nothing new since {report.since or 'the last update'} ({report.requests} request(s)).")
+        _say(f"Nothing new since {report.since or 'the last update'} ({report.requests} request(s))"
+             + ("." if report.rebuilt else "; no record changed, so the graph in place was kept (no rebuild)."))
     else:
         from ..analysis.diff import headline
 
