@@ -118,3 +118,28 @@ def test_report_since_a_snapshot(changed_store, kg, tmp_path):
     assert '<section id="since">' in text and text.index("since") < text.index("</body>")
     refused = kg("report", "--format", "tex", "--since", "v1", store=changed_store)
     assert refused.exit_code == 2 and "--since" in refused.message
+
+
+@pytest.mark.parametrize("min_confidence", [0.5, 0.8])
+def test_the_cells_and_citations_compared_are_the_analysis_corpus_s(changed_store, min_confidence):
+    """The diff counts cells and reads citations in the store; they equal what the analysis corpus
+    (load_corpus + gap_matrix) gives, on the snapshot and on the graph now."""
+    from kg.analysis.data import load_corpus
+    from kg.analysis.diff import _State
+    from kg.analysis.gaps import gap_matrix
+    from kg.store import Store
+    from kg.store.snapshots import snapshots
+
+    store = Store(changed_store)
+    for graph in (store.open_at(snapshots(changed_store)[0].generation), store.open()):
+        state = _State(graph, min_confidence)
+        corpus = load_corpus(graph, min_confidence)
+        assert state.citations == set(zip(corpus.edges["citing"], corpus.edges["cited"]))
+        assert len(state.citations) > 0
+        reference = {(r["category"], r["mechanism"]): r for r in gap_matrix(corpus).to_dict("records")}
+        assert set(state.cells) == set(reference)
+        for key, row in reference.items():
+            mine = state.cells[key]
+            assert {k: mine[k] for k in ("count", "asserted", "predicted", "status")} == \
+                {k: row[k] for k in ("count", "asserted", "predicted", "status")}, key
+            assert set(mine["works"]) == set(row["works"]), key

@@ -1,8 +1,9 @@
 """What changed between two states of the graph (two snapshots, a snapshot and now, the last build).
 
 Both generations are opened read-only and asked the same named queries (`scope`,
-`analysis-label-assertions`, `datasets`, `methods`, and the analysis corpus behind the gap
-matrix: kg.analysis.load_corpus); the answers are compared as sets, keyed by the work's IRI.
+`analysis-label-assertions`, `datasets`, `methods`), the gap cells with their works counted in
+the store (kg.analysis.gap_counts, as `kg gaps --json`) and the citation links between works in
+scope; the answers are compared as sets, keyed by the work's IRI.
 
     diff_graphs(old, new)            -> dict (the JSON schema is in docs/living-survey.md)
     diff_store(store, "v1", None)    -> the same, for references kg.store.snapshots resolves
@@ -14,8 +15,8 @@ from __future__ import annotations
 import html
 import json
 
-from .data import MIN_CONFIDENCE, load_corpus
-from .gaps import gap_matrix
+from .counting import MIN_CONFIDENCE
+from .gap_counts import GapCounts
 from ..sparql.named import run_named
 
 SCHEMA_VERSION = 1
@@ -23,6 +24,7 @@ FORMATS = ("table", "json", "md", "html")
 # the relations of methods and datasets papers name: reported as methods and datasets, not labels
 MENTION_AXES = {"proposesMethod", "usesMethod", "buildsOnMethod", "introducesDataset", "usesDataset"}
 STATUS_WORD = {"ok": "filled", "thin": "thin", "empty": "empty"}
+_LINKS = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"
 SECTIONS = ("works_added", "works_removed", "works_renamed", "label_changes", "scope_changes", "citations_added",
             "citations_removed", "cells", "datasets_added", "datasets_removed", "methods_added", "methods_removed")
 
@@ -59,9 +61,10 @@ class _State:
             notation = str(row["notation"])
             if kinds.get(notation) != "asserted":  # asserted by anyone wins over a prediction
                 kinds[notation] = kind
-        self.corpus = load_corpus(graph, min_confidence)
-        self.citations = {(str(a), str(b)) for a, b in zip(self.corpus.edges["citing"], self.corpus.edges["cited"])}
-        self.cells = {(r["category"], r["mechanism"]): r for r in gap_matrix(self.corpus).to_dict("records")}
+        in_scope = {w for w, row in self.works.items() if row["status"] != "out"}
+        self.citations = citation_pairs(graph, in_scope)
+        self.cells = {(r["category"], r["mechanism"]): r
+                      for r in GapCounts(graph, min_confidence).cells(works=True)}
         self.datasets = {str(r["dataset"]): {"dataset": str(r["dataset"]), "name": _text(r.get("name")),
                                              "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
                          for r in run_named(graph, "datasets").records()}
@@ -81,6 +84,16 @@ class _State:
 
     def label(self, work: str) -> str:
         return (self.works.get(work) or {}).get("label") or work
+
+
+def citation_pairs(graph, works: set[str]) -> set[tuple[str, str]]:
+    """The citation links between `works` (the analysis corpus's edges: both ends in scope), read
+    as plain pairs in one lean query (no paging, no per-work rows)."""
+    if hasattr(graph, "values"):
+        links = graph.values(_LINKS)
+    else:  # a graph without kg's bulk reader: the named query, page by page
+        links = [(str(r["citing"]), str(r["cited"])) for r in run_named(graph, "analysis-citation-edges").records()]
+    return {(a, b) for a, b in links if a in works and b in works}
 
 
 def _cell_side(row: dict | None) -> dict:
