@@ -143,3 +143,27 @@ def test_the_cells_and_citations_compared_are_the_analysis_corpus_s(changed_stor
             assert {k: mine[k] for k in ("count", "asserted", "predicted", "status")} == \
                 {k: row[k] for k in ("count", "asserted", "predicted", "status")}, key
             assert set(mine["works"]) == set(row["works"]), key
+
+
+def test_a_work_that_gains_an_identifier_is_the_same_work_not_removed_and_added(store_copy, tmp_path, kg):
+    """A list entry first without a link (its IRI from its title), then with its arXiv link (its IRI
+    from the arXiv id): one work known by a new identifier, not a removal and an addition."""
+    readme = tmp_path / "awesome.md"
+    title = "Lasting Personal Memory for Multimodal Assistants"
+    readme.write_text(LIST.format(rows=f"| {title} | NeurIPS | 2025 | image | text | |\n"
+                                       + ROW.format(title="Another Personal Agent With Memory", input="text",
+                                                    id="2501.10009")), encoding="utf-8")
+    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
+    assert kg("snapshot", "create", "v1", store=store_copy).exit_code == 0
+    readme.write_text(LIST.format(rows=ROW.format(title=title, input="image", id="2501.10005") + "\n"
+                                  + ROW.format(title="Another Personal Agent With Memory", input="text",
+                                               id="2501.10009")), encoding="utf-8")
+    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
+    diff = json.loads(kg("diff", "--format", "json", store=store_copy).output)
+    assert diff["works_added"] == [] and diff["works_removed"] == []
+    [moved] = diff["works_reidentified"]
+    assert moved["work"].endswith("2501.10005") and "cite" in moved["before"] and moved["label"]
+    assert diff["summary"]["works_reidentified"] == 1 and diff["nothing_new"] is False
+    assert not any(w["work"] == moved["before"] for c in diff["cells"] for w in c["works_removed"])
+    table = kg("diff", store=store_copy).output
+    assert "Works known by a new identifier" in table and moved["before"] in table

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from .counting import MIN_CONFIDENCE
 from .gap_counts import GapCounts
 from ..sparql.named import run_named
+from ..sparql.text import sparql_term
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "md", "html")
@@ -25,7 +27,7 @@ FORMATS = ("table", "json", "md", "html")
 MENTION_AXES = {"proposesMethod", "usesMethod", "buildsOnMethod", "introducesDataset", "usesDataset"}
 STATUS_WORD = {"ok": "filled", "thin": "thin", "empty": "empty"}
 _LINKS = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"
-SECTIONS = ("works_added", "works_removed", "works_renamed", "label_changes", "scope_changes", "citations_added",
+SECTIONS = ("works_added", "works_removed", "works_reidentified", "works_renamed", "label_changes", "scope_changes", "citations_added",
             "citations_removed", "cells", "datasets_added", "datasets_removed", "methods_added", "methods_removed")
 
 
@@ -72,6 +74,16 @@ class _State:
                                            "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
                         for r in run_named(graph, "methods").records()}
 
+    def rename(self, mapping: dict[str, str]) -> None:
+        """Call works by other IRIs (old -> new): a work whose IRI changed because it gained an identifier."""
+        if not mapping:
+            return
+        self.works = {mapping.get(w, w): {**row, "work": mapping.get(w, w)} for w, row in self.works.items()}
+        self.labels = {mapping.get(w, w): axes for w, axes in self.labels.items()}
+        self.citations = {(mapping.get(a, a), mapping.get(b, b)) for a, b in self.citations}
+        for row in self.cells.values():
+            row["works"] = [mapping.get(w, w) for w in row["works"]]
+
     def cells_of(self, work: str) -> list[str]:
         return sorted(f"{c} x {m}" for (c, m), row in self.cells.items() if work in row["works"])
 
@@ -96,6 +108,59 @@ def citation_pairs(graph, works: set[str]) -> set[tuple[str, str]]:
     return {(a, b) for a, b in links if a in works and b in works}
 
 
+_IRI_SAFE = re.compile(r"[^\s<>\"{}|^`\\]+")
+_ID_PROPERTIES = (("kg:arxivId", "arxiv"), ("kg:doi", "doi"), ("kg:s2PaperId", "s2"), ("kg:s2CorpusId", "corpus"),
+                  ("kg:openalexId", "openalex"), ("kg:citationKey", "cite"), ("dcterms:title", "title"),
+                  ("fabio:hasPublicationYear", "year"))
+
+
+def _identity_keys(graph, works: list[str]) -> dict[str, set[str]]:
+    """Each work's identity keys as the resolver forms them (normalised ids; a long title, or a
+    short one with its year), read for `works` only."""
+    if not works or not hasattr(graph, "values"):
+        return {}
+    from ..records import Work
+    from ..records.resolve import keys_of
+    from ..sparql.text import sparql_iri
+
+    facts: dict[str, dict] = {}
+    pairs = " ".join(f"({p} {sparql_term(k)})" for p, k in _ID_PROPERTIES)
+    for start in range(0, len(works), 500):
+        iris = " ".join(sparql_iri(w) for w in works[start:start + 500] if _IRI_SAFE.fullmatch(w))
+        if not iris:
+            continue
+        for work, kind, value in graph.values(
+                f"SELECT ?work ?kind ?value WHERE {{ VALUES ?work {{ {iris} }} VALUES (?p ?kind) {{ {pairs} }} "
+                f"?work ?p ?value }}"):
+            facts.setdefault(work, {}).setdefault(kind, value)
+    keys = {}
+    for work, found in facts.items():
+        year = found.pop("year", None)
+        title = found.pop("title", None)
+        record = Work(ids=found, sources=[], title=title, year=int(year) if year and year.isdigit() else None)
+        keys[work] = {k for k in keys_of(record) if not k.startswith("name:")}
+    return keys
+
+
+def reidentified(old_graph, new_graph, removed: list[str], added: list[str]) -> dict[str, str]:
+    """old IRI -> new IRI for works that left one graph and entered the other under another IRI
+    but are the same work: they share an identity key, and no other work on either side does."""
+    old_keys, new_keys = _identity_keys(old_graph, removed), _identity_keys(new_graph, added)
+    holders: dict[str, set[str]] = {}
+    for work, keys in new_keys.items():
+        for key in keys:
+            holders.setdefault(key, set()).add(work)
+    candidates: dict[str, set[str]] = {}
+    for work, keys in old_keys.items():
+        found = set().union(*(holders.get(k, set()) for k in keys)) if keys else set()
+        if len(found) == 1:
+            candidates[work] = found
+    claimed: dict[str, list[str]] = {}
+    for old, found in candidates.items():
+        claimed.setdefault(next(iter(found)), []).append(old)
+    return {olds[0]: new for new, olds in claimed.items() if len(olds) == 1}
+
+
 def _cell_side(row: dict | None) -> dict:
     if row is None:
         return {"count": 0, "asserted": 0, "predicted": 0, "status": None}
@@ -108,6 +173,8 @@ def diff_graphs(old_graph, new_graph, *, min_confidence: float | None = None, ol
     """Everything that changed from `old_graph` to `new_graph` (each a read-only graph)."""
     confidence = MIN_CONFIDENCE if min_confidence is None else min_confidence
     a, b = _State(old_graph, confidence), _State(new_graph, confidence)
+    moved = reidentified(old_graph, new_graph, sorted(set(a.works) - set(b.works)), sorted(set(b.works) - set(a.works)))
+    a.rename(moved)
     added = sorted(set(b.works) - set(a.works), key=lambda w: (b.label(w).lower(), w))
     removed = sorted(set(a.works) - set(b.works), key=lambda w: (a.label(w).lower(), w))
     both = sorted(set(a.works) & set(b.works), key=lambda w: (b.label(w).lower(), w))
@@ -115,6 +182,8 @@ def diff_graphs(old_graph, new_graph, *, min_confidence: float | None = None, ol
                  "min_confidence": confidence}
     out["works_added"] = [b.work_entry(w) for w in added]
     out["works_removed"] = [a.work_entry(w) for w in removed]
+    out["works_reidentified"] = sorted(({"work": new, "label": b.label(new), "before": old}
+                                        for old, new in moved.items()), key=lambda e: (e["label"].lower(), e["work"]))
     out["works_renamed"] = [{"work": w, "before": a.works[w]["title"] or a.works[w]["label"],
                              "after": b.works[w]["title"] or b.works[w]["label"]}
                             for w in both if (a.works[w]["title"], a.works[w]["label"])
@@ -199,6 +268,8 @@ def lines(diff: dict) -> list[tuple[str, list[str]]]:
 
     sections.append(("Works added", [work_line(w) for w in diff["works_added"]]))
     sections.append(("Works removed", [work_line(w) for w in diff["works_removed"]]))
+    sections.append(("Works known by a new identifier", [f"{r['label']}: {r['before']} -> {r['work']}"
+                                                          for r in diff["works_reidentified"]]))
     sections.append(("Works renamed", [f"{r['before']} -> {r['after']}" for r in diff["works_renamed"]]))
     sections.append(("Label changes", [f"{c['label']}: {c['axis']} {labels_text(c['before'])} -> "
                                        f"{labels_text(c['after'])}" for c in diff["label_changes"]]))
