@@ -8,7 +8,11 @@ tests/fixtures (arXiv JSON files and Semantic Scholar VCR cassettes).
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -199,3 +203,16 @@ def s2_paper(pid: str, title: str | None = None, arxiv: str | None = None, **ext
 def pid(n: int) -> str:
     """A 40-hex S2 paper id for a number."""
     return f"{n:040x}"
+
+
+def kill_when_asked(cmd: list[str], env: dict, server, asked=lambda requests: bool(requests),
+                    timeout: float = 30) -> None:
+    """Run a kg command as a process and SIGKILL it once `server` has seen the requests `asked`
+    waits for (by default: any request); fail if it ends or takes `timeout` seconds first."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not asked(list(server.requests)):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "timeout"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from test_diff import V1, V2, _write
+from diff_support import make_changed_store
 
 
 def _script():
@@ -14,14 +14,7 @@ def _script():
 
 
 def test_whats_new_shows_the_diff(store_copy, tmp_path, kg, monkeypatch):
-    readme = tmp_path / "awesome.md"
-    _write(readme, V1)
-    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
-    assert kg("snapshot", "create", "v1", store=store_copy).exit_code == 0
-    _write(readme, V2)
-    assert kg("import", "awesome", readme, "--source-id", "mylist", store=store_copy).exit_code == 0
-    assert kg("curate", "2501.10004", "--category", "retrieval", "--mechanism", "alignment",
-              store=store_copy).exit_code == 0
+    make_changed_store(store_copy, tmp_path, kg)
     monkeypatch.setenv("KG_STORE", str(store_copy))
     at = AppTest.from_function(_script, default_timeout=90).run()
     assert not at.exception, [e.value for e in at.exception]

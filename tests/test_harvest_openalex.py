@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-from harvest_support import Answer, LocalServer, Replay
+from harvest_support import Answer, LocalServer, Replay, kill_when_asked
 
 from kg.harvest import openalex as oa
 from kg.harvest import run
@@ -197,14 +195,8 @@ def test_a_harvest_killed_with_sigkill_resumes_with_nothing_lost_or_duplicated(t
                "KG_HOME": str(tmp_path / "home")}
         cmd = [sys.executable, "-m", "kg.cli", "--store", str(store), "harvest", "openalex", "--query", "q",
                "--max", str(items_total), "--json"]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            deadline = time.monotonic() + 30
-            while not any(r.query.get("cursor") == "c400" for r in list(srv.requests)):
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "timeout"
-                time.sleep(0.05)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            kill_when_asked(cmd, env, srv, lambda requests: any(r.query.get("cursor") == "c400" for r in requests))
         finally:
             release.set()
         state = json.loads(next((store / "harvest").glob("openalex-*/state.json")).read_text())

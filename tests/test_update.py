@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from harvest_support import Answer, LocalServer, atom_feed
+from harvest_support import Answer, LocalServer, atom_feed, kill_when_asked
 from kg.store import Store
 from kg.store.snapshots import snapshots
 from kg.update import update_lock
@@ -142,14 +140,8 @@ def test_sigkill_during_update_loses_nothing(planned, tmp_path):
         env = {**os.environ, "KG_ARXIV_API_URL": f"{srv.url}/api/query", "PYTHONPATH": str(ROOT),
                "KG_HOME": str(tmp_path / "home")}
         cmd = [sys.executable, "-m", "kg.cli", "--store", str(store), "update", "--json"]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            deadline = time.monotonic() + 60
-            while not srv.requests:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else "timeout"
-                time.sleep(0.05)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            kill_when_asked(cmd, env, srv, timeout=60)
         finally:
             release.set()
         assert Store.at(store).dir.current().name == current  # the graph as it was

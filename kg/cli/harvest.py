@@ -264,7 +264,7 @@ def import_bibtex(
     as_json: bool = _JSON,
 ):
     """Import a BibTeX bibliography: broken entries are named, the rest imported."""
-    _import_references("bibtex", file, as_json, source_id)
+    _import_file("bibtex", file, as_json, source_id)
 
 
 @import_app.command("awesome")
@@ -274,32 +274,26 @@ def import_awesome(
     as_json: bool = _JSON,
 ):
     """Import an awesome-list README: paper tables and lists, datasets, modalities, sections."""
+    _import_file("awesome", file, as_json, source_id)
+
+
+def _import_file(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
+    """`kg import KIND FILE`: read the file, name what cannot be read, publish the rest, rebuild."""
     from ..errors import KgError
     from ..harvest.publish import import_source_id, read_import
 
     _need_file(file)
     store = console.store()
-    source_id = import_source_id("awesome", file, source_id)
-    result = read_import(store, "awesome", file, source_id)
-    if not (result.bundle.works or result.bundle.datasets):
-        raise KgError(f"{file}: found no papers or datasets (Markdown tables or bullet lists of links)")
-    published = _publish_import(store, "awesome", file, source_id, result.bundle)
-    _import_report("awesome", result, published, as_json)
-
-
-def _import_references(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
-    """`kg import bibtex|ris|csljson FILE`: read the references, name what cannot be read, publish the rest."""
-    from ..errors import KgError
-    from ..harvest.publish import import_source_id, read_import
-
-    _need_file(file)
     source_id = import_source_id(kind, file, source_id)
-    result = read_import(console.store(), kind, file, source_id)
-    if not result.bundle.works:
+    result = read_import(store, kind, file, source_id)
+    if kind == "awesome":
+        if not (result.bundle.works or result.bundle.datasets):
+            raise KgError(f"{file}: found no papers or datasets (Markdown tables or bullet lists of links)")
+    elif not result.bundle.works:
         problems = "; ".join(str(p) for p in result.problems[:5])
         what = "entries" if kind == "bibtex" else "references"
         raise KgError(f"{file}: no {what} could be imported" + (f" ({problems})" if problems else ""))
-    published = _publish_import(console.store(), kind, file, source_id, result.bundle)
+    published = _publish_import(store, kind, file, source_id, result.bundle)
     _import_report(kind, result, published, as_json)
 
 
@@ -310,7 +304,7 @@ def import_ris(
     as_json: bool = _JSON,
 ):
     """Import a RIS file: broken lines and untitled references are named, the rest imported."""
-    _import_references("ris", file, as_json, source_id)
+    _import_file("ris", file, as_json, source_id)
 
 
 @import_app.command("csljson")
@@ -320,4 +314,4 @@ def import_csljson(
     as_json: bool = _JSON,
 ):
     """Import a CSL-JSON file: broken JSON and untitled items are named, the rest imported."""
-    _import_references("csljson", file, as_json, source_id)
+    _import_file("csljson", file, as_json, source_id)
