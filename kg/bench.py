@@ -8,8 +8,8 @@ For each size N (papers) the benchmark
    without labels), datasets introduced and used, and citations by
    preferential attachment (a power-law in-degree);
 2. builds the graph with the real `kg build` path (records file -> resolve ->
-   quads -> Oxigraph store) in a child process, timing it and reading the
-   child's peak resident memory from the kernel (os.wait4 rusage);
+   quads -> Oxigraph store) in a child process, timing it and sampling the
+   child's own peak resident memory (kg.bench_commands.watch_process);
 3. runs every named query (kg/queries/*.rq) `repeats` times and keeps the
    median; runs the same suite on rdflib's in-memory store (in another child
    process, loaded from the same N-Triples) for the speed-up ratio;
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench_commands import GAPS as GAPS_COMMAND
-from .bench_commands import PANDAS_BASELINE, time_commands
+from .bench_commands import PANDAS_BASELINE, time_commands, watch_process
 from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -254,60 +254,53 @@ def _child_env() -> dict:
 def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> tuple[list[dict], dict]:
     """Run `python -m kg.bench ARGS` in a child; (its JSON lines, its resource usage).
 
-    Peak memory comes from the kernel's accounting of that one child (os.wait4),
-    so it is the real high-water mark of the work, not a sample.
+    Measured by kg.bench_commands.watch_process, as the user's commands are: peak memory is the
+    child's own high-water mark (VmHWM), not the kernel's rusage maximum (which counts this
+    process's memory at fork). `on_line(item)` may return more seconds to allow from now.
     """
+    import queue
+    import threading
+
     errors = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([sys.executable, "-c", "from kg.bench import _child_main; _child_main()", *args],
                             stdout=subprocess.PIPE, stderr=errors, env=_child_env(), text=True)
     lines: list[dict] = []
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    timed_out = False
-    import queue
-    import threading
+    deadline = [None if timeout_s is None else time.monotonic() + timeout_s]
 
-    def take(line: str):
-        """Keep one JSON line of the child's; what on_line says of it (more time, or None)."""
+    def take(line: str) -> None:
+        """Keep one JSON line of the child's; what on_line says of it may move the deadline."""
         try:
             item = json.loads(line)
         except ValueError:
-            return None
+            return
         lines.append(item)
-        return on_line(item) if on_line else None
+        extra = on_line(item) if on_line else None
+        if extra is not None:
+            deadline[0] = time.monotonic() + extra
 
     # a reader thread: select() on a buffered pipe can miss lines already read into the buffer
     inbox: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: ([inbox.put(line) for line in proc.stdout], inbox.put(None)),
                               daemon=True)
     reader.start()
-    while True:
-        wait = None if deadline is None else deadline - time.monotonic()
-        if wait is not None and wait <= 0:
-            timed_out = True
-            proc.kill()
-            break
-        try:
-            line = inbox.get(timeout=wait)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        extra = take(line)
-        if extra is not None:
-            deadline = time.monotonic() + extra
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+
+    def drain() -> None:
+        while True:
+            try:
+                line = inbox.get_nowait()
+            except queue.Empty:
+                return
+            if line:
+                take(line)
+
+    measured = watch_process(proc, lambda: deadline[0], drain)
     reader.join(5)
-    while not inbox.empty():  # lines that arrived just before the deadline
-        line = inbox.get()
-        if line:
-            take(line)
+    drain()  # lines that arrived as the child ended
     proc.stdout.close()
     errors.seek(0)
     stderr = errors.read()
     errors.close()
-    info = {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "exit": proc.returncode, "timed_out": timed_out, "stderr": stderr[-2000:]}
+    info = {**measured, "stderr": stderr[-2000:]}
     return lines, info
 
 

@@ -224,3 +224,27 @@ def test_a_commands_peak_memory_is_its_own_not_its_parents():
     assert small["peak_rss_mb"] < 100
     assert 190 < grown["peak_rss_mb"] < 350
     del parent
+
+
+def test_one_process_timer_for_the_commands_and_the_measuring_children(tmp_path):
+    """kg.bench.run_child (build, load, rdflib) and time_process (the user's commands) share
+    watch_process: the child's own high-water mark, a deadline that kills, the child's output read."""
+    import time
+
+    from kg.bench_commands import watch_process
+
+    parent = bytearray(400 * 2**20)
+    for i in range(0, len(parent), 4096):
+        parent[i] = 1
+    nt = tmp_path / "tiny.nt"
+    nt.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")
+    lines, info = run_child(["load", str(nt), str(tmp_path / "load")])
+    assert info["exit"] == 0 and not info["timed_out"] and lines[-1]["triples"] == 1
+    assert 10 < info["peak_rss_mb"] < 200  # the child's own, not this process's 400 MB
+    del parent
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = time.monotonic()
+    ticks = []
+    measured = watch_process(proc, lambda: started + 0.5, lambda: ticks.append(1))
+    assert measured["timed_out"] and measured["exit"] != 0 and time.monotonic() - started < 10
+    assert ticks and proc.returncode == measured["exit"]
