@@ -15,7 +15,11 @@ For each size N (papers) the benchmark
    process, loaded from the same N-Triples) for the speed-up ratio;
 4. times the downstream paths that exist in this installation: the gap
    matrix, citation analysis (PageRank, communities), classification
-   throughput, report generation and the app's data loading.
+   throughput, report generation and the app's data loading;
+5. times the user's commands as processes (kg.bench_commands) and the app as a
+   person sees it in headless Chromium (kg.app_timing: the first page, then
+   every page switch; on a new build, then with the views kept), when a
+   Chromium and the Playwright client are there ("skipped: no browser" else).
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 TARGETS = {"load_s_100k": 60.0, "peak_rss_mb_100k": 2048.0, "query_median_s_100k": 0.5, "speedup_10k": 10.0,
            # issue 18's targets at 100k papers: the user's commands as processes, build against the raw load
            "build_vs_bulk_load_100k": 1.5, "build_peak_rss_mb_100k": 1600.0,
+           # the app in a browser: the first page after the server is up, every switch to another page
+           "app_first_page_s_100k": 3.0, "app_switch_s_100k": 2.0,
            "command_s_100k": {"kg gaps": 2.0, "kg report --format html": 10.0, "kg validate": 30.0,
                               f"kg classify ({NEW_WORKS} new works)": 10.0}}
 
@@ -210,7 +216,7 @@ class BenchOptions:
     rdflib_query_cap_s: float = RDFLIB_QUERY_CAP_S
     seed: int = 0
     analyses: bool = True
-    commands: bool = True  # time the user's commands as processes (kg gaps, validate, report, classify, ...)
+    commands: bool = True  # time the user's commands as processes (kg gaps, validate, report, classify, ...) and the app in a browser
     new_works: int = NEW_WORKS  # works added before `kg classify` is timed
     keep: Path | None = None  # keep the built stores in this folder
 
@@ -722,12 +728,86 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
                                               add_works=lambda folder: add_new_works(folder, options.new_works,
                                                                                      options.seed))
             entry["comparisons"] = entry.get("comparisons", []) + comparisons(entry["commands"])
+            say(f"{papers} papers: the app in headless Chromium (first page, then every page switch; twice)")
+            app_rows, app_note = time_app_pages(store)
+            entry["commands"] += app_rows
+            if app_note:
+                notes.append(app_note)
     finally:
         graph.close()
         if options.keep is None:
             _rmtree(store)
     entry["notes"] = notes
     return entry
+
+
+APP_RUNS = ("new build", "views kept")  # a server on a generation it has not seen, then a second server
+
+
+def time_app_pages(store: Path) -> tuple[list[dict], str | None]:
+    """The app as a person sees it (kg.app_timing.time_app, headless Chromium), twice: a first
+    server on the store's current generation (its views are computed while the person waits, or
+    in the background at server start), then a second server (the views kept in kg-derived/).
+    One row per page and run, shaped like the commands' rows: seconds until the page is drawn,
+    title_s until its title shows, peak_rss_mb of the server. (rows, a note when skipped)."""
+    from .app_timing import time_app, unavailable
+
+    why = unavailable()
+    if why:
+        return [], f"app: skipped: no browser ({why})"
+    rows: list[dict] = []
+    for run in APP_RUNS:
+        try:
+            timed = time_app(store)
+        except Exception as exc:  # noqa: BLE001 - one failed visit is a row that says so, not a failed bench
+            rows.append({"name": f"app ({run})", "error": str(exc)[-400:]})
+            continue
+        peak = timed[0].get("server_peak_rss_mb") or 0.0
+        for r in timed:
+            how = "first page" if r["how"] == "first" else "switch"
+            row = {"name": f"app: {r['title']} ({how}, {run})", "title_s": r["title_s"], "app_page": r["page"],
+                   "how": r["how"], "run": run}
+            if r["content_s"] is None:  # not drawn in time: no figure, the row says so
+                rows.append({**row, "error": r["error"]})
+                continue
+            row.update({"seconds": r["content_s"], "peak_rss_mb": peak})
+            if r.get("server_s") is not None:
+                row["server_s"] = r["server_s"]
+            if r.get("error"):
+                row["page_error"] = r["error"]
+            rows.append(row)
+    return rows, None
+
+
+def app_verdict(entry: dict) -> list[str]:
+    """The app's targets: the first page within 3 s of the server being up, every switch within 2 s."""
+    n, lines = entry["papers"], []
+    rows = [c for c in entry.get("commands", []) if c.get("app_page")]
+    for run in APP_RUNS:
+        mine = [r for r in rows if r["run"] == run]
+        first = [r for r in mine if r["how"] == "first"]
+        switches = [r for r in mine if r["how"] == "switch"]
+        if first:
+            f = first[0]
+            if "seconds" not in f:
+                lines.append(f"{n} papers: app first page ({run}) {f.get('error', 'failed')} (misses "
+                             f"<= {TARGETS['app_first_page_s_100k']:g} s)")
+                continue
+            ok = f["seconds"] <= TARGETS["app_first_page_s_100k"] and not f.get("page_error")
+            lines.append(f"{n} papers: app first page ({run}) {f['seconds']:.1f} s "
+                         f"({'meets' if ok else 'misses'} <= {TARGETS['app_first_page_s_100k']:g} s)")
+        if switches:
+            worst = max(switches, key=lambda r: r.get("seconds", float("inf")))
+            if "seconds" not in worst:
+                lines.append(f"{n} papers: app page switches ({run}) {worst['app_page']}: {worst.get('error')} "
+                             f"(misses <= {TARGETS['app_switch_s_100k']:g} s)")
+                continue
+            failed = [r["app_page"] for r in switches if r.get("page_error")]
+            ok = worst["seconds"] <= TARGETS["app_switch_s_100k"] and not failed
+            lines.append(f"{n} papers: app page switches ({run}) slowest {worst['seconds']:.1f} s "
+                         f"({worst['app_page']}; {'meets' if ok else 'misses'} <= {TARGETS['app_switch_s_100k']:g} s)"
+                         + (f"; an error shown on {', '.join(failed)}" if failed else ""))
+    return lines
 
 
 def add_new_works(records_dir: Path, papers: int, seed: int) -> int:
@@ -855,6 +935,7 @@ def verdict(report: dict) -> list[str]:
                     if not q.get("whole_listing") and q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
             lines.append(f"{n} papers: named queries over 0.5 s median: {', '.join(slow) if slow else 'none'}")
             lines += _command_verdict(entry)
+            lines += app_verdict(entry)
         if 10_000 <= n < 100_000 and entry["suite"].get("speedup"):
             s = entry["suite"]["speedup"]
             lines.append(f"{n} papers: query suite {s:.1f}x faster than rdflib "

@@ -66,7 +66,7 @@ def watch_process(proc: subprocess.Popen, deadline=lambda: None, on_tick=None) -
     while True:
         if on_tick is not None:
             on_tick()
-        peak_kb = max(peak_kb, _high_water_kb(proc.pid))
+        peak_kb = max(peak_kb, high_water_kb(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -100,7 +100,7 @@ def time_process(args: list[str], env: dict | None = None, cwd: str | Path | Non
             "stderr": tail, "stdout": said}
 
 
-def _high_water_kb(pid: int) -> int:
+def high_water_kb(pid: int) -> int:
     """A running process's peak resident memory so far (VmHWM, kB); 0 when unknown."""
     try:
         with open(f"/proc/{pid}/status") as fh:

@@ -237,8 +237,6 @@ def test_every_page_on_a_remote_store(remote_store, monkeypatch):
     _run_sparql(at, "DELETE WHERE { ?s ?p ?o }")
     assert "refused" in at.error[0].value
     at = ok(open_page("reports"))
-    assert [b.key for b in at.button if b.key == "report_make"]  # an endpoint keeps no report: made when asked
-    at = _made(at)
     assert "Taxonomy gap report" in iframe_html(at)
     at = ok(open_page("screening"))
     assert {m.label: m.value for m in at.metric}["Undecided"] == "3"
@@ -444,19 +442,13 @@ def test_network_colour_by_community(app_store):
 
 
 # ---------------------------------------------------------------- method combinations
-def _counted(at: AppTest) -> AppTest:
-    """The combinations shown: counted on the button when they are not kept for the generation yet."""
-    asked = [b for b in at.button if b.key == "combo_count"]
-    return ok(asked[0].click().run()) if asked else at
-
-
 def test_combinations_matrix_and_ranked_unexplored_pairs(app_store):
-    at = _counted(ok(open_page("combinations")))
+    at = ok(open_page("combinations"))
     assert at.get("vega_lite_chart")
     ranked = at.dataframe[0].value
     assert len(ranked) > 0 and list(ranked["score"]) == sorted(ranked["score"], reverse=True)
     at.number_input(key="combo_support").set_value(100)
-    at = _counted(ok(at.run()))
+    ok(at.run())
     assert any("No unexplored combination" in i.value for i in at.info)
     at.multiselect(key="combo_kinds").set_value([])
     ok(at.run())
@@ -644,17 +636,46 @@ def test_sparql_parameters_row_limit_and_ask(app_store):
 
 
 # ---------------------------------------------------------------- reports
-def _made(at: AppTest) -> AppTest:
-    """The report shown: made on the button when it is not kept for the generation yet."""
-    asked = [b for b in at.button if b.key == "report_make"]
-    return ok(asked[0].click().run()) if asked else at
-
-
 def test_reports_preview_and_every_format(app_store):
-    at = _made(ok(open_page("reports")))
+    at = ok(open_page("reports"))
     assert "Taxonomy gap report" in iframe_html(at)
     buttons = {d.proto.label: d for d in at.get("download_button")}
     assert set(buttons) == {"Markdown", "LaTeX", "HTML", "CSV", "JSON", "BibTeX"}
     at.selectbox(key="report_category").set_value("retrieval")
-    at = _made(ok(at.run()))
+    ok(at.run())
     assert "Personalized retrieval" in iframe_html(at)
+
+
+# ---------------------------------------------------------------- a large graph: every work read only when asked
+def test_on_a_large_graph_what_reads_every_work_waits_for_a_button_then_is_kept(writable_store, monkeypatch):
+    """Above ASK_ABOVE works the report, the combinations and the classifier's suggestion are made
+    when asked (a button), then kept beside the generation: a new session shows them at once."""
+    import shutil
+
+    from kg.app import data
+    from kg.store import StoreDir
+
+    shutil.rmtree(StoreDir(writable_store).current() / "kg-derived", ignore_errors=True)
+    monkeypatch.setattr(data, "ASK_ABOVE", 10)
+    at = ok(open_page("reports"))
+    assert not at.get("iframe") and not at.get("download_button")
+    [make] = [b for b in at.button if b.key == "report_make"]
+    at = ok(make.click().run())
+    assert "Taxonomy gap report" in iframe_html(at)
+    at = ok(open_page("reports"))  # another session: kept for this generation
+    assert "Taxonomy gap report" in iframe_html(at) and not [b for b in at.button if b.key == "report_make"]
+
+    at = ok(open_page("combinations"))
+    assert not at.get("vega_lite_chart") and not at.dataframe
+    [count] = [b for b in at.button if b.key == "combo_count"]
+    at = ok(count.click().run())
+    assert at.get("vega_lite_chart") and len(at.dataframe[0].value) > 0
+    at = ok(open_page("combinations"))
+    assert at.get("vega_lite_chart") and not [b for b in at.button if b.key == "combo_count"]
+
+    at = ok(open_page("screening"))
+    suggest = [b for b in at.button if (b.key or "").startswith("screen_suggest_")]
+    if suggest:  # the first work has no label in the graph: the classifier's suggestion waits for the button
+        assert not any("Predicted labels" in m for m in texts(at.markdown))
+        at = ok(suggest[0].click().run())
+    assert any("Predicted labels" in m for m in texts(at.markdown))

@@ -73,7 +73,7 @@ def _asked(kinds: list[str], method: str, support: int) -> bool:
     (they read every work's concepts, which takes a while on a large graph; then kept)."""
     settings = (tuple(kinds), method, support)
     asked = st.session_state.setdefault(ASKED_KEY, set())
-    if settings in asked or data.combinations_ready(kinds, method, support):
+    if settings in asked or not data.asks_first() or data.combinations_ready(kinds, method, support):
         return True
     st.info("Counting the combinations reads every work's concepts; once counted they are kept for this build "
             "of the graph.", icon=":material/info:")

@@ -229,6 +229,16 @@ def stats() -> dict:
     return _stats(*graph_and_key())
 
 
+# Above this many works, what needs every work read (the analysis corpus, the classifier) waits
+# for a button (then kept per generation); at or below it, pages compute it at once.
+ASK_ABOVE = 5_000
+
+
+def asks_first() -> bool:
+    """Whether the graph is large enough that pages ask before reading every work (ASK_ABOVE)."""
+    return int(stats().get("papers") or 0) > ASK_ABOVE
+
+
 def corpus() -> analysis.Corpus:
     return _corpus(*graph_and_key())
 

@@ -29,8 +29,8 @@ def render() -> None:
     category = st.selectbox("Scope", [None, *categories], key="report_category",
                             format_func=lambda c: "the whole taxonomy" if c is None else categories[c])
     asked = st.session_state.setdefault(READY_KEY, set())
-    if category not in asked and not data.report_ready(category, FORMATS):
-        # made once per graph generation, then kept beside it: reading every work takes a while on a large graph
+    if category not in asked and data.asks_first() and not data.report_ready(category, FORMATS):
+        # a large graph: made when asked, once per graph generation, then kept beside it
         st.info("The report reads the whole graph; once made it is kept for this build of the graph.",
                 icon=":material/info:")
         if not st.button("Make the report", icon=":material/summarize:", type="primary", key="report_make"):

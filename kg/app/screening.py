@@ -64,9 +64,7 @@ def _work(item) -> None:
     if labels:
         st.markdown("**Predicted labels** (in the graph, by the classifier)")
     elif title or abstract:
-        labels = data.suggested_labels(title, abstract)
-        st.markdown("**Predicted labels** (the classifier's suggestion; not placed while the work is undecided "
-                    "and below the relevance threshold)")
+        labels = _suggestion(item.work, title, abstract)
     for axis, values in labels.items():
         if values:
             st.markdown(f"- {ui.md(axis.replace('_', ' '))}: "
@@ -90,6 +88,27 @@ def _work(item) -> None:
         st.rerun()
     if include or exclude:
         _decide(item, "include" if include else "exclude", by.strip() or None, reason.strip() or None)
+
+
+SUGGEST_KEY = "_screen_suggest"
+
+
+def _suggestion(work: str, title: str, abstract: str) -> dict:
+    """The classifier's labels for a work it has not placed: on a large graph asked for with a
+    button, since the classifier is first read from the graph (its kept model, or trained on every
+    labelled work)."""
+    asked = st.session_state.setdefault(SUGGEST_KEY, set())
+    if work not in asked and data.asks_first():
+        if not st.button("Suggest labels", icon=":material/auto_awesome:", key=f"screen_suggest_{work}",
+                         help="What the classifier, trained on the graph's labelled works, would predict "
+                              "for this work (reading the graph's works takes a while on a large graph)."):
+            return {}
+        asked.add(work)
+    with st.spinner("Reading the classifier from the graph…", show_time=True):
+        labels = data.suggested_labels(title, abstract)
+    st.markdown("**Predicted labels** (the classifier's suggestion; not placed while the work is undecided "
+                "and below the relevance threshold)")
+    return labels
 
 
 def _decide(item, decision: str, by: str | None, reason: str | None) -> None:
