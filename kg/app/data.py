@@ -437,10 +437,12 @@ def _warm_views(graph, key: str) -> None:
     from kg.classify.screen import screening as build_screening
     from dataclasses import asdict
 
-    plan = [("stats", lambda: graph_stats(graph)),
-            ("papers-per-year", lambda: browse.papers_per_year(graph)),
+    # the Overview's views from its last to its first: a first visitor's Overview asks for them
+    # from the first, so the page and this thread meet in the middle instead of queueing
+    plan = [("data-sources", lambda: browse.data_sources(graph)),
             ("latest-additions-12", lambda: browse.latest_additions(graph, 12)),
-            ("data-sources", lambda: browse.data_sources(graph)),
+            ("papers-per-year", lambda: browse.papers_per_year(graph)),
+            ("stats", lambda: graph_stats(graph)),
             (f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE)),
             ("network-table", lambda: views.network_table(graph)),
             ("screening", lambda: asdict(build_screening(graph)))]
