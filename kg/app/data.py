@@ -455,6 +455,17 @@ def _warm_views(graph, key: str) -> None:
             continue
 
 
+_SERVING: list[bool] = []  # set by serving(): this process is the app's server (kg.app.shell's lifespan)
+
+
+def serving() -> None:
+    """Say that this process serves the app (not AppTest, not a plain script), then warm up the
+    current generation's views (warm) unless the store has no graph yet (the first page builds it)."""
+    _SERVING.append(True)
+    if has_graph():
+        warm()
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _warming(_graph, key: str) -> threading.Thread:
     thread = threading.Thread(target=_warm_views, args=(_graph, key), name="kg-app-views", daemon=True)
@@ -466,9 +477,7 @@ def warm() -> None:
     """Start, once per generation in this server, computing the pages' first views in the
     background (a new generation on disk is read by no one yet: the first visitor's page
     switches then find them made)."""
-    from . import shell
-
-    if not shell.serving():  # AppTest or a plain script: the page computes what it shows
+    if not _SERVING:  # AppTest or a plain script: the page computes what it shows
         return
     graph, key = graph_and_key()
     if view_cache.view_path(graph, "stats") is not None:  # a local generation (kept views); not an endpoint

@@ -18,7 +18,6 @@ from pathlib import Path
 
 # the app's page addresses besides the root, which is the overview (kg.app.main.PAGES without
 # the default page, whose address is the root; kept here so serving a request imports no page)
-_SERVING: list[bool] = []  # set by lifespan: this process is the app's server (not AppTest, not a plain script)
 PAGE_PATHS = ("gaps", "network", "combinations", "papers", "screening", "sparql", "reports", "whatsnew")
 _MARK = "<head>"
 
@@ -30,11 +29,6 @@ def in_session() -> bool:
     except ImportError:  # pragma: no cover - every supported Streamlit has it
         return True
     return get_script_run_ctx(suppress_warning=True) is not None
-
-
-def serving() -> bool:
-    """True in the process of a Streamlit server that serves the app (lifespan ran)."""
-    return bool(_SERVING)
 
 
 def render() -> None:
@@ -115,7 +109,6 @@ async def lifespan(app):
 
     from . import main  # noqa: F401 - the pages' imports (pandas, altair, pyvis, ...) before the server says it is up
 
-    _SERVING.append(True)
     _start_warming()
     if not config.get_option("server.headless"):
         import asyncio
@@ -134,8 +127,7 @@ def _start_warming() -> None:
         from . import data
 
         try:
-            if data.has_graph():
-                data.warm()
+            data.serving()
         except Exception:  # noqa: BLE001 - the pages compute what is missing and say what failed
             pass
 
