@@ -89,7 +89,7 @@ def test_warming_up_keeps_the_first_views_of_every_page(graph_copy):
     data._warm_views(graph_copy, "key")
     kept = {p.name for p in (graph_copy.generation / "kg-derived").iterdir()}
     for name in ("stats", "papers-per-year", "latest-additions-12", "data-sources", "gap-cells-0.5",
-                 "network-table", "screening"):
+                 "network-table", data.SCREENING_VIEW):
         assert f"view-{name}-v{view_cache.FORMAT}.json" in kept, name
     stats = view_cache.stored(graph_copy, "stats", lambda: pytest.fail("kept, not computed again"))
     assert stats["papers"] == 49

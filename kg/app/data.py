@@ -336,13 +336,23 @@ def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _screening(_graph, key: str):
-    from dataclasses import asdict
-
     from kg.classify.screen import Progress, ScreenItem, Screening
     from kg.classify.screen import screening as build_screening
 
-    kept = view_cache.stored(_graph, "screening", lambda: asdict(build_screening(_graph)))
-    return Screening(queue=[ScreenItem(**item) for item in kept["queue"]], progress=Progress(**kept["progress"]))
+    kept = view_cache.stored(_graph, SCREENING_VIEW, lambda: _screening_view(build_screening(_graph)))
+    state = Screening(queue=[ScreenItem(**item) for item in kept["queue"]], progress=Progress(**kept["progress"]))
+    return state, int(kept["queued"])
+
+
+SCREENING_KEPT = 1_000  # the head of the screening queue kept per generation (the page shows 25, skips a few)
+SCREENING_VIEW = f"screening-head-{SCREENING_KEPT}"
+
+
+def _screening_view(state) -> dict:
+    from dataclasses import asdict
+
+    return {"progress": asdict(state.progress), "queue": [asdict(i) for i in state.queue[:SCREENING_KEPT]],
+            "queued": len(state.queue)}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -378,7 +388,8 @@ def _suggested(location: str, key: str, title: str, abstract: str) -> dict:
 
 
 def screening():
-    """The undecided works, most relevant first, and the screening progress (kg.classify.screen)."""
+    """(the screening state (kg.classify.screen): its progress and the head of its queue, the
+    SCREENING_KEPT undecided works most relevant first; how many works the whole queue holds)."""
     return _screening(*graph_and_key())
 
 
@@ -435,7 +446,6 @@ def _warm_views(graph, key: str) -> None:
     is computing meanwhile is computed once (view_cache's lock) and read by the other."""
     from kg.analysis.gap_counts import gap_cells
     from kg.classify.screen import screening as build_screening
-    from dataclasses import asdict
 
     # the Overview's views from its last to its first: a first visitor's Overview asks for them
     # from the first, so the page and this thread meet in the middle instead of queueing
@@ -445,7 +455,7 @@ def _warm_views(graph, key: str) -> None:
             ("stats", lambda: graph_stats(graph)),
             (f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE)),
             ("network-table", lambda: views.network_table(graph)),
-            ("screening", lambda: asdict(build_screening(graph)))]
+            (SCREENING_VIEW, lambda: _screening_view(build_screening(graph)))]
     for name, compute in plan:
         if view_cache.is_stored(graph, name):
             continue

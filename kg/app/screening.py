@@ -21,7 +21,7 @@ def render() -> None:
     st.markdown("Decide which works belong to the survey's field, most promising first. The ranking is the "
                 "scope model's relevance (similarity to the in-scope works, to the taxonomy and to excluded "
                 "works, calibrated to a probability), retrained after every decision.")
-    state = data.screening()
+    state, queued = data.screening()
     p = state.progress
     ui.metric_row([
         ("Decided", p.decided, f"In scope {p.in_scope} (survey table, list, people), excluded {p.excluded}."),
@@ -43,7 +43,7 @@ def render() -> None:
             st.rerun()
         return
     _work(item)
-    _queue(state.queue)
+    _queue(state.queue, queued)
 
 
 def _work(item) -> None:
@@ -125,7 +125,7 @@ def _decide(item, decision: str, by: str | None, reason: str | None) -> None:
     st.rerun()
 
 
-def _queue(queue) -> None:
+def _queue(queue, queued: int) -> None:
     st.subheader("Up next", anchor=False)
     rows = [{"work": i.work, "label": i.label, "year": i.year, "relevance": i.relevance or 0.0}
             for i in queue[:QUEUE_SHOWN]]
@@ -135,5 +135,5 @@ def _queue(queue) -> None:
                                 "relevance": st.column_config.ProgressColumn("relevance", min_value=0.0,
                                                                              max_value=1.0, format="%.2f"),
                                 ui.PAPER_LINK: ui.paper_link_column()})
-    if len(queue) > QUEUE_SHOWN:
-        st.caption(f"… and {len(queue) - QUEUE_SHOWN} more (`kg screen --list` lists them all).")
+    if queued > QUEUE_SHOWN:
+        st.caption(f"… and {queued - QUEUE_SHOWN} more (`kg screen --list` lists them all).")
