@@ -37,7 +37,7 @@ def bench_100(tmp_path_factory):
     """A small run with every baseline timed, pySHACL's included."""
     done = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "bench", "--papers", "100", "--json",
                            "--repeats", "1", "--rdflib-max", "0"],
-                          capture_output=True, text=True, timeout=600,
+                          capture_output=True, text=True, timeout=900,  # two visits of the app in Chromium included
                           cwd=tmp_path_factory.mktemp("bench100"))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
