@@ -468,10 +468,22 @@ def _warm_views(graph, key: str) -> None:
 _SERVING: list[bool] = []  # set by serving(): this process is the app's server (kg.app.shell's lifespan)
 
 
+_TITLE_SHOWN = threading.Event()  # a page has written its title (kg.app.ui.guarded)
+WARM_AFTER_S = 5.0  # the warm-up waits this long at most for the first page's title
+
+
+def title_shown() -> None:
+    """A page has written its title: the warm-up may start (it no longer delays that title)."""
+    _TITLE_SHOWN.set()
+
+
 def serving() -> None:
     """Say that this process serves the app (not AppTest, not a plain script), then warm up the
-    current generation's views (warm) unless the store has no graph yet (the first page builds it)."""
+    current generation's views (warm) unless the store has no graph yet (the first page builds it).
+    The warm-up starts once the first visitor's page shows its title (or WARM_AFTER_S passed), so
+    its reads never hold up that title; after it, they share the work with that page."""
     _SERVING.append(True)
+    _TITLE_SHOWN.wait(WARM_AFTER_S)
     if has_graph():
         warm()
 
