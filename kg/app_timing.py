@@ -69,8 +69,10 @@ def streamlit_command(script: Path, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve(env: dict, log: Path, script: Path = SCRIPT, cwd: Path | None = None, seconds: float = 60):
-    """Run the app's server with `env`, yield its URL once healthy, stop it afterwards."""
+def serve(env: dict, log: Path, script: Path = SCRIPT, cwd: Path | None = None, seconds: float = 60,
+          measured: dict | None = None):
+    """Run the app's server with `env`, yield its URL once healthy, stop it afterwards
+    (`measured`, when given, gets the server's peak_rss_mb: its own high-water mark, as it stops)."""
     port = free_port()
     with open(log, "w") as out:
         proc = subprocess.Popen(streamlit_command(script, port), cwd=cwd, env=env, stdout=out,
@@ -80,12 +82,27 @@ def serve(env: dict, log: Path, script: Path = SCRIPT, cwd: Path | None = None, 
         wait_healthy(url, proc, log, seconds)
         yield url
     finally:
+        if measured is not None:
+            from kg.bench_commands import high_water_kb
+
+            measured["peak_rss_mb"] = round(high_water_kb(proc.pid) / 1024, 1)
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def unavailable() -> str | None:
+    """Why the app cannot be timed here (no Chromium, no Playwright client), or None."""
+    if not CHROMIUM.is_file():
+        return f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set KG_CHROMIUM)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "no Playwright client (pip install 'kg[test]')"
+    return None
 
 
 @contextlib.contextmanager
@@ -130,10 +147,19 @@ def _exception(page) -> str | None:
 
 
 def _timed(page, start: float, title: str, timeout_ms: float) -> dict:
-    _title(page, title).wait_for(timeout=timeout_ms)
-    shown = time.perf_counter() - start
-    page.wait_for_timeout(50)  # the script state turns "running" right after the first delta
-    page.wait_for_function(DONE, timeout=timeout_ms, polling=50)
+    """Seconds until the page's title shows and until it is drawn; a page still running after
+    `timeout_ms` is a row that says so (content_s None) instead of an exception that loses the others."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    shown = None
+    try:
+        _title(page, title).wait_for(timeout=timeout_ms)
+        shown = time.perf_counter() - start
+        page.wait_for_timeout(50)  # the script state turns "running" right after the first delta
+        page.wait_for_function(DONE, timeout=timeout_ms, polling=50)
+    except PlaywrightTimeout:
+        return {"title_s": None if shown is None else round(shown, 3), "content_s": None,
+                "error": f"not drawn within {timeout_ms / 1000:g} s"}
     done = time.perf_counter() - start
     return {"title_s": round(shown, 3), "content_s": round(done, 3), "error": _exception(page)}
 
@@ -145,8 +171,10 @@ def time_app(store_path, pages=None, *, script: Path | None = None, timeout_s: f
     visit, the first opened by its address and each next one reached by its sidebar link
     (default: all, the overview first). One dict per page: page, title, how ("first" or
     "switch"), title_s and content_s (seconds from the server healthy, or from the click, until
-    the title shows and until the page is drawn), error (an exception the page shows, else
-    None); the first row also has server_s (seconds from the process start to healthy)."""
+    the title shows and until the page is drawn; content_s None when not drawn within
+    timeout_s, and the visit stops there), error (an exception the page shows, a timeout, else
+    None); the first row also has server_s (seconds from the process start to healthy) and
+    server_peak_rss_mb (the server process's own peak memory over the whole visit)."""
     known = dict(PAGES)
     pages = list(pages) if pages else [p for p, _ in PAGES]
     unknown = [p for p in pages if p not in known]
@@ -161,7 +189,8 @@ def time_app(store_path, pages=None, *, script: Path | None = None, timeout_s: f
     with tempfile.TemporaryDirectory(prefix="kg-app-timing-") as tmp, chromium() as browser:
         log = Path(tmp) / "streamlit.log"
         started = time.perf_counter()
-        with serve(run_env, log, script=script or SCRIPT, cwd=Path(tmp), seconds=timeout_s) as url:
+        measured: dict = {}
+        with serve(run_env, log, script=script or SCRIPT, cwd=Path(tmp), seconds=timeout_s, measured=measured) as url:
             server_s = time.perf_counter() - started
             context = browser.new_context(viewport=VIEWPORT)
             context.set_default_timeout(timeout_ms)
@@ -172,10 +201,14 @@ def time_app(store_path, pages=None, *, script: Path | None = None, timeout_s: f
             rows.append({"page": first, "title": known[first], "how": "first", "server_s": round(server_s, 3),
                          **_timed(page, start, known[first], timeout_ms)})
             for path in rest:
+                if rows[-1]["content_s"] is None:  # still running: the next click would time the same wait
+                    break
                 link = page.locator("[data-testid='stSidebarNavLink']").filter(has_text=known[path]).first
                 start = time.perf_counter()
                 link.click()
                 rows.append({"page": path, "title": known[path], "how": "switch",
                              **_timed(page, start, known[path], timeout_ms)})
             context.close()
+    if rows and measured.get("peak_rss_mb"):
+        rows[0]["server_peak_rss_mb"] = measured["peak_rss_mb"]
     return rows

@@ -8,14 +8,18 @@ For each size N (papers) the benchmark
    without labels), datasets introduced and used, and citations by
    preferential attachment (a power-law in-degree);
 2. builds the graph with the real `kg build` path (records file -> resolve ->
-   quads -> Oxigraph store) in a child process, timing it and reading the
-   child's peak resident memory from the kernel (os.wait4 rusage);
+   quads -> Oxigraph store) in a child process, timing it and sampling the
+   child's own peak resident memory (kg.bench_commands.watch_process);
 3. runs every named query (kg/queries/*.rq) `repeats` times and keeps the
    median; runs the same suite on rdflib's in-memory store (in another child
    process, loaded from the same N-Triples) for the speed-up ratio;
 4. times the downstream paths that exist in this installation: the gap
    matrix, citation analysis (PageRank, communities), classification
-   throughput, report generation and the app's data loading.
+   throughput, report generation and the app's data loading;
+5. times the user's commands as processes (kg.bench_commands) and the app as a
+   person sees it in headless Chromium (kg.app_timing: the first page, then
+   every page switch; on a new build, then with the views kept), when a
+   Chromium and the Playwright client are there ("skipped: no browser" else).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench_commands import GAPS as GAPS_COMMAND
-from .bench_commands import PANDAS_BASELINE, time_commands
+from .bench_commands import PANDAS_BASELINE, time_commands, watch_process
 from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -50,6 +54,8 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 TARGETS = {"load_s_100k": 60.0, "peak_rss_mb_100k": 2048.0, "query_median_s_100k": 0.5, "speedup_10k": 10.0,
            # issue 18's targets at 100k papers: the user's commands as processes, build against the raw load
            "build_vs_bulk_load_100k": 1.5, "build_peak_rss_mb_100k": 1600.0,
+           # the app in a browser: the first page after the server is up, every switch to another page
+           "app_first_page_s_100k": 3.0, "app_switch_s_100k": 2.0,
            "command_s_100k": {"kg gaps": 2.0, "kg report --format html": 10.0, "kg validate": 30.0,
                               f"kg classify ({NEW_WORKS} new works)": 10.0}}
 
@@ -210,7 +216,7 @@ class BenchOptions:
     rdflib_query_cap_s: float = RDFLIB_QUERY_CAP_S
     seed: int = 0
     analyses: bool = True
-    commands: bool = True  # time the user's commands as processes (kg gaps, validate, report, classify, ...)
+    commands: bool = True  # time the user's commands as processes (kg gaps, validate, report, classify, ...) and the app in a browser
     new_works: int = NEW_WORKS  # works added before `kg classify` is timed
     keep: Path | None = None  # keep the built stores in this folder
 
@@ -254,60 +260,53 @@ def _child_env() -> dict:
 def run_child(args: list[str], timeout_s: float | None = None, on_line=None) -> tuple[list[dict], dict]:
     """Run `python -m kg.bench ARGS` in a child; (its JSON lines, its resource usage).
 
-    Peak memory comes from the kernel's accounting of that one child (os.wait4),
-    so it is the real high-water mark of the work, not a sample.
+    Measured by kg.bench_commands.watch_process, as the user's commands are: peak memory is the
+    child's own high-water mark (VmHWM), not the kernel's rusage maximum (which counts this
+    process's memory at fork). `on_line(item)` may return more seconds to allow from now.
     """
+    import queue
+    import threading
+
     errors = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([sys.executable, "-c", "from kg.bench import _child_main; _child_main()", *args],
                             stdout=subprocess.PIPE, stderr=errors, env=_child_env(), text=True)
     lines: list[dict] = []
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    timed_out = False
-    import queue
-    import threading
+    deadline = [None if timeout_s is None else time.monotonic() + timeout_s]
 
-    def take(line: str):
-        """Keep one JSON line of the child's; what on_line says of it (more time, or None)."""
+    def take(line: str) -> None:
+        """Keep one JSON line of the child's; what on_line says of it may move the deadline."""
         try:
             item = json.loads(line)
         except ValueError:
-            return None
+            return
         lines.append(item)
-        return on_line(item) if on_line else None
+        extra = on_line(item) if on_line else None
+        if extra is not None:
+            deadline[0] = time.monotonic() + extra
 
     # a reader thread: select() on a buffered pipe can miss lines already read into the buffer
     inbox: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: ([inbox.put(line) for line in proc.stdout], inbox.put(None)),
                               daemon=True)
     reader.start()
-    while True:
-        wait = None if deadline is None else deadline - time.monotonic()
-        if wait is not None and wait <= 0:
-            timed_out = True
-            proc.kill()
-            break
-        try:
-            line = inbox.get(timeout=wait)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        extra = take(line)
-        if extra is not None:
-            deadline = time.monotonic() + extra
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+
+    def drain() -> None:
+        while True:
+            try:
+                line = inbox.get_nowait()
+            except queue.Empty:
+                return
+            if line:
+                take(line)
+
+    measured = watch_process(proc, lambda: deadline[0], drain)
     reader.join(5)
-    while not inbox.empty():  # lines that arrived just before the deadline
-        line = inbox.get()
-        if line:
-            take(line)
+    drain()  # lines that arrived as the child ended
     proc.stdout.close()
     errors.seek(0)
     stderr = errors.read()
     errors.close()
-    info = {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "exit": proc.returncode, "timed_out": timed_out, "stderr": stderr[-2000:]}
+    info = {**measured, "stderr": stderr[-2000:]}
     return lines, info
 
 
@@ -729,12 +728,86 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
                                               add_works=lambda folder: add_new_works(folder, options.new_works,
                                                                                      options.seed))
             entry["comparisons"] = entry.get("comparisons", []) + comparisons(entry["commands"])
+            say(f"{papers} papers: the app in headless Chromium (first page, then every page switch; twice)")
+            app_rows, app_note = time_app_pages(store)
+            entry["commands"] += app_rows
+            if app_note:
+                notes.append(app_note)
     finally:
         graph.close()
         if options.keep is None:
             _rmtree(store)
     entry["notes"] = notes
     return entry
+
+
+APP_RUNS = ("new build", "views kept")  # a server on a generation it has not seen, then a second server
+
+
+def time_app_pages(store: Path) -> tuple[list[dict], str | None]:
+    """The app as a person sees it (kg.app_timing.time_app, headless Chromium), twice: a first
+    server on the store's current generation (its views are computed while the person waits, or
+    in the background at server start), then a second server (the views kept in kg-derived/).
+    One row per page and run, shaped like the commands' rows: seconds until the page is drawn,
+    title_s until its title shows, peak_rss_mb of the server. (rows, a note when skipped)."""
+    from .app_timing import time_app, unavailable
+
+    why = unavailable()
+    if why:
+        return [], f"app: skipped: no browser ({why})"
+    rows: list[dict] = []
+    for run in APP_RUNS:
+        try:
+            timed = time_app(store)
+        except Exception as exc:  # noqa: BLE001 - one failed visit is a row that says so, not a failed bench
+            rows.append({"name": f"app ({run})", "error": str(exc)[-400:]})
+            continue
+        peak = timed[0].get("server_peak_rss_mb") or 0.0
+        for r in timed:
+            how = "first page" if r["how"] == "first" else "switch"
+            row = {"name": f"app: {r['title']} ({how}, {run})", "title_s": r["title_s"], "app_page": r["page"],
+                   "how": r["how"], "run": run}
+            if r["content_s"] is None:  # not drawn in time: no figure, the row says so
+                rows.append({**row, "error": r["error"]})
+                continue
+            row.update({"seconds": r["content_s"], "peak_rss_mb": peak})
+            if r.get("server_s") is not None:
+                row["server_s"] = r["server_s"]
+            if r.get("error"):
+                row["page_error"] = r["error"]
+            rows.append(row)
+    return rows, None
+
+
+def app_verdict(entry: dict) -> list[str]:
+    """The app's targets: the first page within 3 s of the server being up, every switch within 2 s."""
+    n, lines = entry["papers"], []
+    rows = [c for c in entry.get("commands", []) if c.get("app_page")]
+    for run in APP_RUNS:
+        mine = [r for r in rows if r["run"] == run]
+        first = [r for r in mine if r["how"] == "first"]
+        switches = [r for r in mine if r["how"] == "switch"]
+        if first:
+            f = first[0]
+            if "seconds" not in f:
+                lines.append(f"{n} papers: app first page ({run}) {f.get('error', 'failed')} (misses "
+                             f"<= {TARGETS['app_first_page_s_100k']:g} s)")
+                continue
+            ok = f["seconds"] <= TARGETS["app_first_page_s_100k"] and not f.get("page_error")
+            lines.append(f"{n} papers: app first page ({run}) {f['seconds']:.1f} s "
+                         f"({'meets' if ok else 'misses'} <= {TARGETS['app_first_page_s_100k']:g} s)")
+        if switches:
+            worst = max(switches, key=lambda r: r.get("seconds", float("inf")))
+            if "seconds" not in worst:
+                lines.append(f"{n} papers: app page switches ({run}) {worst['app_page']}: {worst.get('error')} "
+                             f"(misses <= {TARGETS['app_switch_s_100k']:g} s)")
+                continue
+            failed = [r["app_page"] for r in switches if r.get("page_error")]
+            ok = worst["seconds"] <= TARGETS["app_switch_s_100k"] and not failed
+            lines.append(f"{n} papers: app page switches ({run}) slowest {worst['seconds']:.1f} s "
+                         f"({worst['app_page']}; {'meets' if ok else 'misses'} <= {TARGETS['app_switch_s_100k']:g} s)"
+                         + (f"; an error shown on {', '.join(failed)}" if failed else ""))
+    return lines
 
 
 def add_new_works(records_dir: Path, papers: int, seed: int) -> int:
@@ -862,6 +935,7 @@ def verdict(report: dict) -> list[str]:
                     if not q.get("whole_listing") and q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
             lines.append(f"{n} papers: named queries over 0.5 s median: {', '.join(slow) if slow else 'none'}")
             lines += _command_verdict(entry)
+            lines += app_verdict(entry)
         if 10_000 <= n < 100_000 and entry["suite"].get("speedup"):
             s = entry["suite"]["speedup"]
             lines.append(f"{n} papers: query suite {s:.1f}x faster than rdflib "

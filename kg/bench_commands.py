@@ -3,8 +3,8 @@
 `time_commands(store, workdir, ...)` runs, against a built store, the commands a survey author
 types (`kg gaps`, `kg gaps --json`, `kg validate`, `kg report --format html`, `kg query --name
 papers`, `kg classify` once, then again after 1,000 new works arrive), each as `python -m kg ...` in a child
-process: wall time from start to exit (Python start included) and the child's peak resident
-memory from the kernel (os.wait4). Beside them, baselines measured the same way:
+process: wall time from start to exit (Python start included) and the child's own peak resident
+memory (watch_process: VmHWM sampled until it exits). Beside them, baselines measured the same way:
 
 - the engine alone: pyoxigraph opened read-only on the same generation, one GROUP BY of
   category x mechanism counts (what the gap matrix asks of the store at the least);
@@ -51,39 +51,56 @@ print(len(cells.groupby(["value_category", "value_mechanism"])["work"].nunique()
 """
 
 
+def watch_process(proc: subprocess.Popen, deadline=lambda: None, on_tick=None) -> dict:
+    """Wait for a started child, measuring it: the one process timer of kg bench (the commands
+    here, kg.bench.run_child's build, load and rdflib children).
+
+    Peak memory is the child's own high-water mark (VmHWM from /proc, sampled every 10 ms until
+    it exits; the kernel keeps the mark, so a sample loses nothing but the last instant's growth),
+    not the kernel's rusage maximum, which counts the parent's resident memory at fork (a large
+    benchmark process would hide a small command's peak); rusage only where /proc says nothing.
+    `deadline()`: the monotonic time after which the child is killed (None: none), asked on every
+    tick, so it may move; `on_tick()`: called on every tick (e.g. to read the child's output).
+    Returns peak_rss_mb, cpu_s, exit, timed_out; sets proc.returncode."""
+    peak_kb, timed_out = 0, False
+    while True:
+        if on_tick is not None:
+            on_tick()
+        peak_kb = max(peak_kb, high_water_kb(proc.pid))
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        limit = deadline()
+        if limit is not None and time.monotonic() > limit:
+            timed_out = True
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.01)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {"peak_rss_mb": round((peak_kb or usage.ru_maxrss) / 1024, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "exit": proc.returncode, "timed_out": timed_out}
+
+
 def time_process(args: list[str], env: dict | None = None, cwd: str | Path | None = None,
                  timeout_s: float = 3600.0) -> dict:
-    """One child process: wall seconds, peak RSS (MB, from the kernel), exit code, the tails of
-    its standard output and error."""
+    """One child process: wall seconds, peak RSS (MB, its own: watch_process), exit code, the
+    tails of its standard output and error."""
     with tempfile.TemporaryFile(mode="w+") as errors, tempfile.TemporaryFile(mode="w+") as output:
         started = time.perf_counter()
         proc = subprocess.Popen(args, stdout=output, stderr=errors, env=env, cwd=cwd, text=True)
-        deadline = started + timeout_s
-        peak_kb = 0
-        while True:
-            peak_kb = max(peak_kb, _high_water_kb(proc.pid))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
+        limit = time.monotonic() + timeout_s
+        measured = watch_process(proc, lambda: limit)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         tail = errors.read()[-1500:]
         output.seek(0)
         said = output.read()[-2000:]
-    # the kernel's rusage counts the parent's resident memory at fork in the child's maximum (a
-    # large benchmark process would hide a small command's peak): the child's own high-water mark
-    # (VmHWM, sampled until it exits) when /proc has it
-    return {"seconds": round(seconds, 3), "peak_rss_mb": round((peak_kb or usage.ru_maxrss) / 1024, 1),
-            "exit": proc.returncode, "stderr": tail, "stdout": said}
+    return {"seconds": round(seconds, 3), "peak_rss_mb": measured["peak_rss_mb"], "exit": measured["exit"],
+            "stderr": tail, "stdout": said}
 
 
-def _high_water_kb(pid: int) -> int:
+def high_water_kb(pid: int) -> int:
     """A running process's peak resident memory so far (VmHWM, kB); 0 when unknown."""
     try:
         with open(f"/proc/{pid}/status") as fh:

@@ -430,10 +430,10 @@ def test_network_filters_cap_and_empty_selection(app_store):
 
 
 def test_network_colour_by_community(app_store):
-    """Communities (Louvain) are found when asked for: the filter waits until the page colours by them."""
+    """Communities (Louvain) come with the generation's stored citation table: filter and column at once."""
     at = ok(open_page("network"))
-    assert at.multiselect(key="net_communities").disabled
-    assert "community" not in at.dataframe[0].value.columns or set(at.dataframe[0].value["community"]) == {-1}
+    assert not at.multiselect(key="net_communities").disabled
+    assert set(at.dataframe[0].value["community"]) != {-1}
     at.radio(key="net_color").set_value("community")
     ok(at.run())
     assert "community 1" in " ".join(texts(at.markdown))
@@ -644,3 +644,38 @@ def test_reports_preview_and_every_format(app_store):
     at.selectbox(key="report_category").set_value("retrieval")
     ok(at.run())
     assert "Personalized retrieval" in iframe_html(at)
+
+
+# ---------------------------------------------------------------- a large graph: every work read only when asked
+def test_on_a_large_graph_what_reads_every_work_waits_for_a_button_then_is_kept(writable_store, monkeypatch):
+    """Above ASK_ABOVE works the report, the combinations and the classifier's suggestion are made
+    when asked (a button), then kept beside the generation: a new session shows them at once."""
+    import shutil
+
+    from kg.app import data
+    from kg.store import StoreDir
+
+    shutil.rmtree(StoreDir(writable_store).current() / "kg-derived", ignore_errors=True)
+    monkeypatch.setattr(data, "ASK_ABOVE", 10)
+    at = ok(open_page("reports"))
+    assert not at.get("iframe") and not at.get("download_button")
+    [make] = [b for b in at.button if b.key == "report_make"]
+    at = ok(make.click().run())
+    assert "Taxonomy gap report" in iframe_html(at)
+    at = ok(open_page("reports"))  # another session: kept for this generation
+    assert "Taxonomy gap report" in iframe_html(at) and not [b for b in at.button if b.key == "report_make"]
+
+    at = ok(open_page("combinations"))
+    assert not at.get("vega_lite_chart") and not at.dataframe
+    [count] = [b for b in at.button if b.key == "combo_count"]
+    at = ok(count.click().run())
+    assert at.get("vega_lite_chart") and len(at.dataframe[0].value) > 0
+    at = ok(open_page("combinations"))
+    assert at.get("vega_lite_chart") and not [b for b in at.button if b.key == "combo_count"]
+
+    at = ok(open_page("screening"))
+    suggest = [b for b in at.button if (b.key or "").startswith("screen_suggest_")]
+    if suggest:  # the first work has no label in the graph: the classifier's suggestion waits for the button
+        assert not any("Predicted labels" in m for m in texts(at.markdown))
+        at = ok(suggest[0].click().run())
+    assert any("Predicted labels" in m for m in texts(at.markdown))

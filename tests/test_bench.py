@@ -37,7 +37,7 @@ def bench_100(tmp_path_factory):
     """A small run with every baseline timed, pySHACL's included."""
     done = subprocess.run([sys.executable, "-c", "from kg.cli import main; main()", "bench", "--papers", "100", "--json",
                            "--repeats", "1", "--rdflib-max", "0"],
-                          capture_output=True, text=True, timeout=600,
+                          capture_output=True, text=True, timeout=900,  # two visits of the app in Chromium included
                           cwd=tmp_path_factory.mktemp("bench100"))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
@@ -174,7 +174,7 @@ def test_bench_times_the_users_commands_as_processes_beside_the_baselines(bench_
     from kg.bench_commands import CLASSIFY_FIRST, ENGINE_BASELINE, GAPS, PANDAS_BASELINE
 
     size = bench_100["sizes"][0]
-    rows = {c["name"]: c for c in size["commands"]}
+    rows = {c["name"]: c for c in size["commands"] if not c.get("app_page")}
     assert not [c for c in size["commands"] if "error" in c], size["commands"]
     expected = {GAPS, "kg gaps --json", ENGINE_BASELINE, PANDAS_BASELINE, "kg validate", "kg report --format html",
                 "kg query --name papers (page one)", CLASSIFY_FIRST, "kg build (after 1000 new works)",
@@ -190,6 +190,26 @@ def test_bench_times_the_users_commands_as_processes_beside_the_baselines(bench_
     assert 1 <= int(rows[PANDAS_BASELINE]["said"]) <= int(rows[ENGINE_BASELINE]["said"])
     pairs = {(c["path"], c["baseline"]) for c in size["comparisons"]}
     assert {(GAPS, ENGINE_BASELINE), (GAPS, PANDAS_BASELINE)} <= pairs
+
+
+def test_bench_times_the_app_in_a_browser_or_says_why_not(bench_100):
+    """Every page of the app, the first opened by its address and the others by a click, on a new
+    build and again with the views kept; or a note that no browser is there."""
+    from kg.app_timing import PAGES, unavailable
+
+    size = bench_100["sizes"][0]
+    app = [c for c in size["commands"] if c.get("app_page")]
+    if unavailable():
+        assert not app and any(n.startswith("app: skipped: no browser") for n in size["notes"])
+        return
+    for run in ("new build", "views kept"):
+        mine = [r for r in app if r["run"] == run]
+        assert [r["app_page"] for r in mine] == [p for p, _ in PAGES]
+        assert [r["how"] for r in mine] == ["first"] + ["switch"] * (len(PAGES) - 1)
+        for r in mine:
+            assert 0 < r["title_s"] <= r["seconds"] and r["peak_rss_mb"] > 50 and not r.get("page_error"), r
+    lines = [v for v in bench_100["verdict"] if "app" in v]
+    assert not lines  # the targets are checked at 100,000 papers only
 
 
 def test_verdict_checks_issue_18s_targets_at_100k():
@@ -209,6 +229,16 @@ def test_verdict_checks_issue_18s_targets_at_100k():
     assert "100000 papers: kg gaps 2.5 s against pandas alone 3.0 s (meets: no slower than pandas)" in lines
     assert not [line for line in lines if "report" in line]  # a failed command is no figure
     assert not [line for line in verdict({"sizes": [{**entry, "papers": 10_000}]}) if "kg gaps" in line]
+    app = [{"name": f"app: {p} ({run})", "seconds": s, "title_s": 0.2, "peak_rss_mb": 500.0, "app_page": p,
+            "how": how, "run": run}
+           for run, rows in (("new build", [("overview", "first", 12.5), ("gaps", "switch", 1.5), ("network", "switch", 4.0)]),
+                             ("views kept", [("overview", "first", 1.2), ("gaps", "switch", 0.8), ("network", "switch", 1.9)]))
+           for p, how, s in rows]
+    lines = verdict({"sizes": [{**entry, "commands": entry["commands"] + app}]})
+    assert "100000 papers: app first page (new build) 12.5 s (misses <= 3 s)" in lines
+    assert "100000 papers: app page switches (new build) slowest 4.0 s (network; misses <= 2 s)" in lines
+    assert "100000 papers: app first page (views kept) 1.2 s (meets <= 3 s)" in lines
+    assert "100000 papers: app page switches (views kept) slowest 1.9 s (network; meets <= 2 s)" in lines
 
 
 def test_a_commands_peak_memory_is_its_own_not_its_parents():
@@ -224,3 +254,27 @@ def test_a_commands_peak_memory_is_its_own_not_its_parents():
     assert small["peak_rss_mb"] < 100
     assert 190 < grown["peak_rss_mb"] < 350
     del parent
+
+
+def test_one_process_timer_for_the_commands_and_the_measuring_children(tmp_path):
+    """kg.bench.run_child (build, load, rdflib) and time_process (the user's commands) share
+    watch_process: the child's own high-water mark, a deadline that kills, the child's output read."""
+    import time
+
+    from kg.bench_commands import watch_process
+
+    parent = bytearray(400 * 2**20)
+    for i in range(0, len(parent), 4096):
+        parent[i] = 1
+    nt = tmp_path / "tiny.nt"
+    nt.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")
+    lines, info = run_child(["load", str(nt), str(tmp_path / "load")])
+    assert info["exit"] == 0 and not info["timed_out"] and lines[-1]["triples"] == 1
+    assert 10 < info["peak_rss_mb"] < 200  # the child's own, not this process's 400 MB
+    del parent
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = time.monotonic()
+    ticks = []
+    measured = watch_process(proc, lambda: started + 0.5, lambda: ticks.append(1))
+    assert measured["timed_out"] and measured["exit"] != 0 and time.monotonic() - started < 10
+    assert ticks and proc.returncode == measured["exit"]

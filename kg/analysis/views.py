@@ -104,3 +104,79 @@ def with_kinds(combinations: pd.DataFrame) -> pd.DataFrame:
     out["concept"] = [f"{label} ({kind})" for label, kind in zip(out["a_label"], out["a_kind"])]
     out["with"] = [f"{label} ({kind})" for label, kind in zip(out["b_label"], out["b_kind"])]
     return out
+
+
+# the works' attributes the citation network filters and draws on, read lean: one simple pattern
+# each (a join of OPTIONALs over every work costs more than the five scans together)
+_YEARS = "SELECT ?w ?v WHERE { ?w fabio:hasPublicationYear ?v }"
+_CATEGORIES = "SELECT ?w ?v WHERE { ?w kg:category/skos:notation ?v }"
+_CANDIDATES = "SELECT ?w ?v WHERE { ?w kg:isCandidate ?v }"
+_REVIEWS = "SELECT ?w WHERE { ?w a fabio:ReviewArticle }"
+_CITATION_COUNTS = "SELECT ?w ?v WHERE { ?w kg:citationCount ?v }"
+NETWORK_COLUMNS = ["work", "label", "year", "category", "candidate", "review", "cited_by", "references",
+                   "pagerank", "rank", "tied", "community", "citation_count"]
+
+
+def network_table(graph) -> pd.DataFrame:
+    """Every work's citation figures (kg.analysis.citation_store.citation_table: PageRank, rank,
+    ties, Louvain community, in-corpus degrees; stored per generation) with what the citation
+    network page filters and draws on: year, category (notation or None), candidate, review
+    (a survey or review article), citation_count (external). Most central first; the columns of
+    citation_metrics that the page reads (NETWORK_COLUMNS), without loading the analysis corpus."""
+    from .citation_store import citation_table
+    from .counting import flag, year_of
+
+    table = citation_table(graph)
+
+    def first(query, convert=lambda v: v) -> dict:
+        found: dict = {}
+        for w, v in graph.values(query):
+            if w not in found and v not in (None, ""):
+                found[w] = convert(v)
+        return found
+
+    years, categories = first(_YEARS, year_of), first(_CATEGORIES)
+    candidates = {w for w, v in graph.values(_CANDIDATES) if flag(v)}
+    reviews = {row[0] for row in graph.values(_REVIEWS)}
+    counts = first(_CITATION_COUNTS, lambda v: int(float(v)))
+    works = table["work"]
+    out = table.assign(year=pd.Series([years.get(w) for w in works], dtype=object),
+                       category=pd.Series([categories.get(w) for w in works], dtype=object),
+                       candidate=[w in candidates for w in works], review=[w in reviews for w in works],
+                       citation_count=pd.Series([counts.get(w) for w in works], dtype=object))
+    return out[NETWORK_COLUMNS]
+
+
+def network_sources(graph, table: pd.DataFrame) -> dict:
+    """kg.analysis.citations.citation_sources for the graph, from network_table's degrees: the
+    links of survey or review works only are read (when every link comes from them)."""
+    import networkx as nx
+
+    from .citations import citation_sources
+
+    links = int(table["references"].sum())
+    citing = table[table["references"] > 0]
+    surveys = citing[citing["review"].astype(bool)]
+    from_surveys = int(surveys["references"].sum())
+    if links and from_surveys < links:  # the works themselves cite: no caveat to compute
+        return {"citations": links, "citing_works": int(len(citing)), "from_surveys": from_surveys,
+                "surveys_citing": int(len(surveys)), "survey_only": False, "note": None}
+    g = nx.DiGraph()  # no link, or every link from a survey: those links read, the note said by citation_sources
+    g.add_nodes_from((w, {"review": True}) for w in surveys["work"])
+    if len(surveys):
+        values = " ".join(f"<{w}>" for w in surveys["work"])
+        keep = set(table["work"])
+        g.add_edges_from((a, b) for a, b in graph.values(
+            f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} ?a cito:cites ?b }}") if b in keep and a != b)
+    return citation_sources(g)
+
+
+def links_among(graph, works) -> list[tuple[str, str]]:
+    """The citation links among the given works (a few hundred: the ones drawn), read from the store."""
+    works = list(dict.fromkeys(works))
+    if not works:
+        return []
+    values = " ".join(f"<{w}>" for w in works)
+    keep = set(works)
+    found = graph.values(f"SELECT ?a ?b WHERE {{ VALUES ?a {{ {values} }} ?a cito:cites ?b }}")
+    return sorted({(a, b) for a, b in found if b in keep and a != b})

@@ -29,7 +29,10 @@ def render() -> None:
     if not kinds:
         st.warning("Pick at least one concept kind.", icon=":material/filter_alt_off:")
         return
-    pairs, unexplored = data.combinations(kinds, method, int(support))
+    if not _asked(kinds, method, int(support)):
+        return
+    with st.spinner("Counting the combinations…", show_time=True):
+        pairs, unexplored = data.combinations(kinds, method, int(support))
     # One below the other, each the page's full width: side by side, the matrix ran under the
     # table at 1400 px and the table's score column was cut off.
     st.subheader("Co-occurrence")
@@ -60,3 +63,23 @@ def render() -> None:
                                         help="Concepts co-occurring with both")})
     with st.expander("How the score works"):
         st.write(analysis.COMBINATION_EXPLANATION)
+
+
+ASKED_KEY = "_combo_asked"
+
+
+def _asked(kinds: list[str], method: str, support: int) -> bool:
+    """Whether to show the combinations now: kept for this build of the graph already, or asked for
+    (they read every work's concepts, which takes a while on a large graph; then kept)."""
+    settings = (tuple(kinds), method, support)
+    asked = st.session_state.setdefault(ASKED_KEY, set())
+    if settings in asked or not data.asks_first() or data.combinations_ready(kinds, method, support):
+        return True
+    st.info("Counting the combinations reads every work's concepts; once counted they are kept for this build "
+            "of the graph.", icon=":material/info:")
+    if st.button("Count the combinations", icon=":material/join_inner:", type="primary", key="combo_count"):
+        asked.add(settings)
+        return True
+    with st.expander("How the score works"):
+        st.write(analysis.COMBINATION_EXPLANATION)
+    return False

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 
+import pandas as pd
 import streamlit as st
 
 from kg import analysis
@@ -26,7 +27,7 @@ from kg.project import Project, resolve
 from kg.sparql.stats import graph_stats
 from kg.store import Store
 
-from . import network_drawing
+from . import network_drawing, view_cache
 
 TTL = None  # results are tied to a generation; a rebuild makes a new key
 
@@ -93,7 +94,7 @@ def store_info() -> dict:
 # ---------------------------------------------------------------- cached results
 @st.cache_data(show_spinner=False, max_entries=8)
 def _stats(_graph, key: str) -> dict:
-    return graph_stats(_graph)
+    return view_cache.stored(_graph, "stats", lambda: graph_stats(_graph))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -103,13 +104,14 @@ def _corpus(_graph, key: str) -> analysis.Corpus:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _per_year(_graph, key: str) -> list[dict]:
-    return browse.papers_per_year(_graph)
+    return view_cache.stored(_graph, "papers-per-year", lambda: browse.papers_per_year(_graph))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _overview(_graph, key: str) -> dict:
-    return {"per_year": _per_year(_graph, key), "latest": browse.latest_additions(_graph, 12),
-            "sources": browse.data_sources(_graph)}
+    return {"per_year": _per_year(_graph, key),
+            "latest": view_cache.stored(_graph, "latest-additions-12", lambda: browse.latest_additions(_graph, 12)),
+            "sources": view_cache.stored(_graph, "data-sources", lambda: browse.data_sources(_graph))}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -121,7 +123,8 @@ def _taxonomy(_graph, key: str) -> analysis.Corpus:
 def _store_gap_cells(_graph, key: str):
     from kg.analysis.gap_counts import gap_cells
 
-    return gap_cells(_graph, analysis.MIN_CONFIDENCE)
+    return view_cache.stored(_graph, f"gap-cells-{analysis.MIN_CONFIDENCE:g}",
+                             lambda: gap_cells(_graph, analysis.MIN_CONFIDENCE))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -167,48 +170,53 @@ def _nearest(_graph, key: str, category: str, mechanism: str) -> list[dict]:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _network(_graph, key: str) -> dict:
-    """Held, not copied per session (cache_resource): at 100,000 papers the frames are large.
-    Read only by the pages."""
-    from kg.analysis.citations import citation_sources
-    from kg.analysis.views import year_span
-
-    corpus = analysis.load_citation_corpus(_graph)  # no load_corpus: works (slim), citations, taxonomy
-    # communities (Louvain: most of the ranking's time on a large graph) wait until asked for
-    return {"metrics": analysis.citation_metrics(corpus, with_communities=False), "sources": citation_sources(corpus),
-            "edges": corpus.edges, "categories": corpus.notation_labels("category"), "span": year_span(corpus),
-            "corpus": corpus}
-
-
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _community_metrics(_graph, key: str):
-    return analysis.citation_metrics(_network(_graph, key)["corpus"])
+    """Held, not copied per session (cache_resource): at 100,000 papers the table is large.
+    Read only by the pages. No corpus and no links of every work: the generation's citation
+    table (PageRank, ranks, communities, degrees; kg.analysis.citation_store) with the works'
+    years, categories and flags, kept in kg-derived/ (view_cache) so a later server reads it."""
+    metrics = view_cache.stored(_graph, "network-table", lambda: views.network_table(_graph))
+    sources = view_cache.stored(_graph, "network-sources", lambda: views.network_sources(_graph, metrics))
+    taxonomy = _taxonomy(_graph, key)
+    years = [int(y) for y in metrics["year"] if y is not None and not pd.isna(y)]
+    return {"metrics": metrics, "sources": sources, "categories": taxonomy.notation_labels("category"),
+            "span": (min(years), max(years)) if years else None}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _network_html(_graph, key: str, nodes: tuple[str, ...], color_by: str) -> str:
+    net = _network(_graph, key)
+    return network_drawing.network_html(_drawn_edges(_links_among(_graph, key, nodes), nodes), net["metrics"],
+                                        list(nodes), color_by=color_by, category_labels=net["categories"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _links_among(_graph, key: str, nodes: tuple[str, ...]) -> list[tuple[str, str]]:
+    return views.links_among(_graph, nodes)
+
+
+def _drawn_edges(links, nodes):
+    """The citations among the drawn works only, as the small graph network_html draws."""
     import networkx as nx
 
-    net = _network(_graph, key)
-    metrics = _community_metrics(_graph, key) if color_by == "community" else net["metrics"]
-    return network_drawing.network_html(_drawn_edges(net["edges"], nodes, nx), metrics, list(nodes),
-                                        color_by=color_by, category_labels=net["categories"])
-
-
-def _drawn_edges(edges, nodes, nx):
-    """The citations among the drawn works only, as the small graph network_html draws."""
-    keep = set(nodes)
-    among = edges[edges["citing"].isin(keep) & edges["cited"].isin(keep)]
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
-    graph.add_edges_from((a, b) for a, b in zip(among["citing"], among["cited"]) if a != b)
+    graph.add_edges_from(links)
     return graph
+
+
+def _combinations_view(kinds: tuple[str, ...], method: str, min_support: int, top: int) -> str:
+    return f"combinations-{'+'.join(kinds)}-{method}-{min_support}-{top}"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _combinations(_graph, key: str, kinds: tuple[str, ...], method: str, min_support: int, top: int):
-    corpus = _corpus(_graph, key)
-    return (views.cooccurrence_pairs(corpus, kinds, top=top),
-            analysis.unexplored_combinations(corpus, kinds, min_support=min_support, method=method))
+    def compute() -> dict:
+        corpus = _corpus(_graph, key)
+        return {"pairs": views.cooccurrence_pairs(corpus, kinds, top=top),
+                "unexplored": analysis.unexplored_combinations(corpus, kinds, min_support=min_support, method=method)}
+
+    kept = view_cache.stored(_graph, _combinations_view(kinds, method, min_support, top), compute)
+    return kept["pairs"], kept["unexplored"]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -219,6 +227,16 @@ def _query(_graph, key: str, text: str, bindings: tuple[tuple[str, str], ...], m
 # ---------------------------------------------------------------- what pages call
 def stats() -> dict:
     return _stats(*graph_and_key())
+
+
+# Above this many works, what needs every work read (the analysis corpus, the classifier) waits
+# for a button (then kept per generation); at or below it, pages compute it at once.
+ASK_ABOVE = 5_000
+
+
+def asks_first() -> bool:
+    """Whether the graph is large enough that pages ask before reading every work (ASK_ABOVE)."""
+    return int(stats().get("papers") or 0) > ASK_ABOVE
 
 
 def corpus() -> analysis.Corpus:
@@ -285,22 +303,15 @@ def nearest(category: str, mechanism: str) -> list[dict]:
 
 
 def network() -> dict:
-    """The citation network of the whole graph, without load_corpus: metrics (citation_metrics:
-    PageRank and rank per work, most central first; community -1 until network_communities), sources (citation_sources),
-    edges (citing, cited), categories (notation -> label), span (first and last year)."""
+    """The citation network of the whole graph, without load_corpus: metrics (views.network_table:
+    PageRank, rank, Louvain community, degrees, year, category and flags per work, most central
+    first), sources (citation_sources), categories (notation -> label), span (first and last year)."""
     return _network(*graph_and_key())
-
-
-def network_communities():
-    """network()'s metrics with each work's Louvain community (computed on first ask, then cached)."""
-    return _community_metrics(*graph_and_key())
 
 
 def drawn_citations(nodes: list[str]) -> int:
     """How many citations run among the given works."""
-    import networkx as nx
-
-    return _drawn_edges(network()["edges"], nodes, nx).number_of_edges()
+    return len(_links_among(*graph_and_key(), tuple(nodes)))
 
 
 def network_html(nodes: list[str], color_by: str) -> str:
@@ -308,8 +319,14 @@ def network_html(nodes: list[str], color_by: str) -> str:
 
 
 def combinations(kinds: list[str], method: str, min_support: int, top: int = 30):
-    """(co-occurrence pairs in long form, ranked unexplored combinations)."""
+    """(co-occurrence pairs in long form, ranked unexplored combinations); kept per generation."""
     return _combinations(*graph_and_key(), tuple(kinds), method, min_support, top)
+
+
+def combinations_ready(kinds: list[str], method: str, min_support: int, top: int = 30) -> bool:
+    """Whether combinations() for these settings is already kept for this generation (instant)."""
+    graph, _ = graph_and_key()
+    return view_cache.is_stored(graph, _combinations_view(tuple(kinds), method, min_support, top))
 
 
 def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
@@ -319,9 +336,23 @@ def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _screening(_graph, key: str):
+    from kg.classify.screen import Progress, ScreenItem, Screening
     from kg.classify.screen import screening as build_screening
 
-    return build_screening(_graph)
+    kept = view_cache.stored(_graph, SCREENING_VIEW, lambda: _screening_view(build_screening(_graph)))
+    state = Screening(queue=[ScreenItem(**item) for item in kept["queue"]], progress=Progress(**kept["progress"]))
+    return state, int(kept["queued"])
+
+
+SCREENING_KEPT = 1_000  # the head of the screening queue kept per generation (the page shows 25, skips a few)
+SCREENING_VIEW = f"screening-head-{SCREENING_KEPT}"
+
+
+def _screening_view(state) -> dict:
+    from dataclasses import asdict
+
+    return {"progress": asdict(state.progress), "queue": [asdict(i) for i in state.queue[:SCREENING_KEPT]],
+            "queued": len(state.queue)}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -357,7 +388,8 @@ def _suggested(location: str, key: str, title: str, abstract: str) -> dict:
 
 
 def screening():
-    """The undecided works, most relevant first, and the screening progress (kg.classify.screen)."""
+    """(the screening state (kg.classify.screen): its progress and the head of its queue, the
+    SCREENING_KEPT undecided works most relevant first; how many works the whole queue holds)."""
     return _screening(*graph_and_key())
 
 
@@ -380,16 +412,95 @@ def suggested_labels(title: str, abstract: str) -> dict:
 def _report(_graph, key: str, category: str | None) -> dict:
     from kg.report import build_report
 
-    return build_report(_corpus(_graph, key), category)
+    return build_report(_graph, category)
+
+
+def _report_view(category: str | None, fmt: str) -> str:
+    return f"report-{category or 'all'}.{fmt}"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _rendered(_graph, key: str, category: str | None, fmt: str) -> str:
     from kg.report import render
 
-    return render(_report(_graph, key, category), fmt)
+    return view_cache.stored(_graph, _report_view(category, fmt),
+                             lambda: render(_report(_graph, key, category), fmt))
 
 
 def report_text(fmt: str, category: str | None = None) -> str:
-    """The gap report (kg.report) rendered in one format."""
+    """The gap report (kg.report) rendered in one format (kept per generation once made)."""
     return _rendered(*graph_and_key(), category, fmt)
+
+
+def report_ready(category: str | None, formats) -> bool:
+    """Whether the report in every one of `formats` is already made for this generation (showing it is then instant)."""
+    graph, _ = graph_and_key()
+    return all(view_cache.is_stored(graph, _report_view(category, fmt)) for fmt in formats)
+
+
+# ---------------------------------------------------------------- warming up
+def _warm_views(graph, key: str) -> None:
+    """Compute what the pages show first (Overview, Taxonomy & gaps, Citation network, Screening)
+    into the generation's kg-derived/ views, in the order of the sidebar, skipping the ones kept:
+    a page then reads them instead of asking the graph. Runs in a thread of its own; a view a page
+    is computing meanwhile is computed once (view_cache's lock) and read by the other."""
+    from kg.analysis.gap_counts import gap_cells
+    from kg.classify.screen import screening as build_screening
+
+    # the Overview's views from its last to its first: a first visitor's Overview asks for them
+    # from the first, so the page and this thread meet in the middle instead of queueing
+    plan = [("data-sources", lambda: browse.data_sources(graph)),
+            ("latest-additions-12", lambda: browse.latest_additions(graph, 12)),
+            ("papers-per-year", lambda: browse.papers_per_year(graph)),
+            ("stats", lambda: graph_stats(graph)),
+            (f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE)),
+            ("network-table", lambda: views.network_table(graph)),
+            (SCREENING_VIEW, lambda: _screening_view(build_screening(graph)))]
+    for name, compute in plan:
+        if view_cache.is_stored(graph, name):
+            continue
+        try:
+            view_cache.stored(graph, name, compute)
+        except Exception:  # noqa: BLE001 - the page that shows it computes it again and says what failed
+            continue
+
+
+_SERVING: list[bool] = []  # set by serving(): this process is the app's server (kg.app.shell's lifespan)
+
+
+_TITLE_SHOWN = threading.Event()  # a page has written its title (kg.app.ui.guarded)
+WARM_AFTER_S = 5.0  # the warm-up waits this long at most for the first page's title
+
+
+def title_shown() -> None:
+    """A page has written its title: the warm-up may start (it no longer delays that title)."""
+    _TITLE_SHOWN.set()
+
+
+def serving() -> None:
+    """Say that this process serves the app (not AppTest, not a plain script), then warm up the
+    current generation's views (warm) unless the store has no graph yet (the first page builds it).
+    The warm-up starts once the first visitor's page shows its title (or WARM_AFTER_S passed), so
+    its reads never hold up that title; after it, they share the work with that page."""
+    _SERVING.append(True)
+    _TITLE_SHOWN.wait(WARM_AFTER_S)
+    if has_graph():
+        warm()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _warming(_graph, key: str) -> threading.Thread:
+    thread = threading.Thread(target=_warm_views, args=(_graph, key), name="kg-app-views", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm() -> None:
+    """Start, once per generation in this server, computing the pages' first views in the
+    background (a new generation on disk is read by no one yet: the first visitor's page
+    switches then find them made)."""
+    if not _SERVING:  # AppTest or a plain script: the page computes what it shows
+        return
+    graph, key = graph_and_key()
+    if view_cache.view_path(graph, "stats") is not None:  # a local generation (kept views); not an endpoint
+        _warming(graph, key)

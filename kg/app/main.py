@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import combinations, gaps, network, overview, papers, reports, screening, sparql, ui, whatsnew
+from . import combinations, data, gaps, network, overview, papers, reports, screening, sparql, ui, whatsnew
 
 # (url path, title, icon, module with render())
 PAGES = (
@@ -30,5 +30,6 @@ def run(default: str = "overview") -> None:
     nav = st.navigation(pages)
     if not ui.ensure_graph():
         return
+    data.warm()
     ui.sidebar()
     nav.run()

@@ -12,7 +12,7 @@ from . import data, network_drawing, ui
 
 
 def render() -> None:
-    net = data.network()  # the works' PageRank and communities on integer arrays; no corpus, no networkx graph
+    net = data.network()  # the generation's stored citation table (PageRank, communities); no corpus, no links
     metrics, cat_labels = net["metrics"], net["categories"]
     st.markdown("Works linked by the citations the graph holds. Colour shows the taxonomy category (or the "
                 "citation community), size the number of in-corpus citations; the survey is drawn as a star, "
@@ -25,16 +25,12 @@ def render() -> None:
     categories = c1.multiselect("Categories", [*cat_labels, network_drawing.NO_CATEGORY], default=None,
                                 key="net_categories", format_func=lambda c: cat_labels.get(c, "not in the taxonomy"),
                                 placeholder="all categories")
-    # communities (Louvain) are found when asked for: colouring or filtering by them
-    wanted = st.session_state.get("net_color") == "community" or bool(st.session_state.get("net_communities"))
-    if wanted:
-        metrics = data.network_communities()
+    # communities (Louvain) come with the generation's stored citation table
     community_ids = sorted(int(c) for c in set(metrics["community"]) if int(c) >= 0)
     sizes = metrics["community"].value_counts()
     communities = c2.multiselect("Communities", community_ids, default=None, key="net_communities",
                                  format_func=lambda c: f"community {c + 1} ({int(sizes.get(c, 0))} works)",
-                                 placeholder="all communities" if wanted else "colour by community to find them",
-                                 disabled=not wanted)
+                                 placeholder="all communities")
     color_by = c3.radio("Colour by", network_drawing.COLOR_BY, horizontal=True, key="net_color")
     c4, c5, c6, c7 = st.columns([3, 2, 2, 1], gap="medium")
     years = None
@@ -69,7 +65,7 @@ def render() -> None:
             rank=[rank_text(r, t) for r, t in zip(shown["rank"], shown["tied"])])
         st.dataframe(ui.with_paper_links(table), hide_index=True, width="stretch", height=560,
                      column_order=["rank", "label", "year", "category", "cited_by", "references", "pagerank",
-                                   *(["community"] if wanted else []), ui.PAPER_LINK],
+                                   "community", ui.PAPER_LINK],
                      column_config={"rank": st.column_config.TextColumn(
                                         "rank", help="PageRank's rank; works whose scores are equal share one "
                                                      "rank (a tie, not an order)"),

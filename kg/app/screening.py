@@ -21,7 +21,7 @@ def render() -> None:
     st.markdown("Decide which works belong to the survey's field, most promising first. The ranking is the "
                 "scope model's relevance (similarity to the in-scope works, to the taxonomy and to excluded "
                 "works, calibrated to a probability), retrained after every decision.")
-    state = data.screening()
+    state, queued = data.screening()
     p = state.progress
     ui.metric_row([
         ("Decided", p.decided, f"In scope {p.in_scope} (survey table, list, people), excluded {p.excluded}."),
@@ -43,7 +43,7 @@ def render() -> None:
             st.rerun()
         return
     _work(item)
-    _queue(state.queue)
+    _queue(state.queue, queued)
 
 
 def _work(item) -> None:
@@ -64,9 +64,7 @@ def _work(item) -> None:
     if labels:
         st.markdown("**Predicted labels** (in the graph, by the classifier)")
     elif title or abstract:
-        labels = data.suggested_labels(title, abstract)
-        st.markdown("**Predicted labels** (the classifier's suggestion; not placed while the work is undecided "
-                    "and below the relevance threshold)")
+        labels = _suggestion(item.work, title, abstract)
     for axis, values in labels.items():
         if values:
             st.markdown(f"- {ui.md(axis.replace('_', ' '))}: "
@@ -92,6 +90,27 @@ def _work(item) -> None:
         _decide(item, "include" if include else "exclude", by.strip() or None, reason.strip() or None)
 
 
+SUGGEST_KEY = "_screen_suggest"
+
+
+def _suggestion(work: str, title: str, abstract: str) -> dict:
+    """The classifier's labels for a work it has not placed: on a large graph asked for with a
+    button, since the classifier is first read from the graph (its kept model, or trained on every
+    labelled work)."""
+    asked = st.session_state.setdefault(SUGGEST_KEY, set())
+    if work not in asked and data.asks_first():
+        if not st.button("Suggest labels", icon=":material/auto_awesome:", key=f"screen_suggest_{work}",
+                         help="What the classifier, trained on the graph's labelled works, would predict "
+                              "for this work (reading the graph's works takes a while on a large graph)."):
+            return {}
+        asked.add(work)
+    with st.spinner("Reading the classifier from the graph…", show_time=True):
+        labels = data.suggested_labels(title, abstract)
+    st.markdown("**Predicted labels** (the classifier's suggestion; not placed while the work is undecided "
+                "and below the relevance threshold)")
+    return labels
+
+
 def _decide(item, decision: str, by: str | None, reason: str | None) -> None:
     from kg.pipeline import decide
 
@@ -106,7 +125,7 @@ def _decide(item, decision: str, by: str | None, reason: str | None) -> None:
     st.rerun()
 
 
-def _queue(queue) -> None:
+def _queue(queue, queued: int) -> None:
     st.subheader("Up next", anchor=False)
     rows = [{"work": i.work, "label": i.label, "year": i.year, "relevance": i.relevance or 0.0}
             for i in queue[:QUEUE_SHOWN]]
@@ -116,5 +135,5 @@ def _queue(queue) -> None:
                                 "relevance": st.column_config.ProgressColumn("relevance", min_value=0.0,
                                                                              max_value=1.0, format="%.2f"),
                                 ui.PAPER_LINK: ui.paper_link_column()})
-    if len(queue) > QUEUE_SHOWN:
-        st.caption(f"… and {len(queue) - QUEUE_SHOWN} more (`kg screen --list` lists them all).")
+    if queued > QUEUE_SHOWN:
+        st.caption(f"… and {queued - QUEUE_SHOWN} more (`kg screen --list` lists them all).")

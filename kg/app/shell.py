@@ -109,11 +109,29 @@ async def lifespan(app):
 
     from . import main  # noqa: F401 - the pages' imports (pandas, altair, pyvis, ...) before the server says it is up
 
+    _start_warming()
     if not config.get_option("server.headless"):
         import asyncio
 
         asyncio.get_running_loop().call_later(0.5, _open_browser)
     yield None
+
+
+def _start_warming() -> None:
+    """Begin computing the pages' first views of the current generation in the background
+    (kg.app.data.warm), so the first visitor finds them made; a store without a graph yet is
+    left to the first page (it builds it)."""
+    import threading
+
+    def run() -> None:
+        from . import data
+
+        try:
+            data.serving()
+        except Exception:  # noqa: BLE001 - the pages compute what is missing and say what failed
+            pass
+
+    threading.Thread(target=run, name="kg-app-warm-start", daemon=True).start()
 
 
 def _open_browser() -> None:

@@ -44,6 +44,7 @@ def guarded(render: Callable[[], None], title: str | None = None) -> Callable[[]
     def page() -> None:
         if title:
             st.title(title)
+        data.title_shown()
         try:
             with st.spinner("Loading…", show_time=True):
                 render()

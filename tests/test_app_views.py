@@ -1,0 +1,95 @@
+"""The app's per-generation views (kg.app.view_cache) and the citation network's lean table
+(kg.analysis.views.network_table): kept beside the generation, read back equal, computed once,
+and equal to what the analysis corpus gives."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from kg.analysis import citation_metrics, load_corpus
+from kg.analysis import views
+from kg.analysis.citations import citation_sources
+from kg.app import view_cache
+from kg.store import LocalGraph
+
+
+@pytest.fixture
+def graph_copy(store_copy):
+    graph = LocalGraph(store_copy)
+    shutil.rmtree(graph.generation / view_cache.DERIVED, ignore_errors=True)
+    yield graph
+    graph.close()
+
+
+def test_a_view_round_trips_through_json():
+    frame = pd.DataFrame({"n": [1, 2], "x": [0.5, None], "s": ["a", None], "b": [True, False],
+                          "o": pd.Series([1.5, None], dtype=object)})
+    frame.attrs["set_aside"] = {"total": 3}
+    value = {"frame": frame, "rows": [{"year": 2024, "papers": 3}], "note": None, "pair": ("a", 1)}
+    back = view_cache.decode(view_cache.encode(value))
+    got = back["frame"]
+    assert list(got.columns) == list(frame.columns) and got.attrs == {"set_aside": {"total": 3}}
+    assert got["n"].tolist() == [1, 2] and str(got["n"].dtype) == "int64"
+    assert got["x"].tolist()[0] == 0.5 and pd.isna(got["x"].tolist()[1])
+    assert got["s"].tolist() == ["a", None] and got["b"].tolist() == [True, False]
+    assert got["o"].tolist() == [1.5, None]
+    assert back["rows"] == [{"year": 2024, "papers": 3}] and back["note"] is None and back["pair"] == ["a", 1]
+
+
+def test_a_view_is_computed_once_per_generation_and_kept_beside_it(graph_copy):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"papers": 49}
+
+    assert view_cache.stored(graph_copy, "stats test", compute) == {"papers": 49}
+    path = view_cache.view_path(graph_copy, "stats test")
+    assert path.is_file() and path.parent == graph_copy.generation / "kg-derived" and " " not in path.name
+    assert view_cache.is_stored(graph_copy, "stats test")
+    assert view_cache.stored(graph_copy, "stats test", compute) == {"papers": 49} and len(calls) == 1
+    path.write_text("{not json")  # damaged: computed again and kept again
+    assert view_cache.stored(graph_copy, "stats test", compute) == {"papers": 49} and len(calls) == 2
+    assert view_cache.stored(graph_copy, "stats test", compute) == {"papers": 49} and len(calls) == 2
+
+
+def test_a_graph_without_a_generation_folder_computes_every_time():
+    class Endpoint:
+        generation = None
+
+    calls = []
+    for _ in range(2):
+        assert view_cache.stored(Endpoint(), "stats", lambda: calls.append(1) or 7) == 7
+    assert len(calls) == 2 and not view_cache.is_stored(Endpoint(), "stats")
+
+
+def test_the_network_table_equals_citation_metrics_without_the_corpus(graph):
+    table = views.network_table(graph)
+    reference = citation_metrics(load_corpus(graph))
+    assert list(table.columns) == views.NETWORK_COLUMNS
+    assert list(table["work"]) == list(reference["work"])
+    for column in views.NETWORK_COLUMNS[1:]:
+        ours = [None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in table[column]]
+        theirs = [None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in reference[column]]
+        assert ours == theirs, column
+    assert views.network_sources(graph, table) == citation_sources(load_corpus(graph))
+    top = list(table[table["review"]]["work"]) + list(table["work"][:20])  # the survey and works it cites
+    corpus = load_corpus(graph)
+    edges = corpus.edges
+    among = {(a, b) for a, b in zip(edges["citing"], edges["cited"]) if a in top and b in top and a != b}
+    assert set(views.links_among(graph, top)) == among and among
+
+
+def test_warming_up_keeps_the_first_views_of_every_page(graph_copy):
+    from kg.app import data
+
+    data._warm_views(graph_copy, "key")
+    kept = {p.name for p in (graph_copy.generation / "kg-derived").iterdir()}
+    for name in ("stats", "papers-per-year", "latest-additions-12", "data-sources", "gap-cells-0.5",
+                 "network-table", data.SCREENING_VIEW):
+        assert f"view-{name}-v{view_cache.FORMAT}.json" in kept, name
+    stats = view_cache.stored(graph_copy, "stats", lambda: pytest.fail("kept, not computed again"))
+    assert stats["papers"] == 49
