@@ -110,6 +110,11 @@ def _candidates(corpus, kinds, min_support, structure):
     occ = concept_occurrences(corpus, kinds)
     g = cooccurrence_graph(corpus, kinds)
     papers = occ["work"].nunique()
+    return (g, papers, *_pairs_to_rank(g, min_support, structure))
+
+
+def _pairs_to_rank(g: nx.Graph, min_support: int, structure) -> tuple[list, list]:
+    """(pairs of common concepts no paper combines, pairs set aside as (a, b, reason, because))."""
     common_nodes = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
     pairs, aside = [], []
     for a, b in combinations(common_nodes, 2):
@@ -120,7 +125,7 @@ def _candidates(corpus, kinds, min_support, structure):
             aside.append((a, b, *why))
         else:
             pairs.append((a, b))
-    return g, papers, pairs, aside
+    return pairs, aside
 
 
 def set_aside_note(frame: pd.DataFrame) -> str:
@@ -174,6 +179,19 @@ def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method:
     corpus = load_corpus(source)
     structure = structure if structure is not None else structure_of(source)
     g, papers, pairs, aside = _candidates(corpus, _kinds(kinds), min_support, structure)
+    return _ranked(g, papers, pairs, aside, method, top)
+
+
+def unexplored_from_graph(g: nx.Graph, papers: int, structure: Structure, *, min_support: int = 2,
+                          method: str = "adamic_adar", top: int | None = None) -> pd.DataFrame:
+    """unexplored_combinations on a co-occurrence graph built elsewhere (cooccurrence_graph's
+    nodes and edges, e.g. counted in the store: kg.analysis.report_counts) of `papers` works."""
+    if method not in METHODS:
+        raise UsageError(f"unknown scoring method {method!r}; valid: {', '.join(METHODS)}")
+    return _ranked(g, papers, *_pairs_to_rank(g, min_support, structure), method, top)
+
+
+def _ranked(g, papers, pairs, aside, method, top) -> pd.DataFrame:
     counts = {r: sum(1 for *_, reason, _ in aside if reason == r) for r in SET_ASIDE_REASONS}
     counts["total"] = len(aside)
     if not pairs:
