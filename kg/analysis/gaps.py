@@ -422,7 +422,7 @@ def summary(source) -> dict:
 
     Keys: works, in_taxonomy (placed works), placed_asserted, placed_predicted (placed by a
     predicted category alone), surveyed (works of the survey's own table, or cited by it),
-    candidates, citations, datasets, cells, filled, empty, thin (counting predictions),
+    candidates, citations (links between two works in scope; a self-citation is none), datasets, cells, filled, empty, thin (counting predictions),
     asserted_filled, asserted_empty, asserted_thin (by asserted works alone),
     predicted_labels (predictions that count), held_back (predictions below min_confidence,
     which count nowhere), needs_review (predictions the classifier flagged "needs review"),
@@ -450,7 +450,7 @@ def summary(source) -> dict:
     return {
         "works": len(works), "in_taxonomy": placed, "placed_asserted": placed - placed_predicted,
         "placed_predicted": placed_predicted, "surveyed": int(works["surveyed"].sum()),
-        "candidates": int(works["candidate"].sum()), "citations": len(corpus.edges),
+        "candidates": int(works["candidate"].sum()), "citations": int((corpus.edges["citing"] != corpus.edges["cited"]).sum()),
         "datasets": len(corpus.datasets), "cells": len(cells), "filled": int((cells["count"] > 0).sum()),
         "empty": int((cells["status"] == "empty").sum()), "thin": int((cells["status"] == "thin").sum()),
         "asserted_filled": int((cells["asserted"] > 0).sum()),

@@ -131,35 +131,56 @@ class ReportCounts(GapCounts):
     def report_summary(self) -> dict:
         """summary(corpus) from store counts."""
         found: dict[str, int] = defaultdict(int)
-        years = []
-        for what, value, n in _rows(self.graph, "report-summary"):
-            if what == "year":
-                y = year_of(value)
-                if y is not None:
-                    years.append(y)
-                continue
-            found[what] += int(n)
+        for row in self._summary_rows():
+            if row["what"].value != "year":
+                found[row["what"].value] += int(row["n"].value)
         head = self.summary()
         placed = head["in_taxonomy"]
         placed_predicted = sum(1 for work, w in self.exceptions.items()
                                if w.in_corpus and self.category_of(work)[1] is not None)
-        arrays_links = self.citation_links()
         datasets = len(run_named(self.graph, "analysis-datasets").records())
-        if not found["works"]:
-            note = "The graph holds no works yet: build it (kg build) or harvest papers first."
-        else:
-            note = head["note"]
+        works = len(self.citation_table())
+        note = "The graph holds no works yet: build it (kg build) or harvest papers first." if not works else head["note"]
         return {
-            "works": found["works"], "in_taxonomy": placed, "placed_asserted": placed - placed_predicted,
-            "placed_predicted": placed_predicted, "surveyed": found["surveyed"], "candidates": found["candidate"],
-            "citations": arrays_links + found["self-citation"], "datasets": datasets,
+            "works": works, "in_taxonomy": placed, "placed_asserted": placed - placed_predicted,
+            "placed_predicted": placed_predicted, "surveyed": found["surveyed"] - found["surveyed out"],
+            "candidates": found["candidate"] - found["candidate out"],
+            "citations": self.citation_links(), "datasets": datasets,
             "cells": head["cells"], "filled": head["filled"], "empty": head["empty"], "thin": head["thin"],
             "asserted_filled": head["asserted_filled"], "asserted_empty": head["asserted_empty"],
             "asserted_thin": head["asserted_thin"], "predicted_labels": head["predicted_labels"],
             "held_back": head["held_back"], "needs_review": self.needs_review(),
-            "min_confidence": self.min_confidence,
-            "years": [min(years), max(years)] if years else [], "enough": head["enough"], "note": note,
+            "min_confidence": self.min_confidence, "years": self.year_span(), "enough": head["enough"],
+            "note": note,
         }
+
+    def _summary_rows(self) -> list[dict]:
+        if not hasattr(self, "_summary"):
+            self._summary = run_named(self.graph, "report-summary").rows
+        return self._summary
+
+    def _years_written(self) -> dict[int, list]:
+        """year -> the publication year terms the graph writes it as (any work's)."""
+        found: dict[int, list] = defaultdict(list)
+        for row in self._summary_rows():
+            if row["what"].value == "year" and row.get("value") is not None:
+                y = year_of(row["value"].value)
+                if y is not None:
+                    found[y].append(row["value"])
+        return found
+
+    def year_span(self) -> list[int]:
+        """[first, last] publication year of the works in scope ([] when none has one)."""
+        written = self._years_written()
+
+        def has_work(y):
+            return any(run_named(self.graph, "report-year-works", {"year": term}).boolean for term in written[y])
+
+        first = next((y for y in sorted(written) if has_work(y)), None)
+        if first is None:
+            return []
+        last = next(y for y in sorted(written, reverse=True) if has_work(y))
+        return [first, last]
 
     def needs_review(self) -> int:
         """Predicted links (counted or held back) whose best prediction is flagged for review."""
@@ -241,27 +262,72 @@ class ReportCounts(GapCounts):
         return {w: label for w, label in self.graph.values(text)}
 
     def missed_candidates(self, top: int) -> list[dict]:
-        """coverage_audit(corpus).head(top) as the report lists it."""
-        query = get_query("report-candidates")
-        from ..sparql.guard import QueryLimits
+        """coverage_audit(corpus).head(top) as the report lists it: the candidates surveyed works
+        link to (or that may match another work) ranked, then the latest of the others."""
+        if top <= 0:
+            return []
 
-        limits = QueryLimits.unbounded()
-        limits.max_rows = top
-        rows = self.graph.query(query.text, limits=limits, trusted=True).records() if top > 0 else []
-        matched = [str(r["work"]) for r in rows if r.get("matched") in (True, "true")]
+        linked = {work: (int(cb), int(c), int(m or 0) > 0) for work, cb, c, m in _rows(self.graph, "report-candidates")
+                  if self._in_corpus(work)}
+        fields = self._fields(linked)
+        linked = {w: v for w, v in linked.items() if w in fields}
+        ranked = sorted(linked, key=lambda w: (-(linked[w][0] + linked[w][1] + linked[w][2]), -linked[w][0],
+                                               -(fields[w]["year"] or 0), fields[w]["label"], w))
+        chosen = ranked[:top]
+        if len(chosen) < top:  # the others score 0: the latest first, then by label
+            chosen += self._latest_candidates(top - len(chosen), set(linked))
+            fields |= self._fields([w for w in chosen if w not in fields])
         match_for: dict[str, set[str]] = defaultdict(set)
-        if matched:
-            pairs = [(str(r["work"]), str(r["match"])) for r in run_named(self.graph, "analysis-possible-matches")
-                     .records()]
+        if any(linked.get(w, (0, 0, False))[2] for w in chosen):
+            pairs = [(str(r["work"]), str(r["match"]))
+                     for r in run_named(self.graph, "analysis-possible-matches").records()]
             labels = self._labels_of({x for p in pairs for x in p})
             for w, m in pairs:
                 if w in labels and m in labels:
                     match_for[m].add(labels[w])
                     match_for[w].add(labels[m])
-        return [{"work": str(r["work"]), "label": str(r["label"]), "title": r.get("title"), "venue": r.get("venue"),
-                 "cited_by_surveyed": int(r["citedBy"]), "cites_surveyed": int(r["cites"]),
-                 "possible_match_for": sorted(match_for.get(str(r["work"]), ())), "score": int(r["score"]),
-                 "year": year_of(r.get("year"))} for r in rows]
+        out = []
+        for w in chosen:
+            cb, c, matched = linked.get(w, (0, 0, False))
+            f = fields[w]
+            out.append({"work": w, "label": f["label"], "title": f["title"], "venue": f["venue"],
+                        "cited_by_surveyed": cb, "cites_surveyed": c,
+                        "possible_match_for": sorted(match_for.get(w, ())) if matched else [],
+                        "score": cb + c + (1 if matched else 0), "year": f["year"]})
+        return out
+
+    def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
+        """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
+        out: list[str] = []
+        written = self._years_written()
+        for y in sorted(written, reverse=True):
+            bucket = {}
+            for term in written[y]:
+                for r in run_named(self.graph, "report-candidates-of-year", {"year": term}).rows:
+                    work = r["work"].value
+                    if work not in skip and work not in bucket and self._in_corpus(work):
+                        bucket[work] = r["label"].value
+            out += sorted(bucket, key=lambda w: (bucket[w], w))
+            if len(out) >= k:
+                return out[:k]
+        rest = {r[0]: r[1] for r in _rows(self.graph, "report-candidates-without-year")
+                if r[0] not in skip and self._in_corpus(r[0])}
+        return (out + sorted(rest, key=lambda w: (rest[w], w)))[:k]
+
+    def _in_corpus(self, work: str) -> bool:
+        w = self.exceptions.get(work)
+        return w is None or w.in_corpus
+
+    def _fields(self, works) -> dict[str, dict]:
+        """work -> label, title, year, venue of the given works."""
+        works = list(works)
+        if not works:
+            return {}
+        text = ("SELECT ?work ?label ?title ?year ?venue WHERE { VALUES ?work { " + _values_clause(works) + " } "
+                "?work rdfs:label ?label . OPTIONAL { ?work dcterms:title ?title } "
+                "OPTIONAL { ?work fabio:hasPublicationYear ?year } OPTIONAL { ?work prism:publicationName ?venue } }")
+        return {w: {"label": label, "title": title, "year": year_of(year), "venue": venue}
+                for w, label, title, year, venue in self.graph.values(text)}
 
     # ------------------------------------------------------------ concepts
     def concept_counts(self):
