@@ -362,7 +362,7 @@ class ReportCounts(GapCounts):
     def pair_counts(self) -> dict[tuple[str, str], int]:
         """("kind:notation", "kind:notation") -> works holding both (a < b), corrected."""
         if not hasattr(self, "_pairs"):
-            plain = {(a, b): int(n) for a, b, n in _rows(self.graph, "report-concept-pairs")}
+            plain = {(a, b): int(n) for a, b, n in _rows(self.graph, "report-concept-pairs") if a < b}
 
             def contribution(view, counted):
                 keys = sorted({f"{k}:{n}" for k, links in view.items() if k in COMBINATION_KINDS for n in links})
