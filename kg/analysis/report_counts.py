@@ -26,6 +26,18 @@ from .gap_counts import GapCounts, _Work
 
 # every concept's notation (the taxonomy's: a few hundred)
 NOTATIONS = "SELECT ?concept ?notation WHERE { ?concept skos:notation ?notation }"
+# Looked up with ?year bound to one publication year as the graph writes it (a few calls a report)
+YEAR_HAS_WORK = """SELECT ?year WHERE {
+  ?work fabio:hasPublicationYear ?year ; a fabio:ScholarlyWork ; rdfs:label ?label .
+  FILTER NOT EXISTS { ?work kg:scopeStatus "out" }
+} LIMIT 1"""
+CANDIDATES_OF_YEAR = "SELECT ?work ?label ?year WHERE { ?work fabio:hasPublicationYear ?year ; kg:isCandidate true ; rdfs:label ?label }"
+# The candidates one surveyed work (?s, bound) cites (?dir "in": the candidate is cited) or is cited by
+# (each arm checks its candidates itself: a union joined with a pattern reads the whole pattern)
+SURVEYED_LINKS = """SELECT ?s ?work ?dir WHERE {
+  { ?s cito:cites ?work FILTER EXISTS { ?work kg:isCandidate true } BIND("in" AS ?dir) }
+  UNION { ?work cito:cites ?s FILTER EXISTS { ?work kg:isCandidate true } BIND("out" AS ?dir) }
+}"""
 COMBINATION_KINDS = ("category", "mechanism", "input", "output", "task", "dataset", "method")
 
 
@@ -198,7 +210,7 @@ class ReportCounts(GapCounts):
         written = self._years_written()
 
         def has_work(y):
-            return any(run_named(self.graph, "report-year-works", {"year": term}).boolean for term in written[y])
+            return any(self.graph.query(YEAR_HAS_WORK, {"year": term}, trusted=True).rows for term in written[y])
 
         first = next((y for y in sorted(written) if has_work(y)), None)
         if first is None:
@@ -291,8 +303,7 @@ class ReportCounts(GapCounts):
         if top <= 0:
             return []
 
-        linked = {work: (int(cb), int(c), int(m or 0) > 0) for work, cb, c, m in _rows(self.graph, "report-candidates")
-                  if self._in_corpus(work)}
+        linked = self._linked_candidates()
         fields = self._fields(linked)
         linked = {w: v for w, v in linked.items() if w in fields}
         ranked = sorted(linked, key=lambda w: (-(linked[w][0] + linked[w][1] + linked[w][2]), -linked[w][0],
@@ -320,6 +331,41 @@ class ReportCounts(GapCounts):
                         "score": cb + c + (1 if matched else 0), "year": f["year"]})
         return out
 
+    def _linked_candidates(self) -> dict[str, tuple[int, int, bool]]:
+        """candidate -> (surveyed works citing it, surveyed works it cites, may match another
+        work), for the candidates in scope with any of these (one bound lookup per surveyed work)."""
+        from ..sparql.results import Term
+
+        reviews = self.reviews()
+        surveyed = [w for (w,) in _rows(self.graph, "report-surveyed") if w not in reviews and self._in_corpus(w)]
+        surveyed = [w for w in surveyed if w in self._labels_of(surveyed)]
+        cited_by: dict[str, set] = defaultdict(set)
+        cites: dict[str, set] = defaultdict(set)
+        for s in surveyed:
+            for row in self.graph.query(SURVEYED_LINKS, {"s": Term("uri", s)}, trusted=True).rows:
+                work = row["work"].value
+                (cited_by if row["dir"].value == "in" else cites)[work].add(s)
+        pairs = [(str(r["work"]), str(r["match"])) for r in run_named(self.graph, "analysis-possible-matches").records()]
+        ends = {x for p in pairs for x in p}
+        labelled = self._labels_of(ends)
+        candidates = self._candidates_among(ends)
+        matched = set()
+        for w, m in pairs:
+            if w in labelled and m in labelled:
+                matched |= {x for x in (w, m) if x in candidates}
+        out = {}
+        for work in set(cited_by) | set(cites) | matched:
+            if self._in_corpus(work):
+                out[work] = (len(cited_by.get(work, ())), len(cites.get(work, ())), work in matched)
+        return out
+
+    def _candidates_among(self, works) -> set[str]:
+        works = list(works)
+        if not works:
+            return set()
+        text = "SELECT ?work WHERE { VALUES ?work { " + _values_clause(works) + " } ?work kg:isCandidate true }"
+        return {w for (w,) in self.graph.values(text)}
+
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
         """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
         out: list[str] = []
@@ -327,7 +373,7 @@ class ReportCounts(GapCounts):
         for y in sorted(written, reverse=True):
             bucket = {}
             for term in written[y]:
-                for r in run_named(self.graph, "report-candidates-of-year", {"year": term}).rows:
+                for r in self.graph.query(CANDIDATES_OF_YEAR, {"year": term}, trusted=True).rows:
                     work = r["work"].value
                     if work not in skip and work not in bucket and self._in_corpus(work):
                         bucket[work] = r["label"].value
