@@ -441,11 +441,12 @@ class ReportCounts(GapCounts):
             self._pairs = self._corrected(plain, contribution)
         return self._pairs
 
-    def unexplored_combinations(self, kinds=None, *, min_support: int = 2, method: str = "adamic_adar"):
-        """unexplored_combinations(corpus) from the corrected concept and pair counts."""
+    def unexplored_combinations(self, top: int, *, involving: str | None = None, kinds=None, min_support: int = 2):
+        """unexplored_combinations(corpus).head(top) (pairs with the concept `involving` only, when
+        given) from the corrected concept and pair counts."""
         import networkx as nx
 
-        from .combinations import _kinds, structure_of, unexplored_from_graph
+        from .combinations import _kinds, structure_of, top_unexplored
 
         kinds = _kinds(kinds)
         counts, labels, _ = self.concept_counts()
@@ -462,7 +463,7 @@ class ReportCounts(GapCounts):
         papers = counts.get(("any", ""), 0) if set(kinds) == set(COMBINATION_KINDS) else None
         if papers is None:
             raise ValueError("the store path counts the default kinds only")
-        return unexplored_from_graph(g, papers, structure_of(self.graph), min_support=min_support, method=method)
+        return top_unexplored(g, papers, structure_of(self.graph), top, min_support=min_support, involving=involving)
 
     def modality_gaps(self):
         """modality_gaps(corpus) from corrected counts."""

@@ -219,7 +219,7 @@ def _store_parts(graph, category, top, min_confidence) -> dict:
         "empty_cells": with_papers(counts.empty_cells(category=category)),
         "thin_cells": with_papers(counts.thin_cells(category=category)),
         "missed_candidates": counts.missed_candidates(top),
-        "combinations": counts.unexplored_combinations(),
+        "combinations": counts.unexplored_combinations(top, involving=f"category:{category}" if category else None),
         "trends": trend_frame(counts.cells(by="year", category=category), counts.cells(by="year")),
         "modality_gaps": counts.modality_gaps(), "dataset_gaps": counts.dataset_gaps(),
         "central_papers": counts.central_papers(top), "citation_data": counts.citation_sources(),
