@@ -100,7 +100,7 @@ def _same(graph, category=None, min_confidence=None):
 @pytest.mark.parametrize("min_confidence", [None, 0.9])
 def test_bundled_graph_after_classify(classified, min_confidence):
     report = _same(classified, min_confidence=min_confidence)
-    assert report["works"] and report["central_papers"] and report["trends"]
+    assert report["works"] and report["central_papers"] and report["trends"] and report["unexplored_combinations"]
 
 
 def test_bundled_graph_one_category(classified):
