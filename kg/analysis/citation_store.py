@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..fileio import write_atomic
-from .graph_arrays import CitationArrays, community_membership, pagerank_array, arrays_from_links
+from .graph_arrays import CitationArrays, arrays_from_links
 
 DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
@@ -57,22 +57,10 @@ def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
 
 def compute_table(graph, seed: int = 0) -> pd.DataFrame:
     """The table computed afresh (see citation_table)."""
-    from .citations import tied_ranks
+    from .citations import ranked_frame
 
     arrays, labels = read_arrays(graph)
-    scores = pagerank_array(arrays)
-    ties = tied_ranks(dict(zip(arrays.works, scores.tolist())))
-    member = np.full(arrays.nodes, -1, dtype=np.int64)
-    for i, group in enumerate(community_membership(arrays, seed)):
-        member[group] = i
-    frame = pd.DataFrame({
-        "work": list(arrays.works), "label": labels,
-        "pagerank": np.round(scores, 6) if arrays.nodes else np.zeros(0),
-        "rank": [ties[w][0] for w in arrays.works], "tied": [ties[w][1] for w in arrays.works],
-        "community": member, "cited_by": arrays.in_degree().astype(np.int64),
-        "references": arrays.out_degree().astype(np.int64)}, columns=COLUMNS)
-    return frame.sort_values(["rank", "cited_by", "label"], ascending=[True, False, True],
-                             kind="stable").reset_index(drop=True)
+    return ranked_frame(arrays, {"label": labels}, COLUMNS, seed=seed)
 
 
 def _save(path: Path, frame: pd.DataFrame) -> None:

@@ -119,22 +119,28 @@ def citation_sources(source) -> dict:
     from_surveys = sum(1 for a, _ in links if a in surveys)
     n = len(links)
     survey_only = n > 0 and from_surveys == n
-    note = None
-    if n == 0:
-        note = (f"The graph holds no citation links between its works yet, so nothing here ranks them. "
-                f"Fetch the works' references and citations with `{GROW_CITATIONS}`.")
-    elif survey_only:
-        who = "the survey" if len(surveys) == 1 else f"{len(surveys)} surveys"
-        one = len(surveys) == 1
-        rank = ("PageRank therefore ties every work it cites" if one else
-                "PageRank therefore only counts how many of them cite each work")
-        note = (f"All {n} citation links come from {who} ({len(citing)} citing "
-                f"{'work' if len(citing) == 1 else 'works'}): the graph knows which works {who} "
-                f"{'cites' if one else 'cite'}, not how those works cite one another. {rank}, and communities "
-                "and co-citation only restate the reference list. Fetch the works' own references and "
-                f"citations with `{GROW_CITATIONS}`.")
     return {"citations": n, "citing_works": len(citing), "from_surveys": from_surveys,
-            "surveys_citing": len(surveys), "survey_only": survey_only, "note": note}
+            "surveys_citing": len(surveys), "survey_only": survey_only,
+            "note": sources_note(n, len(citing), len(surveys), survey_only)}
+
+
+def sources_note(n: int, citing: int, surveys: int, survey_only: bool) -> str | None:
+    """What citation data of `n` links (from `citing` works, `surveys` of them surveys) cannot
+    show and how to grow it; None when the links come from the works themselves."""
+    if n == 0:
+        return (f"The graph holds no citation links between its works yet, so nothing here ranks them. "
+                f"Fetch the works' references and citations with `{GROW_CITATIONS}`.")
+    if not survey_only:
+        return None
+    who = "the survey" if surveys == 1 else f"{surveys} surveys"
+    one = surveys == 1
+    rank = ("PageRank therefore ties every work it cites" if one else
+            "PageRank therefore only counts how many of them cite each work")
+    return (f"All {n} citation links come from {who} ({citing} citing "
+            f"{'work' if citing == 1 else 'works'}): the graph knows which works {who} "
+            f"{'cites' if one else 'cite'}, not how those works cite one another. {rank}, and communities "
+            "and co-citation only restate the reference list. Fetch the works' own references and "
+            f"citations with `{GROW_CITATIONS}`.")
 
 
 def communities(source, seed: int = 0, resolution: float = 1.0) -> list[set[str]]:
@@ -172,26 +178,37 @@ def citation_metrics(source, seed: int = 0, *, with_communities: bool = True) ->
     """
     corpus = load_corpus(source)
     arrays = citation_arrays(corpus)
+    works = corpus.works
+    frame = ranked_frame(arrays, {
+        "label": list(works["label"]), "year": list(works["year"]), "category": list(works["category"]),
+        "candidate": [bool(v) for v in works["candidate"]], "surveyed": [bool(v) for v in works["surveyed"]],
+        "review": [bool(v) for v in works["review"]], "citation_count": list(works["citation_count"])},
+        ["work", "label", "year", "category", "candidate", "surveyed", "review", "cited_by", "references",
+         "pagerank", "rank", "tied", "community", "citation_count"], seed=seed, with_communities=with_communities)
+    return none_column(int_column(frame, "year", "citation_count"), "category")
+
+
+def ranked_frame(arrays: CitationArrays, columns: dict, order: list[str], *, seed: int = 0,
+                 with_communities: bool = True) -> pd.DataFrame:
+    """One row per work of `arrays` with its figures, most central first (rank, then most cited,
+    then label): `columns` (name -> one value per work, in the arrays' order, e.g. label) and
+    the computed cited_by, references (in-corpus), pagerank (6 decimals), rank and tied
+    (tied_ranks) and community (Louvain; -1 when unlinked or with_communities=False), in
+    `order`. What citation_metrics and the stored citation table (kg.analysis.citation_store)
+    are both made of."""
     scores = pagerank_array(arrays)
     ties = tied_ranks(dict(zip(arrays.works, scores.tolist())))
-    member = [-1] * arrays.nodes
+    member = np.full(arrays.nodes, -1, dtype=np.int64)
     if with_communities:
         for i, group in enumerate(community_membership(arrays, seed)):
-            for n in group:
-                member[n] = i
-    works = corpus.works
-    frame = pd.DataFrame({
-        "work": list(arrays.works), "label": list(works["label"]), "year": list(works["year"]),
-        "category": list(works["category"]), "candidate": [bool(v) for v in works["candidate"]],
-        "surveyed": [bool(v) for v in works["surveyed"]], "review": [bool(v) for v in works["review"]],
-        "cited_by": arrays.in_degree().astype(int), "references": arrays.out_degree().astype(int),
+            member[list(group)] = i
+    computed = {
+        "work": list(arrays.works), "cited_by": arrays.in_degree().astype(np.int64),
+        "references": arrays.out_degree().astype(np.int64),
         "pagerank": np.round(scores, 6) if arrays.nodes else np.zeros(0),
-        "rank": [ties[w][0] for w in arrays.works], "tied": [ties[w][1] for w in arrays.works],
-        "community": member, "citation_count": list(works["citation_count"])},
-        columns=["work", "label", "year", "category", "candidate", "surveyed", "review", "cited_by", "references",
-                 "pagerank", "rank", "tied", "community", "citation_count"])
-    frame = none_column(int_column(frame, "year", "citation_count"), "category")
-    frame[["rank", "tied"]] = frame[["rank", "tied"]].astype(int)
+        "rank": np.array([ties[w][0] for w in arrays.works], dtype=np.int64),
+        "tied": np.array([ties[w][1] for w in arrays.works], dtype=np.int64), "community": member}
+    frame = pd.DataFrame({c: columns[c] if c in columns else computed[c] for c in order}, columns=order)
     return frame.sort_values(["rank", "cited_by", "label"], ascending=[True, False, True],
                              kind="stable").reset_index(drop=True)
 

@@ -110,6 +110,11 @@ def _candidates(corpus, kinds, min_support, structure):
     occ = concept_occurrences(corpus, kinds)
     g = cooccurrence_graph(corpus, kinds)
     papers = occ["work"].nunique()
+    return (g, papers, *_pairs_to_rank(g, min_support, structure))
+
+
+def _pairs_to_rank(g: nx.Graph, min_support: int, structure) -> tuple[list, list]:
+    """(pairs of common concepts no paper combines, pairs set aside as (a, b, reason, because))."""
     common_nodes = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
     pairs, aside = [], []
     for a, b in combinations(common_nodes, 2):
@@ -120,7 +125,7 @@ def _candidates(corpus, kinds, min_support, structure):
             aside.append((a, b, *why))
         else:
             pairs.append((a, b))
-    return g, papers, pairs, aside
+    return pairs, aside
 
 
 def set_aside_note(frame: pd.DataFrame) -> str:
@@ -174,6 +179,63 @@ def unexplored_combinations(source, kinds=None, *, min_support: int = 2, method:
     corpus = load_corpus(source)
     structure = structure if structure is not None else structure_of(source)
     g, papers, pairs, aside = _candidates(corpus, _kinds(kinds), min_support, structure)
+    return _ranked(g, papers, pairs, aside, method, top)
+
+
+def unexplored_from_graph(g: nx.Graph, papers: int, structure: Structure, *, min_support: int = 2,
+                          method: str = "adamic_adar", top: int | None = None) -> pd.DataFrame:
+    """unexplored_combinations on a co-occurrence graph built elsewhere (cooccurrence_graph's
+    nodes and edges, e.g. counted in the store: kg.analysis.report_counts) of `papers` works."""
+    if method not in METHODS:
+        raise UsageError(f"unknown scoring method {method!r}; valid: {', '.join(METHODS)}")
+    return _ranked(g, papers, *_pairs_to_rank(g, min_support, structure), method, top)
+
+
+def top_unexplored(g: nx.Graph, papers: int, structure: Structure, top: int, *, min_support: int = 2,
+                   involving: str | None = None) -> pd.DataFrame:
+    """unexplored_from_graph(g, papers, structure).head(top) by Adamic-Adar (only pairs with the
+    concept `involving` when given), without scoring every pair one by one: the scores of all
+    pairs of common concepts come from one product of the adjacency matrix (numpy), the pairs
+    within 0.001 of the top `top` are scored again exactly (networkx) and ranked as
+    unexplored_combinations ranks them, so the result is the same. No attrs["set_aside"]."""
+    import numpy as np
+
+    nodes = list(g.nodes)
+    pos = {n: i for i, n in enumerate(nodes)}
+    adj = np.zeros((len(nodes), len(nodes)))
+    for u, v in g.edges():
+        if u != v:
+            adj[pos[u], pos[v]] = adj[pos[v], pos[u]] = 1.0
+    degree = adj.sum(axis=1)
+    weight = np.zeros(len(nodes))
+    weight[degree > 1] = 1.0 / np.log(degree[degree > 1])
+    common = sorted(n for n, d in g.nodes(data=True) if d["count"] >= min_support)
+    at = np.array([pos[n] for n in common], dtype=np.int64)
+    rows = adj[at] if len(at) else np.zeros((0, len(nodes)))
+    scores = (rows * weight) @ rows.T
+    first, second = np.triu_indices(len(common), k=1)
+    keep = adj[at[first], at[second]] == 0 if len(at) else np.zeros(0, dtype=bool)
+    if involving is not None:
+        names = np.array(common, dtype=object)
+        keep &= (names[first] == involving) | (names[second] == involving)
+    first, second = first[keep], second[keep]
+    pair_scores = scores[first, second]
+    chosen, floor = [], None
+    for k in np.argsort(-pair_scores, kind="stable"):
+        if floor is not None and pair_scores[k] < floor:
+            break
+        a, b = common[first[k]], common[second[k]]
+        if structure.set_aside(a, b):
+            continue
+        chosen.append((a, b))
+        if len(chosen) == top:
+            floor = pair_scores[k] - 1e-3
+    if not chosen:
+        return pd.DataFrame(columns=COMBINATION_COLUMNS)
+    return _ranked(g, papers, chosen, [], "adamic_adar", top)
+
+
+def _ranked(g, papers, pairs, aside, method, top) -> pd.DataFrame:
     counts = {r: sum(1 for *_, reason, _ in aside if reason == r) for r in SET_ASIDE_REASONS}
     counts["total"] = len(aside)
     if not pairs:

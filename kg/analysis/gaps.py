@@ -46,6 +46,11 @@ CELL_COLUMNS = ["category", "category_label", "mechanism", "mechanism_label", "c
                 "predicted_works"]
 
 
+DATASET_COLUMNS = ["axis", "notation", "label", "works", "predicted", "datasets", "gap"]
+MODALITY_COLUMNS = ["modality", "label", "input", "output", "works", "asserted", "predicted", "categories",
+                    "missing_categories", "status", "asserted_status"]
+
+
 def check_category(corpus: Corpus, category: str | None) -> None:
     """UsageError listing the valid categories when `category` is not one of them."""
     if category is None:
@@ -269,15 +274,26 @@ def trends(source, *, category: str | None = None, window: int = TREND_WINDOW,
     corpus = load_corpus(source)
     cells = gap_matrix(corpus, by="year", category=category)
     full = gap_matrix(corpus, by="year")
-    years = sorted(set(full["year"]))
+    return trend_frame(cells.to_dict("records"), full.to_dict("records"), window=window, margin=margin,
+                       min_works=min_works)
+
+
+def trend_frame(cells: list[dict], full: list[dict], *, window: int = TREND_WINDOW, margin: float = TREND_MARGIN,
+                min_works: int = TREND_MIN_WORKS) -> pd.DataFrame:
+    """trends() from the rows of the year-split gap matrix (`cells`: those of the chosen
+    category, `full`: every category), however they were counted."""
+    years = sorted({r["year"] for r in full})
     recent = set(years[-min(window, max(1, len(years) // 2)):]) if years else set()
-    total_all = int(full["count"].sum())
-    field_share = (int(full[full["year"].isin(recent)]["count"].sum()) / total_all) if total_all else 0.0
+    total_all = sum(int(r["count"]) for r in full)
+    field_share = (sum(int(r["count"]) for r in full if r["year"] in recent) / total_all) if total_all else 0.0
+    groups: dict[tuple, list[dict]] = {}
+    for r in cells:
+        groups.setdefault((r["category"], r["mechanism"]), []).append(r)
     rows = []
-    for (cat, mech), group in cells.groupby(["category", "mechanism"], sort=False):
-        by_year = {int(y): int(n) for y, n in zip(group["year"], group["count"])}
+    for (cat, mech), group in groups.items():
+        by_year = {int(r["year"]): int(r["count"]) for r in group}
         total = sum(by_year.values())
-        predicted = int(group["predicted"].sum())
+        predicted = sum(int(r["predicted"]) for r in group)
         present = [y for y, n in by_year.items() if n]
         share = sum(n for y, n in by_year.items() if y in recent) / total if total else 0.0
         if total == 0:
@@ -357,7 +373,7 @@ def dataset_gaps(source) -> pd.DataFrame:
                          "works": len(works), "predicted": sum((w, category) in guessed or (w, mechanism) in guessed
                                                                for w in works),
                          "datasets": names, "gap": not names})
-    return pd.DataFrame(rows, columns=["axis", "notation", "label", "works", "predicted", "datasets", "gap"])
+    return pd.DataFrame(rows, columns=DATASET_COLUMNS)
 
 
 def modality_gaps(source) -> pd.DataFrame:
@@ -376,7 +392,7 @@ def modality_gaps(source) -> pd.DataFrame:
     guess_in, guess_out = corpus.predicted_links("input"), corpus.predicted_links("output")
 
     def status_of(ins, outs):
-        return "absent" if not ins | outs else "input only" if not outs else "output only" if not ins else "covered"
+        return modality_status(len(ins), len(outs))
 
     rows = []
     for notation, label in corpus.notation_labels("modality").items():
@@ -391,8 +407,14 @@ def modality_gaps(source) -> pd.DataFrame:
                      "predicted": len(both) - len(sure_in | sure_out), "categories": {c: per_cat.get(c, 0) for c in cats},
                      "missing_categories": [c for c in cats if not per_cat.get(c)], "status": status_of(ins, outs),
                      "asserted_status": status_of(sure_in, sure_out)})
-    return pd.DataFrame(rows, columns=["modality", "label", "input", "output", "works", "asserted", "predicted",
-                                       "categories", "missing_categories", "status", "asserted_status"])
+    return pd.DataFrame(rows, columns=MODALITY_COLUMNS)
+
+
+def modality_status(inputs: int, outputs: int) -> str:
+    """How a modality stands by the works taking it in and giving it out."""
+    if not inputs and not outputs:
+        return "absent"
+    return "input only" if not outputs else "output only" if not inputs else "covered"
 
 
 def summary(source) -> dict:
@@ -400,7 +422,7 @@ def summary(source) -> dict:
 
     Keys: works, in_taxonomy (placed works), placed_asserted, placed_predicted (placed by a
     predicted category alone), surveyed (works of the survey's own table, or cited by it),
-    candidates, citations, datasets, cells, filled, empty, thin (counting predictions),
+    candidates, citations (links between two works in scope; a self-citation is none), datasets, cells, filled, empty, thin (counting predictions),
     asserted_filled, asserted_empty, asserted_thin (by asserted works alone),
     predicted_labels (predictions that count), held_back (predictions below min_confidence,
     which count nowhere), needs_review (predictions the classifier flagged "needs review"),
@@ -428,7 +450,7 @@ def summary(source) -> dict:
     return {
         "works": len(works), "in_taxonomy": placed, "placed_asserted": placed - placed_predicted,
         "placed_predicted": placed_predicted, "surveyed": int(works["surveyed"].sum()),
-        "candidates": int(works["candidate"].sum()), "citations": len(corpus.edges),
+        "candidates": int(works["candidate"].sum()), "citations": int((corpus.edges["citing"] != corpus.edges["cited"]).sum()),
         "datasets": len(corpus.datasets), "cells": len(cells), "filled": int((cells["count"] > 0).sum()),
         "empty": int((cells["status"] == "empty").sum()), "thin": int((cells["status"] == "thin").sum()),
         "asserted_filled": int((cells["asserted"] > 0).sum()),

@@ -142,26 +142,103 @@ def _records(frame, columns) -> list[dict]:
 
 
 def build_report(source, category: str | None = None, *, top: int = 10,
-                 min_confidence: float | None = None) -> dict:
+                 min_confidence: float | None = None, via: str = "store") -> dict:
     """The report as plain data (see report.schema.json). `category` narrows the taxonomy
     table, the cells, trends, combinations and the BibTeX to one category. Predicted labels
     count at `min_confidence` or more (kg.analysis.MIN_CONFIDENCE by default) and are
     marked: each work and example says whether its placement is predicted, and with what
-    confidence (the lowest of its predicted labels)."""
+    confidence (the lowest of its predicted labels).
+
+    From a graph the sections are counted in the store (kg.analysis.report_counts: aggregates,
+    the generation's citation table, and the fields of the works the report lists);
+    via="corpus" (or a Corpus as `source`) computes them from the loaded analysis corpus
+    instead, the reference the store path is tested against."""
+    if via not in ("store", "corpus"):
+        raise ValueError(f"via must be 'store' or 'corpus', not {via!r}")
+    if via == "corpus" or isinstance(source, Corpus) or not hasattr(source, "values"):
+        parts = _corpus_parts(source, category, top, min_confidence)
+    else:
+        parts = _store_parts(source, category, top, min_confidence)
+    return _assemble(source, category, parts, top)
+
+
+def _corpus_parts(source, category, top, min_confidence) -> dict:
     corpus = load_corpus(source, min_confidence)
     check_category(corpus, category)
-    head = summary(corpus)
     cells = gap_matrix(corpus, category=category)
     metrics = citation_metrics(corpus, with_communities=False)
-    cited_by = dict(zip(metrics["work"], metrics["cited_by"]))
     works = {r["work"]: r for r in corpus.works.to_dict("records")}
-    mechanisms = corpus.concepts_by_work("mechanism")
+    combos = unexplored_combinations(corpus)
+    return {
+        "taxonomy": corpus, "summary": summary(corpus), "cells": cells.to_dict("records"), "works": works,
+        "mechanisms": corpus.concepts_by_work("mechanism"),
+        "cited_by": dict(zip(metrics["work"], metrics["cited_by"])),
+        "empty_cells": empty_cells(corpus, category=category).to_dict("records"),
+        "thin_cells": thin_cells(corpus, category=category).to_dict("records"),
+        "missed_candidates": [
+            {k: row[k] for k in ("work", "label", "title", "venue", "cited_by_surveyed", "cites_surveyed",
+                                 "possible_match_for", "score")} | {"year": _year(row["year"])}
+            for row in coverage_audit(corpus).head(top).to_dict("records")],
+        "combinations": combos, "trends": trends(corpus, category=category),
+        "modality_gaps": modality_gaps(corpus), "dataset_gaps": dataset_gaps(corpus),
+        "central_papers": [
+            {k: row[k] for k in ("work", "label", "category", "cited_by", "pagerank", "rank", "tied")}
+            | {"year": _year(row["year"])}
+            | {"predicted": bool(works[row["work"]]["predicted"]), "confidence": works[row["work"]]["confidence"]}
+            for row in metrics[~metrics["review"] & (metrics["cited_by"] > 0)].head(top).to_dict("records")],
+        "citation_data": citation_sources(corpus),
+    }
+
+
+def _store_parts(graph, category, top, min_confidence) -> dict:
+    from ..analysis import load_taxonomy
+    from ..analysis.gaps import trend_frame
+    from ..analysis.report_counts import ReportCounts
+
+    taxonomy = load_taxonomy(graph)
+    check_category(taxonomy, category)
+    counts = ReportCounts(graph, min_confidence)
+    cells = counts.cells(category=category, works=True)
+    by_key = {(r["category"], r["mechanism"]): r for r in cells}
+    works = {}
+    for w, rec in counts.bibliography().items():
+        works[w] = rec | {"category": counts.category_of(w)[0]}
+    mechanisms: dict[str, list[str]] = defaultdict(list)
+    for row in counts.cells(works=True):
+        for w in row["works"]:
+            mechanisms[w].append(row["mechanism"])
+
+    def with_papers(rows):
+        return [r | {"papers": by_key[(r["category"], r["mechanism"])]["papers"]} for r in rows]
+
+    table = counts.citation_table()
+    return {
+        "taxonomy": taxonomy, "summary": counts.report_summary(), "cells": cells, "works": works,
+        "mechanisms": {w: sorted(set(ms)) for w, ms in mechanisms.items()},
+        "cited_by": dict(zip(table["work"], table["cited_by"].tolist())),
+        "empty_cells": with_papers(counts.empty_cells(category=category)),
+        "thin_cells": with_papers(counts.thin_cells(category=category)),
+        "missed_candidates": counts.missed_candidates(top),
+        "combinations": counts.unexplored_combinations(top, involving=f"category:{category}" if category else None),
+        "trends": trend_frame(counts.cells(by="year", category=category), counts.cells(by="year")),
+        "modality_gaps": counts.modality_gaps(), "dataset_gaps": counts.dataset_gaps(),
+        "central_papers": counts.central_papers(top), "citation_data": counts.citation_sources(),
+    }
+
+
+def _assemble(source, category, parts: dict, top: int) -> dict:
+    taxonomy = parts["taxonomy"]
+    head = parts["summary"]
+    cells = parts["cells"]
+    cited_by = parts["cited_by"]
+    works = parts["works"]
+    mechanisms = parts["mechanisms"]
     cell_of = defaultdict(list)
     guessed = defaultdict(list)  # work -> confidences of its predicted placements
-    for row in cells.itertuples(index=False):
-        for w in row.works:
-            cell_of[w].append(f"{row.category}/{row.mechanism}")
-        for w, confidence in row.predicted_works.items():
+    for row in cells:
+        for w in row["works"]:
+            cell_of[w].append(f"{row['category']}/{row['mechanism']}")
+        for w, confidence in row["predicted_works"].items():
             guessed[w].append(confidence)
     entries = []
     for w in sorted(cell_of, key=lambda w: (works[w]["label"].lower(), w)):
@@ -187,65 +264,57 @@ def build_report(source, category: str | None = None, *, top: int = 10,
                  "predicted": w in guesses, "confidence": guesses.get(w)} for w in chosen]
 
     table = []
-    for row in cells.to_dict("records"):
+    for row in cells:
         table.append({k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
                                            "asserted", "predicted", "expected", "score", "status",
                                            "asserted_expected", "asserted_status")}
                      | {"ratio": row["ratio"], "papers": examples(row["works"], row["predicted_works"])})
 
-    def flagged(frame) -> list[dict]:
+    def flagged(rows) -> list[dict]:
         return [{k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
                                      "asserted", "predicted", "expected", "score", "status", "asserted_status",
                                      "note")}
                 | {"papers": [p for p in row["papers"]],
                    "nearest": [{"work": n["work"], "label": n["label"], "year": _year(n["year"]),
                                 "shares": n["shares"]} for n in row["nearest"]]}
-                for row in frame.to_dict("records")]
+                for row in rows]
 
-    combos = unexplored_combinations(corpus)
+    combos = parts["combinations"]
     if category:
         combos = combos[(combos["a"] == f"category:{category}") | (combos["b"] == f"category:{category}")]
-    trend_rows = trends(corpus, category=category)
     report = {
         "kind": "kg-gap-report",
         "version": REPORT_VERSION,
         "kg_version": __version__,
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "title": ": ".join(["Taxonomy gap report", *filter(None, [
-            corpus.taxonomy_title, corpus.notation_labels("category")[category] if category else ""])]),
+            taxonomy.taxonomy_title, taxonomy.notation_labels("category")[category] if category else ""])]),
         "category": category,
-        "taxonomy": {"title": corpus.taxonomy_title or None,
-                     "axes": {axis: corpus.axis_title(axis) for axis in ("category", "mechanism")}},
+        "taxonomy": {"title": taxonomy.taxonomy_title or None,
+                     "axes": {axis: taxonomy.axis_title(axis) for axis in ("category", "mechanism")}},
         "summary": head,
-        "mechanisms": [{"notation": n, "label": lab} for n, lab in corpus.notation_labels("mechanism").items()],
+        "mechanisms": [{"notation": n, "label": lab} for n, lab in taxonomy.notation_labels("mechanism").items()],
         "categories": [{"notation": r["notation"], "label": r["label"],
                         "section": int(r["order"]) if r["order"] else None}
-                       for r in corpus.axis("category").to_dict("records") if category in (None, r["notation"])],
+                       for r in taxonomy.axis("category").to_dict("records") if category in (None, r["notation"])],
         "cells": table,
-        "empty_cells": flagged(empty_cells(corpus, category=category)),
-        "thin_cells": flagged(thin_cells(corpus, category=category)),
-        "missed_candidates": [
-            {k: row[k] for k in ("work", "label", "title", "venue", "cited_by_surveyed", "cites_surveyed",
-                                 "possible_match_for", "score")} | {"year": _year(row["year"])}
-            for row in coverage_audit(corpus).head(top).to_dict("records")],
+        "empty_cells": flagged(parts["empty_cells"]),
+        "thin_cells": flagged(parts["thin_cells"]),
+        "missed_candidates": parts["missed_candidates"],
         "unexplored_combinations": _records(combos.head(top), ["a", "b", "a_kind", "b_kind", "a_label", "b_label",
                                                                "a_count", "b_count", "expected", "score"]),
         "trends": [{k: row[k] for k in ("category", "mechanism", "total", "asserted", "predicted", "slope",
                                         "recent_share", "trend")}
                    | {"first_year": _year(row["first_year"]), "last_year": _year(row["last_year"]),
                       "by_year": {str(y): n for y, n in row["by_year"].items()}}
-                   for row in trend_rows.to_dict("records")],
-        "modality_gaps": _records(modality_gaps(corpus), ["modality", "label", "input", "output", "works", "asserted",
-                                                          "predicted", "missing_categories", "status",
-                                                          "asserted_status"]),
-        "dataset_gaps": _records(dataset_gaps(corpus), ["axis", "notation", "label", "works", "predicted", "datasets",
-                                                        "gap"]),
-        "central_papers": [
-            {k: row[k] for k in ("work", "label", "category", "cited_by", "pagerank", "rank", "tied")}
-            | {"year": _year(row["year"])}
-            | {"predicted": bool(works[row["work"]]["predicted"]), "confidence": works[row["work"]]["confidence"]}
-            for row in metrics[~metrics["review"] & (metrics["cited_by"] > 0)].head(top).to_dict("records")],
-        "citation_data": citation_sources(corpus),  # who cites: a survey alone ranks nothing
+                   for row in parts["trends"].to_dict("records")],
+        "modality_gaps": _records(parts["modality_gaps"], ["modality", "label", "input", "output", "works",
+                                                           "asserted", "predicted", "missing_categories", "status",
+                                                           "asserted_status"]),
+        "dataset_gaps": _records(parts["dataset_gaps"], ["axis", "notation", "label", "works", "predicted",
+                                                         "datasets", "gap"]),
+        "central_papers": parts["central_papers"],
+        "citation_data": parts["citation_data"],  # who cites: a survey alone ranks nothing
         "works": entries,
         "methods": {"gap_score": SCORE_EXPLANATION, "combination_score": COMBINATION_EXPLANATION,
                     "trend": TREND_EXPLANATION, "coverage": COVERAGE_EXPLANATION, "counts": COUNT_EXPLANATION},

@@ -1,0 +1,128 @@
+"""The gap report counted in the store (kg.analysis.report_counts, what `kg report` runs on a
+graph) against the same report computed from the loaded analysis corpus (build_report(...,
+via="corpus"), the reference): the whole content, its JSON and its HTML, on the bundled graph
+after `kg classify` and on kg bench's synthetic corpus with edge cases (empty and thin cells,
+works out of scope, classifier labels below the minimum confidence, works without a year,
+candidates citing surveyed works, a possible match)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from kg.report import build_report, render
+from kg.store import LocalGraph
+
+KG = "https://w3id.org/kg-survey/ontology#"
+
+
+@pytest.fixture(scope="module")
+def classified(built_store, tmp_path_factory):
+    from kg.pipeline import classify as classify_graph
+
+    dest = tmp_path_factory.mktemp("classified-report") / "store"
+    shutil.copytree(built_store, dest, symlinks=True)
+    classify_graph(dest)
+    return LocalGraph(dest)
+
+
+def _bundle():
+    """kg bench's synthetic corpus at 300 papers: a third of its labels the classifier's alone (at
+    confidences from 0.3 to 0.95), some asserted and predicted again, one cell left to the
+    classifier, one thin; works without a year; candidates citing placed works and cited by them."""
+    from kg.bench import synthetic_bundle
+    from kg.records import Citation, Source
+
+    bundle = synthetic_bundle(300, seed=7)
+    bundle.sources.append(Source("classifier", "kg classify", "kg classifier"))
+    for i, work in enumerate(bundle.works):
+        category = next((label.value for label in work.labels if label.axis == "category"), None)
+        if category == "retrieval" and i % 3:
+            work.labels = [label for label in work.labels if label.value != "fine_tuning"]
+        elif category == "recommendation" and i % 4:
+            work.labels = [label for label in work.labels if label.value != "generation"]
+        if i % 11 == 0:
+            work.year = None
+        if i % 17 == 5:  # a candidate: harvested, not placed
+            work.labels = [label for label in work.labels if label.axis not in ("category", "mechanism")]
+            work.candidate = True
+    for i, work in enumerate(bundle.works):
+        if i % 3 == 0:
+            work.labels = [replace(label, source="classifier", confidence=0.3 + 0.05 * ((i + j) % 14))
+                           for j, label in enumerate(work.labels)]
+        elif i % 3 == 1 and work.labels:
+            work.labels = work.labels + [replace(work.labels[-1], source="classifier", confidence=0.4)]
+    refs = [f"arxiv:{w.ids['arxiv']}" for w in bundle.works]
+    bundle.citations += [Citation(refs[i], refs[i + 1], bundle.sources[0].id) for i in range(0, 60, 4)]
+    return bundle
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    import pyoxigraph as ox
+
+    from kg.paths import ontology_dir
+    from kg.rdf.quads import bundle_quads, iter_ontology_quads
+    from kg.rdf.taxonomy import read_taxonomy
+
+    store = ox.Store()
+    store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
+    quads, _ = bundle_quads(_bundle(), read_taxonomy())
+    store.extend(quads)
+    graph = LocalGraph(tmp_path_factory.mktemp("synthetic-report") / "in-memory", store=store)
+    graph.store.update(  # a few placed works out of scope (they count nowhere), a surveyed work, a match
+        f"DELETE {{ ?w <{KG}scopeStatus> ?s }} INSERT {{ ?w <{KG}scopeStatus> \"out\" }} WHERE {{ "
+        f"{{ SELECT ?w WHERE {{ ?w <{KG}category> ?c }} ORDER BY ?w LIMIT 6 }} OPTIONAL {{ ?w <{KG}scopeStatus> ?s }} }}")
+    graph.store.update(
+        f"INSERT {{ ?w <{KG}surveyed> true }} WHERE {{ {{ SELECT ?w WHERE {{ ?w <{KG}category> ?c }} "
+        f"ORDER BY DESC(?w) LIMIT 40 }} }}")
+    graph.store.update(
+        f"INSERT {{ ?a <{KG}possibleMatch> ?b }} WHERE {{ {{ SELECT ?a WHERE {{ ?a <{KG}isCandidate> true }} "
+        f"ORDER BY ?a LIMIT 1 }} {{ SELECT ?b WHERE {{ ?b <{KG}surveyed> true }} ORDER BY ?b LIMIT 1 }} }}")
+    return graph
+
+
+def _same(graph, category=None, min_confidence=None):
+    ours = build_report(graph, category, min_confidence=min_confidence)
+    reference = build_report(graph, category, min_confidence=min_confidence, via="corpus")
+    ours["generated_at"] = reference["generated_at"]
+    for key in reference:
+        assert ours[key] == reference[key], key
+    assert json.dumps(ours) == json.dumps(reference)
+    for fmt in ("json", "html"):
+        assert render(ours, fmt) == render(reference, fmt)
+    return ours
+
+
+@pytest.mark.parametrize("min_confidence", [None, 0.9])
+def test_bundled_graph_after_classify(classified, min_confidence):
+    report = _same(classified, min_confidence=min_confidence)
+    assert report["works"] and report["central_papers"] and report["trends"] and report["unexplored_combinations"]
+
+
+def test_bundled_graph_one_category(classified):
+    _same(classified, "retrieval")
+
+
+@pytest.mark.parametrize("min_confidence", [0.0, 0.5, 0.9])
+def test_synthetic_graph_with_edge_cases(synthetic, min_confidence):
+    report = _same(synthetic, min_confidence=min_confidence)
+    assert any(e["predicted"] for e in report["works"])
+    assert any(e["year"] is None for e in report["works"])
+    assert report["missed_candidates"] and report["missed_candidates"][0]["score"] > 0
+    if min_confidence == 0.9:
+        assert report["summary"]["held_back"] > 0
+
+
+def test_synthetic_graph_one_category(synthetic):
+    _same(synthetic, "recommendation", 0.6)
+
+
+def test_an_unknown_category_is_a_usage_error(synthetic):
+    from kg.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown category"):
+        build_report(synthetic, "nope")
