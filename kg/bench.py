@@ -602,9 +602,9 @@ def time_analyses(graph, store: Path, papers: int, seed: int,
     def app_data():
         from .analysis import load_corpus
         from .analysis.browse import data_sources, latest_additions, papers_per_year, search_index
-        from .sparql.stats import graph_stats
+        from .sparql.stats import count_graph
 
-        graph_stats(graph)
+        count_graph(graph)  # counted afresh: graph_stats keeps the counts with the generation
         load_corpus(graph)
         papers_per_year(graph)
         latest_additions(graph, 12)
