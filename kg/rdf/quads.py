@@ -25,7 +25,7 @@ from ..records.resolve import Node, Resolver
 from ..records.labels import LABEL_AXIS_SCHEME
 from .ntriples import NTriples
 from .taxonomy import Taxonomy
-from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
+from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
 # Terms are written as their N-Triples text, made once where they recur: an IRI's form is
 # Oxigraph's own (pyoxigraph checks it); a literal's is "text" with Oxigraph's escapes, made by
@@ -98,6 +98,26 @@ _INTEGER = _T(XSD + "integer")
 _TRUE, _FALSE = (f'"{v}"^^{_T(XSD + "boolean")}' for v in ("true", "false"))
 
 
+@lru_cache(maxsize=4096)
+def _source(source_id: str) -> str:
+    return _T(mint("source", source_id))
+
+
+_ID = str(ID)
+
+
+def _hashed(kind: str, digest_: str) -> str:
+    """The IRI term of a node named by a digest (hex digits: mint() would leave them as they are)."""
+    return f"<{_ID}{kind}/{digest_}>"
+
+
+# a work's text fields and links: (record attribute, property)
+_TEXT_FIELDS = (("title", _DCT.title), ("abstract", _DCT.abstract), ("venue", _PRISM.publicationName),
+                ("short_name", _K.shortName), ("tldr", _K.tldr), ("resolution", _K.resolution),
+                ("subsection", _K.surveySubsection), ("list_section", _K.listSection))
+_LINK_FIELDS = (("code", _SCHEMA.codeRepository), ("page", _FOAF.homepage), ("pdf", _K.openAccessPdf))
+
+
 def _link(url: str) -> str:
     try:
         return _T(quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~.-_"))
@@ -117,6 +137,8 @@ class QuadWriter:
         self.sources: dict[str, Source] = {}
         self.warnings: list[str] = []
         self._described: set[str] = set()  # people and agents whose own triples are written
+        self._agents: dict[str, str] = {}  # agent name -> its term
+        self._people: dict[str, str] = {}  # author key -> its term
         self._derived: dict[str, tuple[set, set]] = {}  # source id -> (work IRIs, label IRIs) from it
         self._datasets: set[str] = set()  # dataset IRIs the records describe (not minted from mentions)
 
@@ -142,7 +164,7 @@ class QuadWriter:
     # ------------------------------------------------------------ sources and agents
     def source(self, src: Source) -> None:
         self.sources[src.id] = src
-        s = _T(mint("source", src.id))
+        s = _source(src.id)
         self.add(s, TYPE, _K.Source)
         self.add(s, LABEL, _lit(src.title))
         self.add(s, _DCT.title, _lit(src.title))
@@ -157,11 +179,13 @@ class QuadWriter:
         self.add(s, _PROV.wasAttributedTo, self.agent(src.agent))
 
     def agent(self, name: str) -> str:
-        iri = mint("agent", slug(name))
-        a = _T(iri)
-        if self._first_time(iri):
-            self.add(a, TYPE, _PROV.Agent)
-            self.add(a, LABEL, _lit(name))
+        a = self._agents.get(name)
+        if a is None:
+            iri = mint("agent", slug(name))
+            a = self._agents[name] = _T(iri)
+            if self._first_time(iri):
+                self.add(a, TYPE, _PROV.Agent)
+                self.add(a, LABEL, _lit(name))
         return a
 
     # ------------------------------------------------------------ works
@@ -181,22 +205,19 @@ class QuadWriter:
                 self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
         for kind, value in node.extra_ids():  # further identifiers from other sources, as "kind:value"
             self.add(w, _DCT.identifier, _lit(f"{kind}:{value}"))
-        for attr, prop in (("title", DCTERMS + "title"), ("abstract", DCTERMS + "abstract"),
-                           ("venue", PRISM + "publicationName"), ("short_name", str(KG.shortName)),
-                           ("tldr", str(KG.tldr)), ("resolution", str(KG.resolution)),
-                           ("subsection", str(KG.surveySubsection)), ("list_section", str(KG.listSection))):
+        for attr, prop in _TEXT_FIELDS:
             value = first(attr)
             if value:
-                self.add(w, _T(prop), _lit(value))
-        if first("year"):
-            self.add(w, _FABIO.hasPublicationYear, _lit(first("year"), XSD + "gYear"))
-        if first("date"):
-            self.add(w, _DCT.issued, _time(first("date")))
-        if first("citation_count") is not None:
-            self.add(w, _K.citationCount, _lit(int(first("citation_count"))))
-        for attr, prop in (("code", SCHEMA + "codeRepository"), ("page", FOAF + "homepage"), ("pdf", str(KG.openAccessPdf))):
-            if first(attr):
-                self.add(w, _T(prop), _link(first(attr)))
+                self.add(w, prop, _lit(value))
+        if value := first("year"):
+            self.add(w, _FABIO.hasPublicationYear, _lit(value, XSD + "gYear"))
+        if value := first("date"):
+            self.add(w, _DCT.issued, _time(value))
+        if (value := first("citation_count")) is not None:
+            self.add(w, _K.citationCount, _lit(int(value)))
+        for attr, prop in _LINK_FIELDS:
+            if value := first(attr):
+                self.add(w, prop, _link(value))
         for subject in sorted({f for r in node.records for f in r.fields_of_study}):
             self.add(w, _DCT.subject, _lit(subject))
         seen_authors: dict[str, str] = {}
@@ -206,12 +227,15 @@ class QuadWriter:
             if key in seen_authors:
                 continue
             seen_authors[key] = author.name
-            iri = mint("person", key)
-            a = _T(iri)
-            if self._first_time(iri):
-                self.add(a, TYPE, _FOAF.Person)
-                self.add(a, _FOAF.name, _lit(author.name))
-                self.add(a, LABEL, _lit(author.name))
+            a = self._people.get(key)
+            if a is None:
+                iri = mint("person", key)
+                a = self._people[key] = _T(iri)
+                if self._first_time(iri):
+                    self.add(a, TYPE, _FOAF.Person)
+                    name = _lit(author.name)
+                    self.add(a, _FOAF.name, name)
+                    self.add(a, LABEL, name)
             self.add(w, _DCT.creator, a)
         if seen_authors:  # a list that ended in "and others" keeps that marker, as BibTeX writes it
             more = ["others"] if byline is not None and byline.et_al else []
@@ -219,7 +243,7 @@ class QuadWriter:
         for note in dict.fromkeys(r.note for r in node.records if r.note):  # curation remarks, never the venue
             self.add(w, _SKOS.editorialNote, _lit(note))
         for src in sorted({s for r in node.records for s in r.sources}):
-            self.add(w, _PROV.wasDerivedFrom, _T(mint("source", src)))
+            self.add(w, _PROV.wasDerivedFrom, _source(src))
             self._derived_from(src)[0].add(node.iri)
         in_taxonomy = False
         labels = [lab for r in node.records for lab in r.labels]
@@ -250,16 +274,16 @@ class QuadWriter:
             return
         src = self.sources.get(label.source)
         agent_name = label.agent or (src.agent if src else label.source)
-        iri = mint("label", digest(node.iri, label.axis, label.value, label.source, agent_name))
-        self._derived_from(label.source)[1].add(iri)
-        a = _T(iri)
+        iri = digest(node.iri, label.axis, label.value, label.source, agent_name)
+        a = _hashed("label", iri)
+        self._derived_from(label.source)[1].add(a)
         self.add(_T(node.iri), _K.hasLabel, a)
         self.add(a, TYPE, _K.LabelAssertion)
         self.add(a, _K.axis, _n(AXES[label.axis]))
         self.add(a, _K.concept, _T(concept.iri))
         self.add(a, _K.confidence, _lit(f"{label.confidence:.4f}", XSD + "decimal"))
         self.add(a, _PROV.wasAttributedTo, self.agent(agent_name))
-        self.add(a, _PROV.wasDerivedFrom, _T(mint("source", label.source)))
+        self.add(a, _PROV.wasDerivedFrom, _source(label.source))
         when = label.at or (src.retrieved if src else None)
         if when:
             self.add(a, _PROV.generatedAtTime, _time(when))
@@ -281,9 +305,9 @@ class QuadWriter:
             return
         src = self.sources.get(m.source)
         agent_name = m.agent or (src.agent if src else m.source)
-        iri = mint("mention", digest(node.iri, str(relation), m.key, m.source, agent_name))
-        self._derived_from(m.source)[1].add(iri)
-        a = _T(iri)
+        iri = digest(node.iri, str(relation), m.key, m.source, agent_name)
+        a = _hashed("mention", iri)
+        self._derived_from(m.source)[1].add(a)
         w = _T(node.iri)
         self.add(w, _n(relation), entity)
         self.add(w, _K.hasMention, a)
@@ -292,7 +316,7 @@ class QuadWriter:
         self.add(a, _K.entity, entity)
         self.add(a, _K.confidence, _lit(f"{m.confidence:.4f}", XSD + "decimal"))
         self.add(a, _PROV.wasAttributedTo, self.agent(agent_name))
-        self.add(a, _PROV.wasDerivedFrom, _T(mint("source", m.source)))
+        self.add(a, _PROV.wasDerivedFrom, _source(m.source))
         when = m.at or (src.retrieved if src else None)
         if when:
             self.add(a, _PROV.generatedAtTime, _time(when))
@@ -324,7 +348,7 @@ class QuadWriter:
             self.add(e, _DCT.title, _lit(m.name))
             self.add(e, _K.entityKey, _lit(m.key))
             self.add(e, _K.isPredicted, _lit(True))
-            self.add(e, _PROV.wasDerivedFrom, _T(mint("source", m.source)))
+            self.add(e, _PROV.wasDerivedFrom, _source(m.source))
             for alias in m.aliases:
                 self.add(e, _SKOS.altLabel, _lit(alias))
         return e
@@ -337,7 +361,7 @@ class QuadWriter:
         works are, so that listing sources needs no scan of the whole graph."""
         for src in self.sources:
             works, labels = self._derived.get(src, (set(), set()))
-            s = _T(mint("source", src))
+            s = _source(src)
             self.add(s, _K.workCount, _lit(len(works)))
             self.add(s, _K.labelCount, _lit(len(labels)))
 
@@ -402,7 +426,7 @@ class QuadWriter:
         if ds.notes:
             self.add(d, COMMENT, _lit(ds.notes))
         for src in ds.sources:
-            self.add(d, _PROV.wasDerivedFrom, _T(mint("source", src)))
+            self.add(d, _PROV.wasDerivedFrom, _source(src))
         for prop, refs in ((KG.introducesDataset, ds.introduced_by), (KG.usesDataset, ds.used_by)):
             for ref in refs:
                 node = resolver.lookup(ref)
