@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -34,6 +35,8 @@ class NTriples:
 
     def __init__(self, chunks: Iterable[str]):
         self._chunks = iter(chunks)
+        # once loaded (`load`): seconds this thread spent making the text, and waiting for the loader
+        self.timings: dict[str, float] = {}
 
     def chunks(self) -> Iterator[str]:
         return self._chunks
@@ -56,10 +59,12 @@ class NTriples:
             for part in self.segments(triples=triples, ahead=1000):
                 store.bulk_load(part, format=ox.RdfFormat.N_TRIPLES)
             return
-        chunks = self._chunks
-        ended = False
+        clock = _Clock(self._chunks)
+        ended, waited = False, 0.0
         while not ended:
-            ended = _load_part(store, chunks, triples, batch)
+            ended, wait = _load_part(store, clock, triples, batch)
+            waited += wait
+        self.timings = {"text": clock.seconds, "loader": waited}
 
     def segments(self, triples: int = 0, ahead: int = 0, buffer: int = 1 << 20) -> Iterator[io.BufferedReader]:
         """The stream as binary files for `Store.bulk_load`, one after the other, each of about
@@ -84,8 +89,27 @@ class NTriples:
 _PIPES = os.path.isdir("/dev/fd") and hasattr(os, "pipe")
 
 
-def _load_part(store: ox.Store, chunks: Iterator[str], limit: int, batch: int) -> bool:
-    """One part of the stream loaded through a pipe; True when the chunks ran out."""
+class _Clock:
+    """The chunks, with the time spent making them (in the writer's thread)."""
+
+    def __init__(self, chunks: Iterator[str]):
+        self._chunks = chunks
+        self.seconds = 0.0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        started = time.perf_counter()
+        try:
+            return next(self._chunks)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def _load_part(store: ox.Store, chunks: Iterator[str], limit: int, batch: int) -> tuple[bool, float]:
+    """One part of the stream loaded through a pipe: whether the chunks ran out, and the seconds
+    the writer waited for the loader (a full pipe, or the loader's end of the part)."""
     read_end, write_end = os.pipe()
     try:
         import fcntl
@@ -105,7 +129,7 @@ def _load_part(store: ox.Store, chunks: Iterator[str], limit: int, batch: int) -
 
     loader = threading.Thread(target=load, name="ntriples-loader", daemon=True)
     loader.start()
-    lines, ended, pending, size = 0, False, [], 0
+    lines, ended, pending, size, waited = 0, False, [], 0, 0.0
     try:  # an error of the writer (the chunks' producer) is raised as it is
         while True:
             chunk = next(chunks, None)
@@ -117,26 +141,31 @@ def _load_part(store: ox.Store, chunks: Iterator[str], limit: int, batch: int) -
             if limit:
                 lines += chunk.count("\n")
             if size >= batch:
-                _write_all(write_end, "".join(pending).encode("utf-8"))
+                waited += _write_all(write_end, "".join(pending).encode("utf-8"))
                 pending, size = [], 0
                 if limit and lines >= limit:
                     break
         if pending:
-            _write_all(write_end, "".join(pending).encode("utf-8"))
+            waited += _write_all(write_end, "".join(pending).encode("utf-8"))
     except BrokenPipeError:
         pass  # the loader stopped: its error is raised below
     finally:
         os.close(write_end)  # the end of this part's input
+        started = time.perf_counter()
         loader.join()
+        waited += time.perf_counter() - started
     if failed:
         raise failed[0]
-    return ended
+    return ended, waited
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes) -> float:
+    """Write it all; the seconds spent (mostly waiting for the loader to empty the pipe)."""
+    started = time.perf_counter()
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+    return time.perf_counter() - started
 
 
 _DONE = object()
