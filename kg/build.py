@@ -41,6 +41,7 @@ class BuildReport:
     stats: dict
     warnings: list[str] = field(default_factory=list)
     scope: dict = field(default_factory=dict)  # status -> works
+    phases: dict = field(default_factory=dict)  # phase -> seconds (`kg build --phases`)
 
 
 @dataclass
@@ -51,10 +52,23 @@ class GraphPass:
     quads: NTriples
     writer: ScopingWriter
     record_warnings: list[str]
+    read_seconds: float = 0.0  # reading the records, before the quads stream
 
-    def report(self, store: Store, started: float, stats: dict) -> BuildReport:
+    def report(self, store: Store, started: float, stats: dict, phases: dict | None = None) -> BuildReport:
         return BuildReport(store.location, time.monotonic() - started, stats,
-                           self.record_warnings + self.writer.warnings, self.writer.counts())
+                           self.record_warnings + self.writer.warnings, self.writer.counts(), phases or {})
+
+    def phases(self, written: float, checked: float) -> dict:
+        """Where a build's time went: reading the records; making the graph's text (resolving the
+        works, writing their quads, scoring their scope) while Oxigraph loads it in a thread of
+        its own; waiting for that loader; the check of the counts; and the rest of `written`
+        (the seconds from the first quad to the published generation: flushing, optimising and
+        publishing it)."""
+        text, loader = self.quads.timings.get("text", 0.0), self.quads.timings.get("loader", 0.0)
+        return {name: round(seconds, 3) for name, seconds in (
+            ("reading the records", self.read_seconds), ("writing the graph's text", text),
+            ("waiting for the loader", loader), ("checking the counts", checked),
+            ("flushing, optimising and publishing", max(0.0, written - text - loader - checked)))}
 
 
 def gather(store: Store | str | Path, corpus: Path | None = None, taxonomy=None,
@@ -86,6 +100,7 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     """The graph's quads from the store's inputs: ontology, taxonomy, the corpus, the records and
     curation, then the scope of every work. The quads stream a work at a time: whoever stores
     them, not this process, holds the graph."""
+    started = time.perf_counter()
     store = Store.at(store)
     taxonomy = read_taxonomy(store.project.taxonomy_file)
     record_warnings: list[str] = []
@@ -96,7 +111,8 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
     ontology = lines_of(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written
-    return GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks())), writer, record_warnings)
+    return GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks())), writer, record_warnings,
+                     time.perf_counter() - started)
 
 
 def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None) -> BuildReport:
@@ -109,8 +125,11 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     store = Store.at(store)
     made = graph_pass(store, corpus)
     if revise is None:
-        published = store.publish(made.quads, build_meta(store, corpus), check=graph_stats)
-        return made.report(store, started, published.checked)
+        checked = _Timed(graph_stats)
+        written = time.perf_counter()
+        published = store.publish(made.quads, build_meta(store, corpus), check=checked)
+        written = time.perf_counter() - written
+        return made.report(store, started, published.checked, made.phases(written, checked.seconds))
     with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
         if revise(draft.graph):
@@ -118,3 +137,17 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
             draft.rewrite(made.quads)
         stats = graph_stats(draft.graph)
     return made.report(store, started, stats)
+
+
+class _Timed:
+    """A function, with the seconds its calls took."""
+
+    def __init__(self, fn):
+        self.fn, self.seconds = fn, 0.0
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started

@@ -58,3 +58,39 @@ def test_a_loader_that_stops_early_stops_the_writer():
     parts.close()
     assert len(made) < len(CHUNKS)
     assert not [t for t in threading.enumerate() if t.name == "ntriples-writer"]
+
+
+@pytest.mark.parametrize("options", [{}, {"triples": 500, "batch": 1000}, {"batch": 1}])
+def test_loading_through_the_pipe_gives_the_whole_graph(options):
+    whole = ox.Store()
+    whole.bulk_load("".join(CHUNKS).encode(), format=ox.RdfFormat.N_TRIPLES)
+    stream, store = NTriples(iter(CHUNKS)), ox.Store()
+    stream.load(store, **options)
+    assert set(store) == set(whole) and len(store) == 6002
+    assert set(stream.timings) == {"text", "loader"}
+
+
+def test_an_error_of_the_writer_reaches_the_caller_of_load_as_raised():
+    def writer():
+        yield from CHUNKS[:100]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as raised:
+        NTriples(writer()).load(ox.Store(), triples=50, batch=100)
+    assert raised.value.errno == errno.ENOSPC
+    assert not [t for t in threading.enumerate() if t.name == "ntriples-loader"]  # the loader has ended
+
+
+def test_an_error_of_the_loader_stops_the_writer_and_is_raised():
+    made = []
+
+    def writer():
+        yield "<http://e.org/a> <http://e.org/p> not a term .\n"
+        for chunk in CHUNKS * 20:  # far more than a pipe holds: the writer must not wait for ever
+            made.append(chunk)
+            yield chunk
+
+    with pytest.raises(SyntaxError):
+        NTriples(writer()).load(ox.Store(), batch=1)
+    assert len(made) < len(CHUNKS) * 20
+    assert not [t for t in threading.enumerate() if t.name == "ntriples-loader"]

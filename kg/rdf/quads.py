@@ -11,6 +11,7 @@ made once and reused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import quote
@@ -24,39 +25,107 @@ from ..records.resolve import Node, Resolver
 from ..records.labels import LABEL_AXIS_SCHEME
 from .ntriples import NTriples
 from .taxonomy import Taxonomy
-from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
+from ..vocab import AXES, CITO, DCAT, DCTERMS, FABIO, FOAF, ID, ID_PROPERTIES, KG, PRISM, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, digest, mint, slug
 
-# a NamedNode per IRI, reused: the IRIs that recur (predicates, classes, concepts, sources,
-# agents, datatypes) stay in the cache; a work's own IRIs pass through it
-_T = lru_cache(maxsize=4096)(ox.NamedNode)
+# Terms are written as their N-Triples text, made once where they recur: an IRI's form is
+# Oxigraph's own (pyoxigraph checks it); a literal's is "text" with Oxigraph's escapes, made by
+# Oxigraph itself whenever the text holds a character that needs one. Formatting a line of
+# three strings costs a tenth of formatting three pyoxigraph objects (docs/benchmarks.md).
+
+
+@lru_cache(maxsize=8192)
+def _T(iri: str) -> str:
+    """An IRI's N-Triples form (a ValueError when it is not a valid IRI). The IRIs that recur
+    (predicates, classes, concepts, sources, agents, datatypes) stay in the cache."""
+    return str(ox.NamedNode(iri))
+
+
+class _Terms:
+    """The N-Triples forms of a namespace's IRIs, each made when first asked, then an attribute."""
+
+    def __init__(self, namespace):
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> str:
+        ns = self._namespace
+        term = _T(ns + name if isinstance(ns, str) else str(getattr(ns, name)))  # KG checks its names
+        setattr(self, name, term)
+        return term
+
+
+_K, _RDF, _DCT, _FABIO, _PRISM, _FOAF, _SKOS, _PROV, _SCHEMA, _DCAT, _CITO = (
+    _Terms(KG), _Terms(RDF), _Terms(DCTERMS), _Terms(FABIO), _Terms(PRISM), _Terms(FOAF), _Terms(SKOS),
+    _Terms(PROV), _Terms(SCHEMA), _Terms(DCAT), _Terms(CITO))
 TYPE = _T(RDF + "type")
 LABEL = _T(RDFS + "label")
 COMMENT = _T(RDFS + "comment")
+_XSD_STRING = XSD + "string"
+# a character N-Triples escapes (Oxigraph's escapes are then made by Oxigraph), or one that is
+# no Unicode scalar value (pyoxigraph refuses it as Oxigraph does)
+_NEEDS_OXIGRAPH = re.compile(r'[\x00-\x1f\x7f"\\\ud800-\udfff]')
 
 
 @lru_cache(maxsize=1024)
-def _n(term) -> ox.NamedNode:
+def _n(term) -> str:
     return _T(str(term))
 
 
-def _lit(value, datatype: str | None = None) -> ox.Literal:
+def _text(value: str) -> str:
+    """A plain literal's N-Triples form."""
+    if _NEEDS_OXIGRAPH.search(value) is None:
+        return f'"{value}"'
+    return str(ox.Literal(value))
+
+
+def _lit(value, datatype: str | None = None) -> str:
     if datatype:
-        return ox.Literal(str(value), datatype=_T(datatype))
+        value = str(value)
+        if datatype == _XSD_STRING:
+            return _text(value)
+        if _NEEDS_OXIGRAPH.search(value) is None:
+            return f'"{value}"^^{_T(datatype)}'
+        return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, bool):
-        return ox.Literal("true" if value else "false", datatype=_T(XSD + "boolean"))
+        return _TRUE if value else _FALSE
     if isinstance(value, int):
-        return ox.Literal(str(value), datatype=_T(XSD + "integer"))
-    return ox.Literal(str(value))
+        return f'"{value}"^^{_INTEGER}'
+    return _text(str(value))
 
 
-def _link(url: str) -> ox.NamedNode | ox.Literal:
+_INTEGER = _T(XSD + "integer")
+_TRUE, _FALSE = (f'"{v}"^^{_T(XSD + "boolean")}' for v in ("true", "false"))
+
+
+@lru_cache(maxsize=4096)
+def _source(source_id: str) -> str:
+    return _T(mint("source", source_id))
+
+
+_ID = str(ID)
+
+
+def _hashed(kind: str, digest_: str) -> str:
+    """The IRI term of a node named by a digest (hex digits: mint() would leave them as they are)."""
+    return f"<{_ID}{kind}/{digest_}>"
+
+
+# a work's text fields and links: (record attribute, property)
+_TEXT_FIELDS = (("title", _DCT.title), ("abstract", _DCT.abstract), ("venue", _PRISM.publicationName),
+                ("short_name", _K.shortName), ("tldr", _K.tldr), ("resolution", _K.resolution),
+                ("subsection", _K.surveySubsection), ("list_section", _K.listSection))
+_LINK_FIELDS = (("code", _SCHEMA.codeRepository), ("page", _FOAF.homepage), ("pdf", _K.openAccessPdf))
+
+
+def _link(url: str) -> str:
     try:
         return _T(quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~.-_"))
     except ValueError:
         return _lit(url, XSD + "anyURI")
 
 
-def _time(value: str) -> ox.Literal:
+def _time(value: str) -> str:
     kind = "dateTime" if "T" in value else "date" if len(value) == 10 else "gYearMonth" if len(value) == 7 else "string"
     return _lit(value, XSD + kind)
 
@@ -68,6 +137,8 @@ class QuadWriter:
         self.sources: dict[str, Source] = {}
         self.warnings: list[str] = []
         self._described: set[str] = set()  # people and agents whose own triples are written
+        self._agents: dict[str, str] = {}  # agent name -> its term
+        self._people: dict[str, str] = {}  # author key -> its term
         self._derived: dict[str, tuple[set, set]] = {}  # source id -> (work IRIs, label IRIs) from it
         self._datasets: set[str] = set()  # dataset IRIs the records describe (not minted from mentions)
 
@@ -87,69 +158,68 @@ class QuadWriter:
         return True
 
     def add(self, s, p, o) -> None:
-        # one N-Triples line (kg.rdf.ntriples.line, inlined: this runs for every triple)
-        self.lines.append(f"{s} {p if isinstance(p, ox.NamedNode) else _n(p)} {o} .\n")
+        """One triple of terms in their N-Triples form (or pyoxigraph terms, whose str() is it)."""
+        self.lines.append(f"{s} {p} {o} .\n")
 
     # ------------------------------------------------------------ sources and agents
     def source(self, src: Source) -> None:
         self.sources[src.id] = src
-        s = _T(mint("source", src.id))
-        self.add(s, TYPE, _n(KG.Source))
+        s = _source(src.id)
+        self.add(s, TYPE, _K.Source)
         self.add(s, LABEL, _lit(src.title))
-        self.add(s, _T(DCTERMS + "title"), _lit(src.title))
+        self.add(s, _DCT.title, _lit(src.title))
         if src.url:
-            self.add(s, _T(SCHEMA + "url"), _link(src.url))
+            self.add(s, _SCHEMA.url, _link(src.url))
         if src.retrieved:
-            self.add(s, _T(DCTERMS + "date"), _time(src.retrieved))
+            self.add(s, _DCT.date, _time(src.retrieved))
         if src.request:
-            self.add(s, _T(PROV + "atLocation"), _lit(src.request))
+            self.add(s, _PROV.atLocation, _lit(src.request))
         if src.note:
             self.add(s, COMMENT, _lit(src.note))
-        self.add(s, _T(PROV + "wasAttributedTo"), self.agent(src.agent))
+        self.add(s, _PROV.wasAttributedTo, self.agent(src.agent))
 
-    def agent(self, name: str) -> ox.NamedNode:
-        iri = mint("agent", slug(name))
-        a = _T(iri)
-        if self._first_time(iri):
-            self.add(a, TYPE, _T(PROV + "Agent"))
-            self.add(a, LABEL, _lit(name))
+    def agent(self, name: str) -> str:
+        a = self._agents.get(name)
+        if a is None:
+            iri = mint("agent", slug(name))
+            a = self._agents[name] = _T(iri)
+            if self._first_time(iri):
+                self.add(a, TYPE, _PROV.Agent)
+                self.add(a, LABEL, _lit(name))
         return a
 
     # ------------------------------------------------------------ works
     def work(self, node: Node) -> None:
         w = _T(node.iri)
         first = node.first
-        self.add(w, TYPE, _T(FABIO + "ScholarlyWork"))
+        self.add(w, TYPE, _FABIO.ScholarlyWork)
         if any(r.is_survey for r in node.records):
-            self.add(w, TYPE, _T(FABIO + "ReviewArticle"))
+            self.add(w, TYPE, _FABIO.ReviewArticle)
         display = first("short_name") or first("title") or node.ids.get("cite") or node.ids.get("url")
         self.add(w, LABEL, _lit(display))
         for kind, value in node.ids.items():
             prop = ID_PROPERTIES.get(kind)
             if prop is None:  # a kind with no property of its own (MAG, DBLP, PubMed ...): "kind:value"
-                self.add(w, _T(DCTERMS + "identifier"), _lit(f"{kind}:{value}"))
+                self.add(w, _DCT.identifier, _lit(f"{kind}:{value}"))
             else:
                 self.add(w, _n(prop), _link(value) if kind == "url" else _lit(value))
         for kind, value in node.extra_ids():  # further identifiers from other sources, as "kind:value"
-            self.add(w, _T(DCTERMS + "identifier"), _lit(f"{kind}:{value}"))
-        for attr, prop in (("title", DCTERMS + "title"), ("abstract", DCTERMS + "abstract"),
-                           ("venue", PRISM + "publicationName"), ("short_name", str(KG.shortName)),
-                           ("tldr", str(KG.tldr)), ("resolution", str(KG.resolution)),
-                           ("subsection", str(KG.surveySubsection)), ("list_section", str(KG.listSection))):
+            self.add(w, _DCT.identifier, _lit(f"{kind}:{value}"))
+        for attr, prop in _TEXT_FIELDS:
             value = first(attr)
             if value:
-                self.add(w, _T(prop), _lit(value))
-        if first("year"):
-            self.add(w, _T(FABIO + "hasPublicationYear"), _lit(first("year"), XSD + "gYear"))
-        if first("date"):
-            self.add(w, _T(DCTERMS + "issued"), _time(first("date")))
-        if first("citation_count") is not None:
-            self.add(w, _n(KG.citationCount), _lit(int(first("citation_count"))))
-        for attr, prop in (("code", SCHEMA + "codeRepository"), ("page", FOAF + "homepage"), ("pdf", str(KG.openAccessPdf))):
-            if first(attr):
-                self.add(w, _T(prop), _link(first(attr)))
+                self.add(w, prop, _lit(value))
+        if value := first("year"):
+            self.add(w, _FABIO.hasPublicationYear, _lit(value, XSD + "gYear"))
+        if value := first("date"):
+            self.add(w, _DCT.issued, _time(value))
+        if (value := first("citation_count")) is not None:
+            self.add(w, _K.citationCount, _lit(int(value)))
+        for attr, prop in _LINK_FIELDS:
+            if value := first(attr):
+                self.add(w, prop, _link(value))
         for subject in sorted({f for r in node.records for f in r.fields_of_study}):
-            self.add(w, _T(DCTERMS + "subject"), _lit(subject))
+            self.add(w, _DCT.subject, _lit(subject))
         seen_authors: dict[str, str] = {}
         byline = next((r for r in node.records if r.authors), None)  # the record whose author list is used
         for author in first("authors") or []:
@@ -157,20 +227,23 @@ class QuadWriter:
             if key in seen_authors:
                 continue
             seen_authors[key] = author.name
-            iri = mint("person", key)
-            a = _T(iri)
-            if self._first_time(iri):
-                self.add(a, TYPE, _T(FOAF + "Person"))
-                self.add(a, _T(FOAF + "name"), _lit(author.name))
-                self.add(a, LABEL, _lit(author.name))
-            self.add(w, _T(DCTERMS + "creator"), a)
+            a = self._people.get(key)
+            if a is None:
+                iri = mint("person", key)
+                a = self._people[key] = _T(iri)
+                if self._first_time(iri):
+                    self.add(a, TYPE, _FOAF.Person)
+                    name = _lit(author.name)
+                    self.add(a, _FOAF.name, name)
+                    self.add(a, LABEL, name)
+            self.add(w, _DCT.creator, a)
         if seen_authors:  # a list that ended in "and others" keeps that marker, as BibTeX writes it
             more = ["others"] if byline is not None and byline.et_al else []
-            self.add(w, _n(KG.authorList), _lit("; ".join([*seen_authors.values(), *more])))
+            self.add(w, _K.authorList, _lit("; ".join([*seen_authors.values(), *more])))
         for note in dict.fromkeys(r.note for r in node.records if r.note):  # curation remarks, never the venue
-            self.add(w, _T(SKOS + "editorialNote"), _lit(note))
+            self.add(w, _SKOS.editorialNote, _lit(note))
         for src in sorted({s for r in node.records for s in r.sources}):
-            self.add(w, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
+            self.add(w, _PROV.wasDerivedFrom, _source(src))
             self._derived_from(src)[0].add(node.iri)
         in_taxonomy = False
         labels = [lab for r in node.records for lab in r.labels]
@@ -189,9 +262,9 @@ class QuadWriter:
         # a predicted category suggests a cell; a candidate stays one until a person or survey places it
         placed = in_taxonomy and any(lab.axis == "category" and not is_predicted(lab) for lab in labels)
         if any(r.candidate for r in node.records) and not placed:
-            self.add(w, _n(KG.isCandidate), _lit(True))
+            self.add(w, _K.isCandidate, _lit(True))
         if any(r.surveyed for r in node.records):
-            self.add(w, _n(KG.surveyed), _lit(True))
+            self.add(w, _K.surveyed, _lit(True))
 
     def label(self, node: Node, label: Label) -> None:
         concept = self.taxonomy.get(LABEL_AXIS_SCHEME.get(label.axis, ""), label.value)
@@ -201,23 +274,23 @@ class QuadWriter:
             return
         src = self.sources.get(label.source)
         agent_name = label.agent or (src.agent if src else label.source)
-        iri = mint("label", digest(node.iri, label.axis, label.value, label.source, agent_name))
-        self._derived_from(label.source)[1].add(iri)
-        a = _T(iri)
-        self.add(_T(node.iri), _n(KG.hasLabel), a)
-        self.add(a, TYPE, _n(KG.LabelAssertion))
-        self.add(a, _n(KG.axis), _n(AXES[label.axis]))
-        self.add(a, _n(KG.concept), _T(concept.iri))
-        self.add(a, _n(KG.confidence), _lit(f"{label.confidence:.4f}", XSD + "decimal"))
-        self.add(a, _T(PROV + "wasAttributedTo"), self.agent(agent_name))
-        self.add(a, _T(PROV + "wasDerivedFrom"), _T(mint("source", label.source)))
+        iri = digest(node.iri, label.axis, label.value, label.source, agent_name)
+        a = _hashed("label", iri)
+        self._derived_from(label.source)[1].add(a)
+        self.add(_T(node.iri), _K.hasLabel, a)
+        self.add(a, TYPE, _K.LabelAssertion)
+        self.add(a, _K.axis, _n(AXES[label.axis]))
+        self.add(a, _K.concept, _T(concept.iri))
+        self.add(a, _K.confidence, _lit(f"{label.confidence:.4f}", XSD + "decimal"))
+        self.add(a, _PROV.wasAttributedTo, self.agent(agent_name))
+        self.add(a, _PROV.wasDerivedFrom, _source(label.source))
         when = label.at or (src.retrieved if src else None)
         if when:
-            self.add(a, _T(PROV + "generatedAtTime"), _time(when))
+            self.add(a, _PROV.generatedAtTime, _time(when))
         if label.evidence:
             self.add(a, COMMENT, _lit(label.evidence))
         if label.needs_review:
-            self.add(a, _n(KG.needsReview), _lit(True))
+            self.add(a, _K.needsReview, _lit(True))
 
     def mention(self, node: Node, m: EntityMention) -> None:
         """A method or dataset the work names: the statement (kg:proposesMethod, kg:usesMethod,
@@ -232,31 +305,31 @@ class QuadWriter:
             return
         src = self.sources.get(m.source)
         agent_name = m.agent or (src.agent if src else m.source)
-        iri = mint("mention", digest(node.iri, str(relation), m.key, m.source, agent_name))
-        self._derived_from(m.source)[1].add(iri)
-        a = _T(iri)
+        iri = digest(node.iri, str(relation), m.key, m.source, agent_name)
+        a = _hashed("mention", iri)
+        self._derived_from(m.source)[1].add(a)
         w = _T(node.iri)
         self.add(w, _n(relation), entity)
-        self.add(w, _n(KG.hasMention), a)
-        self.add(a, TYPE, _n(KG.MentionAssertion))
-        self.add(a, _n(KG.relation), _n(relation))
-        self.add(a, _n(KG.entity), entity)
-        self.add(a, _n(KG.confidence), _lit(f"{m.confidence:.4f}", XSD + "decimal"))
-        self.add(a, _T(PROV + "wasAttributedTo"), self.agent(agent_name))
-        self.add(a, _T(PROV + "wasDerivedFrom"), _T(mint("source", m.source)))
+        self.add(w, _K.hasMention, a)
+        self.add(a, TYPE, _K.MentionAssertion)
+        self.add(a, _K.relation, _n(relation))
+        self.add(a, _K.entity, entity)
+        self.add(a, _K.confidence, _lit(f"{m.confidence:.4f}", XSD + "decimal"))
+        self.add(a, _PROV.wasAttributedTo, self.agent(agent_name))
+        self.add(a, _PROV.wasDerivedFrom, _source(m.source))
         when = m.at or (src.retrieved if src else None)
         if when:
-            self.add(a, _T(PROV + "generatedAtTime"), _time(when))
-        self.add(a, _n(KG.matchedText), _lit(m.name))
-        self.add(a, _n(KG.textField), _lit(m.part))
-        self.add(a, _n(KG.spanStart), _lit(int(m.start)))
-        self.add(a, _n(KG.spanEnd), _lit(int(m.end)))
+            self.add(a, _PROV.generatedAtTime, _time(when))
+        self.add(a, _K.matchedText, _lit(m.name))
+        self.add(a, _K.textField, _lit(m.part))
+        self.add(a, _K.spanStart, _lit(int(m.start)))
+        self.add(a, _K.spanEnd, _lit(int(m.end)))
         if m.sentence:
-            self.add(a, _n(KG.sentence), _lit(m.sentence))
+            self.add(a, _K.sentence, _lit(m.sentence))
         if m.cue:
-            self.add(a, _n(KG.cue), _lit(m.cue))
+            self.add(a, _K.cue, _lit(m.cue))
 
-    def entity(self, m: EntityMention) -> ox.NamedNode | None:
+    def entity(self, m: EntityMention) -> str | None:
         """The node a mention names: the taxonomy method or graph dataset it was linked to, else
         one minted from its normalised name (shared by every work naming it), described once."""
         if m.kind == "method" and m.known:
@@ -270,14 +343,14 @@ class QuadWriter:
         iri = mint(m.kind, m.key)
         e = _T(iri)
         if self._first_time(iri) and iri not in self._datasets:
-            self.add(e, TYPE, _n(KG.Method) if m.kind == "method" else _T(DCAT + "Dataset"))
+            self.add(e, TYPE, _K.Method if m.kind == "method" else _DCAT.Dataset)
             self.add(e, LABEL, _lit(m.name))
-            self.add(e, _T(DCTERMS + "title"), _lit(m.name))
-            self.add(e, _n(KG.entityKey), _lit(m.key))
-            self.add(e, _n(KG.isPredicted), _lit(True))
-            self.add(e, _T(PROV + "wasDerivedFrom"), _T(mint("source", m.source)))
+            self.add(e, _DCT.title, _lit(m.name))
+            self.add(e, _K.entityKey, _lit(m.key))
+            self.add(e, _K.isPredicted, _lit(True))
+            self.add(e, _PROV.wasDerivedFrom, _source(m.source))
             for alias in m.aliases:
-                self.add(e, _T(SKOS + "altLabel"), _lit(alias))
+                self.add(e, _SKOS.altLabel, _lit(alias))
         return e
 
     def _derived_from(self, source: str) -> tuple[set, set]:
@@ -288,9 +361,9 @@ class QuadWriter:
         works are, so that listing sources needs no scan of the whole graph."""
         for src in self.sources:
             works, labels = self._derived.get(src, (set(), set()))
-            s = _T(mint("source", src))
-            self.add(s, _n(KG.workCount), _lit(len(works)))
-            self.add(s, _n(KG.labelCount), _lit(len(labels)))
+            s = _source(src)
+            self.add(s, _K.workCount, _lit(len(works)))
+            self.add(s, _K.labelCount, _lit(len(labels)))
 
     # ------------------------------------------------------------ the whole bundle
     def iter_bundle(self, bundle: Bundle) -> Iterator[ox.Quad]:
@@ -318,8 +391,8 @@ class QuadWriter:
                 for ref, conf in rec.possible_matches:
                     target = resolver.lookup(ref)
                     if target:
-                        self.add(_T(node.iri), _n(KG.possibleMatch), _T(target.iri))
-                        self.add(_T(target.iri), _n(KG.matchConfidence), _lit(conf))
+                        self.add(_T(node.iri), _K.possibleMatch, _T(target.iri))
+                        self.add(_T(target.iri), _K.matchConfidence, _lit(conf))
         cites = set()
         for cit in bundle.citations:
             a, b = resolver.lookup(cit.citing), resolver.lookup(cit.cited)
@@ -328,7 +401,7 @@ class QuadWriter:
             elif a is not b:
                 cites.add((a.iri, b.iri))
         yield
-        cites_p = _T(CITO + "cites")
+        cites_p = _CITO.cites
         for n, (a, b) in enumerate(sorted(cites), 1):
             self.add(ox.NamedNode(a), cites_p, ox.NamedNode(b))
             if n % 10_000 == 0:
@@ -341,19 +414,19 @@ class QuadWriter:
 
     def dataset(self, ds, resolver: Resolver) -> None:
         d = _T(mint("dataset", slug(ds.name)))
-        self.add(d, TYPE, _T(DCAT + "Dataset"))
+        self.add(d, TYPE, _DCAT.Dataset)
         self.add(d, LABEL, _lit(ds.name))
-        self.add(d, _T(DCTERMS + "title"), _lit(ds.name))
+        self.add(d, _DCT.title, _lit(ds.name))
         if ds.year:
-            self.add(d, _T(DCTERMS + "issued"), _lit(ds.year, XSD + "gYear"))
+            self.add(d, _DCT.issued, _lit(ds.year, XSD + "gYear"))
         if ds.concepts is not None:
-            self.add(d, _n(KG.conceptCount), _lit(ds.concepts))
+            self.add(d, _K.conceptCount, _lit(ds.concepts))
         if ds.url:
-            self.add(d, _T(DCAT + "landingPage"), _link(ds.url))
+            self.add(d, _DCAT.landingPage, _link(ds.url))
         if ds.notes:
             self.add(d, COMMENT, _lit(ds.notes))
         for src in ds.sources:
-            self.add(d, _T(PROV + "wasDerivedFrom"), _T(mint("source", src)))
+            self.add(d, _PROV.wasDerivedFrom, _source(src))
         for prop, refs in ((KG.introducesDataset, ds.introduced_by), (KG.usesDataset, ds.used_by)):
             for ref in refs:
                 node = resolver.lookup(ref)

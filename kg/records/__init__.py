@@ -145,6 +145,88 @@ def work_from_dict(data: dict) -> Work:
 def from_dict(cls, data, where: str = ""):
     """The inverse of to_dict: a record from plain JSON data, each field checked against its
     declared type. A ValueError names the field and says what it must be."""
+    try:  # well-formed data (nearly all): checked by the class's compiled checks, no messages made
+        return _quick(cls, data)
+    except _NotQuick:
+        return _from_dict_checked(cls, data, where)  # the same checks, saying where one fails
+
+
+class _NotQuick(Exception):
+    """Data the quick reading cannot take as it is: read again by the full checks."""
+
+
+def _quick(cls, data):
+    if type(data) is not dict:
+        raise _NotQuick
+    names, readers, required = _quick_plan(cls)
+    if not names >= data.keys() or not required <= data.keys():
+        raise _NotQuick
+    return cls(**{name: readers[name](value) for name, value in data.items()})
+
+
+_PLANS: dict = {}
+
+
+def _quick_plan(cls) -> tuple:
+    """Per record class: its field names, a reader per field (the value as from_dict makes it, or
+    _NotQuick), and the fields that must be given."""
+    if cls not in _PLANS:
+        hints = _hints(cls)
+        readers = {f.name: _quick_reader(hints[f.name]) for f in _fields(cls)}
+        required = {f.name for f in _fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+        _PLANS[cls] = (frozenset(readers), readers, frozenset(required))
+    return _PLANS[cls]
+
+
+def _quick_reader(hint):
+    """A function taking a JSON value of `hint` as from_dict would, raising _NotQuick otherwise
+    (then the full checks read it and say what is wrong)."""
+    origin, args, record = _shape(hint)
+    optional = origin in (typing.Union, types.UnionType) and type(None) in args and len(args) == 2
+    if optional:
+        (hint,) = [a for a in args if a is not type(None)]
+        origin, args, record = _shape(hint)
+    exact = {str: str, bool: bool, int: int}.get(hint)
+    if exact is not None:
+        def read(value):
+            if type(value) is exact or (optional and value is None):
+                return value
+            raise _NotQuick
+    elif hint is float:
+        def read(value):
+            if type(value) in (float, int) or (optional and value is None):
+                return value
+            raise _NotQuick
+    elif origin is list and args[0] is str:
+        def read(value):
+            if type(value) is list and all(type(v) is str for v in value):
+                return list(value)
+            if optional and value is None:
+                return None
+            raise _NotQuick
+    elif origin is dict and args[1] is str:
+        def read(value):
+            if type(value) is dict and all(type(v) is str and type(k) is str for k, v in value.items()):
+                return dict(value)
+            if optional and value is None:
+                return None
+            raise _NotQuick
+    elif origin is list and _shape(args[0])[2]:
+        item = args[0]
+
+        def read(value):
+            if type(value) is list:
+                return [_quick(item, v) for v in value]
+            if optional and value is None:
+                return None
+            raise _NotQuick
+    else:  # anything rarer: the full checks
+        def read(value):
+            raise _NotQuick
+    return read
+
+
+def _from_dict_checked(cls, data, where: str = ""):
     if not isinstance(data, dict):
         raise ValueError(f"a {cls.__name__.lower()} record must be a JSON object, got {_shown(data)}")
     hints = _hints(cls)

@@ -49,6 +49,9 @@ class Node:
     records: list[Work] = field(default_factory=list)
 
     def first(self, attr: str):
+        if len(self.records) == 1:  # most works: its one record's value (a generic title too)
+            value = getattr(self.records[0], attr)
+            return None if value in (None, "", [], {}) else value
         fallback = None
         for rec in self.records:
             value = getattr(rec, attr)

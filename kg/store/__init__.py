@@ -61,8 +61,7 @@ class Draft:
         # bulk loading skips per-write transactions (4x faster at 300k triples); atomicity comes
         # from the generation folder, which is published only once complete
         if isinstance(quads, NTriples):  # in parts: the loader's buffers stay small (kg.rdf.ntriples)
-            for part in quads.segments(triples=LOAD_PART, ahead=1000):
-                self._store.bulk_load(part, format=ox.RdfFormat.N_TRIPLES)
+            quads.load(self._store, triples=LOAD_PART)
         else:
             self._store.bulk_extend(quads)
 
