@@ -314,6 +314,8 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     details = full if full else read_works(graph, iris=list(stale)) if stale else {}
     if not isinstance(details, dict):
         details = {w.iri: w for w in details}
+    if any(iri not in details for iri in stale):  # an IRI the bound query cannot name: read them all
+        details = read_all()
     report.read_seconds = round(time.monotonic() - started, 3)
 
     if stale:
@@ -326,7 +328,8 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         if readable:
             step = time.monotonic()
             clf, report.model_cached = cache.trained(
-                store.path, model_fp, lambda: Classifier.train(examples, taxonomy, datasets, encoder=encoder,
+                store.path, model_fp, lambda: Classifier.train(training_examples(list(read_all().values())), taxonomy,
+                                                               datasets, encoder=encoder,
                                                                review_threshold=review_threshold),
                 encoder=encoder, review_threshold=review_threshold, retrain=force)
             report.model = {**clf.describe(), "key": model_fp, "cached": report.model_cached}
