@@ -168,9 +168,11 @@ def needed_axes(work: GraphWork, taxonomy=None) -> list[str]:
     return _needed(work.given_labels(), taxonomy)
 
 
-def _needed(given: dict[str, list[str]], taxonomy=None) -> list[str]:
-    return [axis for axis in LABEL_AXES if not given.get(axis)
-            and (taxonomy is None or taxonomy.axis(SCHEME.get(axis, axis)))]
+def _needed(given: dict[str, list[str]], taxonomy=None, present: list[str] | None = None) -> list[str]:
+    """`present`: the axes the taxonomy has, when already known (asked once a run, not per work)."""
+    if present is None:
+        present = [axis for axis in LABEL_AXES if taxonomy is None or taxonomy.axis(SCHEME.get(axis, axis))]
+    return [axis for axis in present if not given.get(axis)]
 
 
 def _key_of(work: GraphWork) -> work_keys.WorkKey:
@@ -297,8 +299,9 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
 
     plan: dict[str, tuple[object, list[str], str]] = {}
     skip: dict[str, str] = {}
+    present = [axis for axis in LABEL_AXES if taxonomy.axis(SCHEME.get(axis, axis))]
     for k in keys:
-        axes = _needed(k.given, taxonomy)
+        axes = _needed(k.given, present=present)
         why = not_placed(k, min_relevance)
         if why:
             skip[k.iri] = why
