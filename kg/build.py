@@ -26,6 +26,7 @@ from .rdf.quads import QuadWriter, iter_ontology_quads  # noqa: F401  (QuadWrite
 from .paths import ontology_dir
 from .records.file import read_records_dir
 from .records import Bundle
+from .classify.keys import KEYS_FILE
 from .classify.scope import ScopingWriter
 from .sparql.stats import graph_stats
 from .store import Store
@@ -53,6 +54,10 @@ class GraphPass:
     writer: ScopingWriter
     record_warnings: list[str]
     read_seconds: float = 0.0  # reading the records, before the quads stream
+
+    def files(self) -> dict[str, bytes]:
+        """Kept beside the graph in its generation: the keys `kg classify` compares (kg.classify.keys)."""
+        return {KEYS_FILE: self.writer.keys.dumps()}
 
     def report(self, store: Store, started: float, stats: dict, phases: dict | None = None) -> BuildReport:
         return BuildReport(store.location, time.monotonic() - started, stats,
@@ -90,7 +95,8 @@ def build_meta(store: Store, corpus: Path | None = None) -> dict:
     project = store.project
     corpus = corpus or project.corpus_dir
     meta = {"kg_version": __version__, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "corpus": str(corpus) if corpus is not None else None, "taxonomy": str(project.taxonomy_file)}
+            "corpus": str(corpus) if corpus is not None else None, "taxonomy": str(project.taxonomy_file),
+            "inputs": store.inputs(corpus)}  # what it was built from (kg.pipeline: the classifier's delta)
     if not project.is_default:
         meta.update(project=str(project.root), project_name=project.name)
     return meta
@@ -127,7 +133,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     if revise is None:
         checked = _Timed(graph_stats)
         written = time.perf_counter()
-        published = store.publish(made.quads, build_meta(store, corpus), check=checked)
+        published = store.publish(made.quads, build_meta(store, corpus), check=checked, files=made.files)
         written = time.perf_counter() - written
         return made.report(store, started, published.checked, made.phases(written, checked.seconds))
     with store.draft(build_meta(store, corpus)) as draft:
@@ -136,6 +142,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
             made = graph_pass(store, corpus)
             draft.rewrite(made.quads)
         stats = graph_stats(draft.graph)
+        draft.files.update(made.files())
     return made.report(store, started, stats)
 
 

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildReport, build
+from .build import BuildReport, build, build_meta
+from .classify import delta
 from .classify.run import ClassifyReport, classify_works, has_run
 from .store import Store
 
@@ -74,12 +75,22 @@ def refresh(store: Store | str | Path, *, corpus: Path | None = None, classify: 
 
 
 def classify(store: Store | str | Path, **classify_options) -> ClassifyReport:
-    """`kg classify`: place the works of the current graph; when that changed the records, build
-    and publish the graph once (`report.rebuilt`, its warnings in `report.warnings`)."""
+    """`kg classify`: place the works of the current graph; when that changed the records, publish
+    the graph once (`report.rebuilt`, its warnings in `report.warnings`): the classifier's change
+    alone applied to the current graph when only its records changed since the graph was built
+    (kg.classify.delta; `report.delta` is "delta"), else a full build (`report.delta` says why)."""
     store = Store.at(store)
     report = classify_works(store, **classify_options)
     if report.records_changed:
         started = time.monotonic()
+        why = delta.publish(store, report.written, build_meta(store))
+        if why is None:
+            report.delta = "delta"
+            report.rebuilt = True
+            report.rebuild_seconds = round(time.monotonic() - started, 3)
+            report.seconds = round(report.seconds + report.rebuild_seconds, 3)
+            return report
+        report.delta = f"full build: {why}"
         report.warnings = build(store).warnings
         report.rebuilt = True
         report.rebuild_seconds = round(time.monotonic() - started, 3)

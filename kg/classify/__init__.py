@@ -6,6 +6,7 @@
 - embeddings: the optional sentence-embedding layer (`pip install kg[embeddings]`)
 - data: what the classifier reads from the graph (named queries)
 - run: classifying the graph's papers into a record file; classifying free text
+- delta: publishing the record file's change alone on the current graph (no full rebuild)
 - evaluate: cross-validated accuracy / macro-F1 and throughput
 - curation: people's decisions (curation.yaml), which always win
 - relevance: the scope model (how relevant a work looks to the survey's field)

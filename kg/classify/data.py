@@ -50,9 +50,46 @@ def source_id(iri: str) -> str:
     return unquote(iri[len(_SOURCE_PREFIX):]) if iri.startswith(_SOURCE_PREFIX) else iri
 
 
-def read_works(graph) -> list[GraphWork]:
+_SOME_WORKS = """SELECT ?work ?title ?abstract ?shortName ?year ?arxiv ?doi ?s2 ?corpus ?openalex ?cite ?url ?review
+       ?candidate ?scope ?relevance WHERE {
+  VALUES ?work { %s }
+  ?work a fabio:ScholarlyWork .
+  OPTIONAL { ?work dcterms:title ?title }
+  OPTIONAL { ?work dcterms:abstract ?abstract }
+  OPTIONAL { ?work kg:shortName ?shortName }
+  OPTIONAL { ?work fabio:hasPublicationYear ?year }
+  OPTIONAL { ?work kg:arxivId ?arxiv }
+  OPTIONAL { ?work kg:doi ?doi }
+  OPTIONAL { ?work kg:s2PaperId ?s2 }
+  OPTIONAL { ?work kg:s2CorpusId ?corpus }
+  OPTIONAL { ?work kg:openalexId ?openalex }
+  OPTIONAL { ?work kg:citationKey ?cite }
+  OPTIONAL { ?work schema:url ?url }
+  OPTIONAL { ?work kg:scopeStatus ?scope }
+  OPTIONAL { ?work kg:relevance ?relevance }
+  BIND(EXISTS { ?work a fabio:ReviewArticle } AS ?review)
+  BIND(EXISTS { ?work kg:isCandidate true } AS ?candidate)
+}"""
+_COLUMNS = ("work", "title", "abstract", "shortName", "year", "arxiv", "doi", "s2", "corpus", "openalex", "cite",
+            "url", "review", "candidate", "scope", "relevance")
+
+
+def _some_rows(graph, iris: list[str], part: int = 500):
+    """classify-works' rows for the works `iris` alone (without their labels), as plain values."""
+    for i in range(0, len(iris), part):
+        values = " ".join(f"<{iri}>" for iri in iris[i:i + part] if ">" not in iri and " " not in iri)
+        for row in graph.values(_SOME_WORKS % values):
+            yield {k: v for k, v in zip(_COLUMNS, row) if v is not None}
+
+
+def read_works(graph, iris: list[str] | None = None) -> list[GraphWork]:
+    """Every work of the graph with its text, identifiers and labels; `iris`: those works alone,
+    their text and identifiers (not their labels: kg.classify.keys holds what they decide)."""
     works: dict[str, GraphWork] = {}
-    for row in run_named(graph, "classify-works").records():
+    rows = run_named(graph, "classify-works").records() if iris is None else _some_rows(graph, iris)
+    for row in rows:
+        if iris is not None:
+            row = {**row, "review": row.get("review") == "true", "candidate": row.get("candidate") == "true"}
         iri = row["work"]
         if iri in works:
             continue
@@ -68,6 +105,8 @@ def read_works(graph) -> list[GraphWork]:
             scope=str(row["scope"]) if row.get("scope") else None,
             relevance=float(row["relevance"]) if row.get("relevance") is not None else None,
         )
+    if iris is not None:
+        return list(works.values())
     for row in run_named(graph, "classify-labels").records():
         work = works.get(row["work"])
         axis = _AXIS_BY_LOCAL.get(row["axis"])

@@ -86,6 +86,7 @@ class Example:
     title: str
     abstract: str
     labels: dict[str, set[str]]
+    text: str | None = None  # kg.classify.keys.text_key of title and abstract, when known without them
 
 
 @dataclass
@@ -546,9 +547,12 @@ def _embed_text(p: Prepared) -> str:
 
 def fingerprint(examples: list[Example], lexicon: Lexicon, encoder=None) -> str:
     """Changes when the training papers, their labels, the lexicon or the layers change."""
+    from .keys import text_key
+
     h = hashlib.sha1(AGENT.encode())
     for e in sorted(examples, key=lambda e: e.key):
-        h.update(json.dumps([e.key, e.title, e.abstract, {a: sorted(v) for a, v in sorted(e.labels.items())}],
+        text = e.text or text_key(e.title, e.abstract)  # the text's hash: known without reading it
+        h.update(json.dumps([e.key, text, {a: sorted(v) for a, v in sorted(e.labels.items())}],
                             ensure_ascii=False).encode())
     for t in lexicon.terms:
         h.update(f"{t.axis}\x1f{t.value}\x1f{t.label}".encode())

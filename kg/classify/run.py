@@ -48,10 +48,11 @@ from ..records import Bundle, Dataset, EntityMention, Label, Source, Work, to_di
 from ..store import Store
 from ..rdf.taxonomy import read_taxonomy
 from . import cache
+from . import keys as work_keys
 from .data import GraphWork, dataset_names, read_works, training_examples
 from .entities import linker_for, proposed_known, work_mentions
 from .lexicon import Lexicon
-from .model import AGENT, AXES, REVIEW_THRESHOLD, SCHEME, UNKNOWN, Classifier, Doc, Prediction, fingerprint
+from .model import AGENT, AXES, REVIEW_THRESHOLD, SCHEME, UNKNOWN, Classifier, Doc, Example, Prediction, fingerprint
 
 SOURCE_ID = "classifier"
 RECORD_FILE = "classifier.jsonl"
@@ -74,6 +75,21 @@ class Change:
     axis: str
     before: list[str]
     after: list[tuple[str, float]]
+
+
+@dataclass
+class Written:
+    """What a run changed in the record file: the state entries (iri -> entry) it was written from
+    before (None: not known, e.g. a first run) and after, the source's time, each work's dataset
+    reference, the store's inputs just before (kg.store.Store.inputs) and whether the model was
+    the kept one (a retrained model relabels every work)."""
+
+    before: dict | None
+    after: dict
+    retrieved: str
+    refs: dict
+    inputs: dict
+    model_cached: bool
 
 
 @dataclass
@@ -105,9 +121,11 @@ class ClassifyReport:
     rebuilt: bool = False  # kg.pipeline built it again
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    delta: str | None = None  # how the graph was published: "delta" (the change alone), or why it was built again
+    written: Written | None = None  # what the record file held before and holds now (kg.classify.delta)
 
     def to_json(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k != "changes"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("changes", "written")}
         out["changes"] = [{"work": c.work, "iri": c.iri, "axis": c.axis, "before": c.before,
                            "after": [{"label": v, "confidence": round(p, 4)} for v, p in c.after]}
                           for c in self.changes]
@@ -147,9 +165,21 @@ def not_placed(work: GraphWork, min_relevance: float) -> str | None:
 def needed_axes(work: GraphWork, taxonomy=None) -> list[str]:
     """The axes to label a work on: those no source gives it, of the ones the taxonomy has
     (a taxonomy without a modality scheme gets no modality labels, not 'unknown' ones)."""
-    given = work.given_labels()
-    return [axis for axis in LABEL_AXES if not given.get(axis)
-            and (taxonomy is None or taxonomy.axis(SCHEME.get(axis, axis)))]
+    return _needed(work.given_labels(), taxonomy)
+
+
+def _needed(given: dict[str, list[str]], taxonomy=None, present: list[str] | None = None) -> list[str]:
+    """`present`: the axes the taxonomy has, when already known (asked once a run, not per work)."""
+    if present is None:
+        present = [axis for axis in LABEL_AXES if taxonomy is None or taxonomy.axis(SCHEME.get(axis, axis))]
+    return [axis for axis in present if not given.get(axis)]
+
+
+def _key_of(work: GraphWork) -> work_keys.WorkKey:
+    """A work read from the graph as kg.classify.keys keeps it."""
+    return work_keys.WorkKey(work.iri, [work_keys.text_key(work.title, work.abstract),
+                                        bool(work.title.strip() or work.abstract.strip()), work.review,
+                                        work.given_labels(), work.scope, work.relevance])
 
 
 # ---------------------------------------------------------------- state
@@ -245,36 +275,55 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
                         hint="Use the local store (a folder) the graph is built in.")
     graph = graph if graph is not None else store.open()
     taxonomy = read_taxonomy(store.project.taxonomy_file)
-    works = read_works(graph)
-    examples = training_examples(works)
+    # what decides each work's labels: the keys the build kept beside the graph (kg.classify.keys),
+    # else (an older generation, a graph being built, --all) every work read from the graph
+    keys = None if force else work_keys.read(graph)
+    full: dict[str, GraphWork] = {}
+
+    def read_all() -> dict[str, GraphWork]:
+        if not full:
+            full.update((w.iri, w) for w in read_works(graph))
+        return full
+
+    if keys is None:
+        keys = [_key_of(w) for w in read_all().values()]
+    examples = [Example(k.iri, "", "", given, text=k.text) for k in keys
+                if not k.review and k.has_text and (given := {a: set(v) for a, v in k.given.items() if a in AXES})]
     datasets = dataset_names(graph)
     model_fp = cache.model_key(fingerprint(examples, Lexicon.build(taxonomy, datasets), encoder),
                                store.project.taxonomy_file, encoder)
     state = {"works": {}} if force else _read_state(store)
+    state_trusted = not force and (store.path / STATE_FILE).is_file() and bool(state["works"])
     old = state["works"]
-    report = ClassifyReport(papers=len(works), min_relevance=min_relevance)
-    report.read_seconds = round(time.monotonic() - started, 3)
+    report = ClassifyReport(papers=len(keys), min_relevance=min_relevance)
 
-    plan: dict[str, tuple[GraphWork, list[str], str]] = {}
+    plan: dict[str, tuple[object, list[str], str]] = {}
     skip: dict[str, str] = {}
-    for w in works:
-        axes = needed_axes(w, taxonomy)
-        text_key = _digest(w.title, w.abstract)
-        why = not_placed(w, min_relevance)
+    present = [axis for axis in LABEL_AXES if taxonomy.axis(SCHEME.get(axis, axis))]
+    for k in keys:
+        axes = _needed(k.given, present=present)
+        why = not_placed(k, min_relevance)
         if why:
-            skip[w.iri] = why
+            skip[k.iri] = why
         # model_fp covers the layers; a work is stale when whether it is placed changes
-        fp = _digest(AGENT, MENTION_RULES, model_fp, review_threshold, text_key, axes, w.review, why)
-        plan[w.iri] = (w, axes, fp)
+        fp = _digest(AGENT, MENTION_RULES, model_fp, review_threshold, k.text, axes, k.review, why)
+        plan[k.iri] = (k, axes, fp)
 
     stale = dict.fromkeys(iri for iri, (_, _, fp) in plan.items() if old.get(iri, {}).get("fp") != fp)  # ordered set
     dropped = [iri for iri in old if iri not in plan]
     entries: dict[str, dict] = {iri: old[iri] for iri in plan if iri not in stale}
     report.unchanged = len(entries)
+    # the stale works in full (their text, identifiers): those alone, unless every work was read
+    details = full if full else read_works(graph, iris=list(stale)) if stale else {}
+    if not isinstance(details, dict):
+        details = {w.iri: w for w in details}
+    if any(iri not in details for iri in stale):  # an IRI the bound query cannot name: read them all
+        details = read_all()
+    report.read_seconds = round(time.monotonic() - started, 3)
 
     if stale:
         at = _now()
-        todo = [plan[iri] for iri in stale]
+        todo = [(details[iri], plan[iri][1], plan[iri][2]) for iri in stale if iri in details]
         readable = [(w, axes, fp) for w, axes, fp in todo
                     if not w.review and w.iri not in skip and (w.title.strip() or w.abstract.strip())]
         preds: dict[str, Prediction] = {}
@@ -282,7 +331,8 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         if readable:
             step = time.monotonic()
             clf, report.model_cached = cache.trained(
-                store.path, model_fp, lambda: Classifier.train(examples, taxonomy, datasets, encoder=encoder,
+                store.path, model_fp, lambda: Classifier.train(training_examples(list(read_all().values())), taxonomy,
+                                                               datasets, encoder=encoder,
                                                                review_threshold=review_threshold),
                 encoder=encoder, review_threshold=review_threshold, retrain=force)
             report.model = {**clf.describe(), "key": model_fp, "cached": report.model_cached}
@@ -320,22 +370,22 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
             else:
                 report.labelled += 1
             for axis in LABEL_AXES:
-                before = _values(previous["labels"], axis) if previous else []
+                before = _values(previous.get("labels", []), axis) if previous else []
                 after = [(lab.value, lab.confidence) for lab in labels if lab.axis == axis]
                 if before != sorted(v for v, _ in after):
                     report.changes.append(Change(w.display, w.iri, axis, before, after))
-            entries[w.iri] = _entry(w, axes, fp, labels, found, mentions)
+            entries[w.iri] = _entry(w, axes, fp, labels, found, mentions) if labels or found or mentions \
+                else {"fp": fp}  # nothing recorded of this work: its fingerprint alone
 
     for entry in entries.values():
-        labs = entry["labels"]
+        labs = entry.get("labels", [])
         report.needs_review += sum(1 for lab in labs if lab.get("needs_review"))
-        report.dataset_links += len(entry["datasets"])
+        report.dataset_links += len(entry.get("datasets", []))
         report.mentions += len(entry.get("mentions", []))
     report.excluded = sum(1 for why in skip.values() if why == "excluded")
     report.low_relevance = sum(1 for why in skip.values() if why == "low relevance")
-    report.surveys = sum(1 for w, _, _ in plan.values() if w.review)
-    report.no_text = sum(1 for w, _, _ in plan.values()
-                         if not w.review and w.iri not in skip and not (w.title.strip() or w.abstract.strip()))
+    report.surveys = sum(1 for k, _, _ in plan.values() if k.review)
+    report.no_text = sum(1 for k, _, _ in plan.values() if not k.review and k.iri not in skip and not k.has_text)
 
     records = store.records_dir / RECORD_FILE
     step = time.monotonic()
@@ -345,7 +395,7 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
 
     def same(iri: str) -> bool:  # what the record file holds of this work did not change
         keep = ("ids", "title", "year", "labels", "datasets", "mentions")
-        if iri not in old:
+        if iri not in old or (unrecorded(old[iri]) and unrecorded(entries[iri])):
             return unrecorded(entries[iri])
         return all(old[iri].get(k) == entries[iri].get(k) for k in keep)
 
@@ -356,7 +406,13 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
         state = {**state, "classifier": AGENT, "model": model_fp, "works": entries}
         _write_json(store.path / STATE_FILE, state)
     elif stale or dropped or not records.is_file():
-        write_records(store, entries, plan)
+        inputs = store.inputs()  # what the graph was built from, if nothing else changed since
+        retrieved = _now()
+        refs = {iri: work_ref(details[iri]) if iri in details else entry_ref(entry)
+                for iri, entry in entries.items() if entry.get("datasets")}
+        write_records(store, entries, refs, retrieved)
+        report.written = Written(before=old if state_trusted else None, after=entries, retrieved=retrieved, refs=refs,
+                                 inputs=inputs, model_cached=report.model_cached or not report.model)
         state = {"classifier": AGENT, "model": model_fp, "records_sha1": _file_sha1(records), "works": entries}
         _write_json(store.path / STATE_FILE, state)
         report.records_changed = True
@@ -365,31 +421,45 @@ def classify_works(store: Store | str | Path, *, graph=None, force: bool = False
     return report
 
 
-def write_records(store_dir: Store, entries: dict[str, dict], plan: dict) -> Path:
-    """The predictions as a record file: one source, one label-only work per paper, dataset mentions."""
-    source = Source(id=SOURCE_ID, title="Labels predicted by the kg classifier", agent=AGENT, retrieved=_now(),
+def write_records(store_dir: Store, entries: dict[str, dict], refs: dict[str, str], retrieved: str | None = None) -> Path:
+    """The predictions as a record file: one source, one label-only work per paper, dataset mentions
+    (`refs`: iri -> how a dataset names the work that uses it)."""
+    from ..records.file import write_bundle
+
+    path = store_dir.records_dir / RECORD_FILE
+    write_bundle(path, records_bundle(entries, retrieved or _now(), refs.get))
+    return path
+
+
+def records_bundle(entries: dict[str, dict], retrieved: str, ref_of=None) -> Bundle:
+    """The record file's bundle for `entries` (iri -> state entry): the classifier's source, a
+    label-only work per labelled paper, the datasets each paper uses. `ref_of(iri)`: how a dataset
+    names a user (default: the entry's strongest identifier; None leaves the work out)."""
+    source = Source(id=SOURCE_ID, title="Labels predicted by the kg classifier", agent=AGENT, retrieved=retrieved,
                     note="Lexicon of the taxonomy's SKOS labels + TF-IDF/logistic regression trained on the "
                          "graph's labelled papers, combined with calibrated confidences.")
+    ref_of = ref_of or (lambda iri: entry_ref(entries[iri]))
     bundle = Bundle(sources=[source])
     users: dict[str, list[str]] = {}
     for iri in sorted(entries):
         entry = entries[iri]
-        labels = [Label(**lab) for lab in entry["labels"]]
+        labels = [Label(**lab) for lab in entry.get("labels", [])]
         mentions = [EntityMention(**m) for m in entry.get("mentions", [])]
         if labels or mentions:
             bundle.works.append(Work(ids=dict(entry["ids"]), sources=[SOURCE_ID], title=entry.get("title"),
                                      year=entry.get("year"), labels=labels, mentions=mentions))
-        if entry["datasets"] and iri in plan:
-            ref = work_ref(plan[iri][0])
+        ref = ref_of(iri) if entry.get("datasets") else None
+        if ref is not None:
             for name in entry["datasets"]:
                 users.setdefault(name, []).append(ref)
     for name in sorted(users):
         bundle.datasets.append(Dataset(name=name, sources=[SOURCE_ID], used_by=sorted(set(users[name]))))
-    from ..records.file import write_bundle
+    return bundle
 
-    path = store_dir.records_dir / RECORD_FILE
-    write_bundle(path, bundle)
-    return path
+
+def entry_ref(entry: dict) -> str:
+    """work_ref of the work a state entry was made for."""
+    return work_ref(GraphWork(iri="", title=entry.get("title") or "", ids=dict(entry.get("ids") or {})))
 
 
 def classify_texts(store: Store | str | Path, docs: list[Doc], *, review_threshold: float = REVIEW_THRESHOLD,

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from .curation import SOURCE as CURATION_SOURCE
 from .curation import ScopeDecision
+from .keys import KeyTable
 from ..rdf.quads import COMMENT, TYPE, QuadWriter, _lit, _n, _time
 from ..records.labels import is_curated
 from ..records import Bundle, Source, Work
@@ -126,9 +127,11 @@ class ScopingWriter(QuadWriter):
         self.decisions = DecisionIndex(decisions)
         self.scopes: list[WorkScope] = []
         self.model: dict = {}
+        self.keys = KeyTable(taxonomy)  # what kg classify compares (kg.classify.keys)
 
     def work(self, node: Node) -> None:
         super().work(node)
+        self.keys.work(node, self.sources)
         scope = base_scope(node, self.sources)
         decision = self.decisions.lookup(node)
         if decision is not None:
@@ -163,6 +166,7 @@ class ScopingWriter(QuadWriter):
             if scored.has_text[i] or scope.status == UNDECIDED:
                 scope.relevance = round(float(scored.relevance[i]), 4)
                 self.add(w, _n(KG.relevance), _lit(f"{scope.relevance:.4f}", XSD + "decimal"))
+            self.keys.scope(scope.iri, scope.status, scope.relevance)
             a = ox.NamedNode(mint("scope", digest(scope.iri)))
             self.add(w, _n(KG.scopeAssessment), a)
             self.add(a, TYPE, _n(KG.ScopeAssessment))

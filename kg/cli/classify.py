@@ -238,8 +238,14 @@ def _print_report(out, report) -> None:
                   else "model: trained on the graph's labelled papers", style="dim")
     out.print(f"time: reading the graph {report.read_seconds:.1f} s, model {report.train_seconds:.1f} s, "
               f"predicting {report.predict_seconds:.1f} s, mentions {report.mention_seconds:.1f} s, "
-              f"writing {report.write_seconds:.1f} s, rebuilding {report.rebuild_seconds:.1f} s", style="dim")
-    out.print("graph rebuilt" if report.rebuilt else "nothing to do: every paper's labels are up to date", style="dim")
+              f"writing {report.write_seconds:.1f} s, "
+              f"{'publishing' if report.delta == 'delta' else 'rebuilding'} {report.rebuild_seconds:.1f} s", style="dim")
+    if not report.rebuilt:
+        out.print("nothing to do: every paper's labels are up to date", style="dim")
+    elif report.delta == "delta":
+        out.print("graph published: the classifier's change applied to the current graph (delta)", style="dim")
+    else:
+        out.print(f"graph rebuilt ({report.delta})" if report.delta else "graph rebuilt", style="dim")
 
 
 def _print_evaluation(out, report: dict) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import KgError
+from ..errors import GraphMissing, KgError
 from ..paths import default_store
 from ..rdf.ntriples import NTriples
 from .local import CURRENT, KEEP_GENERATIONS, LocalGraph, StoreDir, is_remote
@@ -52,9 +52,10 @@ LOAD_PART = 500_000  # triples per bulk load of a build
 class Draft:
     """A new local generation being written: readable by its writer, published by no one yet."""
 
-    def __init__(self, location: str, ox_store):
+    def __init__(self, location: str, ox_store, files: dict | None = None):
         self._store = ox_store
         self.graph = LocalGraph(location, store=ox_store)  # a view of the draft (trusted queries)
+        self.files = files if files is not None else {}  # name -> bytes kept beside the graph when published
 
     def write(self, quads: Iterable) -> None:
         """Add quads: pyoxigraph Quads, or N-Triples text (kg.rdf.ntriples; what kg build writes)."""
@@ -69,6 +70,11 @@ class Draft:
         """Replace everything written so far (e.g. once the classifier has added its records)."""
         self._store.clear()
         self.write(quads)
+
+    def remove(self, quads: Iterable) -> None:
+        """Remove quads (pyoxigraph Quads) from the draft."""
+        for quad in quads:
+            self._store.remove(quad)
 
     @property
     def triples(self) -> int:
@@ -136,6 +142,30 @@ class Store:
     def curation_file(self) -> Path:
         return self.dir.curation_file
 
+    def inputs(self, corpus: Path | None = None) -> dict:
+        """A cheap fingerprint of the files the graph is built from (each file's size and change
+        time: the record files, curation.yaml, the project's taxonomy and corpus, or `corpus`). A
+        build keeps it in its generation's kg-build.json, so a later step can tell whether the
+        graph still reflects its inputs (kg.pipeline: publishing the classifier's change alone)."""
+        corpus = corpus or self.project.corpus_dir
+
+        def stat(path: Path) -> list[int] | None:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            return [st.st_size, st.st_mtime_ns]
+
+        def folder(path: Path | None) -> dict:
+            if path is None or not Path(path).is_dir():
+                return {}
+            return {str(f.relative_to(path)): stat(f) for f in sorted(Path(path).rglob("*")) if f.is_file()}
+
+        taxonomy = self.project.taxonomy_file
+        return {"records": folder(self.records_dir), "curation": stat(self.curation_file),
+                "taxonomy": [str(taxonomy), stat(Path(taxonomy))] if taxonomy is not None else None,
+                "corpus": [str(corpus), folder(corpus)] if corpus is not None else None}
+
     # -- the graph ----------------------------------------------------------------------------
     def open(self):
         """The current graph, read-only (a LocalGraph or a RemoteGraph)."""
@@ -183,11 +213,12 @@ class Store:
                           hint=hint, field="store")
 
     # -- publishing a new graph -----------------------------------------------------------------
-    def publish(self, quads: Iterable, meta: dict, check=None) -> Publication:
+    def publish(self, quads: Iterable, meta: dict, check=None, files=None) -> Publication:
         """Publish a complete graph in one swap: a new generation folder and the `current` link on
         disk, or a new named graph and the pointer on the endpoint. `check(graph)`, when given,
         reads the new graph before anyone else sees it; if it (or anything) fails, nothing is
-        published and the previous graph stays."""
+        published and the previous graph stays. `files()`, when given (a local store), names files
+        (name -> bytes) to keep beside the graph in its generation folder, asked once it is written."""
         if self.remote:
             from .remote import publish
 
@@ -197,17 +228,26 @@ class Store:
             draft.write(quads)
             checked = check(draft.graph) if check is not None else None
             triples = draft.triples
+            if files is not None:
+                draft.files.update(files())
         return Publication(self.dir.current().name, triples, checked)
 
     @contextlib.contextmanager
-    def draft(self, meta: dict) -> Iterator[Draft]:
+    def draft(self, meta: dict, *, from_current: bool = False) -> Iterator[Draft]:
         """A new generation to write and read before it is published (when the block ends without
         an error; otherwise it is removed and the previous graph stays). Local stores only: an
-        endpoint's graph is published whole by `publish`."""
+        endpoint's graph is published whole by `publish`. `from_current`: the draft starts as a
+        copy of the current graph (a checkpoint, near instant), to be changed by a little."""
         self.require_local("writing a graph and reading it before it is published",
                            hint="Build the graph with `kg build`; place papers with `kg classify` on a local store.")
-        with self.dir.new_generation(meta) as ox_store:
-            yield Draft(self.location, ox_store)
+        base = None
+        if from_current:
+            base = self.dir.current()
+            if base is None:
+                raise GraphMissing(f"no graph in {self.path} yet", hint="Run `kg build` first.")
+        files: dict = {}
+        with self.dir.new_generation(meta, base=base, files=files) as ox_store:
+            yield Draft(self.location, ox_store, files)
 
 
 def open_graph(location: Store | str | Path | None = None):

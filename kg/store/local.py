@@ -83,8 +83,14 @@ class StoreDir:
             return {}
 
     @contextlib.contextmanager
-    def new_generation(self, meta: dict):
+    def new_generation(self, meta: dict, base: Path | None = None, files: dict | None = None):
         """Yield an empty writable Oxigraph store; publish it only if the block succeeds.
+
+        `base` (a published generation): yield a copy of it instead, to change a little of it (a
+        RocksDB checkpoint: hard links on the same filesystem, near instant; it is not compacted
+        again, and files kept beside the graph, such as kg-derived/, are not copied). `files`: name ->
+        bytes written into the generation folder beside the graph (read when the block has ended,
+        so the block may fill it).
 
         Writing can fail (a full disk, a read-only folder): then nothing is published, the
         half-written generation is removed, and a KgError says so; the previous graph stays.
@@ -115,15 +121,20 @@ class StoreDir:
         tmp = self.path / f"{name}.tmp"
         store = None
         try:
+            if base is not None:
+                ox.Store.read_only(str(base)).backup(str(tmp))
             store = ox.Store(str(tmp))
             yield store
             store.flush()
-            store.optimize()
+            if base is None:
+                store.optimize()
             store = None  # closes the database before its folder is published
             previous = self.current()
             if previous is not None:  # "since the last build": pruning keeps the generation named here
                 meta = {**meta, "previous": previous.name}
             (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
+            for file_name, data in (files or {}).items():
+                (tmp / file_name).write_bytes(data)
         except BaseException as exc:
             store = None
             shutil.rmtree(tmp, ignore_errors=True)
