@@ -120,11 +120,16 @@ def publish(store: Store, written: Written | None, meta: dict) -> str | None:
     return None
 
 
+def _node(term: str) -> ox.NamedNode:
+    """A node the writer kept as its N-Triples text (`<iri>`) or as a plain IRI."""
+    return ox.NamedNode(term[1:-1] if term.startswith("<") and term.endswith(">") else term)
+
+
 def _apply(graph: ox.Store, old: set, new: set, old_writer: QuadWriter, new_writer: QuadWriter,
            works: set[str], dataset_names: set[str], datasets_after: set[str]) -> None:
     source = ox.NamedNode(mint("source", SOURCE_ID))
-    owned = {ox.NamedNode(i) for i in old_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
-    owned |= {ox.NamedNode(i) for i in new_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
+    owned = {_node(i) for i in old_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
+    owned |= {_node(i) for i in new_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
     # methods and datasets minted from mentions (described by the writer, marked predicted)
     described = {t.subject.value for t in old | new if t.predicate == _PREDICTED}
     dataset_nodes = {ox.NamedNode(mint("dataset", slug(n))) for n in dataset_names}
