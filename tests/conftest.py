@@ -38,6 +38,23 @@ def graph(built_store) -> LocalGraph:
     return LocalGraph(built_store)
 
 
+@pytest.fixture(scope="session")
+def classified_store(built_store, tmp_path_factory) -> Path:
+    """The bundled graph after `kg classify` (the quick start's graph, as the app's first start
+    leaves it), made once per session (treat as read-only; derived caches may be added to it)."""
+    from kg.pipeline import classify as classify_graph
+
+    store = tmp_path_factory.mktemp("classified") / "store"
+    shutil.copytree(built_store, store, symlinks=True)
+    classify_graph(store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def classified_graph(classified_store) -> LocalGraph:
+    return LocalGraph(classified_store)
+
+
 @pytest.fixture
 def store_copy(built_store, tmp_path) -> Path:
     """A private copy of the built store, for tests that change it."""

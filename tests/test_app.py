@@ -165,9 +165,9 @@ def test_first_start_builds_once_and_makes_the_graph_kg_build_makes(tmp_path, mo
     published, counted = [], []
     real_generation, real_stats = StoreDir.new_generation, build_module.graph_stats
 
-    def new_generation(self, meta):
+    def new_generation(self, meta, **options):
         published.append(self.path)
-        return real_generation(self, meta)
+        return real_generation(self, meta, **options)
 
     def stats(graph):
         counted.append(graph)
@@ -301,17 +301,7 @@ def test_gaps_heat_map_cells_and_a_selected_cell(app_store):
     assert {m.label: m.value for m in at.metric}["Status"] == "ok"
 
 
-@pytest.fixture(scope="module")
-def classified_store(built_store, tmp_path_factory):
-    """The bundled graph after `kg classify`, as the app's first start leaves it."""
-    import shutil
 
-    from kg.pipeline import classify as classify_graph
-
-    store = tmp_path_factory.mktemp("app-classified") / "store"
-    shutil.copytree(built_store, store, symlinks=True)
-    classify_graph(store)
-    return store
 
 
 def test_gaps_heat_map_shows_predicted_papers_apart(classified_store, monkeypatch):

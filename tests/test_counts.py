@@ -198,14 +198,8 @@ def test_an_excluded_work_disappears_from_every_count(rec, make_graph):
 
 # ---------------------------------------------------------------- the bundled corpus after `kg classify`
 @pytest.fixture(scope="module")
-def classified(built_store, tmp_path_factory):
-    """The bundled graph after `kg classify` (the quick start's graph)."""
-    from kg.pipeline import classify as classify_graph
-
-    store = tmp_path_factory.mktemp("classified") / "store"
-    shutil.copytree(built_store, store, symlinks=True)
-    classify_graph(store)
-    return store
+def classified(classified_store):
+    return classified_store
 
 
 def test_bundled_corpus_after_classify_reports_32_surveyed(classified, kg, tmp_path):

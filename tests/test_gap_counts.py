@@ -7,7 +7,6 @@ of kg gaps printed both ways."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -23,13 +22,8 @@ from kg.store import LocalGraph
 
 
 @pytest.fixture(scope="module")
-def classified(built_store, tmp_path_factory):
-    from kg.pipeline import classify as classify_graph
-
-    dest = tmp_path_factory.mktemp("classified") / "store"
-    shutil.copytree(built_store, dest, symlinks=True)
-    classify_graph(dest)
-    return LocalGraph(dest)
+def classified(classified_graph):
+    return classified_graph
 
 
 def _synthetic_bundle():

@@ -7,7 +7,6 @@ open), so those values are compared as sets of their parts; nothing else is loos
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,13 +74,8 @@ def synthetic(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def classified(built_store, tmp_path_factory):
-    from kg.pipeline import classify as classify_graph
-
-    dest = tmp_path_factory.mktemp("classified") / "store"
-    shutil.copytree(built_store, dest, symlinks=True)
-    classify_graph(dest)
-    return LocalGraph(dest)
+def classified(classified_graph):
+    return classified_graph
 
 
 @pytest.fixture(params=["bundled", "classified", "synthetic"])

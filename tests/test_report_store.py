@@ -8,7 +8,6 @@ candidates citing surveyed works, a possible match)."""
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -20,13 +19,8 @@ KG = "https://w3id.org/kg-survey/ontology#"
 
 
 @pytest.fixture(scope="module")
-def classified(built_store, tmp_path_factory):
-    from kg.pipeline import classify as classify_graph
-
-    dest = tmp_path_factory.mktemp("classified-report") / "store"
-    shutil.copytree(built_store, dest, symlinks=True)
-    classify_graph(dest)
-    return LocalGraph(dest)
+def classified(classified_graph):
+    return classified_graph
 
 
 def _bundle():
