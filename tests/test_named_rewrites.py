@@ -131,12 +131,13 @@ def _nearest_pages(graph, query, bindings, size):
 
 @pytest.mark.parametrize("size", [50, 7])
 def test_nearest_papers_pages_as_before(any_graph, size):
-    """Every page, for every cell: the same rows in the same order, pages neither overlapping
-    nor skipping (together they are the one big page)."""
+    """Every page, for every cell (every fourth cell with small pages): the same rows in the same
+    order, pages neither overlapping nor skipping (together they are the one big page)."""
     old = replace(_before("nearest-papers"), page_size=50)
     new = replace(get_query("nearest-papers"), page_size=50)
     compared = 0
-    for category, mechanism in _cells(any_graph):
+    cells = _cells(any_graph)
+    for category, mechanism in (cells if size >= 50 else cells[::4]):
         bindings = {"category": Term("literal", category), "mechanism": Term("literal", mechanism)}
         pages = _nearest_pages(any_graph, new, bindings, size)
         assert pages == _nearest_pages(any_graph, old, bindings, size)
