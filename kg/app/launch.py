@@ -14,8 +14,11 @@ from kg.errors import KgError, UsageError
 SCRIPT = Path(__file__).with_name("script.py")
 # no usage statistics, and no first-run e-mail prompt (Streamlit asks on the terminal when it
 # opens a browser and the user has no ~/.streamlit/credentials.toml: `kg app` seemed to hang)
+# hideWelcomeMessage: kg prints the address itself; it also keeps Streamlit's own advertising
+# (an "install skills for coding agents" card over the pages) out of the app
 STREAMLIT_SETTINGS = ("--browser.gatherUsageStats", "false", "--server.showEmailPrompt", "false",
-                      "--client.toolbarMode", "minimal", "--theme.primaryColor", "#0072B2")
+                      "--client.toolbarMode", "minimal", "--theme.primaryColor", "#0072B2",
+                      "--logger.hideWelcomeMessage", "true")
 
 
 def streamlit_command(port: int, address: str, browser: bool) -> list[str]:
