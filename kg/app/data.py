@@ -438,6 +438,31 @@ def report_ready(category: str | None, formats) -> bool:
     return all(view_cache.is_stored(graph, _report_view(category, fmt)) for fmt in formats)
 
 
+def _diff_view(old: str, new: str):
+    """(the "to" side's graph, the name its kept comparison has): the refs are resolved to their
+    generations here, so a bad ref is an error before anything is read."""
+    from ..store.snapshots import resolve
+
+    s = store()
+    a, b = resolve(s, old, field="old"), resolve(s, new, field="new")
+    return s.open_at(b.generation), f"diff-{old}-{a.generation}-to-{new}-{b.generation}"
+
+
+def diff(old: str, new: str) -> dict:
+    """What changed from `old` to `new` (kg.analysis.diff.diff_store), kept with the "to"
+    generation once compared: both generations never change."""
+    from ..analysis.diff import diff_store
+
+    graph, name = _diff_view(old, new)
+    return view_cache.stored(graph, name, lambda: diff_store(store(), old, new))
+
+
+def diff_ready(old: str, new: str) -> bool:
+    """Whether the comparison of `old` and `new` is already kept (showing it is then instant)."""
+    graph, name = _diff_view(old, new)
+    return view_cache.is_stored(graph, name)
+
+
 # ---------------------------------------------------------------- warming up
 def _warm_views(graph, key: str) -> None:
     """Compute what the pages show first (Overview, Taxonomy & gaps, Citation network, Screening)

@@ -10,6 +10,8 @@ import streamlit as st
 
 from . import data, ui
 
+ASKED_KEY = "_whatsnew_asked"
+
 
 def change_heatmap(cells: list[dict]) -> alt.Chart:
     """Category x mechanism: the change in each changed cell's count (green up, red down)."""
@@ -36,7 +38,7 @@ def new_work_rows(works: list[dict]) -> list[dict]:
 
 
 def render() -> None:
-    from ..analysis.diff import diff_store, headline, lines
+    from ..analysis.diff import headline, lines
     from ..store.snapshots import snapshots
 
     store = data.store()
@@ -47,7 +49,16 @@ def render() -> None:
     old = left.selectbox("From", choices, index=0, key="whatsnew_from",
                          help="A snapshot (kg snapshot create), or the build before the current one.")
     new = right.selectbox("To", choices, index=len(choices) - 1, key="whatsnew_to")
-    diff = diff_store(store, old, new)
+    asked = st.session_state.setdefault(ASKED_KEY, set())
+    if (old, new) not in asked and data.asks_first() and not data.diff_ready(old, new):
+        # a large graph: compared when asked (every work of both builds is read), then kept
+        st.info("Comparing reads every work of both states of the graph; once made, the comparison is kept "
+                "with this build.", icon=":material/info:")
+        if not st.button("Compare", icon=":material/compare_arrows:", type="primary", key="whatsnew_compare"):
+            return
+        asked.add((old, new))
+    with st.spinner("Comparing…", show_time=True):
+        diff = data.diff(old, new)
     st.markdown(ui.md(headline(diff)))
     if diff["cells"]:
         st.subheader("Cells whose counts changed")
