@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from graph_support import in_memory_graph, with_classifier_labels
+
 from kg.analysis import empty_cells, gap_matrix, load_corpus, summary, thin_cells
 from kg.analysis.gap_counts import (
     COUNT_COLUMNS,
@@ -18,7 +20,6 @@ from kg.analysis.gap_counts import (
     pandas_cell_counts,
 )
 from kg.errors import UsageError
-from kg.store import LocalGraph
 
 
 @pytest.fixture(scope="module")
@@ -29,51 +30,23 @@ def classified(classified_graph):
 def _synthetic_bundle():
     """kg bench's synthetic corpus at 300 papers, with a share of its labels turned into the
     classifier's predictions at several confidences, and a thin and an empty cell."""
-    from dataclasses import replace
 
     from kg.bench import synthetic_bundle
-    from kg.records import Source
 
     bundle = synthetic_bundle(300, seed=5)
-    bundle.sources.append(Source("classifier", "kg classify", "kg classifier"))
     for i, work in enumerate(bundle.works):  # thin and empty cells, for the nearest papers
         category = next((label.value for label in work.labels if label.axis == "category"), None)
         if category == "retrieval" and i % 3:  # retrieval x fine_tuning: only the classifier's (below)
             work.labels = [label for label in work.labels if label.value != "fine_tuning"]
         elif category == "recommendation" and i % 4:  # recommendation x generation: thin
             work.labels = [label for label in work.labels if label.value != "generation"]
-    for i, work in enumerate(bundle.works):
-        if i % 3 == 0:  # the classifier's alone, at confidences from 0.3 to 0.95
-            work.labels = [replace(label, source="classifier", confidence=0.3 + 0.05 * ((i + j) % 14))
-                           for j, label in enumerate(work.labels)]
-        elif i % 3 == 1 and work.labels:  # asserted, and predicted again by the classifier
-            work.labels = work.labels + [replace(work.labels[-1], source="classifier", confidence=0.4)]
-    return bundle
-
-
-def _in_memory(bundle, path) -> LocalGraph:
-    import pyoxigraph as ox
-
-    from kg.paths import ontology_dir
-    from kg.rdf.quads import bundle_quads, iter_ontology_quads
-    from kg.rdf.taxonomy import read_taxonomy
-
-    store = ox.Store()
-    store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
-    quads, _ = bundle_quads(bundle, read_taxonomy())
-    store.extend(quads)
-    return LocalGraph(path / "in-memory", store=store)
+    return with_classifier_labels(bundle)
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """_synthetic_bundle's graph, six placed works out of scope."""
-    graph = _in_memory(_synthetic_bundle(), tmp_path_factory.mktemp("synthetic"))
-    kg = "https://w3id.org/kg-survey/ontology#"
-    graph.store.update(  # a few placed works out of scope: they count nowhere
-        f"DELETE {{ ?w <{kg}scopeStatus> ?s }} INSERT {{ ?w <{kg}scopeStatus> \"out\" }} WHERE {{ "
-        f"{{ SELECT ?w WHERE {{ ?w <{kg}category> ?c }} ORDER BY ?w LIMIT 6 }} OPTIONAL {{ ?w <{kg}scopeStatus> ?s }} }}")
-    return graph
+    return in_memory_graph(_synthetic_bundle(), tmp_path_factory.mktemp("synthetic"), out_of_scope=6)
 
 
 def _same(graph, min_confidence, category=None):
@@ -217,7 +190,7 @@ def test_the_pandas_baseline_counts_the_records_as_the_store_does(tmp_path, min_
 
     bundle = _synthetic_bundle()
     write_bundle(tmp_path / "records.jsonl", bundle)
-    graph = _in_memory(bundle, tmp_path)
+    graph = in_memory_graph(bundle, tmp_path)
     counted = pandas_cell_counts(tmp_path / "records.jsonl", min_confidence)
     cells = GapCounts(graph, min_confidence).cells()
     assert counted == {(r["category"], r["mechanism"]): r["count"] for r in cells if r["count"]}

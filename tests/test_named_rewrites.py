@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from graph_support import in_memory_graph, with_classifier_labels
+
 from kg.sparql.named import _parse, _sorted_query, get_query
 from kg.sparql.results import Term
-from kg.store import LocalGraph
 
 BEFORE = Path(__file__).resolve().parent / "fixtures" / "queries-before"
 REWRITTEN = sorted(p.stem for p in BEFORE.glob("*.rq"))
@@ -39,16 +40,9 @@ def _synthetic_bundle():
     """kg bench's synthetic corpus, with a share of its labels made the classifier's (alone, or
     besides another source's) at confidences from 0.3 to 0.95, and some works without a year."""
     from kg.bench import synthetic_bundle
-    from kg.records import Source
 
-    bundle = synthetic_bundle(400, seed=7)
-    bundle.sources.append(Source("classifier", "kg classify", "kg classifier"))
+    bundle = with_classifier_labels(synthetic_bundle(400, seed=7))
     for i, work in enumerate(bundle.works):
-        if i % 3 == 0:
-            work.labels = [replace(label, source="classifier", confidence=0.3 + 0.05 * ((i + j) % 14))
-                           for j, label in enumerate(work.labels)]
-        elif i % 3 == 1 and work.labels:
-            work.labels = work.labels + [replace(work.labels[-1], source="classifier", confidence=0.4)]
         if i % 7 == 0:
             work.year = None
     return bundle
@@ -56,21 +50,7 @@ def _synthetic_bundle():
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    import pyoxigraph as ox
-
-    from kg.paths import ontology_dir
-    from kg.rdf.quads import bundle_quads, iter_ontology_quads
-    from kg.rdf.taxonomy import read_taxonomy
-
-    store = ox.Store()
-    store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
-    quads, _ = bundle_quads(_synthetic_bundle(), read_taxonomy())
-    store.extend(quads)
-    kg = "https://w3id.org/kg-survey/ontology#"
-    store.update(  # a few placed works out of scope: they count nowhere
-        f"DELETE {{ ?w <{kg}scopeStatus> ?s }} INSERT {{ ?w <{kg}scopeStatus> \"out\" }} WHERE {{ "
-        f"{{ SELECT ?w WHERE {{ ?w <{kg}category> ?c }} ORDER BY ?w LIMIT 9 }} OPTIONAL {{ ?w <{kg}scopeStatus> ?s }} }}")
-    return LocalGraph(tmp_path_factory.mktemp("synthetic") / "in-memory", store=store)
+    return in_memory_graph(_synthetic_bundle(), tmp_path_factory.mktemp("synthetic"), out_of_scope=9)
 
 
 @pytest.fixture(scope="module")

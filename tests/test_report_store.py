@@ -8,12 +8,12 @@ candidates citing surveyed works, a possible match)."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
+from graph_support import in_memory_graph, with_classifier_labels
+
 from kg.report import build_report, render
-from kg.store import LocalGraph
 
 KG = "https://w3id.org/kg-survey/ontology#"
 
@@ -28,10 +28,9 @@ def _bundle():
     confidences from 0.3 to 0.95), some asserted and predicted again, one cell left to the
     classifier, one thin; works without a year; candidates citing placed works and cited by them."""
     from kg.bench import synthetic_bundle
-    from kg.records import Citation, Source
+    from kg.records import Citation
 
     bundle = synthetic_bundle(300, seed=7)
-    bundle.sources.append(Source("classifier", "kg classify", "kg classifier"))
     for i, work in enumerate(bundle.works):
         category = next((label.value for label in work.labels if label.axis == "category"), None)
         if category == "retrieval" and i % 3:
@@ -43,12 +42,7 @@ def _bundle():
         if i % 17 == 5:  # a candidate: harvested, not placed
             work.labels = [label for label in work.labels if label.axis not in ("category", "mechanism")]
             work.candidate = True
-    for i, work in enumerate(bundle.works):
-        if i % 3 == 0:
-            work.labels = [replace(label, source="classifier", confidence=0.3 + 0.05 * ((i + j) % 14))
-                           for j, label in enumerate(work.labels)]
-        elif i % 3 == 1 and work.labels:
-            work.labels = work.labels + [replace(work.labels[-1], source="classifier", confidence=0.4)]
+    with_classifier_labels(bundle)
     refs = [f"arxiv:{w.ids['arxiv']}" for w in bundle.works]
     bundle.citations += [Citation(refs[i], refs[i + 1], bundle.sources[0].id) for i in range(0, 60, 4)]
     return bundle
@@ -56,20 +50,8 @@ def _bundle():
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    import pyoxigraph as ox
-
-    from kg.paths import ontology_dir
-    from kg.rdf.quads import bundle_quads, iter_ontology_quads
-    from kg.rdf.taxonomy import read_taxonomy
-
-    store = ox.Store()
-    store.extend(list(iter_ontology_quads(ontology_dir() / f for f in ("kg.ttl", "taxonomy.ttl"))))
-    quads, _ = bundle_quads(_bundle(), read_taxonomy())
-    store.extend(quads)
-    graph = LocalGraph(tmp_path_factory.mktemp("synthetic-report") / "in-memory", store=store)
-    graph.store.update(  # a few placed works out of scope (they count nowhere), a surveyed work, a match
-        f"DELETE {{ ?w <{KG}scopeStatus> ?s }} INSERT {{ ?w <{KG}scopeStatus> \"out\" }} WHERE {{ "
-        f"{{ SELECT ?w WHERE {{ ?w <{KG}category> ?c }} ORDER BY ?w LIMIT 6 }} OPTIONAL {{ ?w <{KG}scopeStatus> ?s }} }}")
+    # a few placed works out of scope (they count nowhere), a surveyed work, a match
+    graph = in_memory_graph(_bundle(), tmp_path_factory.mktemp("synthetic-report"), out_of_scope=6)
     graph.store.update(
         f"INSERT {{ ?w <{KG}surveyed> true }} WHERE {{ {{ SELECT ?w WHERE {{ ?w <{KG}category> ?c }} "
         f"ORDER BY DESC(?w) LIMIT 40 }} }}")
