@@ -15,17 +15,9 @@ from kg.pipeline import classify as classify_graph
 from kg.records import Bundle, Source, Work
 from kg.records.file import read_bundle, write_bundle
 from kg.store import Store
+from test_classify_incremental import NEW_WORKS
 
-NEW = [
-    ("2501.00001", "PersonaDiff: subject-driven personalized text-to-image generation with LoRA",
-     "We propose PersonaDiff, which fine-tunes a diffusion model with LoRA on 3-5 reference images of a "
-     "subject to generate personalized images. Experiments on DreamBench show it outperforms DreamBooth."),
-    ("2501.00002", "Remembering the user: retrieval-augmented personalized dialogue with large language models",
-     "We introduce a training-free method that retrieves a user's past conversations and profile to "
-     "personalize the responses of a large language model, evaluated on LaMP."),
-    ("2501.00003", "Click histories as prompts for personalized recommendation",
-     "A recommendation model that reads click logs and user behaviour sequences as prompts for an LLM."),
-]
+NEW = NEW_WORKS  # three new works: a text-to-image, a dialogue and a recommendation paper
 
 
 def _write_new(store, works) -> None:
