@@ -138,34 +138,3 @@ def test_a_work_that_gains_an_identifier_is_the_same_work_not_removed_and_added(
     assert not any(w["work"] == moved["before"] for c in diff["cells"] for w in c["works_removed"])
     table = kg("diff", store=store_copy).output
     assert "Works known by a new identifier" in table and moved["before"] in table
-
-
-class _PagedOnly:
-    """A graph without kg's bulk reader: the diff reads it page by page, through run_named."""
-
-    def __init__(self, graph):
-        self._graph = graph
-
-    def __getattr__(self, name):
-        if name == "values":
-            raise AttributeError(name)
-        return getattr(self._graph, name)
-
-
-def test_the_lean_reads_of_the_listings_equal_the_named_queries_pages(changed_store):
-    from kg.analysis.diff import _State
-    from kg.store import Store
-
-    graph = Store(changed_store).open()
-    lean, paged = _State(graph, 0.5), _State(_PagedOnly(graph), 0.5)
-    assert lean.works == paged.works and len(lean.works) > 40
-    assert lean.labels == paged.labels and len(lean.labels) > 40
-    assert lean.citations == paged.citations and lean.cells.keys() == paged.cells.keys()
-
-
-def test_the_lean_reads_keep_the_classifier_s_predictions_apart(classified_graph):
-    from kg.analysis.diff import _State
-
-    lean, paged = _State(classified_graph, 0.5), _State(_PagedOnly(classified_graph), 0.5)
-    assert lean.works == paged.works and lean.labels == paged.labels
-    assert any(k == "predicted" for axes in lean.labels.values() for kinds in axes.values() for k in kinds.values())

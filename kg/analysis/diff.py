@@ -18,7 +18,7 @@ import re
 
 from .counting import MIN_CONFIDENCE
 from .gap_counts import GapCounts
-from ..sparql.named import get_query, run_named
+from ..sparql.named import run_named
 from ..sparql.text import sparql_term
 
 SCHEMA_VERSION = 1
@@ -45,7 +45,7 @@ class _State:
 
     def __init__(self, graph, min_confidence: float):
         self.works: dict[str, dict] = {}
-        for row in _listing(graph, "scope"):
+        for row in run_named(graph, "scope").records():
             work = str(row["work"])
             relevance = row.get("relevance")
             self.works.setdefault(work, {
@@ -54,12 +54,12 @@ class _State:
                 "relevance": round(float(relevance), 4) if relevance is not None else None,
                 "decided_by": _text(row.get("decidedBy"))})
         self.labels: dict[str, dict[str, dict[str, str]]] = {}  # work -> axis -> notation -> asserted|predicted
-        for row in _listing(graph, "analysis-label-assertions"):
+        for row in run_named(graph, "analysis-label-assertions").records():
             axis = _local(row["axis"])
             if axis in MENTION_AXES:
                 continue
             kinds = self.labels.setdefault(str(row["work"]), {}).setdefault(axis, {})
-            kind = "predicted" if row.get("predicted") in (True, "true", "1") else "asserted"
+            kind = "predicted" if row.get("predicted") else "asserted"
             notation = str(row["notation"])
             if kinds.get(notation) != "asserted":  # asserted by anyone wins over a prediction
                 kinds[notation] = kind
@@ -96,17 +96,6 @@ class _State:
 
     def label(self, work: str) -> str:
         return (self.works.get(work) or {}).get("label") or work
-
-
-def _listing(graph, name: str) -> list[dict]:
-    """Every row of a paged named listing: in one lean read where the graph has kg's bulk reader
-    (values as plain strings: a whole listing at 100k papers in seconds, where paging through
-    it sorted took 30-50 s), else page by page as run_named reads it."""
-    if not hasattr(graph, "values"):
-        return run_named(graph, name).records()
-    text = get_query(name).whole_text()
-    names = re.findall(r"\?(\w+)", re.search(r"SELECT\s+(.*?)\s+WHERE", text, re.S | re.I).group(1))
-    return [dict(zip(names, row)) for row in graph.values(text)]
 
 
 def citation_pairs(graph, works: set[str]) -> set[tuple[str, str]]:
