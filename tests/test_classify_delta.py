@@ -57,11 +57,17 @@ def classified(built_store, tmp_path_factory):
     return dest
 
 
-def test_new_works_are_published_as_a_delta_equal_to_a_full_build(classified, tmp_path):
+def _with_new_works(classified, tmp_path):
+    """A copy of the classified bundled store with the three new works' records, built."""
     store = tmp_path / "store"
     shutil.copytree(classified, store, symlinks=True)
     _write_new(store, NEW)
     build(store)
+    return store
+
+
+def test_new_works_are_published_as_a_delta_equal_to_a_full_build(classified, tmp_path):
+    store = _with_new_works(classified, tmp_path)
     before = Store.at(store).generation_key()
     report = classify_graph(store)
     assert report.labelled == 3 and report.rebuilt and report.delta == "delta", report.delta
@@ -72,10 +78,7 @@ def test_new_works_are_published_as_a_delta_equal_to_a_full_build(classified, tm
 
 
 def test_a_changed_text_and_a_removed_work_give_the_graph_of_a_full_build(classified, tmp_path):
-    store = tmp_path / "store"
-    shutil.copytree(classified, store, symlinks=True)
-    _write_new(store, NEW)
-    build(store)
+    store = _with_new_works(classified, tmp_path)
     assert classify_graph(store).delta == "delta"
     changed = [(NEW[0][0], NEW[0][1], NEW[0][2] + " A user study confirms the subject's identity is kept."),
                NEW[1]]
@@ -153,10 +156,7 @@ def test_the_keys_a_build_keeps_equal_the_graph_read_in_full(classified, tmp_pat
     from kg.classify.data import read_works
     from kg.classify.run import _key_of
 
-    store = tmp_path / "store"
-    shutil.copytree(classified, store, symlinks=True)
-    _write_new(store, NEW)
-    build(store)
+    store = _with_new_works(classified, tmp_path)
     graph = Store.at(store).open()
     kept = {k.iri: (k.text, k.has_text, k.review, k.given, k.scope, k.relevance) for k in work_keys.read(graph)}
     read = {k.iri: (k.text, k.has_text, k.review, k.given, k.scope, k.relevance)
