@@ -111,6 +111,32 @@ def test_harvest_dedupe_and_merge_keep_same_titled_works_apart(tmp_path):
     assert sorted(w.ids["arxiv"] for w in merged.works) == ["2401.00000", "2401.00001", "2401.00002", "2401.00099"]
 
 
+def test_a_work_found_again_by_a_new_run_keeps_its_record_and_the_file_stays_the_same(tmp_path):
+    """A second harvest run (a new source id) that finds the same works leaves the record file byte
+    for byte as it was, so `kg update` keeps the graph; a changed field or a new candidate is a change."""
+    from kg.records.file import holds
+
+    def run(source: str, title: str = TITLE, candidate: bool = False) -> Bundle:
+        found = work(title, source=source, arxiv="2401.00001")
+        found.candidate = candidate
+        return Bundle(sources=[Source(source, "arXiv API", "arXiv API")], works=[found, work("Other", source=source,
+                                                                                               arxiv="2401.00002")])
+
+    path = tmp_path / "arxiv.jsonl"
+    write_bundle(path, merge_into(path, run("arxiv-1", candidate=True)))
+    before = path.read_bytes()
+    again = merge_into(path, run("arxiv-2"))  # placed by another input since: still the same record
+    assert holds(path, again) and [s.id for s in again.sources] == ["arxiv-1"]
+    write_bundle(path, again)
+    assert path.read_bytes() == before
+    changed = merge_into(path, run("arxiv-3", title=TITLE + " (revised)", candidate=True))
+    assert not holds(path, changed) and {s.id for s in changed.sources} == {"arxiv-1", "arxiv-3"}
+    assert [w.title for w in changed.works] == [TITLE + " (revised)", "Other"]
+    write_bundle(tmp_path / "plain.jsonl", merge_into(tmp_path / "plain.jsonl", run("arxiv-1")))
+    now_candidate = merge_into(tmp_path / "plain.jsonl", run("arxiv-4", candidate=True))
+    assert not holds(tmp_path / "plain.jsonl", now_candidate) and now_candidate.works[0].candidate
+
+
 def _bib(entries: list[tuple[str, str, str]]) -> str:
     return "\n".join(f"@article{{{key},\n  title = {{{title}}},\n  year = {{2024}},\n  eprint = {{{arxiv}}}\n}}\n"
                      for key, title, arxiv in entries)

@@ -55,11 +55,14 @@ def test_update_twice_the_second_run_makes_no_request_and_says_nothing_new(plann
         assert first.exit_code == 0, first.output
         outcome = json.loads(first.output)
         asked = len(srv.requests)
+        generation = Store(store).dir.current()
         second = kg("update", store=store)
         assert len(srv.requests) == asked >= 1  # the second run asked nothing
     assert outcome["nothing_new"] is False and outcome["requests"] == asked
     assert outcome["summary"]["works_added"] == 3 and outcome["snapshot"].startswith("update-")
     assert second.exit_code == 0 and "Nothing new" in second.output and "(0 request(s))" in second.output
+    # the search found the same papers again: its records file and the graph stay as they were
+    assert "graph in place was kept" in second.output and Store(store).dir.current() == generation
     assert [s.name for s in snapshots(store)] == [outcome["snapshot"]]  # no snapshot for nothing new
     updates = store / "updates"
     digest = (updates / "digest.md").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from ..records.corpus import read_corpus
 from ..errors import KgError, UsageError
 from ..fileio import file_lock
 from ..records.labels import CURATION_PREFIX, PREDICTION_PREFIX
-from ..records.file import read_bundle, write_bundle
+from ..records.file import holds, read_bundle, write_bundle
 from ..records import Bundle, Citation, Work, to_dict
 from ..records.resolve import compatible, is_strong_key, keys_of, ref_key, strong_ids
 from ..store import Store
@@ -268,7 +268,10 @@ def merge_into(path: Path, new: Bundle) -> Bundle:
     old = read_bundle(path) if path.is_file() else Bundle()
     replaced = _replaced(old.works, new.works)
     kept = [w for i, w in enumerate(old.works) if i not in replaced]
-    works = kept + new.works
+    # a work found again exactly as it was keeps its record (and the run that first found it):
+    # a harvest that finds nothing new leaves the file as it was, so nothing is rebuilt
+    again = {j: old.works[i] for i, j in replaced.items() if _same_apart_from_source(old.works[i], new.works[j])}
+    works = kept + [again.get(j, w) for j, w in enumerate(new.works)]
     seen_cites = set()
     citations: list[Citation] = []
     for cit in old.citations + new.citations:
@@ -277,7 +280,10 @@ def merge_into(path: Path, new: Bundle) -> Bundle:
             seen_cites.add(pair)
             citations.append(cit)
     new_names = {d.name.lower() for d in new.datasets}
-    datasets = [d for d in old.datasets if d.name.lower() not in new_names] + new.datasets
+    old_by_name = {d.name.lower(): d for d in old.datasets}
+    datasets = [d for d in old.datasets if d.name.lower() not in new_names] + [
+        old_by_name[d.name.lower()] if d.name.lower() in old_by_name
+        and _same_apart_from_source(old_by_name[d.name.lower()], d) else d for d in new.datasets]
     used = {s for w in works for s in w.sources} | {c.source for c in citations} \
         | {s for d in datasets for s in d.sources} | {lab.source for w in works for lab in w.labels}
     sources, seen_sources = [], set()
@@ -286,6 +292,25 @@ def merge_into(path: Path, new: Bundle) -> Bundle:
             seen_sources.add(src.id)
             sources.append(src)
     return Bundle(sources=sources, works=works, datasets=datasets, citations=citations)
+
+
+def _same_apart_from_source(old, new) -> bool:
+    """The same record but for which harvest run it names as its source (and when labels were made).
+
+    A work kept as a candidate that another input has placed since stays as it was: the graph
+    places it either way (kg.rdf.quads types a candidate only while nothing places it); one that
+    becomes a candidate now is a change."""
+    if getattr(new, "candidate", False) and not getattr(old, "candidate", False):
+        return False
+
+    def plain(record) -> dict:
+        data = to_dict(record)
+        for key in ("sources", "candidate"):
+            data.pop(key, None)
+        data["labels"] = [{k: v for k, v in label.items() if k not in ("at", "source")}
+                          for label in data.get("labels", [])]
+        return data
+    return plain(old) == plain(new)
 
 
 def work_ref(work: Work) -> str:
@@ -372,7 +397,8 @@ def publish_records(store: Store | str | Path, name: str, bundle: Bundle, *, rep
         merged = bundle if replace else merge_into(path, bundle)
         changes = changes_between(old.works, merged.works)
         try:
-            write_bundle(path, merged)
+            if not holds(path, merged):  # the same records again: the file (and the graph) stay as they are
+                write_bundle(path, merged)
         except OSError as exc:
             raise KgError(f"cannot write {path}: {exc}") from None
     return Published(added, updated, sum(1 for w in bundle.works if w.candidate), len(bundle.citations),

@@ -19,15 +19,28 @@ from .labels import LABEL_AXIS_SCHEME
 UNKNOWN = "unknown"  # a label value the graph skips (kg.records.labels, kg.rdf.quads): the classifier could not decide
 
 
+def _lines(bundle: Bundle):
+    for kind, items in (("source", bundle.sources), ("work", bundle.works),
+                        ("dataset", bundle.datasets), ("citation", bundle.citations)):
+        for item in items:
+            yield json.dumps({"type": kind, **to_dict(item)}, ensure_ascii=False) + "\n"
+
+
 def write_bundle(path: Path, bundle: Bundle) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(path.parent)
     # a full disk, a kill: the old file stays as it was, no half-written copy is left
     with atomic_file(path) as fh:
-        for kind, items in (("source", bundle.sources), ("work", bundle.works),
-                            ("dataset", bundle.datasets), ("citation", bundle.citations)):
-            for item in items:
-                fh.write(json.dumps({"type": kind, **to_dict(item)}, ensure_ascii=False) + "\n")
+        for line in _lines(bundle):
+            fh.write(line)
+
+
+def holds(path: Path, bundle: Bundle) -> bool:
+    """Whether the record file at `path` already holds exactly what `write_bundle` would write."""
+    try:
+        return path.read_text(encoding="utf-8") == "".join(_lines(bundle))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def read_bundle(path: Path, vocabulary: dict[str, set[str]] | None = None,
