@@ -536,7 +536,7 @@ def test_one_record_per_arxiv_id_and_one_arxiv_id_per_record():
 
 
 def test_venue_tags_dates_and_authors():
-    from kg.importers.awesome import is_tag, looks_like_authors, venue_year, year_date
+    from kg.importers.list_fields import is_tag, looks_like_authors, venue_year, year_date
 
     assert venue_year("[2026 Arxiv-2602]") == ("arXiv", 2026)
     assert venue_year("EMNLP'23 Findings") == ("EMNLP Findings", 2023)

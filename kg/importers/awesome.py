@@ -33,6 +33,9 @@ A table without a header row is read row by row like a list when its rows hold
 paper links; otherwise a note says it was skipped. Stray separator rows are no rows.
 Every entry with a link that is skipped is named in a note with the reason.
 
+An entry's inline text and links are read by kg.importers.list_inline, its title, venue, year
+and authors by kg.importers.list_fields; this module walks the document and makes the records.
+
 Text is repaired first (UTF-8 that was decoded as Mac Roman or Windows-1252)
 and every stored string is plain text (no HTML, no script). Only web links
 (http, https) are stored; any other link (javascript:, data:, file:, relative)
@@ -48,9 +51,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 from ..records import ids
@@ -59,41 +60,19 @@ from ..records.titles import is_generic_title
 from ..vocab import slug
 from .bibtex import Problem
 from .text import plain_text, read_text_file, repair_mojibake, web_url
+from .list_fields import (LETTER, choose_title, good_title, is_tag, split_segments, strip_brackets, tidy_title,
+                          venue_year, year_date)
+from .list_inline import (Inline, InlineBuilder, clean, fix_delimiters, header_key, link_kind, link_words,
+                          markdown_parser, split_row)
 
-# [label](url), [label](<url>), [label](url "title"); a url may hold balanced parentheses
-_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*(?:<([^>\n]*)>|((?:[^()\s]|\([^()\s]*\))+))"
-                   r"(?:\s+\"[^\"]*\")?\s*\)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _WORD = re.compile(r"\w")
-_LETTER = re.compile(r"[^\W\d_]")
 _DECOR = re.compile(r"^[\s\-─━—–=*_~:|]+|[\s\-─━—–=*_~:|]+$")
-_BARE_URL = re.compile(r"https?://[^\s<>\[\]()\"'`]+")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _BLOCKY = re.compile(r"^\s{0,3}(?:[-*+]\s+\S|\d{1,3}[.)]\s+\S|\||#{1,6}\s)", re.M)  # Markdown blocks in HTML text
-_PAPER_HOSTS = ("arxiv.org", "doi.org", "openreview.net", "aclanthology.org", "aclweb.org", "semanticscholar.org",
-                "openaccess.thecvf.com", "proceedings.", "ieeexplore.ieee.org", "dl.acm.org", "springer.com",
-                "papers.nips.cc", "neurips.cc", "ojs.aaai.org", "ijcai.org", "sciencedirect.com", "iclr.cc",
-                "icml.cc", "jmlr.org", "ecva.net", "mlr.press", "nature.com", "science.org", "biorxiv.org",
-                "medrxiv.org", "onlinelibrary.wiley.com", "tandfonline.com", "mdpi.com", "frontiersin.org",
-                "huggingface.co/papers", "isca-archive.org", "aaai.org", "usenix.org", "vldb.org", "sigir.org")
-_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "gitee.com")
-_PAPER_WORDS = {"paper", "papers", "pdf", "arxiv", "preprint", "openreview", "acl", "acl anthology", "doi",
-                "abs", "publication", "proceedings", "springer", "ieee", "acm", "cvf", "full paper", "arxiv paper",
-                "paper link", "pdf link", "paper pdf", "read paper", "view paper", "link to paper", "survey paper",
-                "open access", "arxiv pdf"}
-_PAGE_WORDS = ("page", "project", "website", "homepage", "home", "demo", "blog", "site", "web")
-_CODE_WORDS = ("code", "github", "gitlab", "repo", "implementation", "star")
 # Headings that only hold the list's papers: not part of a work's section
 _CONTAINER_HEADINGS = {"papers", "paper", "paper list", "papers list", "list of papers", "awesome papers", "awesome list",
                        "contents", "table of contents", "publications", "research papers", "paper collection",
                        "reading list", "literature", "all papers"}
-_QUALIFIERS = {"findings", "workshop", "workshops", "oral", "spotlight", "poster", "demo", "demos", "main", "long",
-               "short", "track", "conference", "journal", "proceedings", "best", "paper", "award", "accepted",
-               "submission", "submissions", "under", "review", "preprint", "in", "at", "the", "of", "on", "and",
-               "student", "highlight", "industry", "tutorial", "volume", "vol", "no", "pp", "early", "access"}
-_ABBREVIATIONS = re.compile(r"(?:\b(?:vs|e\.g|i\.e|al|etc|fig|no|st|dr|mr|ms|vol|cf|approx)|\b[A-Z])$", re.I)
-_PARTICLES = {"van", "von", "de", "der", "den", "di", "da", "le", "la", "du", "del", "dos", "bin", "al", "el"}
 
 COLUMN_NAMES = {
     "title": ("title", "titles", "papertitle", "papertitles", "papername", "titleofpaper", "paper", "papers", "work",
@@ -122,13 +101,9 @@ class AwesomeResult:
     skipped: int = 0
 
 
-def _key(header: str) -> str:
-    return re.sub(r"[^a-z]", "", header.lower().replace("#", "n"))
-
-
 @lru_cache(maxsize=8192)
 def _column(header: str) -> str | None:
-    key = _key(header)
+    key = header_key(header)
     for name, options in COLUMN_NAMES.items():
         if key in options:
             return name
@@ -143,7 +118,7 @@ def _columns(headers: list[str]) -> list[str | None]:
     """Each header's role. The best title-like column is the title; a second one (Method, Model,
     Name beside a Title) is the short name, a 'Paper' column beside a 'Title' holds links."""
     roles = [_column(h) for h in headers]
-    candidates = [(n, _TITLE_SCORE.get(_key(h), 2 if roles[n] == "title" else 1))
+    candidates = [(n, _TITLE_SCORE.get(header_key(h), 2 if roles[n] == "title" else 1))
                   for n, h in enumerate(headers) if roles[n] in ("title", "name")]
     if candidates:
         best = max(candidates, key=lambda c: (c[1], -c[0]))[0]
@@ -151,7 +126,7 @@ def _columns(headers: list[str]) -> list[str | None]:
         for n, _score in candidates:
             if n == best:
                 roles[n] = "title"
-            elif roles[n] == "title" and _key(headers[n]) in ("paper", "papers"):
+            elif roles[n] == "title" and header_key(headers[n]) in ("paper", "papers"):
                 roles[n] = "links"
             elif not named:
                 roles[n], named = "name", True
@@ -160,617 +135,10 @@ def _columns(headers: list[str]) -> list[str | None]:
     return roles
 
 
-def split_row(line: str) -> list[str]:
-    """Cells of a Markdown table row ('|' inside links and code, and '\\|', stay in their cell)."""
-    s = line.strip()
-    if s.startswith("|"):
-        s = s[1:]
-    if s.endswith("|") and not s.endswith("\\|"):
-        s = s[:-1]
-    if not any(c in s for c in "[(`\\"):
-        return [c.strip() for c in s.split("|")]
-    cells, current, depth, code = [], [], 0, False
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c == "\\" and i + 1 < len(s) and s[i + 1] == "|":
-            current.append("|")
-            i += 2
-            continue
-        if c == "`":
-            code = not code
-        elif c in "[(" and not code:
-            depth += 1
-        elif c in "])" and not code and depth:
-            depth -= 1
-        if c == "|" and not code and depth == 0:
-            cells.append("".join(current).strip())
-            current = []
-        else:
-            current.append(c)
-        i += 1
-    cells.append("".join(current).strip())
-    return cells
-
-
-def clean(text: str | None) -> str | None:
-    """Markdown cell -> plain text: links keep their label, images/HTML/emphasis go."""
-    if text is None:
-        return None
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
-    text = _LINK.sub(lambda m: m.group(1), text)
-    text = re.sub(r"<br\s*/?>", " ", text, flags=re.I)
-    text = re.sub(r"(\*\*|__|`)", "", text)
-    text = re.sub(r"(?<!\w)[*_](\S(?:.*?\S)?)[*_](?!\w)", r"\1", text)
-    return plain_text(text)
-
-
 def _norm_url(url: str) -> str:
     u = re.sub(r"^https?://(www\.)?", "", url.strip().lower())
     u = re.sub(r"[?#].*$", "", u)
     return u.rstrip("/")
-
-
-def _is_paper_link(url: str) -> bool:
-    return any(host in url.lower() for host in _PAPER_HOSTS)
-
-
-def _words(text: str | None) -> str:
-    return re.sub(r"[\W_]+", " ", (text or "").lower()).strip()
-
-
-@lru_cache(maxsize=8192)
-def link_kind(url: str, words: str = "", column: str = "") -> str:
-    """'paper', 'code', 'page' or 'other': from the address (arXiv, DOI), the link's words ('Code',
-    'Project Page', a badge's text), its column ('Code', 'Demo'), then its host."""
-    low, words, column = url.lower(), _words(words), _key(column)
-    if ids.arxiv_id(url) or ids.doi(url):
-        return "paper"
-    host = (urlsplit(url).hostname or "").lower() if "://" in url else ""
-    tokens = set(words.split())
-    if tokens & set(_PAGE_WORDS) and not tokens & {"paper", "pdf", "arxiv"}:
-        return "page"
-    if any(w in words for w in _CODE_WORDS):
-        return "code"
-    if words in _PAPER_WORDS and not any(h in low for h in _CODE_HOSTS):
-        return "paper"
-    if column in ("demo", "demos", "project", "projectpage", "homepage", "page", "website"):
-        return "page"
-    if column in ("code", "codes", "repo", "repository", "github", "implementation", "officialcode"):
-        return "code"
-    if any(h in low for h in _CODE_HOSTS):
-        return "code"
-    if _is_paper_link(url) or low.split("?")[0].endswith(".pdf"):
-        return "paper"
-    if host.endswith("github.io") or "huggingface.co/spaces" in low:
-        return "page"
-    return "other"
-
-
-# ---------------------------------------------------------------- inline content
-
-@dataclass
-class _Piece:
-    text: str
-    bold: bool = False
-    italic: bool = False
-    link: int | None = None
-    image: bool = False
-    brk: bool = False
-    line: int = 0  # lines after the first line of the content
-
-
-@dataclass
-class _Link:
-    href: str
-    bare: bool = False  # a URL written as text
-
-
-class Inline:
-    """A cell, list item or line as runs of text with their emphasis and links."""
-
-    def __init__(self, raw: str = ""):
-        self.raw = raw
-        self.pieces: list[_Piece] = []
-        self.links: list[_Link] = []
-        self._memo: dict = {}  # texts already joined, by (what, number of pieces): pieces are only appended
-
-    # -- reading
-    def _join(self, pieces) -> str:
-        text = "".join(" " if p.brk else p.text for p in pieces)
-        return (plain_text(text) or "") if re.search(r"[<&\s]", text) else text
-
-    def _cached(self, key, make) -> str:
-        key = (key, len(self.pieces))
-        if key not in self._memo:
-            self._memo[key] = make()
-        return self._memo[key]
-
-    def text(self) -> str:
-        """The plain text (link labels included, images not)."""
-        return self._cached("text", lambda: self._join(p for p in self.pieces if not p.image))
-
-    def label(self, i: int) -> str:
-        return self._cached(("label", i), lambda: self._join(p for p in self.pieces if p.link == i and not p.image))
-
-    def badge(self, i: int) -> str:
-        return self._cached(("badge", i), lambda: self._join(p for p in self.pieces if p.link == i and p.image))
-
-    def words(self, i: int) -> str:
-        return self.label(i) or self.badge(i)
-
-    def link_list(self) -> list[tuple[str, str, int]]:
-        """[(words, href, index)] in order, anchors (#...) left out."""
-        return [(self.words(i), link.href, i) for i, link in enumerate(self.links) if not link.href.startswith("#")]
-
-    def runs(self, attr: str) -> list[tuple[str, set[int]]]:
-        """Consecutive bold (or italic) text: [(text, piece indices)]."""
-        out, current = [], []
-        for n, p in enumerate(self.pieces):
-            if getattr(p, attr) and not p.brk and not p.image:
-                current.append(n)
-            elif current:
-                out.append(current)
-                current = []
-        if current:
-            out.append(current)
-        joined = [(self._join(self.pieces[n] for n in run), set(run)) for run in out]
-        return [(text, where) for text, where in joined if text]
-
-    def outside(self, skip: set[int] = frozenset()) -> str:
-        """The text outside links (and images), without the pieces in `skip`."""
-        return self._join(p for n, p in enumerate(self.pieces) if p.link is None and not p.image and n not in skip)
-
-    def first_line(self) -> int:
-        return next((p.line for p in self.pieces if p.text.strip() or p.image), 0)
-
-    def lines(self) -> list[Inline]:
-        """The content split at its line breaks."""
-        out, current = [], Inline()
-        for p in self.pieces:
-            if p.brk:
-                out.append(current)
-                current = Inline()
-                continue
-            current.add(p, self.links)
-        out.append(current)
-        return [part for part in out if part.pieces]
-
-    # -- writing
-    def add(self, piece: _Piece, links: list[_Link]) -> None:
-        """Append a piece from another Inline (its link re-numbered)."""
-        link = None
-        if piece.link is not None:
-            href = links[piece.link]
-            if self.pieces and self.pieces[-1].link is not None and self.links[self.pieces[-1].link] is href:
-                link = self.pieces[-1].link
-            else:
-                self.links.append(href)
-                link = len(self.links) - 1
-        self.pieces.append(_Piece(piece.text, piece.bold, piece.italic, link, piece.image, piece.brk, piece.line))
-
-    def extend(self, other: Inline) -> None:
-        if self.pieces and other.pieces:
-            self.pieces.append(_Piece("", brk=True, line=other.pieces[0].line))
-        for p in other.pieces:
-            self.add(p, other.links)
-        self.raw = "\n".join(x for x in (self.raw, other.raw) if x)
-
-
-def _shield_words(src: str) -> str:
-    """A badge image's words: shields.io '/badge/Paper-blue' -> 'Paper', '/github/stars/..' -> 'GitHub stars'."""
-    parts = urlsplit(src)
-    path = unquote(parts.path)
-    if "shields.io" in (parts.hostname or "") or "badgen.net" in (parts.hostname or ""):
-        m = re.search(r"/badge/([^/]+?)(?:\.svg|\.png)?$", path)
-        if m:
-            fields = [f.replace("--", "-").replace("__", "_").replace("_", " ")
-                      for f in re.split(r"(?<!-)-(?!-)", m.group(1))]
-            return " ".join(fields[:-1] if len(fields) > 1 else fields)
-        segments = [s for s in path.split("/") if s]
-        return " ".join(segments[:2]) if segments else ""
-    stem = Path(path).stem
-    return re.sub(r"[-_]+", " ", stem) if stem and not re.fullmatch(r"[\da-f]{8,}", stem) else ""
-
-
-class _Builder:
-    """Builds an Inline from markdown-it inline tokens and HTML tags, keeping emphasis and links."""
-
-    def __init__(self, raw: str = "", line: int = 0):
-        self.inline = Inline(raw)
-        self.bold = self.italic = self.skip = 0
-        self.link: int | None = None
-        self.line = line
-
-    def _put(self, text: str, image: bool = False) -> None:
-        self.inline.pieces.append(_Piece(text, self.bold > 0, self.italic > 0, self.link, image, line=self.line))
-
-    def text(self, value: str) -> None:
-        if self.skip or not value:
-            return
-        if self.link is not None:
-            self._put(value)
-            return
-        at = 0
-        for m in _BARE_URL.finditer(value):
-            url = m.group(0).rstrip(".,;:!?")
-            self._put(value[at:m.start()])
-            self.inline.links.append(_Link(url, bare=True))
-            self.link = len(self.inline.links) - 1
-            self._put("")
-            self.link = None
-            self._put(value[m.start() + len(url):m.end()])
-            at = m.end()
-        self._put(value[at:])
-
-    def brk(self, newline: bool = True) -> None:
-        self.inline.pieces.append(_Piece("", brk=True, line=self.line))
-        if newline:
-            self.line += 1
-
-    def image(self, src: str | None, alt: str | None) -> None:
-        words = (alt or "").strip() or _shield_words(src or "")
-        if words and not self.skip:
-            self._put(f" {words} ", image=True)
-
-    def open_link(self, href: str | None) -> None:
-        self.inline.links.append(_Link((href or "").strip()))
-        self.link = len(self.inline.links) - 1
-
-    def close_link(self) -> None:
-        self.link = None
-
-    def tag(self, name: str, attrs: dict, closing: bool) -> None:
-        step = -1 if closing else 1
-        if name in ("script", "style", "template", "iframe", "object", "embed", "noscript"):
-            self.skip = max(0, self.skip + step)
-        elif name in ("b", "strong"):
-            self.bold = max(0, self.bold + step)
-        elif name in ("i", "em", "cite"):
-            self.italic = max(0, self.italic + step)
-        elif name == "a":
-            if closing:
-                self.close_link()
-            elif attrs.get("href"):
-                self.open_link(attrs["href"])
-        elif name == "img" and not closing:
-            self.image(attrs.get("src"), attrs.get("alt"))
-        elif name in ("br", "p", "div", "li", "tr", "hr"):
-            self.brk(newline=False)
-
-    def tokens(self, children) -> None:
-        """markdown-it inline tokens."""
-        for tok in children or []:
-            kind = tok.type
-            if kind in ("text", "code_inline"):
-                self.text(tok.content)
-            elif kind in ("softbreak", "hardbreak"):
-                self.brk()
-            elif kind in ("strong_open", "strong_close"):
-                self.bold = max(0, self.bold + (1 if kind.endswith("open") else -1))
-            elif kind in ("em_open", "em_close"):
-                self.italic = max(0, self.italic + (1 if kind.endswith("open") else -1))
-            elif kind == "link_open":
-                self.open_link(str(tok.attrs.get("href") or ""))
-            elif kind == "link_close":
-                self.close_link()
-            elif kind == "image":
-                self.image(str(tok.attrs.get("src") or ""), tok.content)
-            elif kind == "html_inline":
-                for event, name, attrs in _tags(tok.content):
-                    if event == "data":
-                        self.text(name)
-                    else:
-                        self.tag(name, attrs, event == "end")
-
-    def markdown(self, text: str) -> None:
-        """Text that may hold inline Markdown (inside HTML)."""
-        for tok in _markdown().parseInline(text):
-            self.tokens(tok.children)
-
-
-class _TagReader(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.events: list[tuple[str, str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", tag, {k: v or "" for k, v in attrs}))
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", tag, {}))
-
-    def handle_data(self, data):
-        self.events.append(("data", data, {}))
-
-
-def _tags(html: str) -> list[tuple[str, str, dict]]:
-    reader = _TagReader()
-    reader.feed(html)
-    reader.close()
-    return reader.events
-
-
-_MD: MarkdownIt | None = None
-
-
-def _markdown() -> MarkdownIt:
-    global _MD
-    if _MD is None:
-        md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-        md.validateLink = lambda url: True  # every link is read; web_links decides which are stored
-        md.normalizeLink = lambda url: url.strip()
-        md.normalizeLinkText = lambda url: url
-        _MD = md
-    return _MD
-
-
-def _fix_delimiters(text: str) -> str:
-    """A table's '|---|' row with more or fewer cells than its header row is rewritten to match,
-    so the table is read as one (GitHub is as lenient); line numbers stay."""
-    lines = text.split("\n")
-    fence = None
-    for n in range(1, len(lines)):
-        m = _FENCE.match(lines[n - 1])
-        if m:
-            fence = None if fence and m.group(1)[0] == fence else (fence or m.group(1)[0])
-        if fence:
-            continue
-        head = lines[n - 1].strip()
-        if "|" in head and _SEPARATOR.match(lines[n]) and lines[n].count("-") >= 2:
-            want, have = len(split_row(head)), len(split_row(lines[n]))
-            if want != have and want >= 1 and not _SEPARATOR.match(head):
-                lines[n] = "|" + "|".join(["---"] * want) + "|"
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- titles, venues, dates
-
-def _tag_tokens(text: str) -> list[str]:
-    s = (text or "").strip().strip("[]()【】{}<> ").strip()
-    return [t for t in (x.strip(".:;,'’\"!?*()[]") for x in re.split(r"[\s,/@|·\-–—&+]+", s)) if t]
-
-
-@lru_cache(maxsize=8192)
-def _token_kind(tok: str) -> str | None:
-    if re.fullmatch(r"(?:19|20)\d\d(?:[.]\d{1,2}){0,2}", tok):
-        return "year"
-    if re.fullmatch(r"\d{2}|\d{4}", tok):
-        return "num"
-    if re.fullmatch(r"(?i)arxiv(?:['’]?\d{2,4})?", tok):
-        return "arxiv"
-    m = re.fullmatch(r"([A-Za-z]+)['’]?\d{2,4}", tok)
-    if m and m.group(1).lower() in _QUALIFIERS:
-        return "qual"  # Workshop'23
-    if re.fullmatch(r"[A-Z][A-Za-z]*[A-Z][A-Za-z]*(?:['’]?\d{2,4})?|[A-Z][a-z]+['’]?\d{2,4}", tok):
-        return "venue"
-    if tok.lower() in _QUALIFIERS:
-        return "qual"
-    return None
-
-
-@lru_cache(maxsize=8192)
-def is_tag(text: str | None, bracketed: bool = False) -> bool:
-    """A venue or date tag: '[2026 Arxiv-2602]', "EMNLP'23 Findings", 'NeurIPS 2024', 'Arxiv24', '2024-03-21'."""
-    if not text or not text.strip():
-        return False
-    if _DATE.fullmatch(text.strip().strip("[]() ")):
-        return True
-    toks = _tag_tokens(text)
-    if not toks or len(toks) > 6:
-        return False
-    kinds = [_token_kind(t) for t in toks]
-    anchored = ("year" in kinds or "arxiv" in kinds or ("num" in kinds and "venue" in kinds)
-                or any(k in ("venue", "qual") and re.search(r"\d", t) for k, t in zip(kinds, toks)))
-    if bracketed and len(toks) <= 4 and ("year" in kinds or "arxiv" in kinds):
-        return True
-    return anchored and None not in kinds
-
-
-@lru_cache(maxsize=8192)
-def venue_year(text: str | None) -> tuple[str | None, int | None]:
-    """('EMNLP Findings', 2023) from "EMNLP'23 Findings"; ('arXiv', 2026) from '[2026 Arxiv-2602]';
-    ('ICTIR', 2024) from "(Arxiv'24) ICTIR'25": the venue that is not arXiv, the earliest year."""
-    venues, years, quals = [], [], []
-    toks = _tag_tokens(text or "")
-    n = 0
-    while n < len(toks):
-        tok, kind = toks[n], _token_kind(toks[n])
-        m = re.fullmatch(r"(.*?)['’]?(\d{2}|\d{4})?", tok)
-        base, digits = m.group(1), m.group(2)
-        two = (lambda d: int(d) if len(d) == 4 else 2000 + int(d)) if digits else None
-        if kind == "year":
-            years.append(int(tok[:4]))
-        elif kind == "arxiv":
-            venues.append("arXiv")
-            if digits:
-                years.append(2000 + int(digits[:2]))
-            elif n + 1 < len(toks) and re.fullmatch(r"\d{4}", toks[n + 1]) and _token_kind(toks[n + 1]) == "num":
-                years.append(2000 + int(toks[n + 1][:2]))  # Arxiv-2602: the yymm of an arXiv id (not a year)
-                n += 1
-        elif kind == "venue":
-            if n and _token_kind(toks[n - 1]) == "venue" and not re.search(r"\d", toks[n - 1]) and venues:
-                venues[-1] = f"{venues[-1]} {base}"  # IEEE TMC'26
-            else:
-                venues.append(base)
-            if digits:
-                years.append(two(digits))
-        elif kind == "qual":
-            if base.lower() in ("findings", "workshop", "workshops", "demo") and venues:
-                quals.append(base.capitalize())
-            if digits:
-                years.append(two(digits))
-        elif kind == "num" and len(tok) == 2 and venues:
-            years.append(2000 + int(tok))
-        n += 1
-    venue = next((v for v in venues if v != "arXiv"), venues[0] if venues else None)
-    if venue and venue != "arXiv" and quals:
-        venue = " ".join([venue, *dict.fromkeys(quals)])
-    years = [y for y in years if 1900 <= y <= 2099]
-    return venue, (min(years) if years else None)
-
-
-_DATE = re.compile(r"((?:19|20)\d\d)(?:[-./](0?[1-9]|1[0-2])(?:[-./](0?[1-9]|[12]\d|3[01]))?)?")
-
-
-@lru_cache(maxsize=8192)
-def year_date(text: str | None) -> tuple[int | None, str | None]:
-    """(2024, '2024-03-21') from '2024-03-21'; (2026, '2026-03') from '2026.03'; (2023, None) from "EMNLP'23"."""
-    text = (text or "").strip()
-    m = re.search(r"(?<!\d)" + _DATE.pattern + r"(?!\d)", text)
-    if m:
-        year = int(m.group(1))
-        if m.group(3):
-            return year, f"{year}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-        if m.group(2) and re.search(r"[-./]", m.group(0)):
-            return year, f"{year}-{int(m.group(2)):02d}"
-        return year, None
-    return venue_year(text)[1], None
-
-
-@lru_cache(maxsize=8192)
-def looks_like_authors(text: str | None) -> bool:
-    """'Alice Smith, Bob Jones and C. Lee' or 'Smith et al.' -> True."""
-    t = (text or "").strip().rstrip(".")
-    if not t:
-        return False
-    if re.search(r"\bet\s+al\b", t):
-        return True
-    parts = [p.strip() for p in re.split(r",|;|\band\b|&", t) if p.strip()]
-    if len(parts) < 2:
-        return False
-    for part in parts:
-        tokens = part.split()
-        if not 2 <= len(tokens) <= 4 or re.search(r"\d", part):
-            return False
-        if not all(re.fullmatch(r"[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)*", tok) or tok.lower() in _PARTICLES
-                   for tok in tokens):
-            return False
-    return True
-
-
-def _strip_brackets(text: str) -> str:
-    """Bracketed venue tags, dates, generic link words and empty brackets go: '[2026 Arxiv-2602] X ()' -> 'X'."""
-    def drop(m):
-        inner = m.group(2)
-        if not inner.strip() or not _LETTER.search(inner) and not re.search(r"\d", inner):
-            return " "
-        if is_tag(inner, bracketed=True) or is_generic_title(inner):
-            return " "
-        return m.group(0)
-    prev = None
-    while prev != text:
-        prev = text
-        text = re.sub(r"([\[(【{])([^\[\]()【】{}]*)([\])】}])", drop, text)
-    return text
-
-
-def _split_segments(text: str) -> list[str]:
-    return re.split(r"(\s+[-–—|•·]\s+|\s*[|•·]\s*|;\s+|,\s+(?=[A-Z\d'])|(?<=[\w)\]])\.\s+(?=[A-Z\d\[(\"“']))", text)
-
-
-@lru_cache(maxsize=8192)
-def tidy_title(text: str | None) -> str | None:
-    """A title candidate without list numbering, leading symbols, venue tags, dates and end punctuation."""
-    t = plain_text(text) or ""
-    t = _strip_brackets(t)
-    t = re.sub(r"^\s*(?:\d{1,3}[.)]\s+|#\d+\s*|\[\d+\]\s*)", "", t)
-    t = re.sub(r"^[^\w\"'“‘(\[]+", "", t)
-    parts = _split_segments(t)
-    # leading and trailing venue tags, dates and author lists
-    while len(parts) >= 3 and (is_tag(parts[0]) or not parts[0].strip()):
-        parts = parts[2:]
-    while len(parts) >= 3 and (is_tag(parts[-1]) or not parts[-1].strip() or looks_like_authors(parts[-1])):
-        parts = parts[:-2]
-    t = "".join(parts)
-    t = re.sub(r"\s+", " ", t).strip()
-    t = re.sub(r"[\s.,;:|\-–—~*_=>]+$", "", t)
-    t = re.sub(r"^[\s,;:|\-–—~*_=<]+", "", t)
-    if len(t) >= 2 and t[0] in "\"“'‘" and t[-1] in "\"”'’" and t.count(t[0]) <= 2:
-        t = t[1:-1].strip()
-    if t.startswith("(") and t.endswith(")") and t.count("(") == 1:
-        t = t[1:-1].strip()
-    return t or None
-
-
-@lru_cache(maxsize=8192)
-def _first_sentence(text: str) -> str:
-    """The first sentence of 'Title. Authors. Venue 2024.' (abbreviations such as 'vs.' do not end one)."""
-    for m in re.finditer(r"\.\s+(?=[A-Z\d\[(\"“'])", text):
-        before = text[:m.start()]
-        if _ABBREVIATIONS.search(before) or len(before.split()) < 2:
-            continue
-        rest = text[m.end():]
-        if looks_like_authors(_first_part(rest)) or is_tag(_first_part(rest)) or len(before.split()) >= 3:
-            return before
-    return text
-
-
-def _first_part(text: str) -> str:
-    return re.split(r"\.\s+", text, maxsplit=1)[0]
-
-
-@lru_cache(maxsize=8192)
-def _good(text: str | None) -> bool:
-    return bool(text and _LETTER.search(text) and not is_generic_title(text) and not is_tag(text)
-                and not is_tag(text, bracketed=True) and not looks_like_authors(text))
-
-
-def _parenthesised(text: str) -> bool:
-    t = text.strip()
-    return t.startswith("(") and t.endswith(")") and t.count("(") == 1
-
-
-def choose_title(inline: Inline, kinds: dict[int, str] | None = None) -> tuple[str | None, int | None]:
-    """(title, index of the link whose text it is) for a cell or an entry.
-
-    The title is never a generic link text or a badge: the candidates are, in order, the
-    text of paper links, bold text, italic text, the text of other links, and the text
-    around the links; the first with three words or more wins, else the first."""
-    parts = inline.lines()
-    if len(parts) > 1:  # 'Old title (in parentheses) <br> New title', 'Title <br> Authors'
-        kept = [p for n, p in enumerate(parts) if p.text() and not _parenthesised(p.text())
-                and not (n and (looks_like_authors(p.text()) or is_tag(p.text())))]
-        for part in kept:
-            title, _ = _title_in(part, None)
-            if title:
-                return title, _link_with(inline, title)
-    return _title_in(inline, kinds)
-
-
-def _link_with(inline: Inline, title: str) -> int | None:
-    for i in range(len(inline.links)):
-        if tidy_title(inline.label(i)) == title:
-            return i
-    return None
-
-
-def _title_in(inline: Inline, kinds: dict[int, str] | None) -> tuple[str | None, int | None]:
-    kinds = kinds or {i: link_kind(link.href, inline.words(i)) for i, link in enumerate(inline.links)}
-    labelled = [(tidy_title(inline.label(i)), i) for i in range(len(inline.links))
-                if inline.label(i) and not inline.links[i].bare]
-    candidates: list[tuple[str | None, int | None]] = [(t, i) for t, i in labelled if kinds.get(i) == "paper"]
-    rejected: set[int] = set()
-    for attr in ("bold", "italic"):
-        for text, where in inline.runs(attr):
-            if all(inline.pieces[n].link is not None for n in where):
-                continue  # a link's own emphasis: the link's text is a candidate already
-            t = tidy_title(text)
-            if _good(t):
-                candidates.append((t, None))
-            elif is_tag(text, bracketed=True) or is_tag(text) or looks_like_authors(text) or not _LETTER.search(text):
-                rejected |= where
-    candidates += [(t, i) for t, i in labelled if kinds.get(i) != "paper"]
-    outside = inline.outside(rejected)
-    candidates.append((tidy_title(_first_sentence(tidy_title(outside) or "")), None))
-    good = [(t, i) for t, i in candidates if _good(t)]
-    if not good:
-        return None, None
-    long = [(t, i) for t, i in good if len(t.split()) >= 3]
-    return (long or good)[0]
 
 
 # ---------------------------------------------------------------- the importer
@@ -819,7 +187,7 @@ class _Cell:
 
 
 def _md_cell(raw: str, line: int = 0) -> _Cell:
-    builder = _Builder(raw, line)
+    builder = InlineBuilder(raw, line)
     builder.markdown(raw)
     return _Cell(raw, builder.inline)
 
@@ -850,7 +218,7 @@ class _Importer:
     @property
     def section(self) -> str | None:
         path = [self.headings[k] for k in sorted(self.headings)] + [h for h in self.hints if h]
-        path = [p for p in path if _words(p) not in _CONTAINER_HEADINGS]
+        path = [p for p in path if link_words(p) not in _CONTAINER_HEADINGS]
         return " / ".join(path) or None
 
     def in_datasets(self) -> bool:
@@ -971,7 +339,7 @@ class _Importer:
                 if any(link_kind(u, w) == "paper" for c in cells for w, u in c.links()):
                     self.loose_row(n, cells)
             return
-        titled = any(c == "title" and _TITLE_SCORE.get(_key(h), 2 if _column(h) == "title" else 0) >= 2
+        titled = any(c == "title" and _TITLE_SCORE.get(header_key(h), 2 if _column(h) == "title" else 0) >= 2
                      for c, h in zip(columns, names))
         datasets = "concepts" in columns or (self.in_datasets() and not titled)
         if not datasets and not self._paper_table(columns, rows):
@@ -1003,7 +371,7 @@ class _Importer:
             for cell, col in zip(cells, columns):
                 for words, url in cell.links():
                     some_link = True
-                    if link_kind(url, words) == "paper" or (col == "title" and _good(tidy_title(words))):
+                    if link_kind(url, words) == "paper" or (col == "title" and good_title(tidy_title(words))):
                         return True
         if some_link:
             self.problem(rows[0][0], None, f"a table whose {len(rows)} row(s) link no paper (only pages or code, "
@@ -1024,7 +392,7 @@ class _Importer:
         title_link = next((u for _, u, _, is_title in links if is_title), None)
         classified = [(w, u, link_kind(u, w, column)) for w, u, column, is_title in links if not is_title]
         short = tidy_title(named["name"].text) if "name" in named else None
-        short = short if _good(short) or (short and _LETTER.search(short) and not is_generic_title(short)
+        short = short if good_title(short) or (short and LETTER.search(short) and not is_generic_title(short)
                                           and not is_tag(short)) else None
         if not title_cell.text.strip() and not title_cell.inline.links and not short:
             if classified:
@@ -1158,7 +526,7 @@ class _Importer:
             self.skipped += 1
             return
         heading = tidy_title(self.fresh_heading[0]) if self.fresh_heading else None
-        if not title and _good(heading) and len(heading.split()) >= 2 and papers:
+        if not title and good_title(heading) and len(heading.split()) >= 2 and papers:
             title = heading  # '### Title' with the paper's links below it: a title, not a section
             self.headings.pop(self.fresh_heading[2], None)
             self.fresh_heading = None
@@ -1264,7 +632,7 @@ def _venue_of(inline: Inline, title: str | None) -> tuple[str | None, int | None
     outside = inline.outside()
     if title:
         outside = outside.replace(title, " ")
-    pieces += [s for s in _split_segments(_strip_brackets(outside)) if s.strip()]
+    pieces += [s for s in split_segments(strip_brackets(outside)) if s.strip()]
     venues, years, date = [], [], None
     for piece in pieces:
         if is_tag(piece, bracketed=True) or is_tag(piece):
@@ -1303,7 +671,7 @@ class _Html(HTMLParser):
         self.tables: list[dict] = []  # open tables: {"rows": [...], "row": {...} | None}
         self.stack: list[dict] = []  # open cells, list items, headings and summaries, innermost last
         self.depth = 0  # open <ul>/<ol>
-        self.loose: _Builder | None = None  # text outside all of them
+        self.loose: InlineBuilder | None = None  # text outside all of them
         self.loose_raw: list[str] = []
         self.loose_line = 0
         self.details: list[bool] = []  # per open <details>: whether its summary is a hint
@@ -1314,15 +682,15 @@ class _Html(HTMLParser):
     def _line(self) -> int:
         return self.base + self.getpos()[0]
 
-    def capturing(self) -> _Builder | None:
+    def capturing(self) -> InlineBuilder | None:
         return self.stack[-1]["builder"] if self.stack else None
 
-    def _target(self) -> _Builder:
+    def _target(self) -> InlineBuilder:
         target = self.capturing()
         if target is not None:
             return target
         if self.loose is None:
-            self.loose = _Builder(line=0)
+            self.loose = InlineBuilder(line=0)
             self.loose_line = self._line()
         return self.loose
 
@@ -1347,7 +715,7 @@ class _Html(HTMLParser):
 
     # -- opening and closing
     def _push(self, kind: str, **extra) -> None:
-        self.stack.append({"kind": kind, "builder": _Builder(line=0), "line": self._line(), **extra})
+        self.stack.append({"kind": kind, "builder": InlineBuilder(line=0), "line": self._line(), **extra})
 
     def _end_cell(self) -> None:
         while self.stack and self.stack[-1]["kind"] != "cell":
@@ -1545,7 +913,7 @@ def _inlines(node: SyntaxTreeNode):
 # ---------------------------------------------------------------- walking the document
 
 def _inline_of(node: SyntaxTreeNode, line: int = 0) -> Inline:
-    builder = _Builder(node.content if node.type == "inline" else "", line)
+    builder = InlineBuilder(node.content if node.type == "inline" else "", line)
     for n, inline in enumerate(_inlines(node)):
         if n:
             builder.brk()
@@ -1554,7 +922,7 @@ def _inline_of(node: SyntaxTreeNode, line: int = 0) -> Inline:
 
 
 def _walk_text(importer: _Importer, text: str, offset: int) -> None:
-    tokens = _markdown().parse(_fix_delimiters(text))
+    tokens = markdown_parser().parse(fix_delimiters(text))
     _Walker(importer, text.split("\n"), offset).walk(SyntaxTreeNode(tokens).children)
 
 
