@@ -130,3 +130,29 @@ def test_warming_up_passes_over_a_view_a_page_is_computing_and_comes_back_to_it(
     warm.join(120)
     assert not warm.is_alive() and "network-sources" in asked[asked.index(busy):]
     assert view_cache.is_stored(graph_copy, "network-sources")
+
+
+def test_the_network_lane_starts_once_the_overviews_views_are_made(graph_copy, monkeypatch):
+    """Two warm-up threads: the citation network's table waits for the Overview's views (the
+    first page does not share the cores with it), then both lanes keep every view."""
+    import threading
+
+    from kg.app import data
+
+    asked = []
+    stored = view_cache.stored
+
+    def watch(graph, name, compute):
+        asked.append(name)
+        return stored(graph, name, compute)
+
+    monkeypatch.setattr(view_cache, "stored", watch)
+    overview = threading.Event()
+    network = threading.Thread(target=data._warm_views, args=(graph_copy, "key", "network", overview), daemon=True)
+    network.start()
+    data._warm_views(graph_copy, "key", "pages", overview)
+    network.join(120)
+    assert not network.is_alive() and overview.is_set()
+    assert asked.index("network-table") > asked.index("stats")
+    for name in ("stats", "gap-cells-0.5", data.SCREENING_VIEW, "network-table", "network-sources"):
+        assert view_cache.is_stored(graph_copy, name), name

@@ -467,42 +467,63 @@ def diff_ready(old: str, new: str) -> bool:
 
 
 # ---------------------------------------------------------------- warming up
-def _warm_plan(graph) -> list[tuple[str, object, tuple[str, ...]]]:
-    """(view name, compute, the views its computation reads) of what the pages show first, in the
-    sidebar's order: Overview, Taxonomy & gaps, Citation network, Screening. The Overview's views
-    from its last to its first: a first visitor's Overview asks for them from the first, so the
-    page and the warm-up meet in the middle instead of queueing."""
+# the warm-up's lanes, one thread each from the server's start: the citation network's table is
+# the one long computation (PageRank and communities over every citation), so it does not hold
+# up the other pages' views, which come in the sidebar's order; it starts once the Overview's
+# views are made (or OVERVIEW_WAIT_S passed), so the first page does not share the cores with it
+LANES = ("pages", "network")
+OVERVIEW_LAST = "stats"  # the last of the Overview's views in the "pages" lane
+OVERVIEW_WAIT_S = 60.0
+
+
+def _warm_plan(graph) -> list[tuple[str, str, object, tuple[str, ...]]]:
+    """(lane, view name, compute, the views its computation reads) of what the pages show first:
+    Overview, Taxonomy & gaps and Screening in the "pages" lane, the Citation network's table and
+    sources in the "network" lane. The Overview's views from its last to its first: a first
+    visitor's Overview asks for them from the first, so the page and the warm-up meet in the
+    middle instead of queueing."""
     from kg.analysis.gap_counts import gap_cells
 
     def network_sources():
         return views.network_sources(graph, view_cache.stored(graph, "network-table", lambda: views.network_table(graph)))
 
-    return [("data-sources", lambda: browse.data_sources(graph), ()),
-            ("latest-additions-12", lambda: browse.latest_additions(graph, 12), ()),
-            ("papers-per-year", lambda: browse.papers_per_year(graph), ()),
-            ("stats", lambda: graph_stats(graph), ()),
-            (f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE), ()),
-            ("network-table", lambda: views.network_table(graph), ()),
-            ("network-sources", network_sources, ("network-table",)),
-            (SCREENING_VIEW, lambda: _screening_view(graph), ())]
+    return [("pages", "data-sources", lambda: browse.data_sources(graph), ()),
+            ("pages", "latest-additions-12", lambda: browse.latest_additions(graph, 12), ()),
+            ("pages", "papers-per-year", lambda: browse.papers_per_year(graph), ()),
+            ("pages", "stats", lambda: graph_stats(graph), ()),
+            ("pages", f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE), ()),
+            ("pages", SCREENING_VIEW, lambda: _screening_view(graph), ()),
+            ("network", "network-table", lambda: views.network_table(graph), ()),
+            ("network", "network-sources", network_sources, ("network-table",))]
 
 
-def _warm_views(graph, key: str) -> None:
-    """Compute the pages' first views (_warm_plan) into the generation's kg-derived/ folder,
-    skipping the ones kept: a page then reads them instead of asking the graph. Runs in a thread
-    of its own. A view a page is computing meanwhile (or one its computation reads) is passed
-    over and come back to at the end: view_cache's lock has it computed once, and the warm-up
-    goes on with the next page's views instead of waiting."""
+def _warm_views(graph, key: str, lane: str | None = None, overview: threading.Event | None = None) -> None:
+    """Compute the pages' first views (_warm_plan; one lane's, or all) into the generation's
+    kg-derived/ folder, skipping the ones kept: a page then reads them instead of asking the
+    graph. Runs in a thread of its own. A view a page is computing meanwhile (or one its
+    computation reads) is passed over and come back to at the end: view_cache's lock has it
+    computed once, and the warm-up goes on with the next page's views instead of waiting.
+    `overview`: set by the "pages" lane once past the Overview's views, awaited by the others."""
+    if overview is not None and lane != "pages":
+        overview.wait(OVERVIEW_WAIT_S)
     later = []
-    for name, compute, needs in _warm_plan(graph):
-        if view_cache.is_stored(graph, name):
-            continue
-        if any(view_cache.computing(graph, n) for n in (name, *needs)):
-            later.append((name, compute))
-            continue
-        _warm_one(graph, name, compute)
-    for name, compute in later:
-        _warm_one(graph, name, compute)
+    try:
+        for where, name, compute, needs in _warm_plan(graph):
+            if lane is not None and where != lane:
+                continue
+            if view_cache.is_stored(graph, name):
+                pass
+            elif any(view_cache.computing(graph, n) for n in (name, *needs)):
+                later.append((name, compute))
+            else:
+                _warm_one(graph, name, compute)
+            if name == OVERVIEW_LAST and overview is not None:
+                overview.set()
+        for name, compute in later:
+            _warm_one(graph, name, compute)
+    finally:
+        if overview is not None and lane == "pages":
+            overview.set()
 
 
 def _warm_one(graph, name: str, compute) -> None:
@@ -525,10 +546,13 @@ def serving() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _warming(_graph, key: str) -> threading.Thread:
-    thread = threading.Thread(target=_warm_views, args=(_graph, key), name="kg-app-views", daemon=True)
-    thread.start()
-    return thread
+def _warming(_graph, key: str) -> list[threading.Thread]:
+    overview = threading.Event()
+    threads = [threading.Thread(target=_warm_views, args=(_graph, key, lane, overview), name=f"kg-app-views-{lane}",
+                                daemon=True) for lane in LANES]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def warm() -> None:
