@@ -121,9 +121,9 @@ def _queue_order(item: ScreenItem):
 # Every work has its label (the counts leave that join out: it costs a third of their time).
 _WORK = "?work a fabio:ScholarlyWork ; rdfs:label ?label ."
 _UNDECIDED = 'OPTIONAL { ?work kg:scopeStatus ?status } FILTER(!BOUND(?status) || STR(?status) = "undecided")'
-_PROGRESS = f"""SELECT ?status (COUNT(?work) AS ?works) (SUM(COALESCE(?relevance, 0)) AS ?relevant) WHERE {{
-  ?work a fabio:ScholarlyWork . OPTIONAL {{ ?work kg:scopeStatus ?status }} OPTIONAL {{ ?work kg:relevance ?relevance }}
-}} GROUP BY ?status"""
+_PROGRESS = """SELECT ?status (COUNT(?work) AS ?works) (SUM(COALESCE(?relevance, 0)) AS ?relevant) WHERE {
+  ?work a fabio:ScholarlyWork . OPTIONAL { ?work kg:scopeStatus ?status } OPTIONAL { ?work kg:relevance ?relevance }
+} GROUP BY ?status"""
 _BY_PEOPLE = f"""SELECT (COUNT(?work) AS ?works) WHERE {{
   ?from dcterms:title %s ; a kg:Source . ?assessment prov:wasDerivedFrom ?from .
   ?work kg:scopeAssessment ?assessment . {_WORK} ?work kg:scopeStatus ?status . FILTER(STR(?status) != "undecided")
@@ -131,24 +131,24 @@ _BY_PEOPLE = f"""SELECT (COUNT(?work) AS ?works) WHERE {{
 _HEAD_ENDS = f"""SELECT ?rel WHERE {{
   ?work a fabio:ScholarlyWork . {_UNDECIDED} OPTIONAL {{ ?work kg:relevance ?relevance }} BIND(COALESCE(?relevance, 0) AS ?rel)
 }} ORDER BY DESC(?rel) OFFSET %d LIMIT 1"""
-_HEAD = f"""SELECT ?work ?label ?relevance ?year ?id ?decidedBy ?source ?at ?why ?title WHERE {{
-  {{ SELECT ?work ?relevance WHERE {{ %s }} }}
+_HEAD = """SELECT ?work ?label ?relevance ?year ?id ?decidedBy ?source ?at ?why ?title WHERE {
+  { SELECT ?work ?relevance WHERE { %s } }
   ?work rdfs:label ?label .
-  OPTIONAL {{ ?work dcterms:title ?title }}
-  OPTIONAL {{ ?work fabio:hasPublicationYear ?year }}
-  OPTIONAL {{ ?work kg:arxivId ?arxiv }}
-  OPTIONAL {{ ?work kg:doi ?doi }}
-  OPTIONAL {{ ?work kg:s2PaperId ?s2 }}
-  OPTIONAL {{ ?work kg:citationKey ?cite }}
+  OPTIONAL { ?work dcterms:title ?title }
+  OPTIONAL { ?work fabio:hasPublicationYear ?year }
+  OPTIONAL { ?work kg:arxivId ?arxiv }
+  OPTIONAL { ?work kg:doi ?doi }
+  OPTIONAL { ?work kg:s2PaperId ?s2 }
+  OPTIONAL { ?work kg:citationKey ?cite }
   BIND(COALESCE(?arxiv, ?doi, ?s2, ?cite) AS ?id)
-  OPTIONAL {{
+  OPTIONAL {
     ?work kg:scopeAssessment ?assessment .
-    OPTIONAL {{ ?assessment prov:wasAttributedTo/rdfs:label ?decidedBy }}
-    OPTIONAL {{ ?assessment prov:wasDerivedFrom ?from . ?from a kg:Source ; dcterms:title ?source }}
-    OPTIONAL {{ ?assessment prov:generatedAtTime ?at }}
-    OPTIONAL {{ ?assessment rdfs:comment ?why }}
-  }}
-}}"""
+    OPTIONAL { ?assessment prov:wasAttributedTo/rdfs:label ?decidedBy }
+    OPTIONAL { ?assessment prov:wasDerivedFrom ?from . ?from a kg:Source ; dcterms:title ?source }
+    OPTIONAL { ?assessment prov:generatedAtTime ?at }
+    OPTIONAL { ?assessment rdfs:comment ?why }
+  }
+}"""
 
 
 def screening_head(graph, keep: int) -> tuple[Screening, int]:
