@@ -4,6 +4,7 @@ and equal to what the analysis corpus gives."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -89,7 +90,69 @@ def test_warming_up_keeps_the_first_views_of_every_page(graph_copy):
     data._warm_views(graph_copy, "key")
     kept = {p.name for p in (graph_copy.generation / "kg-derived").iterdir()}
     for name in ("stats", "papers-per-year", "latest-additions-12", "data-sources", "gap-cells-0.5",
-                 "network-table", data.SCREENING_VIEW):
+                 "network-table", "network-sources", data.SCREENING_VIEW):
         assert f"view-{name}-v{view_cache.FORMAT}.json" in kept, name
     stats = view_cache.stored(graph_copy, "stats", lambda: pytest.fail("kept, not computed again"))
     assert stats["papers"] == 49
+    screening = view_cache.stored(graph_copy, data.SCREENING_VIEW, lambda: pytest.fail("kept"))
+    assert screening["queued"] == 3 and len(screening["queue"]) == 3 and screening["progress"]["in_scope"] == 46
+
+
+def test_warming_up_passes_over_a_view_a_page_is_computing_and_comes_back_to_it(graph_copy, monkeypatch):
+    """A page computing a view holds its lock: the warm-up goes on with the other pages' views
+    (not those that read it), then reads that one once the page has kept it (computed once)."""
+    import threading
+
+    from kg.app import data
+
+    busy = "network-table"
+    path = view_cache.view_path(graph_copy, busy)
+    lock = view_cache._lock(str(path))
+    asked, reached = [], threading.Event()
+    stored = view_cache.stored
+
+    def watch(graph, name, compute):
+        asked.append(name)
+        if name == busy:
+            reached.set()
+        return stored(graph, name, compute)
+
+    monkeypatch.setattr(view_cache, "stored", watch)
+    warm = threading.Thread(target=data._warm_views, args=(graph_copy, "key"), daemon=True)
+    with lock:  # the page computing the network table
+        assert view_cache.computing(graph_copy, busy)
+        warm.start()
+        assert reached.wait(120)  # the warm-up came back to it after the others
+        assert asked[-1] == busy and data.SCREENING_VIEW in asked and "network-sources" not in asked
+        assert view_cache.is_stored(graph_copy, data.SCREENING_VIEW)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(view_cache.encode(views.network_table(graph_copy))))  # what the page keeps
+    warm.join(120)
+    assert not warm.is_alive() and "network-sources" in asked[asked.index(busy):]
+    assert view_cache.is_stored(graph_copy, "network-sources")
+
+
+def test_the_network_lane_starts_once_the_overviews_views_are_made(graph_copy, monkeypatch):
+    """Two warm-up threads: the citation network's table waits for the Overview's views (the
+    first page does not share the cores with it), then both lanes keep every view."""
+    import threading
+
+    from kg.app import data
+
+    asked = []
+    stored = view_cache.stored
+
+    def watch(graph, name, compute):
+        asked.append(name)
+        return stored(graph, name, compute)
+
+    monkeypatch.setattr(view_cache, "stored", watch)
+    overview = threading.Event()
+    network = threading.Thread(target=data._warm_views, args=(graph_copy, "key", "network", overview), daemon=True)
+    network.start()
+    data._warm_views(graph_copy, "key", "pages", overview)
+    network.join(120)
+    assert not network.is_alive() and overview.is_set()
+    assert asked.index("network-table") > asked.index("stats")
+    for name in ("stats", "gap-cells-0.5", data.SCREENING_VIEW, "network-table", "network-sources"):
+        assert view_cache.is_stored(graph_copy, name), name

@@ -60,6 +60,28 @@ def test_screen_list_ranks_the_undecided_works_by_relevance(kg, built_store):
     assert len(re.findall(r"^\s*\d+\s+\d\.\d{3}\s", table.stdout, re.MULTILINE)) == 2  # rank, relevance, ...
 
 
+def test_the_queue_head_equals_the_whole_screening_cut_to_its_head(kg, store_copy):
+    """screening_head (the app's Screening page: no work listed beyond the head) gives the
+    progress and the first works of screening's queue, a person's decision counted too."""
+    from dataclasses import asdict
+
+    from kg.classify.screen import screening, screening_head
+
+    assert kg("screen", "--exclude", "LLMRec: Large Language Models with Graph Augmentation for Recommendation",
+              "--by", "Alice", store=store_copy).exit_code == 0
+    graph = LocalGraph(store_copy)
+    whole = screening(graph)
+    assert whole.progress.decided_by_people == 1 and len(whole.queue) == 2
+    for keep in (1, 2, 5):
+        head, queued = screening_head(graph, keep)
+        assert queued == len(whole.queue)
+        ours, theirs = asdict(head.progress), asdict(whole.progress)
+        assert ours.pop("estimated_relevant_left") == pytest.approx(theirs.pop("estimated_relevant_left"))
+        assert ours == theirs
+        assert [asdict(i) for i in head.queue] == [asdict(i) for i in whole.queue[:keep]], keep
+    assert screening_head(graph, 0)[0].queue == []
+
+
 # ---------------------------------------------------------------- deciding
 def test_exclude_is_recorded_with_who_when_why_and_survives_rebuild(kg, store_copy):
     before = scope_of(store_copy, LLMREC)

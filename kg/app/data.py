@@ -337,9 +337,8 @@ def query(text: str, bindings: dict[str, str], max_rows: int, timeout_s: float):
 @st.cache_data(show_spinner=False, max_entries=8)
 def _screening(_graph, key: str):
     from kg.classify.screen import Progress, ScreenItem, Screening
-    from kg.classify.screen import screening as build_screening
 
-    kept = view_cache.stored(_graph, SCREENING_VIEW, lambda: _screening_view(build_screening(_graph)))
+    kept = view_cache.stored(_graph, SCREENING_VIEW, lambda: _screening_view(_graph))
     state = Screening(queue=[ScreenItem(**item) for item in kept["queue"]], progress=Progress(**kept["progress"]))
     return state, int(kept["queued"])
 
@@ -348,11 +347,15 @@ SCREENING_KEPT = 1_000  # the head of the screening queue kept per generation (t
 SCREENING_VIEW = f"screening-head-{SCREENING_KEPT}"
 
 
-def _screening_view(state) -> dict:
+def _screening_view(graph) -> dict:
+    """The screening page's view: the progress and the queue's head, without reading every work
+    (kg.classify.screen.screening_head)."""
     from dataclasses import asdict
 
-    return {"progress": asdict(state.progress), "queue": [asdict(i) for i in state.queue[:SCREENING_KEPT]],
-            "queued": len(state.queue)}
+    from kg.classify.screen import screening_head
+
+    state, queued = screening_head(graph, SCREENING_KEPT)
+    return {"progress": asdict(state.progress), "queue": [asdict(i) for i in state.queue], "queued": queued}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -464,60 +467,92 @@ def diff_ready(old: str, new: str) -> bool:
 
 
 # ---------------------------------------------------------------- warming up
-def _warm_views(graph, key: str) -> None:
-    """Compute what the pages show first (Overview, Taxonomy & gaps, Citation network, Screening)
-    into the generation's kg-derived/ views, in the order of the sidebar, skipping the ones kept:
-    a page then reads them instead of asking the graph. Runs in a thread of its own; a view a page
-    is computing meanwhile is computed once (view_cache's lock) and read by the other."""
-    from kg.analysis.gap_counts import gap_cells
-    from kg.classify.screen import screening as build_screening
+# the warm-up's lanes, one thread each from the server's start: the citation network's table is
+# the one long computation (PageRank and communities over every citation), so it does not hold
+# up the other pages' views, which come in the sidebar's order; it starts once the Overview's
+# views are made (or OVERVIEW_WAIT_S passed), so the first page does not share the cores with it
+LANES = ("pages", "network")
+OVERVIEW_LAST = "stats"  # the last of the Overview's views in the "pages" lane
+OVERVIEW_WAIT_S = 60.0
 
-    # the Overview's views from its last to its first: a first visitor's Overview asks for them
-    # from the first, so the page and this thread meet in the middle instead of queueing
-    plan = [("data-sources", lambda: browse.data_sources(graph)),
-            ("latest-additions-12", lambda: browse.latest_additions(graph, 12)),
-            ("papers-per-year", lambda: browse.papers_per_year(graph)),
-            ("stats", lambda: graph_stats(graph)),
-            (f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE)),
-            ("network-table", lambda: views.network_table(graph)),
-            (SCREENING_VIEW, lambda: _screening_view(build_screening(graph)))]
-    for name, compute in plan:
-        if view_cache.is_stored(graph, name):
-            continue
-        try:
-            view_cache.stored(graph, name, compute)
-        except Exception:  # noqa: BLE001 - the page that shows it computes it again and says what failed
-            continue
+
+def _warm_plan(graph) -> list[tuple[str, str, object, tuple[str, ...]]]:
+    """(lane, view name, compute, the views its computation reads) of what the pages show first:
+    Overview, Taxonomy & gaps and Screening in the "pages" lane, the Citation network's table and
+    sources in the "network" lane. The Overview's views from its last to its first: a first
+    visitor's Overview asks for them from the first, so the page and the warm-up meet in the
+    middle instead of queueing."""
+    from kg.analysis.gap_counts import gap_cells
+
+    def network_sources():
+        return views.network_sources(graph, view_cache.stored(graph, "network-table", lambda: views.network_table(graph)))
+
+    return [("pages", "data-sources", lambda: browse.data_sources(graph), ()),
+            ("pages", "latest-additions-12", lambda: browse.latest_additions(graph, 12), ()),
+            ("pages", "papers-per-year", lambda: browse.papers_per_year(graph), ()),
+            ("pages", "stats", lambda: graph_stats(graph), ()),
+            ("pages", f"gap-cells-{analysis.MIN_CONFIDENCE:g}", lambda: gap_cells(graph, analysis.MIN_CONFIDENCE), ()),
+            ("pages", SCREENING_VIEW, lambda: _screening_view(graph), ()),
+            ("network", "network-table", lambda: views.network_table(graph), ()),
+            ("network", "network-sources", network_sources, ("network-table",))]
+
+
+def _warm_views(graph, key: str, lane: str | None = None, overview: threading.Event | None = None) -> None:
+    """Compute the pages' first views (_warm_plan; one lane's, or all) into the generation's
+    kg-derived/ folder, skipping the ones kept: a page then reads them instead of asking the
+    graph. Runs in a thread of its own. A view a page is computing meanwhile (or one its
+    computation reads) is passed over and come back to at the end: view_cache's lock has it
+    computed once, and the warm-up goes on with the next page's views instead of waiting.
+    `overview`: set by the "pages" lane once past the Overview's views, awaited by the others."""
+    if overview is not None and lane != "pages":
+        overview.wait(OVERVIEW_WAIT_S)
+    later = []
+    try:
+        for where, name, compute, needs in _warm_plan(graph):
+            if lane is not None and where != lane:
+                continue
+            if view_cache.is_stored(graph, name):
+                pass
+            elif any(view_cache.computing(graph, n) for n in (name, *needs)):
+                later.append((name, compute))
+            else:
+                _warm_one(graph, name, compute)
+            if name == OVERVIEW_LAST and overview is not None:
+                overview.set()
+        for name, compute in later:
+            _warm_one(graph, name, compute)
+    finally:
+        if overview is not None and lane == "pages":
+            overview.set()
+
+
+def _warm_one(graph, name: str, compute) -> None:
+    try:
+        view_cache.stored(graph, name, compute)
+    except Exception:  # noqa: BLE001 - the page that shows it computes it again and says what failed
+        pass
 
 
 _SERVING: list[bool] = []  # set by serving(): this process is the app's server (kg.app.shell's lifespan)
 
 
-_TITLE_SHOWN = threading.Event()  # a page has written its title (kg.app.ui.guarded)
-WARM_AFTER_S = 5.0  # the warm-up waits this long at most for the first page's title
-
-
-def title_shown() -> None:
-    """A page has written its title: the warm-up may start (it no longer delays that title)."""
-    _TITLE_SHOWN.set()
-
-
 def serving() -> None:
     """Say that this process serves the app (not AppTest, not a plain script), then warm up the
-    current generation's views (warm) unless the store has no graph yet (the first page builds it).
-    The warm-up starts once the first visitor's page shows its title (or WARM_AFTER_S passed), so
-    its reads never hold up that title; after it, they share the work with that page."""
+    current generation's views (warm) at once, as the server starts, unless the store has no
+    graph yet (the first page builds it)."""
     _SERVING.append(True)
-    _TITLE_SHOWN.wait(WARM_AFTER_S)
     if has_graph():
         warm()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _warming(_graph, key: str) -> threading.Thread:
-    thread = threading.Thread(target=_warm_views, args=(_graph, key), name="kg-app-views", daemon=True)
-    thread.start()
-    return thread
+def _warming(_graph, key: str) -> list[threading.Thread]:
+    overview = threading.Event()
+    threads = [threading.Thread(target=_warm_views, args=(_graph, key, lane, overview), name=f"kg-app-views-{lane}",
+                                daemon=True) for lane in LANES]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def warm() -> None:

@@ -118,9 +118,9 @@ async def lifespan(app):
 
 
 def _start_warming() -> None:
-    """Begin computing the pages' first views of the current generation in the background
-    (kg.app.data.warm), so the first visitor finds them made; a store without a graph yet is
-    left to the first page (it builds it)."""
+    """Begin computing the pages' first views of the current generation in the background as the
+    server starts (kg.app.data.serving), so the first visitor finds them made or being made; a
+    store without a graph yet is left to the first page (it builds it)."""
     import threading
 
     def run() -> None:

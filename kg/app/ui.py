@@ -44,7 +44,6 @@ def guarded(render: Callable[[], None], title: str | None = None) -> Callable[[]
     def page() -> None:
         if title:
             st.title(title)
-        data.title_shown()
         try:
             with st.spinner("Loading…", show_time=True):
                 render()

@@ -73,6 +73,13 @@ def stored(graph, name: str, compute: Callable[[], Any]) -> Any:
         return value
 
 
+def computing(graph, name: str) -> bool:
+    """Whether view `name` of `graph`'s generation is being computed in this process right now
+    (stored() asked for it would wait for that computation, then read it)."""
+    path = view_path(graph, name)
+    return path is not None and _lock(str(path)).locked()
+
+
 def is_stored(graph, name: str) -> bool:
     """Whether view `name` of `graph`'s generation is already kept (reading it is then instant)."""
     path = view_path(graph, name)
