@@ -31,7 +31,7 @@ YEAR_HAS_WORK = """SELECT ?year WHERE {
   ?work fabio:hasPublicationYear ?year ; a fabio:ScholarlyWork ; rdfs:label ?label .
   FILTER NOT EXISTS { ?work kg:scopeStatus "out" }
 } LIMIT 1"""
-CANDIDATES_OF_YEAR = "SELECT ?work ?label ?year WHERE { ?work fabio:hasPublicationYear ?year ; kg:isCandidate true ; rdfs:label ?label }"
+CANDIDATES = "SELECT ?work WHERE { ?work kg:isCandidate true }"
 # The candidates one surveyed work (?s, bound) cites (?dir "in": the candidate is cited) or is cited by
 # (each arm checks its candidates itself: a union joined with a pattern reads the whole pattern)
 SURVEYED_LINKS = """SELECT ?s ?work ?dir WHERE {
@@ -140,7 +140,7 @@ class ReportCounts(GapCounts):
         classifier labelled."""
         if not hasattr(self, "_work_labels"):
             table = self.citation_table()
-            labels = dict(zip(table["work"], table["label"]))
+            labels = dict(zip(table["work"].tolist(), table["label"].tolist()))
             for work, w in self.exceptions.items():
                 labels[work] = w.label or work
             self._work_labels = labels
@@ -166,10 +166,41 @@ class ReportCounts(GapCounts):
         return found
 
     def years(self) -> dict[str, int | None]:
-        """work -> publication year of every work with one (one lean read)."""
+        """work -> publication year of every work with one (the last the engine gives)."""
+        return {w: year_of(ys[-1]) for w, ys in self._years_of().items()}
+
+    def _years_of(self) -> dict[str, list[str]]:
+        """work -> its publication years as written, of every work with one (one lean read)."""
         if not hasattr(self, "_work_years"):
-            self._work_years = {w: year_of(y) for w, y in _csv_rows(self.graph, YEARS)}
+            found: dict[str, list[str]] = defaultdict(list)
+            for w, y in _csv_rows(self.graph, YEARS):
+                found[w].append(y)
+            self._work_years = dict(found)
         return self._work_years
+
+    def _plain_counts(self, by: str | None) -> dict[tuple, int]:
+        """What gap-link-counts (by None) and gap-link-counts-year count in the store, counted from
+        the links and years the report reads anyway (two aggregates fewer)."""
+        if by not in (None, "year"):
+            return super()._plain_counts(by)
+        years = self._years_of() if by == "year" else {}
+        counts: dict[tuple, int] = defaultdict(int)
+        placed = 0
+        for work, f in self.cell_links().items():
+            if not f["category"]:
+                continue
+            placed += 1
+            cells = [(c, m) for c in set(f["category"]) for m in set(f["mechanism"])]
+            if by is None:
+                for key in cells:
+                    counts[key] += 1
+            else:
+                for y in years.get(work, ()):
+                    for c, m in cells:
+                        counts[(c, m, year_of(y))] += 1
+        if by is None:
+            self._placed_raw = placed
+        return counts
 
     def bibliography(self, works=None) -> dict[str, dict]:
         """work -> label, title, year, venue, arxiv, doi, cite, url, authors of the given works
@@ -311,7 +342,7 @@ class ReportCounts(GapCounts):
 
         table = self.citation_table()
         reviews = self.reviews()
-        refs = dict(zip(table["work"], table["references"].tolist()))
+        refs = dict(zip(table["work"].tolist(), table["references"].tolist()))
         n = sum(refs.values())
         citing = [w for w, k in refs.items() if k > 0]
         surveys = [w for w in citing if w in reviews]
@@ -322,7 +353,8 @@ class ReportCounts(GapCounts):
         """The `top` most central works (not reviews, cited at least once), as the report lists them."""
         table = self.citation_table()
         reviews = self.reviews()
-        chosen = [r for r in table[table["cited_by"] > 0].to_dict("records") if r["work"] not in reviews][:top]
+        cited = table[table["cited_by"] > 0]  # most central first: the first rows that are not reviews
+        chosen = [r for r in cited.head(top + len(reviews)).to_dict("records") if r["work"] not in reviews][:top]
         years = self._years([r["work"] for r in chosen])
         out = []
         for r in chosen:
@@ -417,15 +449,22 @@ class ReportCounts(GapCounts):
 
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
         """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
+        # the candidates (one lean read) dated by the years and labelled by the labels read already
+        candidates = [w for (w,) in _csv_rows(self.graph, CANDIDATES) if w not in skip and self._in_corpus(w)]
+        years, labels = self._years_of(), self.labels()
+        dated = [w for w in candidates if w in years]
+        labels = labels | self._labels_of([w for w in dated if w not in labels])
+        by_year: dict[int, dict[str, str]] = defaultdict(dict)
+        for work in dated:
+            if work not in labels:  # no display label: not a work the report lists
+                continue
+            for value in years[work]:
+                y = year_of(value)
+                if y is not None:
+                    by_year[y][work] = labels[work]
         out: list[str] = []
-        written = self._years_written()
-        for y in sorted(written, reverse=True):
-            bucket = {}
-            for term in written[y]:
-                for r in self.graph.query(CANDIDATES_OF_YEAR, {"year": term}, trusted=True).rows:
-                    work = r["work"].value
-                    if work not in skip and work not in bucket and self._in_corpus(work):
-                        bucket[work] = r["label"].value
+        for y in sorted(by_year, reverse=True):
+            bucket = by_year[y]
             out += sorted(bucket, key=lambda w: (bucket[w], w))
             if len(out) >= k:
                 return out[:k]

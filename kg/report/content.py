@@ -229,7 +229,7 @@ def _store_parts(graph, category, top, min_confidence, cap) -> dict:
     cells = counts.cells(category=category, works=True)
     by_key = {(r["category"], r["mechanism"]): r for r in cells}
     table = counts.citation_table()
-    cited_by = dict(zip(table["work"], table["cited_by"].tolist()))
+    cited_by = dict(zip(table["work"].tolist(), table["cited_by"].tolist()))
     labels, years = counts.labels(), counts.years()
     placed = {w for row in cells for w in row["works"]}
     facts = {w: (int(cited_by.get(w, 0)), years.get(w), labels.get(w, w)) for w in placed}
