@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -193,3 +194,47 @@ def test_report_without_output_prints_markdown(kg, built_store):
     result = kg("report", store=built_store)
     assert result.exit_code == 0, result.output
     assert result.output.lstrip().startswith("#") and "Missing option" not in result.output
+
+
+def test_report_works_per_cell(kg, built_store):
+    """The formats people read list each cell's most relevant works (WORKS_PER_CELL; the bundled
+    graph's cells hold fewer), JSON and CSV every work; --works-per-cell sets it for any format."""
+    from kg.cli.gaps import WORKS_PER_CELL
+    from kg.report import content
+
+    assert WORKS_PER_CELL == content.WORKS_PER_CELL  # kept in the CLI too, so that --help loads no pandas
+    default = json.loads(kg("report", "--format", "json", store=built_store).output)
+    assert default["works_per_cell"] is None and not any(c["more_papers"] for c in default["cells"])
+    one = kg("report", "--format", "json", "--works-per-cell", "1", store=built_store)
+    assert one.exit_code == 0, one.output
+    capped = json.loads(one.output)
+    assert capped["works_per_cell"] == 1 and all(len(c["papers"]) <= 1 for c in capped["cells"])
+    crowded = [c for c in capped["cells"] if c["more_papers"]]
+    assert crowded and len(capped["works"]) < len(default["works"])
+    md = kg("report", "--works-per-cell", "1", store=built_store).output
+    cell = crowded[0]
+    assert f"kg query --name cell-papers --bind category={cell['category']} --bind mechanism={cell['mechanism']} --all" in md
+    assert "kg report --works-per-cell all" in md
+    assert "most relevant works" not in kg("report", store=built_store).output  # every work listed: no note
+    every = json.loads(kg("report", "--format", "json", "--works-per-cell", "all", store=built_store).output)
+    every["generated_at"] = default["generated_at"]
+    assert every == default
+    # the LaTeX report and the BibTeX of the same --works-per-cell cite the same keys
+    tex = kg("report", "--format", "tex", "--works-per-cell", "1", store=built_store).output
+    bib = kg("report", "--format", "bib", "--works-per-cell", "1", store=built_store).output
+    keys = sorted(e["key"] for e in capped["works"])
+    assert sorted(re.findall(r"^@\w+\{([^,]+),", bib, re.M)) == keys
+    assert sorted(re.findall(r"\\bibitem(?:\[[^\]]*\])?\{([^}]+)\}", tex)) == keys
+
+
+@pytest.mark.parametrize("value", ["0", "many", "1.5"])
+def test_report_works_per_cell_bad_value(kg, built_store, value):
+    result = kg("report", "--works-per-cell", value, store=built_store)
+    assert result.exit_code == 2 and "positive number or 'all'" in result.message
+
+
+def test_report_help_says_which_formats_list_every_work(kg):
+    result = kg("report", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.replace("\u2502", " ").split())  # the help's box drawn away
+    assert "--works-per-cell" in text and "all in json and csv" in text

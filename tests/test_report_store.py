@@ -61,14 +61,15 @@ def synthetic(tmp_path_factory):
     return graph
 
 
-def _same(graph, category=None, min_confidence=None):
-    ours = build_report(graph, category, min_confidence=min_confidence)
-    reference = build_report(graph, category, min_confidence=min_confidence, via="corpus")
+def _same(graph, category=None, min_confidence=None, works_per_cell=None):
+    ours = build_report(graph, category, min_confidence=min_confidence, works_per_cell=works_per_cell)
+    reference = build_report(graph, category, min_confidence=min_confidence, via="corpus",
+                             works_per_cell=works_per_cell)
     ours["generated_at"] = reference["generated_at"]
     for key in reference:
         assert ours[key] == reference[key], key
     assert json.dumps(ours) == json.dumps(reference)
-    for fmt in ("json", "html"):
+    for fmt in ("json", "html") if works_per_cell is None else ("json", "html", "md", "tex", "bib"):
         assert render(ours, fmt) == render(reference, fmt)
     return ours
 
@@ -102,3 +103,28 @@ def test_an_unknown_category_is_a_usage_error(synthetic):
 
     with pytest.raises(UsageError, match="unknown category"):
         build_report(synthetic, "nope")
+
+
+@pytest.mark.parametrize("works_per_cell", [1, 4])
+def test_capped_lists_are_the_same_both_ways(synthetic, classified, works_per_cell):
+    """Each cell's first works, chosen in the store from the (work, cell) pairs, the citation table
+    and the years, with only the chosen works' fields read: the corpus path's choice, and the
+    first works of the complete lists."""
+    for graph, least in ((synthetic, 0.5), (synthetic, 0.9), (classified, None)):
+        capped = _same(graph, min_confidence=least, works_per_cell=works_per_cell)
+        full = build_report(graph, min_confidence=least)
+        assert capped["works_per_cell"] == works_per_cell and full["works_per_cell"] is None
+        cut = 0
+        for small, whole in zip(capped["cells"], full["cells"]):
+            assert [p["work"] for p in small["papers"]] == [p["work"] for p in whole["papers"]][:works_per_cell]
+            assert small["more_papers"] == len(whole["papers"]) - len(small["papers"])
+            assert whole["more_papers"] == 0
+            cut += small["more_papers"]
+        assert cut or graph is classified  # some synthetic cell holds more works than it lists
+        shown = {p["work"] for c in capped["cells"] for p in c["papers"]}
+        assert {e["work"] for e in capped["works"]} == shown
+        full_entries = {e["work"]: e for e in full["works"]}
+        for entry in capped["works"]:  # the same fields, every cell of the work named
+            assert {k: v for k, v in entry.items() if k != "key"} == \
+                {k: v for k, v in full_entries[entry["work"]].items() if k != "key"}
+    _same(synthetic, "recommendation", 0.6, works_per_cell=2)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from ..sparql.named import get_query, run_named, split_order
+from ..sparql.named import _driver, get_query, run_named, split_order
 from .counting import year_of
 from .gap_counts import GapCounts, _Work
 
@@ -31,28 +31,36 @@ YEAR_HAS_WORK = """SELECT ?year WHERE {
   ?work fabio:hasPublicationYear ?year ; a fabio:ScholarlyWork ; rdfs:label ?label .
   FILTER NOT EXISTS { ?work kg:scopeStatus "out" }
 } LIMIT 1"""
-CANDIDATES_OF_YEAR = "SELECT ?work ?label ?year WHERE { ?work fabio:hasPublicationYear ?year ; kg:isCandidate true ; rdfs:label ?label }"
+CANDIDATES = "SELECT ?work WHERE { ?work kg:isCandidate true }"
 # The candidates one surveyed work (?s, bound) cites (?dir "in": the candidate is cited) or is cited by
 # (each arm checks its candidates itself: a union joined with a pattern reads the whole pattern)
 SURVEYED_LINKS = """SELECT ?s ?work ?dir WHERE {
   { ?s cito:cites ?work FILTER EXISTS { ?work kg:isCandidate true } BIND("in" AS ?dir) }
   UNION { ?work cito:cites ?s FILTER EXISTS { ?work kg:isCandidate true } BIND("out" AS ?dir) }
 }"""
+YEARS = "SELECT ?work ?year WHERE { ?work fabio:hasPublicationYear ?year }"
+BIB_BATCH = 2000  # works looked up by one VALUES query of the report's fields
 COMBINATION_KINDS = ("category", "mechanism", "input", "output", "task", "dataset", "method")
 
 
 def _rows(graph, name: str) -> list[tuple]:
-    """A named query's rows as tuples of plain strings (None when unbound), in engine order."""
-    return graph.values(split_order(get_query(name).text)[0])
+    """A named query's rows as tuples of plain strings (None when unbound), in engine order (a paged
+    listing whole)."""
+    return graph.values(split_order(get_query(name).whole_text())[0])
 
 
 def _bulk_rows(graph, name: str) -> list[tuple]:
     """_rows for listings of many thousand rows: on a local store the engine writes the answer as
     CSV itself, without a Python object per term (about twice as fast), and an empty value reads
     as None (CSV does not tell an unbound variable from an empty literal)."""
+    return _csv_rows(graph, split_order(get_query(name).whole_text())[0])  # a paged listing whole
+
+
+def _csv_rows(graph, text: str) -> list[tuple]:
+    """graph.values(text) (see _bulk_rows)."""
     store = getattr(graph, "store", None)
     if not hasattr(store, "query"):
-        return _rows(graph, name)
+        return graph.values(text)
     import csv
     import io
 
@@ -60,7 +68,6 @@ def _bulk_rows(graph, name: str) -> list[tuple]:
 
     from ..store.local import PREFIXES
 
-    text = split_order(get_query(name).text)[0]
     data = store.query(text, prefixes=PREFIXES).serialize(format=ox.QueryResultsFormat.CSV)
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
     next(reader, None)  # the header
@@ -107,47 +114,120 @@ class ReportCounts(GapCounts):
         return list(cats)
 
     # ------------------------------------------------------------ the placed works
+    def concept_links(self) -> list[tuple[str, str, str]]:
+        """(work, kind, notation) of every combination link of every work, plainly, each once
+        (report-concept-links' links of every work, in one query)."""
+        if not hasattr(self, "_links"):
+            notation = {c: n for c, n in self.graph.values(NOTATIONS)}
+            text = split_order(get_query("report-concept-links").text)[0]
+            start, end = _driver(text).wrapped  # without the page's works: every subject's links, one scan
+            self._links = list(dict.fromkeys((work, kind, notation.get(concept, concept))
+                                             for work, kind, concept in _csv_rows(self.graph, text[:start] + text[end:])))
+        return self._links
+
     def cell_links(self) -> dict[str, dict[str, list[str]]]:
         """work -> {"category": [...], "mechanism": [...]} from the plain links (all works)."""
         if self._cell_links is None:
             found: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"category": [], "mechanism": []})
-            notation = {c: n for c, n in self.graph.values(NOTATIONS)}
-            for work, kind, concept in _bulk_rows(self.graph, "report-cell-links"):
-                found[work][kind].append(notation.get(concept, concept))
+            for work, kind, notation in self.concept_links():
+                if kind in ("category", "mechanism"):
+                    found[work][kind].append(notation)
             self._cell_links = dict(found)
         return self._cell_links
+
+    def labels(self) -> dict[str, str]:
+        """work -> display label of every work in scope (the citation table's) and of the works the
+        classifier labelled."""
+        if not hasattr(self, "_work_labels"):
+            table = self.citation_table()
+            labels = dict(zip(table["work"].tolist(), table["label"].tolist()))
+            for work, w in self.exceptions.items():
+                labels[work] = w.label or work
+            self._work_labels = labels
+        return self._work_labels
 
     def _works(self, by: str | None) -> dict[tuple, dict[str, float | None]]:
         if by is not None:
             return super()._works(by)
         found: dict[tuple, dict[str, float | None]] = defaultdict(dict)
-        bib = self.bibliography()
         for work, f in self.cell_links().items():
             if work in self.exceptions or not f["category"]:
                 continue
             for c in dict.fromkeys(f["category"]):
                 for m in sorted(set(f["mechanism"])):
                     found[(c, m)][work] = None
-        self._labels = {w: rec["label"] for w, rec in bib.items()}
+        labels = self.labels()
+        missing = [w for ws in found.values() for w in ws if w not in labels]
+        labels |= {w: f["label"] for w, f in self._fields(missing).items()}
+        self._labels = labels
         for work, w in self.exceptions.items():
-            self._labels[work] = w.label or work
             for key, p in self._incidences(w, None):
                 found[key][work] = p
         return found
 
-    def bibliography(self) -> dict[str, dict]:
-        """work -> label, title, year, venue, arxiv, doi, cite, url, authors of every work with a
-        category link (report-works)."""
+    def years(self) -> dict[str, int | None]:
+        """work -> publication year of every work with one (the last the engine gives)."""
+        return {w: year_of(ys[-1]) for w, ys in self._years_of().items()}
+
+    def _years_of(self) -> dict[str, list[str]]:
+        """work -> its publication years as written, of every work with one (one lean read)."""
+        if not hasattr(self, "_work_years"):
+            found: dict[str, list[str]] = defaultdict(list)
+            for w, y in _csv_rows(self.graph, YEARS):
+                found[w].append(y)
+            self._work_years = dict(found)
+        return self._work_years
+
+    def _plain_counts(self, by: str | None) -> dict[tuple, int]:
+        """What gap-link-counts (by None) and gap-link-counts-year count in the store, counted from
+        the links and years the report reads anyway (two aggregates fewer)."""
+        if by not in (None, "year"):
+            return super()._plain_counts(by)
+        years = self._years_of() if by == "year" else {}
+        counts: dict[tuple, int] = defaultdict(int)
+        placed = 0
+        for work, f in self.cell_links().items():
+            if not f["category"]:
+                continue
+            placed += 1
+            cells = [(c, m) for c in set(f["category"]) for m in set(f["mechanism"])]
+            if by is None:
+                for key in cells:
+                    counts[key] += 1
+            else:
+                for y in years.get(work, ()):
+                    for c, m in cells:
+                        counts[(c, m, year_of(y))] += 1
+        if by is None:
+            self._placed_raw = placed
+        return counts
+
+    def bibliography(self, works=None) -> dict[str, dict]:
+        """work -> label, title, year, venue, arxiv, doi, cite, url, authors of the given works
+        (by their IRIs: looked up), else of every work with a category link (report-works, whole)."""
+        names = ("label", "title", "year", "venue", "arxiv", "doi", "cite", "url", "authors")
+
+        def record(row):
+            rec = dict(zip(names, row[1:]))
+            rec["year"] = year_of(rec["year"])
+            rec["authors"] = [a for a in str(rec["authors"]).split("; ") if a] if rec["authors"] else []
+            return rec
+
+        if works is not None and self._bib is None:
+            works = list(dict.fromkeys(works))
+            out: dict[str, dict] = {}
+            text = split_order(get_query("report-works").text)[0]
+            start, end = _driver(text).wrapped  # the page's works, replaced by the given ones
+            for i in range(0, len(works), BIB_BATCH):
+                values = "VALUES ?work { " + _values_clause(works[i:i + BIB_BATCH]) + " }"
+                for row in self.graph.values(text[:start] + values + text[end:]):
+                    out[row[0]] = record(row)
+            return out
         if self._bib is None:
-            names = ("label", "title", "year", "venue", "arxiv", "doi", "cite", "url", "authors")
-            bib: dict[str, dict] = {}
-            for row in _bulk_rows(self.graph, "report-works"):
-                rec = dict(zip(names, row[1:]))
-                rec["year"] = year_of(rec["year"])
-                rec["authors"] = [a for a in str(rec["authors"]).split("; ") if a] if rec["authors"] else []
-                bib[row[0]] = rec
-            self._bib = bib
-        return self._bib
+            self._bib = {row[0]: record(row) for row in _bulk_rows(self.graph, "report-works")}
+        if works is None:
+            return self._bib
+        return {w: self._bib[w] for w in works if w in self._bib}
 
     def category_of(self, work: str) -> tuple[str | None, float | None]:
         """A work's category as the corpus holds it and the confidence when predicted."""
@@ -262,7 +342,7 @@ class ReportCounts(GapCounts):
 
         table = self.citation_table()
         reviews = self.reviews()
-        refs = dict(zip(table["work"], table["references"].tolist()))
+        refs = dict(zip(table["work"].tolist(), table["references"].tolist()))
         n = sum(refs.values())
         citing = [w for w, k in refs.items() if k > 0]
         surveys = [w for w in citing if w in reviews]
@@ -273,7 +353,8 @@ class ReportCounts(GapCounts):
         """The `top` most central works (not reviews, cited at least once), as the report lists them."""
         table = self.citation_table()
         reviews = self.reviews()
-        chosen = [r for r in table[table["cited_by"] > 0].to_dict("records") if r["work"] not in reviews][:top]
+        cited = table[table["cited_by"] > 0]  # most central first: the first rows that are not reviews
+        chosen = [r for r in cited.head(top + len(reviews)).to_dict("records") if r["work"] not in reviews][:top]
         years = self._years([r["work"] for r in chosen])
         out = []
         for r in chosen:
@@ -368,15 +449,22 @@ class ReportCounts(GapCounts):
 
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
         """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
+        # the candidates (one lean read) dated by the years and labelled by the labels read already
+        candidates = [w for (w,) in _csv_rows(self.graph, CANDIDATES) if w not in skip and self._in_corpus(w)]
+        years, labels = self._years_of(), self.labels()
+        dated = [w for w in candidates if w in years]
+        labels = labels | self._labels_of([w for w in dated if w not in labels])
+        by_year: dict[int, dict[str, str]] = defaultdict(dict)
+        for work in dated:
+            if work not in labels:  # no display label: not a work the report lists
+                continue
+            for value in years[work]:
+                y = year_of(value)
+                if y is not None:
+                    by_year[y][work] = labels[work]
         out: list[str] = []
-        written = self._years_written()
-        for y in sorted(written, reverse=True):
-            bucket = {}
-            for term in written[y]:
-                for r in self.graph.query(CANDIDATES_OF_YEAR, {"year": term}, trusted=True).rows:
-                    work = r["work"].value
-                    if work not in skip and work not in bucket and self._in_corpus(work):
-                        bucket[work] = r["label"].value
+        for y in sorted(by_year, reverse=True):
+            bucket = by_year[y]
             out += sorted(bucket, key=lambda w: (bucket[w], w))
             if len(out) >= k:
                 return out[:k]
@@ -432,7 +520,12 @@ class ReportCounts(GapCounts):
     def pair_counts(self) -> dict[tuple[str, str], int]:
         """("kind:notation", "kind:notation") -> works holding both (a < b), corrected."""
         if not hasattr(self, "_pairs"):
-            plain = {(a, b): int(n) for a, b, n in _rows(self.graph, "report-concept-pairs") if a < b}
+            by_work: dict[str, set[str]] = defaultdict(set)
+            for work, kind, notation in self.concept_links():
+                by_work[work].add(f"{kind}:{notation}")
+            plain: Counter = Counter()
+            for keys in by_work.values():
+                plain.update(combinations(sorted(keys), 2))
 
             def contribution(view, counted):
                 keys = sorted({f"{k}:{n}" for k, links in view.items() if k in COMBINATION_KINDS for n in links})

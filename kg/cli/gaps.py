@@ -17,6 +17,8 @@ from . import console
 STATUS_STYLE = {"empty": "bold red", "thin": "yellow", "ok": "green"}
 # kg.analysis.data.MIN_CONFIDENCE (kept here too so that `kg --help` does not load pandas; a test checks they agree)
 MIN_CONFIDENCE = 0.5
+# kg.report.content.WORKS_PER_CELL (here for the same reason; a test checks they agree)
+WORKS_PER_CELL = 25
 MIN_CONFIDENCE_HELP = (f"Predicted labels (the classifier's) count at this confidence or more, below it not at all "
                        f"(default {MIN_CONFIDENCE}: cross-validated, predictions from 0.5 up held 93-95 % of the time).")
 
@@ -124,14 +126,24 @@ def report(
                                                    help=MIN_CONFIDENCE_HELP),
     since: Optional[str] = typer.Option(None, "--since", help="Add what changed since this snapshot (or "
                                         "'previous': the build before the current one); md, html and json."),
+    works_per_cell: Optional[str] = typer.Option(
+        None, "--works-per-cell", metavar="N|all",
+        help=f"Works each taxonomy cell lists, its most relevant first (asserted, then most cited, latest); "
+             f"'all' lists every one. Default: {WORKS_PER_CELL} in md, tex, html, bib, tex-table and pdf (the "
+             "report says how many more each cell holds and how to list them: kg query --name cell-papers), "
+             "all in json and csv (the complete data exports)."),
 ):
-    """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF)."""
+    """Write the gap report for survey authors (Markdown, LaTeX, HTML, CSV, JSON, BibTeX, PDF).
+
+    The formats people read list each cell's most relevant works (--works-per-cell); JSON and CSV
+    list every work."""
     from ..errors import UsageError
-    from ..report import build_report, check_format, render, write_report
+    from ..report import DEFAULT, build_report, check_format, render, works_per_cell_for, write_report
 
     check_format(fmt)
+    cap = works_per_cell_for(fmt, DEFAULT if works_per_cell is None else works_per_cell)
     if since is not None:
-        _report_since(fmt, output, category, min_confidence, since)
+        _report_since(fmt, output, category, min_confidence, since, cap)
         return
     if output is None:
         output = "gaps-report.pdf" if fmt == "pdf" else "-"
@@ -139,14 +151,14 @@ def report(
         raise UsageError("--format pdf writes a file: give --output FILE (e.g. gaps.pdf)")
     graph = console.graph()
     if output == "-":
-        sys.stdout.write(render(build_report(graph, category, min_confidence=min_confidence), fmt))
+        sys.stdout.write(render(build_report(graph, category, min_confidence=min_confidence, works_per_cell=cap), fmt))
         return
-    path = write_report(graph, fmt, Path(output), category, min_confidence=min_confidence)
+    path = write_report(graph, fmt, Path(output), category, min_confidence=min_confidence, works_per_cell=cap)
     console.out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)
 
 
 def _report_since(fmt: str, output: str | None, category: str | None, min_confidence: float | None,
-                  since: str) -> None:
+                  since: str, cap: int | None) -> None:
     """`kg report --since X`: the report with a section of what changed from X to the graph now."""
     from ..analysis.diff import SINCE_FORMATS, diff_store, with_changes
     from ..errors import UsageError
@@ -159,7 +171,8 @@ def _report_since(fmt: str, output: str | None, category: str | None, min_confid
     store = console.store()
     changes = diff_store(store, since, None, min_confidence=min_confidence)
     graph = store.open_at(changes["to"]["generation"])  # the same generation the diff read
-    text = with_changes(render(build_report(graph, category, min_confidence=min_confidence), fmt), fmt, changes)
+    text = with_changes(render(build_report(graph, category, min_confidence=min_confidence, works_per_cell=cap), fmt),
+                        fmt, changes)
     if output in (None, "-"):
         sys.stdout.write(text)
         return

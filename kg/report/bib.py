@@ -6,6 +6,7 @@ import re
 
 from .escape import bibtex as bib
 from .escape import clean, latex_url
+from .layout import listing_note
 
 
 def raw(value) -> str | None:
@@ -31,10 +32,13 @@ def render_bibtex(report: dict) -> str:
     lines = [f"% {clean(report['title'])}: works per taxonomy cell, generated {clean(report['generated_at'])} "
              f"by kg {clean(report['kg_version'])}.",
  ""]
+    if listing_note(report):  # the works a cell does not list, and how to get them
+        lines += [f"% {clean(listing_note(report).replace('`', ''))}", ""]
     for cell in report["cells"]:
         if cell["papers"]:
             lines.append(f"% {clean(cell['category'])} x {clean(cell['mechanism'])}: "
-                         + ", ".join(p["key"] for p in cell["papers"]))
+                         + ", ".join(p["key"] for p in cell["papers"])
+                         + (f" (+{cell['more_papers']} more)" if cell.get("more_papers") else ""))
     lines.append("")
     for entry in report["works"]:
         kind, venue_field = entry_type(entry)

@@ -34,6 +34,9 @@ from ..analysis.gaps import COUNT_EXPLANATION, check_category
 
 REPORT_VERSION = 1
 EXAMPLES_PER_CELL = 3
+# The works a cell lists in the reports people read (Markdown, LaTeX, HTML, BibTeX, PDF): its most
+# relevant ones, the rest counted (kg.report.works_per_cell gives each format's default)
+WORKS_PER_CELL = 25
 TREND_EXPLANATION = (
     "A cell is 'growing' when its share of papers from the most recent years (the last two "
     "years of the span, at most half of it) is at least 0.15 above the same share for all "
@@ -142,12 +145,17 @@ def _records(frame, columns) -> list[dict]:
 
 
 def build_report(source, category: str | None = None, *, top: int = 10,
-                 min_confidence: float | None = None, via: str = "store") -> dict:
+                 min_confidence: float | None = None, via: str = "store", works_per_cell: int | None = None) -> dict:
     """The report as plain data (see report.schema.json). `category` narrows the taxonomy
     table, the cells, trends, combinations and the BibTeX to one category. Predicted labels
     count at `min_confidence` or more (kg.analysis.MIN_CONFIDENCE by default) and are
     marked: each work and example says whether its placement is predicted, and with what
     confidence (the lowest of its predicted labels).
+
+    `works_per_cell`: each cell lists at most this many works, its most relevant first (asserted
+    before predicted, then the most cited in the corpus, the latest, by label), and says how many
+    more it holds (`more_papers`); the list of works holds the listed ones only. None lists every
+    work of every cell.
 
     From a graph the sections are counted in the store (kg.analysis.report_counts: aggregates,
     the generation's citation table, and the fields of the works the report lists);
@@ -155,24 +163,44 @@ def build_report(source, category: str | None = None, *, top: int = 10,
     instead, the reference the store path is tested against."""
     if via not in ("store", "corpus"):
         raise ValueError(f"via must be 'store' or 'corpus', not {via!r}")
+    if works_per_cell is not None and (isinstance(works_per_cell, bool) or not isinstance(works_per_cell, int)
+                                       or works_per_cell < 1):
+        raise ValueError(f"works_per_cell must be a positive number or None (all), not {works_per_cell!r}")
     if via == "corpus" or isinstance(source, Corpus) or not hasattr(source, "values"):
-        parts = _corpus_parts(source, category, top, min_confidence)
+        parts = _corpus_parts(source, category, top, min_confidence, works_per_cell)
     else:
-        parts = _store_parts(source, category, top, min_confidence)
-    return _assemble(source, category, parts, top)
+        parts = _store_parts(source, category, top, min_confidence, works_per_cell)
+    return _assemble(source, category, parts, top, works_per_cell)
 
 
-def _corpus_parts(source, category, top, min_confidence) -> dict:
+def listed_works(cells: list[dict], facts: dict[str, tuple], cap: int | None) -> dict[tuple, list[str]]:
+    """(category, mechanism) -> the works a cell lists, in the report's order: asserted before
+    predicted, then most cited in the corpus, latest, by label; at most `cap` (None: all).
+    facts: work -> (cited_by, year or None, label)."""
+    out = {}
+    for row in cells:
+        guesses = row["predicted_works"]
+        order = sorted(row["works"], key=lambda w: (w in guesses, -facts[w][0], -(facts[w][1] or 0),
+                                                    facts[w][2].lower()))
+        out[(row["category"], row["mechanism"])] = order if cap is None else order[:cap]
+    return out
+
+
+def _corpus_parts(source, category, top, min_confidence, cap) -> dict:
     corpus = load_corpus(source, min_confidence)
     check_category(corpus, category)
     cells = gap_matrix(corpus, category=category)
     metrics = citation_metrics(corpus, with_communities=False)
     works = {r["work"]: r for r in corpus.works.to_dict("records")}
     combos = unexplored_combinations(corpus)
+    cited_by = dict(zip(metrics["work"], metrics["cited_by"]))
+    cells = cells.to_dict("records")
+    facts = {w: (int(cited_by.get(w, 0)), _year(rec["year"]), rec["label"]) for w, rec in works.items()}
     return {
-        "taxonomy": corpus, "summary": summary(corpus), "cells": cells.to_dict("records"), "works": works,
+        "taxonomy": corpus, "summary": summary(corpus), "cells": cells, "works": works,
+        "listed": listed_works(cells, facts, cap),
         "mechanisms": corpus.concepts_by_work("mechanism"),
-        "cited_by": dict(zip(metrics["work"], metrics["cited_by"])),
+        "cited_by": cited_by,
         "empty_cells": empty_cells(corpus, category=category).to_dict("records"),
         "thin_cells": thin_cells(corpus, category=category).to_dict("records"),
         "missed_candidates": [
@@ -190,7 +218,7 @@ def _corpus_parts(source, category, top, min_confidence) -> dict:
     }
 
 
-def _store_parts(graph, category, top, min_confidence) -> dict:
+def _store_parts(graph, category, top, min_confidence, cap) -> dict:
     from ..analysis import load_taxonomy
     from ..analysis.gaps import trend_frame
     from ..analysis.report_counts import ReportCounts
@@ -200,22 +228,30 @@ def _store_parts(graph, category, top, min_confidence) -> dict:
     counts = ReportCounts(graph, min_confidence)
     cells = counts.cells(category=category, works=True)
     by_key = {(r["category"], r["mechanism"]): r for r in cells}
+    table = counts.citation_table()
+    cited_by = dict(zip(table["work"].tolist(), table["cited_by"].tolist()))
+    labels, years = counts.labels(), counts.years()
+    placed = {w for row in cells for w in row["works"]}
+    facts = {w: (int(cited_by.get(w, 0)), years.get(w), labels.get(w, w)) for w in placed}
+    listed = listed_works(cells, facts, cap)
+    shown = {w for ws in listed.values() for w in ws}
     works = {}
-    for w, rec in counts.bibliography().items():
+    for w, rec in counts.bibliography(None if cap is None else shown).items():
         works[w] = rec | {"category": counts.category_of(w)[0]}
     mechanisms: dict[str, list[str]] = defaultdict(list)
     for row in counts.cells(works=True):
         for w in row["works"]:
-            mechanisms[w].append(row["mechanism"])
+            if w in shown:
+                mechanisms[w].append(row["mechanism"])
 
     def with_papers(rows):
         return [r | {"papers": by_key[(r["category"], r["mechanism"])]["papers"]} for r in rows]
 
-    table = counts.citation_table()
     return {
         "taxonomy": taxonomy, "summary": counts.report_summary(), "cells": cells, "works": works,
+        "listed": listed,
         "mechanisms": {w: sorted(set(ms)) for w, ms in mechanisms.items()},
-        "cited_by": dict(zip(table["work"], table["cited_by"].tolist())),
+        "cited_by": cited_by,
         "empty_cells": with_papers(counts.empty_cells(category=category)),
         "thin_cells": with_papers(counts.thin_cells(category=category)),
         "missed_candidates": counts.missed_candidates(top),
@@ -226,20 +262,24 @@ def _store_parts(graph, category, top, min_confidence) -> dict:
     }
 
 
-def _assemble(source, category, parts: dict, top: int) -> dict:
+def _assemble(source, category, parts: dict, top: int, cap: int | None = None) -> dict:
     taxonomy = parts["taxonomy"]
     head = parts["summary"]
     cells = parts["cells"]
     cited_by = parts["cited_by"]
     works = parts["works"]
     mechanisms = parts["mechanisms"]
+    listed = parts["listed"]
+    shown = {w for ws in listed.values() for w in ws}
     cell_of = defaultdict(list)
     guessed = defaultdict(list)  # work -> confidences of its predicted placements
     for row in cells:
         for w in row["works"]:
-            cell_of[w].append(f"{row['category']}/{row['mechanism']}")
+            if w in shown:
+                cell_of[w].append(f"{row['category']}/{row['mechanism']}")
         for w, confidence in row["predicted_works"].items():
-            guessed[w].append(confidence)
+            if w in shown:
+                guessed[w].append(confidence)
     entries = []
     for w in sorted(cell_of, key=lambda w: (works[w]["label"].lower(), w)):
         rec = works[w]
@@ -257,18 +297,18 @@ def _assemble(source, category, parts: dict, top: int) -> dict:
         entry["key"] = keys[entry["work"]]
     by_work = {e["work"]: e for e in entries}
 
-    def examples(ws: list[str], guesses: dict[str, float]) -> list[dict]:
-        chosen = sorted(ws, key=lambda w: (w in guesses, -by_work[w]["cited_by"], -(by_work[w]["year"] or 0),
-                                           by_work[w]["label"].lower()))  # asserted works first
+    def examples(ws: list[str], guesses: dict[str, float]) -> list[dict]:  # in listed_works' order
         return [{"work": w, "label": by_work[w]["label"], "key": by_work[w]["key"],
-                 "predicted": w in guesses, "confidence": guesses.get(w)} for w in chosen]
+                 "predicted": w in guesses, "confidence": guesses.get(w)} for w in ws]
 
     table = []
     for row in cells:
+        chosen = listed[(row["category"], row["mechanism"])]
         table.append({k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
                                            "asserted", "predicted", "expected", "score", "status",
                                            "asserted_expected", "asserted_status")}
-                     | {"ratio": row["ratio"], "papers": examples(row["works"], row["predicted_works"])})
+                     | {"ratio": row["ratio"], "papers": examples(chosen, row["predicted_works"]),
+                        "more_papers": len(row["works"]) - len(chosen)})
 
     def flagged(rows) -> list[dict]:
         return [{k: row[k] for k in ("category", "category_label", "mechanism", "mechanism_label", "count",
@@ -290,6 +330,7 @@ def _assemble(source, category, parts: dict, top: int) -> dict:
         "title": ": ".join(["Taxonomy gap report", *filter(None, [
             taxonomy.taxonomy_title, taxonomy.notation_labels("category")[category] if category else ""])]),
         "category": category,
+        "works_per_cell": cap,
         "taxonomy": {"title": taxonomy.taxonomy_title or None,
                      "axes": {axis: taxonomy.axis_title(axis) for axis in ("category", "mechanism")}},
         "summary": head,

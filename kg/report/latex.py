@@ -18,7 +18,7 @@ import re
 from .escape import clean
 from .escape import latex as tex
 from .layout import (DAGGER, axis_titles, cell_count, cell_examples, combination_text, confidence_text, count_text,
-                     example_label, flagged_text, fmt_num, fmt_score, for_display, modality_status, nearest_text,
+                     example_label, flagged_text, fmt_num, fmt_score, for_display, listing_note, modality_status, nearest_text,
                      section_of, shorten, summary_lines, table_rows, taxonomy_name, trend_text)
 
 PREAMBLE = r"""\documentclass[10pt]{article}
@@ -202,6 +202,11 @@ def render_latex(report: dict) -> str:
     out += [r"\section*{How the scores are computed}", r"\begin{description}"]
     out += [rf"\item[{tex(name.replace('_', ' '))}] {tex(text)}" for name, text in report["methods"].items()]
     out += [r"\end{description}", ""]
+    if listing_note(report):  # the commands between backquotes set as code
+        parts = listing_note(report).split("`")
+        out += [r"\paragraph{Works listed.} " + "".join(
+            rf"\texttt{{{tex(part)}}}" if i % 2 else (" " if part[:1] == " " else "") + tex(part) + (" " if part[-1:] == " " else "")
+            for i, part in enumerate(parts)), ""]
     if report["works"]:
         out += [r"\kgfloatbarrier", r"\begin{thebibliography}{99}", r"\small"]
         out += [_bibitem(e) + (rf" \newblock $\dagger$~{tex('Placed by the classifier, confidence ' + confidence_text(e))}."
@@ -220,6 +225,6 @@ def render_tex_table(report: dict) -> str:
             f"by kg {clean(report['kg_version'])}.",
             "% \\input this file where the text refers to Table~\\ref{tab:kg-taxonomy}. It needs",
             "% \\usepackage{booktabs} and \\usepackage{array} in the preamble, and the works it \\cite-s",
-            "% are in the BibTeX of `kg report --format bib` (same keys). In a two-column paper, use",
-            "% table* instead of table for the full page width.", ""]
+            "% are in the BibTeX of `kg report --format bib` (same keys, given the same --works-per-cell).",
+            "% In a two-column paper, use table* instead of table for the full page width.", ""]
     return "\n".join(head + taxonomy_table(report))

@@ -159,8 +159,41 @@ def table_rows(report: dict) -> tuple[list[str], list[tuple[dict, list[dict]]]]:
 
 
 def cell_examples(cell: dict, limit: int = EXAMPLES_PER_CELL) -> tuple[list[dict], int]:
+    """The first `limit` works a cell lists and how many more it holds (listed or not)."""
     papers = cell["papers"]
-    return papers[:limit], max(0, len(papers) - limit)
+    return papers[:limit], max(0, len(papers) + cell.get("more_papers", 0) - limit)
+
+
+def cell_command(cell: dict) -> str:
+    """The command that lists every work of one cell."""
+    import shlex
+
+    return (f"kg query --name cell-papers --bind {shlex.quote('category=' + cell['category'])} "
+            f"--bind {shlex.quote('mechanism=' + cell['mechanism'])} --all")
+
+
+def listing_note(report: dict) -> str | None:
+    """What the list of works leaves out when the cells list only their most relevant works, and
+    how to get the rest (commands between backquotes); None when every work is listed."""
+    cap = report.get("works_per_cell")
+    fuller = [c for c in report["cells"] if c.get("more_papers")]
+    if not cap or not fuller:
+        return None
+    more = sum(c["more_papers"] for c in fuller)
+    return (f"Each cell lists its {cap} most relevant works (asserted before predicted, then the most cited in "
+            f"the corpus, the latest); {more} more placements in {len(fuller)} cells are not listed here. One "
+            "cell's works in full: `kg query --name cell-papers --bind category=CATEGORY --bind "
+            "mechanism=MECHANISM --all`; every work: `kg report --works-per-cell all`, or the complete "
+            "exports `kg report --format json` and `kg report --format csv`.")
+
+
+def more_lines(report: dict) -> list[tuple[str, str]]:
+    """(cell and how many works it does not list, the command listing them all), per cell that
+    holds more works than the report lists."""
+    if not report.get("works_per_cell"):
+        return []
+    return [(f"{c['category_label']} x {c['mechanism_label']}: {c['more_papers']} more", cell_command(c))
+            for c in report["cells"] if c.get("more_papers")]
 
 
 def example_label(paper: dict) -> str:

@@ -6,7 +6,7 @@ from .escape import markdown as md
 from .escape import markdown_url
 from .layout import (DAGGER, axes_text, cell_count, cell_examples, central_rank, citation_note, combination_text,
                      confidence_text, count_text, example_label, flagged_text, fmt_num, fmt_score, for_display,
-                     modality_status, nearest_text, section_of, summary_lines, table_rows, trend_text)
+                     listing_note, modality_status, more_lines, nearest_text, section_of, summary_lines, table_rows, trend_text)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -25,6 +25,16 @@ def _mark(paper: dict) -> str:
     """' †0.85' after a predicted work, '' after an asserted one."""
     conf = confidence_text(paper)
     return f" {DAGGER}{conf}" if conf else ""
+
+
+def _spaced(text: str, body: str) -> str:
+    """body with the spaces `text` starts or ends with (escaping trims them)."""
+    return (" " if text[:1].isspace() else "") + body + (" " if text[-1:].isspace() else "")
+
+
+def _with_code(text: str) -> str:
+    """Text whose parts between backquotes are code spans (commands), the rest escaped."""
+    return "".join(f"`{part}`" if i % 2 else _spaced(part, md(part)) for i, part in enumerate(text.split("`")))
 
 
 def render_markdown(report: dict) -> str:
@@ -114,6 +124,9 @@ def render_markdown(report: dict) -> str:
         lines += ["No citation links in the graph yet.", ""]
 
     lines += ["## Works per cell", ""]
+    if listing_note(report):  # the commands stay code spans
+        lines += [_with_code(listing_note(report)), ""]
+        lines += [f"- {md(text)}: `{command}`" for text, command in more_lines(report)] + [""]
     for entry in report["works"]:
         lines.append(f"- {_work(entry)} ({md(entry['year'] or 'n.d.')}), `{entry['key']}`: "
                      + md(", ".join(entry["cells"]))

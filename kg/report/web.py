@@ -18,7 +18,8 @@ TEMPLATE = "report.html.j2"
 # what the template calls: the wording shared with the other formats (kg.report.layout)
 _HELPERS = {name: getattr(layout, name) for name in (
     "DAGGER", "axes_text", "cell_count", "cell_examples", "central_rank", "citation_note", "combination_text", "confidence_text",
-    "count_text", "example_label", "flagged_text", "fmt_num", "fmt_score", "modality_status", "nearest_text",
+    "count_text", "example_label", "flagged_text", "fmt_num", "fmt_score", "listing_note", "modality_status",
+    "more_lines", "nearest_text",
     "section_of", "summary_lines", "table_rows", "trend_text")}
 
 
