@@ -631,6 +631,7 @@ def test_reports_preview_and_every_format(app_store):
     assert "Taxonomy gap report" in iframe_html(at)
     buttons = {d.proto.label: d for d in at.get("download_button")}
     assert set(buttons) == {"Markdown", "LaTeX", "HTML", "CSV", "JSON", "BibTeX"}
+    assert "25 most relevant works" in " ".join(c.value for c in at.caption)
     at.selectbox(key="report_category").set_value("retrieval")
     ok(at.run())
     assert "Personalized retrieval" in iframe_html(at)
@@ -652,8 +653,14 @@ def test_on_a_large_graph_what_reads_every_work_waits_for_a_button_then_is_kept(
     [make] = [b for b in at.button if b.key == "report_make"]
     at = ok(make.click().run())
     assert "Taxonomy gap report" in iframe_html(at)
+    # the data exports list every work: they wait for a button of their own
+    assert {d.proto.label for d in at.get("download_button")} == {"Markdown", "LaTeX", "HTML", "BibTeX"}
+    [make_json] = [b for b in at.button if b.key == "report_make_json"]
+    at = ok(make_json.click().run())
+    assert {d.proto.label for d in at.get("download_button")} == {"Markdown", "LaTeX", "HTML", "BibTeX", "CSV", "JSON"}
     at = ok(open_page("reports"))  # another session: kept for this generation
     assert "Taxonomy gap report" in iframe_html(at) and not [b for b in at.button if b.key == "report_make"]
+    assert len(at.get("download_button")) == 6
 
     at = ok(open_page("combinations"))
     assert not at.get("vega_lite_chart") and not at.dataframe

@@ -412,22 +412,26 @@ def suggested_labels(title: str, abstract: str) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _report(_graph, key: str, category: str | None) -> dict:
+def _report(_graph, key: str, category: str | None, works_per_cell: int | None) -> dict:
     from kg.report import build_report
 
-    return build_report(_graph, category)
+    return build_report(_graph, category, works_per_cell=works_per_cell)
 
 
 def _report_view(category: str | None, fmt: str) -> str:
-    return f"report-{category or 'all'}.{fmt}"
+    """The kept file's name: the format's list length in it (the formats people read list each
+    cell's most relevant works, the data exports every work: kg.report.works_per_cell_for)."""
+    from kg.report import works_per_cell_for
+
+    return f"report-{category or 'all'}-{works_per_cell_for(fmt) or 'every'}.{fmt}"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _rendered(_graph, key: str, category: str | None, fmt: str) -> str:
-    from kg.report import render
+    from kg.report import render, works_per_cell_for
 
     return view_cache.stored(_graph, _report_view(category, fmt),
-                             lambda: render(_report(_graph, key, category), fmt))
+                             lambda: render(_report(_graph, key, category, works_per_cell_for(fmt)), fmt))
 
 
 def report_text(fmt: str, category: str | None = None) -> str:
