@@ -67,13 +67,12 @@ class GraphPass:
         """Where a build's time went: reading the records; making the graph's text (resolving the
         works, writing their quads, scoring their scope) while Oxigraph loads it in a thread of
         its own; waiting for that loader; the check of the counts; and the rest of `written`
-        (the seconds from the first quad to the published generation: flushing, optimising and
-        publishing it)."""
+        (the seconds from the first quad to the published generation: flushing and publishing it)."""
         text, loader = self.quads.timings.get("text", 0.0), self.quads.timings.get("loader", 0.0)
         return {name: round(seconds, 3) for name, seconds in (
             ("reading the records", self.read_seconds), ("writing the graph's text", text),
             ("waiting for the loader", loader), ("checking the counts", checked),
-            ("flushing, optimising and publishing", max(0.0, written - text - loader - checked)))}
+            ("flushing and publishing", max(0.0, written - text - loader - checked)))}
 
 
 def gather(store: Store | str | Path, corpus: Path | None = None, taxonomy=None,

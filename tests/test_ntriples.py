@@ -60,7 +60,8 @@ def test_a_loader_that_stops_early_stops_the_writer():
     assert not [t for t in threading.enumerate() if t.name == "ntriples-writer"]
 
 
-@pytest.mark.parametrize("options", [{}, {"triples": 500, "batch": 1000}, {"batch": 1}])
+@pytest.mark.parametrize("options", [{}, {"triples": 500, "batch": 1000}, {"batch": 1},
+                                     {"triples": 500, "batch": 1000, "ahead": 2000}])  # the writer waits on the feeder
 def test_loading_through_the_pipe_gives_the_whole_graph(options):
     whole = ox.Store()
     whole.bulk_load("".join(CHUNKS).encode(), format=ox.RdfFormat.N_TRIPLES)
@@ -68,6 +69,7 @@ def test_loading_through_the_pipe_gives_the_whole_graph(options):
     stream.load(store, **options)
     assert set(store) == set(whole) and len(store) == 6002
     assert set(stream.timings) == {"text", "loader"}
+    assert not [t for t in threading.enumerate() if t.name in ("ntriples-loader", "ntriples-feeder")]
 
 
 def test_an_error_of_the_writer_reaches_the_caller_of_load_as_raised():
@@ -78,7 +80,7 @@ def test_an_error_of_the_writer_reaches_the_caller_of_load_as_raised():
     with pytest.raises(OSError) as raised:
         NTriples(writer()).load(ox.Store(), triples=50, batch=100)
     assert raised.value.errno == errno.ENOSPC
-    assert not [t for t in threading.enumerate() if t.name == "ntriples-loader"]  # the loader has ended
+    assert not [t for t in threading.enumerate() if t.name in ("ntriples-loader", "ntriples-feeder")]  # both ended
 
 
 def test_an_error_of_the_loader_stops_the_writer_and_is_raised():
@@ -93,4 +95,4 @@ def test_an_error_of_the_loader_stops_the_writer_and_is_raised():
     with pytest.raises(SyntaxError):
         NTriples(writer()).load(ox.Store(), batch=1)
     assert len(made) < len(CHUNKS) * 20
-    assert not [t for t in threading.enumerate() if t.name == "ntriples-loader"]
+    assert not [t for t in threading.enumerate() if t.name in ("ntriples-loader", "ntriples-feeder")]

@@ -9,6 +9,8 @@ nothing but labels. The files themselves are left as they are.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from ..records.labels import CURATION_PREFIX, PREDICTION_PREFIX
 from ..records import Bundle
 from ..records.resolve import keys_of, ref_key
@@ -22,11 +24,13 @@ def is_label_only(sources: list[str]) -> bool:
 
 def attach_label_records(bundle: Bundle) -> list[str]:
     """Drop label-only works and dataset links that match no other record; return warnings."""
+    if not any(is_label_only(r.sources) for r in chain(bundle.works, bundle.datasets)):
+        return []  # nothing that only labels: nothing to check
     known: set[str] = set()
     for work in bundle.works:
         if not is_label_only(work.sources):
-            known.update(keys_of(work))
             for key in keys_of(work):
+                known.add(key)
                 if key.startswith("title:") and "|" in key:
                     known.add(key.split("|")[0])
     warnings = []

@@ -11,6 +11,7 @@ chunk), so whoever needs objects (an endpoint's upload, tests) reads it like any
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -18,6 +19,9 @@ import time
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
+
+
+AHEAD_BYTES = 24 << 20  # text made ahead of the loader: about 150,000 triples (the peak: docs/benchmarks.md)
 
 
 def line(s, p, o) -> str:
@@ -46,25 +50,43 @@ class NTriples:
             if chunk:
                 yield from ox.parse(input=chunk, format=ox.RdfFormat.N_TRIPLES)
 
-    def load(self, store: ox.Store, triples: int = 0, batch: int = 1 << 18) -> None:
+    def load(self, store: ox.Store, triples: int = 0, batch: int = 1 << 18, ahead: int = AHEAD_BYTES) -> None:
         """Bulk-load the stream into `store`, in parts of about `triples` lines (0: one part).
 
         Each part goes through an OS pipe: Oxigraph reads it natively in a loader thread (the
-        interpreter's lock released for the whole load), while this thread writes the text; a
-        loader that reads Python file objects needs that lock for every read and so waits on the
-        writer (docs/benchmarks.md, "kg build against a raw bulk load"). Where a pipe cannot be
-        opened by name (no /dev/fd), the parts are read as files (`segments`). An error of
-        either side reaches the caller as it was raised."""
+        interpreter's lock released for the whole load). A feeder thread writes the text into
+        the pipes, so that this thread goes on making text, up to `ahead` bytes of it, while
+        Oxigraph sorts and writes a part once its input has ended; a writer that waited on
+        the pipe itself would stand idle then (docs/benchmarks.md, "kg build against the raw
+        load, third pass"). Where a pipe cannot be opened by name (no /dev/fd), the parts are
+        read as files (`segments`). An error of either side reaches the caller as it was
+        raised."""
         if not _PIPES:
             for part in self.segments(triples=triples, ahead=1000):
                 store.bulk_load(part, format=ox.RdfFormat.N_TRIPLES)
             return
         clock = _Clock(self._chunks)
-        ended, waited = False, 0.0
-        while not ended:
-            ended, wait = _load_part(store, clock, triples, batch)
-            waited += wait
-        self.timings = {"text": clock.seconds, "loader": waited}
+        feeder = _Feeder(store, max(1, ahead // batch))
+        lines, pending, size = 0, [], 0
+        try:  # an error of the writer (the chunks' producer) is raised as it is
+            for chunk in clock:
+                pending.append(chunk)
+                size += len(chunk)
+                if triples:
+                    lines += chunk.count("\n")
+                if size >= batch:
+                    feeder.put("".join(pending).encode("utf-8"))
+                    pending, size = [], 0
+                    if triples and lines >= triples:
+                        feeder.put(_PART_END)
+                        lines = 0
+            if pending:
+                feeder.put("".join(pending).encode("utf-8"))
+        except BaseException:
+            feeder.close(quiet=True)  # the writer's error, not what it left the loader with
+            raise
+        feeder.close()
+        self.timings = {"text": clock.seconds, "loader": feeder.waited}
 
     def segments(self, triples: int = 0, ahead: int = 0, buffer: int = 1 << 20) -> Iterator[io.BufferedReader]:
         """The stream as binary files for `Store.bulk_load`, one after the other, each of about
@@ -107,65 +129,94 @@ class _Clock:
             self.seconds += time.perf_counter() - started
 
 
-def _load_part(store: ox.Store, chunks: Iterator[str], limit: int, batch: int) -> tuple[bool, float]:
-    """One part of the stream loaded through a pipe: whether the chunks ran out, and the seconds
-    the writer waited for the loader (a full pipe, or the loader's end of the part)."""
-    read_end, write_end = os.pipe()
-    try:
-        import fcntl
+_PART_END = object()
+_STOP = object()
 
-        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer wake-ups of either side
-    except (ImportError, AttributeError, OSError):
-        pass
-    failed: list[BaseException] = []
 
-    def load() -> None:
-        try:
-            store.bulk_load(path=f"/dev/fd/{read_end}", format=ox.RdfFormat.N_TRIPLES)
-        except BaseException as exc:  # handed to the writer's thread, raised there
-            failed.append(exc)
-        finally:
-            os.close(read_end)  # a loader that stopped early: the writer's next write fails
+class _Feeder:
+    """A thread that writes the text it is handed into pipes, one `Store.bulk_load` a part.
 
-    loader = threading.Thread(target=load, name="ntriples-loader", daemon=True)
-    loader.start()
-    lines, ended, pending, size, waited = 0, False, [], 0, 0.0
-    try:  # an error of the writer (the chunks' producer) is raised as it is
-        while True:
-            chunk = next(chunks, None)
-            if chunk is None:
-                ended = True
-                break
-            pending.append(chunk)
-            size += len(chunk)
-            if limit:
-                lines += chunk.count("\n")
-            if size >= batch:
-                waited += _write_all(write_end, "".join(pending).encode("utf-8"))
-                pending, size = [], 0
-                if limit and lines >= limit:
-                    break
-        if pending:
-            waited += _write_all(write_end, "".join(pending).encode("utf-8"))
-    except BrokenPipeError:
-        pass  # the loader stopped: its error is raised below
-    finally:
-        os.close(write_end)  # the end of this part's input
+    `put` hands over a block of text (or `_PART_END`: the part's input ends there) and waits
+    only while `blocks` blocks are queued; `close` ends the input, waits for the loads and
+    raises the first loader's error. The seconds spent waiting (a full queue, the last loads)
+    are `waited`."""
+
+    def __init__(self, store: ox.Store, blocks: int):
+        import queue
+
+        self._store = store
+        self._queue: queue.Queue = queue.Queue(maxsize=blocks)
+        self.failed: list[BaseException] = []
+        self.waited = 0.0
+        self._thread = threading.Thread(target=self._run, name="ntriples-feeder", daemon=True)
+        self._thread.start()
+
+    def put(self, block) -> None:
+        if self.failed:
+            raise self.failed[0]
         started = time.perf_counter()
+        self._queue.put(block)
+        self.waited += time.perf_counter() - started
+
+    def close(self, quiet: bool = False) -> None:
+        """End the input and wait for the loads; `quiet`: raise none of their errors."""
+        started = time.perf_counter()
+        self._queue.put(_STOP)
+        self._thread.join()
+        self.waited += time.perf_counter() - started
+        if self.failed and not quiet:
+            raise self.failed[0]
+
+    def _run(self) -> None:
+        part = None  # (the pipe's write end, the loader thread) of the part being written
+        while True:
+            block = self._queue.get()
+            try:
+                if block is _STOP or block is _PART_END:
+                    if part is not None:
+                        part, ending = None, part
+                        self._end(*ending)
+                    if block is _STOP:
+                        return
+                elif not self.failed:  # after a failure the rest is dropped; put/close raise it
+                    if part is None:
+                        part = self._start()
+                    view = memoryview(block)
+                    while view:
+                        view = view[os.write(part[0], view):]
+            except BaseException as exc:  # a broken pipe: the loader stopped, and said why
+                if part is not None:
+                    part, ending = None, part
+                    with contextlib.suppress(OSError):
+                        self._end(*ending)
+                if not self.failed:
+                    self.failed.append(exc)
+
+    def _start(self) -> tuple[int, threading.Thread]:
+        read_end, write_end = os.pipe()
+        try:
+            import fcntl
+
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer wake-ups of either side
+        except (ImportError, AttributeError, OSError):
+            pass
+
+        def load() -> None:
+            try:
+                self._store.bulk_load(path=f"/dev/fd/{read_end}", format=ox.RdfFormat.N_TRIPLES)
+            except BaseException as exc:  # handed to the writer's thread, raised there
+                self.failed.append(exc)
+            finally:
+                os.close(read_end)  # a loader that stopped early: the feeder's next write fails
+
+        loader = threading.Thread(target=load, name="ntriples-loader", daemon=True)
+        loader.start()
+        return write_end, loader
+
+    @staticmethod
+    def _end(write_end: int, loader: threading.Thread) -> None:
+        os.close(write_end)  # the end of this part's input
         loader.join()
-        waited += time.perf_counter() - started
-    if failed:
-        raise failed[0]
-    return ended, waited
-
-
-def _write_all(fd: int, data: bytes) -> float:
-    """Write it all; the seconds spent (mostly waiting for the loader to empty the pipe)."""
-    started = time.perf_counter()
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    return time.perf_counter() - started
 
 
 _DONE = object()

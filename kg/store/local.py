@@ -125,9 +125,7 @@ class StoreDir:
                 ox.Store.read_only(str(base)).backup(str(tmp))
             store = ox.Store(str(tmp))
             yield store
-            store.flush()
-            if base is None:
-                store.optimize()
+            store.flush()  # not optimised: the bulk-loaded files answer queries as fast (docs/benchmarks.md)
             store = None  # closes the database before its folder is published
             previous = self.current()
             if previous is not None:  # "since the last build": pruning keeps the generation named here
