@@ -219,8 +219,13 @@ def test_stale_temp_files_are_cleaned_and_a_failed_import_leaves_none(kg, store_
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    # the same list again with one entry more (the same records again would write nothing)
+    grown = store_copy.parent / "grown.bib"
+    grown.write_text((FIXTURES / "messy.bib").read_text(encoding="utf-8") + "\n@article{grown2024,\n"
+                     "  title = {A Personalized Assistant Added Later},\n  year = {2024},\n"
+                     "  eprint = {2405.00001}\n}\n", encoding="utf-8")
     monkeypatch.setattr("kg.fileio.os.fsync", disk_full)
-    failed = kg("import", "bibtex", str(FIXTURES / "messy.bib"), "--source-id", "bibtex-messy", store=store_copy)
+    failed = kg("import", "bibtex", str(grown), "--source-id", "bibtex-messy", store=store_copy)
     monkeypatch.undo()
     assert failed.exit_code == 1 and isinstance(failed.exception, KgError), failed.output
     assert "No space left on device" in failed.message
