@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 
-AHEAD_BYTES = 24 << 20  # text made ahead of the loader: about 150,000 triples (the peak: docs/benchmarks.md)
+AHEAD_BYTES = 24 << 20  # text made ahead of the loader: about 150,000 triples (docs/benchmarks.md, third pass)
 
 
 def line(s, p, o) -> str:
