@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..fileio import write_atomic
+from ..derived import derived_path, kept
 from .graph_arrays import CitationArrays, arrays_from_links
 
-DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
 COLUMNS = ["work", "label", "pagerank", "rank", "tied", "community", "cited_by", "references"]
 
@@ -38,10 +37,7 @@ _LINKS = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"
 
 def stored_path(graph, seed: int = 0) -> Path | None:
     """Where the table of `graph`'s generation lives (None: an endpoint or a graph in memory)."""
-    generation = getattr(graph, "generation", None)
-    if not isinstance(generation, Path) or not generation.is_dir():
-        return None
-    return generation / DERIVED / f"citations-v{FORMAT}-seed{seed}.npz"
+    return derived_path(graph, f"citations-v{FORMAT}-seed{seed}.npz")
 
 
 def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
@@ -63,12 +59,11 @@ def compute_table(graph, seed: int = 0) -> pd.DataFrame:
     return ranked_frame(arrays, {"label": labels}, COLUMNS, seed=seed)
 
 
-def _save(path: Path, frame: pd.DataFrame) -> None:
+def _encode(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, work=frame["work"].to_numpy(dtype=str), label=frame["label"].to_numpy(dtype=str),
              **{c: frame[c].to_numpy() for c in COLUMNS[2:]})
-    path.parent.mkdir(exist_ok=True)
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _load(path: Path) -> pd.DataFrame:
@@ -81,17 +76,5 @@ def _load(path: Path) -> pd.DataFrame:
 def citation_table(graph, seed: int = 0) -> pd.DataFrame:
     """Every work's citation figures, most central first: work, label, pagerank, rank, tied,
     community (-1: no citation link), cited_by, references (in-corpus). Read from the
-    generation's stored table when there is one, else computed and stored."""
-    path = stored_path(graph, seed)
-    if path is not None and path.is_file():
-        try:
-            return _load(path)
-        except (OSError, ValueError, KeyError):  # a damaged or foreign file: computed again below
-            pass
-    frame = compute_table(graph, seed)
-    if path is not None:
-        try:
-            _save(path, frame)
-        except OSError:  # a read-only store: the table is computed again next time
-            pass
-    return frame
+    generation's stored table when there is one, else computed and stored (kg.derived)."""
+    return kept(stored_path(graph, seed), _load, lambda: compute_table(graph, seed), _encode)

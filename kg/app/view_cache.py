@@ -3,7 +3,7 @@
 A published generation never changes, so a view (the Overview's counts, the gap cells, the
 citation network's table, ...) computed once from it holds for as long as that generation is
 current. `stored(graph, name, compute)` reads the view from `<generation>/kg-derived/`
-(kg.analysis.citation_store.DERIVED, where the citation table lives too) when it is there,
+(kg.derived, where the citation table and `kg stats`' counts live too) when it is there,
 else computes it, writes it there and returns it: a second server start, or another server
 on the same store, shows it without asking the graph. A new build is a new generation folder
 and computes afresh. A graph without a generation folder (an endpoint, a graph in memory) or a
@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kg.analysis.citation_store import DERIVED
-from kg.fileio import write_atomic
+from kg.derived import DERIVED, derived_path, kept
 
 FORMAT = 1  # bumped when the stored encoding changes: older files are then recomputed
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -40,10 +39,7 @@ _locks_guard = threading.Lock()
 
 def view_path(graph, name: str) -> Path | None:
     """Where view `name` of `graph`'s generation lives (None: no generation folder)."""
-    generation = getattr(graph, "generation", None)
-    if not isinstance(generation, Path) or not generation.is_dir():
-        return None
-    return generation / DERIVED / f"view-{_SAFE.sub('_', name)}-v{FORMAT}.json"
+    return derived_path(graph, f"view-{_SAFE.sub('_', name)}-v{FORMAT}.json")
 
 
 def _lock(key: str) -> threading.Lock:
@@ -59,18 +55,15 @@ def stored(graph, name: str, compute: Callable[[], Any]) -> Any:
     if path is None:
         return compute()
     with _lock(str(path)):
-        if path.is_file():
-            try:
-                return decode(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):  # damaged or foreign: computed again
-                pass
-        value = compute()
-        try:
-            path.parent.mkdir(exist_ok=True)
-            write_atomic(path, json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-        except (OSError, TypeError, ValueError):  # read-only store, or a value JSON cannot hold
-            pass
-        return value
+        return kept(path, _read, compute, _write)
+
+
+def _read(path: Path):
+    return decode(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _write(value) -> bytes:
+    return json.dumps(encode(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def computing(graph, name: str) -> bool:

@@ -3,7 +3,7 @@
 The counts come from two named queries (`stats`: one index scan per count; `papers-by-cell`)
 and the triple count, which the engine can only give by reading every triple (6 s at 100,000
 papers). A published generation never changes, so its counts are kept beside it
-(`kg-derived/` in the generation's folder, as kg.analysis.citation_store keeps its table) and
+(kg.derived: `kg-derived/` in the generation's folder, as the citation table is kept) and
 every later ask (the app, `kg stats`) reads them in milliseconds; a new build is a new
 generation and counts afresh. A graph that is not a published local generation (a draft, a
 graph in memory, an endpoint), or a folder that cannot be written, is counted every time.
@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..fileio import write_atomic
+from ..derived import derived_path, kept
 from .named import run_named
 
-DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
 FORMAT = 1  # bumped when the stored counts' meaning changes: older files are then recounted
 
 
@@ -38,27 +37,17 @@ def count_graph(graph) -> dict:
 
 def stored_path(graph) -> Path | None:
     """Where the counts of `graph`'s generation are kept (None: not a published generation)."""
-    generation = getattr(graph, "generation", None)
-    if not isinstance(generation, Path) or not generation.is_dir():
-        return None
-    return generation / DERIVED / f"stats-v{FORMAT}.json"
+    return derived_path(graph, f"stats-v{FORMAT}.json")
+
+
+def _read(path: Path) -> dict:
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(kept, dict) or not isinstance(kept.get("cells"), dict):
+        raise ValueError("not kg stats' counts")
+    return kept
 
 
 def graph_stats(graph) -> dict:
     """The counts of `graph`: kept with its generation after the first ask (see the module)."""
-    path = stored_path(graph)
-    if path is not None:
-        try:
-            kept = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(kept, dict) and isinstance(kept.get("cells"), dict):
-                return kept
-        except (OSError, ValueError):
-            pass  # not kept yet, or unreadable: count again
-    out = count_graph(graph)
-    if path is not None:
-        try:
-            path.parent.mkdir(exist_ok=True)
-            write_atomic(path, json.dumps(out))  # cells stay in the survey's order
-        except OSError:
-            pass  # a read-only store: counted again next time
-    return out
+    # cells stay in the survey's order
+    return kept(stored_path(graph), _read, lambda: count_graph(graph), json.dumps)

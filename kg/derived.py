@@ -1,0 +1,63 @@
+"""Results derived from one published generation of the graph, kept beside it.
+
+A published generation never changes, so what is computed from it (`kg stats`' counts, the
+citation table, the app's views) holds for as long as that generation exists. It is kept in
+`kg-derived/` inside the generation's folder, and every later process (the app, the report,
+the command line) reads it in milliseconds instead of asking the graph again; a new build is a
+new generation and computes afresh. A graph without a generation folder (a draft, a graph in
+memory, an endpoint) keeps nothing, and neither does a folder that cannot be written: the
+result is then computed at every ask. What is kept is read with a reader of the caller's; a
+file that reader refuses (damaged, foreign, of an older format) is computed and written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from .fileio import write_atomic
+
+DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
+UNREADABLE = (OSError, ValueError, KeyError, TypeError)  # what a reader may raise on a bad file
+
+T = TypeVar("T")
+
+
+def derived_path(graph, filename: str) -> Path | None:
+    """Where `filename` derived from `graph`'s generation is kept (None: no generation folder)."""
+    generation = getattr(graph, "generation", None)
+    if not isinstance(generation, Path) or not generation.is_dir():
+        return None
+    return generation / DERIVED / filename
+
+
+def keep(path: Path | None, data: str | bytes) -> bool:
+    """Write `data` as the whole of `path` (atomically); False when it cannot be kept there."""
+    if path is None:
+        return False
+    try:
+        path.parent.mkdir(exist_ok=True)
+        write_atomic(path, data)
+    except OSError:  # a read-only store: computed again next time
+        return False
+    return True
+
+
+def kept(path: Path | None, read: Callable[[Path], T], compute: Callable[[], T],
+         encode: Callable[[T], str | bytes]) -> T:
+    """`read(path)` of the result kept at `path`, else `compute()`'s, kept there as `encode`
+    makes it (a value `encode` refuses with TypeError or ValueError is returned, not kept)."""
+    if path is not None and path.is_file():
+        try:
+            return read(path)
+        except UNREADABLE:  # damaged, foreign or older: computed and written again
+            pass
+    value = compute()
+    if path is not None:
+        try:
+            data = encode(value)
+        except (TypeError, ValueError):
+            return value
+        keep(path, data)
+    return value
