@@ -14,13 +14,14 @@ from kg.analysis import citation_metrics, load_corpus
 from kg.analysis import views
 from kg.analysis.citations import citation_sources
 from kg.app import view_cache
+from kg.derived import DERIVED
 from kg.store import LocalGraph
 
 
 @pytest.fixture
 def graph_copy(store_copy):
     graph = LocalGraph(store_copy)
-    shutil.rmtree(graph.generation / view_cache.DERIVED, ignore_errors=True)
+    shutil.rmtree(graph.generation / DERIVED, ignore_errors=True)
     yield graph
     graph.close()
 

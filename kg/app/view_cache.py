@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kg.derived import DERIVED, derived_path, kept
+from kg.derived import derived_path, kept
 
 FORMAT = 1  # bumped when the stored encoding changes: older files are then recomputed
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

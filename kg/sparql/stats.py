@@ -41,10 +41,10 @@ def stored_path(graph) -> Path | None:
 
 
 def _read(path: Path) -> dict:
-    kept = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(kept, dict) or not isinstance(kept.get("cells"), dict):
-        raise ValueError("not kg stats' counts")
-    return kept
+    counts = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(counts, dict) or not isinstance(counts.get("cells"), dict):
+        raise TypeError("not kg stats' counts")
+    return counts
 
 
 def graph_stats(graph) -> dict:
