@@ -128,8 +128,7 @@ def _node(term: str) -> ox.NamedNode:
 def _apply(graph: ox.Store, old: set, new: set, old_writer: QuadWriter, new_writer: QuadWriter,
            works: set[str], dataset_names: set[str], datasets_after: set[str]) -> None:
     source = ox.NamedNode(mint("source", SOURCE_ID))
-    owned = {_node(i) for i in old_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
-    owned |= {_node(i) for i in new_writer._derived.get(SOURCE_ID, (set(), set()))[1]}
+    owned = {_node(i) for i in old_writer.label_nodes_from(SOURCE_ID) | new_writer.label_nodes_from(SOURCE_ID)}
     # methods and datasets minted from mentions (described by the writer, marked predicted)
     described = {t.subject.value for t in old | new if t.predicate == _PREDICTED}
     dataset_nodes = {ox.NamedNode(mint("dataset", slug(n))) for n in dataset_names}

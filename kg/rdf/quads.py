@@ -356,6 +356,11 @@ class QuadWriter:
     def _derived_from(self, source: str) -> tuple[set, set]:
         return self._derived.setdefault(source, (set(), set()))
 
+    def label_nodes_from(self, source: str) -> set[str]:
+        """The label and mention assertion nodes written so far that derive from `source` (as
+        the writer keeps them: N-Triples text `<iri>` or plain IRIs)."""
+        return set(self._derived.get(source, (set(), set()))[1])
+
     def source_counts(self) -> None:
         """How many works and label assertions derive from each source: written once the
         works are, so that listing sources needs no scan of the whole graph."""
