@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from ..sparql.named import _driver, get_query, run_named, split_order
+from ..sparql.named import get_query, run_named, split_order
 from .counting import year_of
 from .gap_counts import GapCounts, _Work
 
@@ -119,10 +119,10 @@ class ReportCounts(GapCounts):
         (report-concept-links' links of every work, in one query)."""
         if not hasattr(self, "_links"):
             notation = {c: n for c, n in self.graph.values(NOTATIONS)}
-            text = split_order(get_query("report-concept-links").text)[0]
-            start, end = _driver(text).wrapped  # without the page's works: every subject's links, one scan
+            # without the page's works: every subject's links, one scan
+            text = split_order(get_query("report-concept-links").driven_by())[0]
             self._links = list(dict.fromkeys((work, kind, notation.get(concept, concept))
-                                             for work, kind, concept in _csv_rows(self.graph, text[:start] + text[end:])))
+                                             for work, kind, concept in _csv_rows(self.graph, text)))
         return self._links
 
     def cell_links(self) -> dict[str, dict[str, list[str]]]:
@@ -216,11 +216,9 @@ class ReportCounts(GapCounts):
         if works is not None and self._bib is None:
             works = list(dict.fromkeys(works))
             out: dict[str, dict] = {}
-            text = split_order(get_query("report-works").text)[0]
-            start, end = _driver(text).wrapped  # the page's works, replaced by the given ones
-            for i in range(0, len(works), BIB_BATCH):
-                values = "VALUES ?work { " + _values_clause(works[i:i + BIB_BATCH]) + " }"
-                for row in self.graph.values(text[:start] + values + text[end:]):
+            query = get_query("report-works")
+            for i in range(0, len(works), BIB_BATCH):  # the page's works, replaced by the given ones
+                for row in self.graph.values(split_order(query.driven_by(works=works[i:i + BIB_BATCH]))[0]):
                     out[row[0]] = record(row)
             return out
         if self._bib is None:
