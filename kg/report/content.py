@@ -230,8 +230,8 @@ def _store_parts(graph, category, top, min_confidence, cap) -> dict:
     by_key = {(r["category"], r["mechanism"]): r for r in cells}
     table = counts.citation_table()
     cited_by = dict(zip(table["work"].tolist(), table["cited_by"].tolist()))
-    labels, years = counts.labels(), counts.years()
     placed = {w for row in cells for w in row["works"]}
+    labels, years = counts.labels(), counts.years(placed)
     facts = {w: (int(cited_by.get(w, 0)), years.get(w), labels.get(w, w)) for w in placed}
     listed = listed_works(cells, facts, cap)
     shown = {w for ws in listed.values() for w in ws}
