@@ -17,9 +17,11 @@ graph that passes kg validate; tests compare the whole report both ways.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from itertools import combinations
 
+from ..derived import derived_path, kept
 from ..sparql.named import get_query, run_named, split_order
 from .counting import year_of
 from .gap_counts import WORK_COLUMNS, GapCounts, _Work
@@ -49,9 +51,40 @@ def _rows(graph, name: str) -> list[tuple]:
     return graph.values(split_order(get_query(name).whole_text())[0])
 
 
+KEPT_FORMAT = 1  # of the bulk reads kept beside a generation: a new number when their queries change
+
+
 def _bulk_rows(graph, name: str) -> list[tuple]:
-    """_rows for listings of many thousand rows (see _lean_rows)."""
-    return _lean_rows(graph, split_order(get_query(name).whole_text())[0])  # a paged listing whole
+    """_rows for listings of many thousand rows (see _kept_rows)."""
+    return _kept_rows(graph, name.removeprefix("report-"), split_order(get_query(name).whole_text())[0])  # whole
+
+
+def _kept_rows(graph, name: str, text: str) -> list[tuple]:
+    """_lean_rows(graph, text), kept beside the graph's generation (kg.derived, as
+    report-NAME-vN.json): the report's bulk reads (every work's concept links and years, the
+    candidates) ask the store once per generation, and every later report of it (another format,
+    category or minimum confidence) reads them back in a fraction of the time."""
+    return kept(derived_path(graph, f"report-{name}-v{KEPT_FORMAT}.json"), _read_kept_rows,
+                lambda: _lean_rows(graph, text), _encode_rows)
+
+
+def _encode_rows(rows: list[tuple]) -> str:
+    """Rows of strings (or None) as JSON, column by column: each column's distinct values once and
+    a code per row (a work's IRI is written once however many links it has)."""
+    columns = []
+    for i in range(len(rows[0]) if rows else 0):
+        codes: dict = {}
+        columns.append({"codes": [codes.setdefault(row[i], len(codes)) for row in rows], "values": list(codes)})
+    return json.dumps({"rows": len(rows), "columns": columns}, separators=(",", ":"))
+
+
+def _read_kept_rows(path) -> list[tuple]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns = [list(map(c["values"].__getitem__, c["codes"])) for c in data["columns"]]
+    rows = list(zip(*columns))
+    if len(rows) != data["rows"] or any(len(c) != len(rows) for c in columns):
+        raise ValueError(f"{path}: not the rows it says it keeps")
+    return rows
 
 
 def _lean_rows(graph, text: str) -> list[tuple]:
@@ -135,17 +168,15 @@ class ReportCounts(GapCounts):
             # without the page's works: every subject's links, one scan
             text = split_order(get_query("report-concept-links").driven_by())[0]
             self._links = list(dict.fromkeys((work, kind, notation.get(concept, concept))
-                                             for work, kind, concept in _lean_rows(self.graph, text)))
+                                             for work, kind, concept in _kept_rows(self.graph, "concept-links", text)))
         return self._links
 
     def cell_links(self) -> dict[str, dict[str, list[str]]]:
         """work -> {"category": [...], "mechanism": [...]} from the plain links (all works)."""
         if self._cell_links is None:
-            found: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"category": [], "mechanism": []})
-            for work, kind, notation in self.concept_links():
-                if kind in ("category", "mechanism"):
-                    found[work][kind].append(notation)
-            self._cell_links = dict(found)
+            self._cell_links = {work: {"category": kinds.get("category", []), "mechanism": kinds.get("mechanism", [])}
+                                for work, kinds in self._links_by_work().items()
+                                if "category" in kinds or "mechanism" in kinds}
             # what gap-link-counts says of the works placed by their plain links (GapCounts.placed)
             self._placed_raw = sum(1 for f in self._cell_links.values() if f["category"])
         return self._cell_links
@@ -200,7 +231,7 @@ class ReportCounts(GapCounts):
         """work -> its publication years as written, of every work with one (one lean read)."""
         if not hasattr(self, "_work_years"):
             found: dict[str, list[str]] = defaultdict(list)
-            for w, y in _lean_rows(self.graph, YEARS):
+            for w, y in _kept_rows(self.graph, "years", YEARS):
                 found[w].append(y)
             self._work_years = dict(found)
         return self._work_years
@@ -475,7 +506,7 @@ class ReportCounts(GapCounts):
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
         """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
         # the candidates (one lean read) dated by the years and labelled by the labels read already
-        candidates = [w for (w,) in _lean_rows(self.graph, CANDIDATES) if w not in skip and self._in_corpus(w)]
+        candidates = [w for (w,) in _kept_rows(self.graph, "candidates", CANDIDATES) if w not in skip and self._in_corpus(w)]
         years, labels = self._years_of(), self.labels()
         dated = [w for w in candidates if w in years]
         labels = labels | self._labels_of([w for w in dated if w not in labels])
@@ -542,12 +573,19 @@ class ReportCounts(GapCounts):
         labels = self.concept_counts()[1]
         return labels.get((kind, notation), notation)
 
-    def _links_by_work(self) -> dict[str, dict[str, set[str]]]:
-        """work -> kind -> the notations it links to (concept_links, plainly)."""
+    def _links_by_work(self) -> dict[str, dict[str, list[str]]]:
+        """work -> kind -> the notations it links to, each once, in the order the links come
+        (concept_links, plainly; read, not changed, by cell_links and the plain counts)."""
         if not hasattr(self, "_by_work"):
-            found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+            found: dict[str, dict[str, list[str]]] = {}
             for work, kind, notation in self.concept_links():
-                found[work][kind].add(notation)
+                kinds = found.get(work)
+                if kinds is None:
+                    found[work] = {kind: [notation]}
+                elif kind in kinds:
+                    kinds[kind].append(notation)
+                else:
+                    kinds[kind] = [notation]
             self._by_work = found
         return self._by_work
 
@@ -557,7 +595,7 @@ class ReportCounts(GapCounts):
         already instead of by another scan of the store."""
         plain: dict[tuple, int] = defaultdict(int)
         for links in self._links_by_work().values():
-            for x in links.get("input", set()) | links.get("output", set()):
+            for x in set(links.get("input", ())) | set(links.get("output", ())):
                 plain[(x, "")] += 1
                 for c in links.get("category", ()):
                     plain[(x, c)] += 1
