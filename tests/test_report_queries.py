@@ -112,3 +112,15 @@ def test_candidates_without_year_as_before(any_graph):
 
 def test_the_synthetic_graph_has_candidates_without_a_year(synthetic):
     assert _rows(synthetic, _before("report-candidates-without-year").text)
+
+
+def test_the_plain_counts_from_the_links_are_the_queries(any_graph):
+    """The report counts what report-modality-counts and report-cell-datasets count in the store from
+    the concept links it reads anyway (one scan fewer each): the same counts."""
+    from kg.analysis.report_counts import ReportCounts
+
+    counts = ReportCounts(any_graph)
+    modality = {(x, c): int(n) for x, c, n in _rows(any_graph, get_query("report-modality-counts").text)}
+    assert counts._plain_modality_counts() == modality and modality
+    cells = {(c, m, d): int(n) for c, m, d, n in _rows(any_graph, get_query("report-cell-datasets").text)}
+    assert counts._plain_cell_datasets() == cells and cells

@@ -17,12 +17,14 @@ graph that passes kg validate; tests compare the whole report both ways.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from ..sparql.named import _driver, get_query, run_named, split_order
+from ..derived import derived_path, kept
+from ..sparql.named import get_query, run_named, split_order
 from .counting import year_of
-from .gap_counts import GapCounts, _Work
+from .gap_counts import WORK_COLUMNS, GapCounts, _Work
 
 # every concept's notation (the taxonomy's: a few hundred)
 NOTATIONS = "SELECT ?concept ?notation WHERE { ?concept skos:notation ?notation }"
@@ -49,29 +51,73 @@ def _rows(graph, name: str) -> list[tuple]:
     return graph.values(split_order(get_query(name).whole_text())[0])
 
 
+KEPT_FORMAT = 1  # of the bulk reads kept beside a generation: a new number when their queries change
+
+
 def _bulk_rows(graph, name: str) -> list[tuple]:
-    """_rows for listings of many thousand rows: on a local store the engine writes the answer as
-    CSV itself, without a Python object per term (about twice as fast), and an empty value reads
-    as None (CSV does not tell an unbound variable from an empty literal)."""
-    return _csv_rows(graph, split_order(get_query(name).whole_text())[0])  # a paged listing whole
+    """_rows for listings of many thousand rows (see _kept_rows)."""
+    return _kept_rows(graph, name.removeprefix("report-"), split_order(get_query(name).whole_text())[0])  # whole
 
 
-def _csv_rows(graph, text: str) -> list[tuple]:
-    """graph.values(text) (see _bulk_rows)."""
+def _kept_rows(graph, name: str, text: str) -> list[tuple]:
+    """_lean_rows(graph, text), kept beside the graph's generation (kg.derived, as
+    report-NAME-vN.json): the report's bulk reads (every work's concept links and years, the
+    candidates) ask the store once per generation, and every later report of it (another format,
+    category or minimum confidence) reads them back in a fraction of the time."""
+    return kept(derived_path(graph, f"report-{name}-v{KEPT_FORMAT}.json"), _read_kept_rows,
+                lambda: _lean_rows(graph, text), _encode_rows)
+
+
+def _encode_rows(rows: list[tuple]) -> str:
+    """Rows of strings (or None) as JSON, column by column: each column's distinct values once and
+    a code per row (a work's IRI is written once however many links it has)."""
+    columns = []
+    for i in range(len(rows[0]) if rows else 0):
+        codes: dict = {}
+        columns.append({"codes": [codes.setdefault(row[i], len(codes)) for row in rows], "values": list(codes)})
+    return json.dumps({"rows": len(rows), "columns": columns}, separators=(",", ":"))
+
+
+def _read_kept_rows(path) -> list[tuple]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns = [list(map(c["values"].__getitem__, c["codes"])) for c in data["columns"]]
+    rows = list(zip(*columns))
+    if len(rows) != data["rows"] or any(len(c) != len(rows) for c in columns):
+        raise ValueError(f"{path}: not the rows it says it keeps")
+    return rows
+
+
+def _lean_rows(graph, text: str) -> list[tuple]:
+    """graph.values(text) for reads of many thousand rows: on a local store the engine's solutions
+    are read by position, one small reader per row width (at 100,000 papers 183,800 concept links
+    in about 60% of the time the engine's own CSV answer takes to write and parse again, and about
+    half of what reading each term by its variable's name takes)."""
     store = getattr(graph, "store", None)
     if not hasattr(store, "query"):
         return graph.values(text)
-    import csv
-    import io
-
-    import pyoxigraph as ox
-
     from ..store.local import PREFIXES
 
-    data = store.query(text, prefixes=PREFIXES).serialize(format=ox.QueryResultsFormat.CSV)
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    next(reader, None)  # the header
-    return [tuple(v if v != "" else None for v in row) for row in reader]
+    solutions = store.query(text, prefixes=PREFIXES)
+    read = _READERS.get(len(solutions.variables))
+    if read is None:
+        return [tuple(None if t is None else t.value for t in row) for row in solutions]
+    return read(solutions)
+
+
+def _read1(solutions) -> list[tuple]:
+    return [(None if (a := r[0]) is None else a.value,) for r in solutions]
+
+
+def _read2(solutions) -> list[tuple]:
+    return [(None if (a := r[0]) is None else a.value, None if (b := r[1]) is None else b.value) for r in solutions]
+
+
+def _read3(solutions) -> list[tuple]:
+    return [(None if (a := r[0]) is None else a.value, None if (b := r[1]) is None else b.value,
+             None if (c := r[2]) is None else c.value) for r in solutions]
+
+
+_READERS = {1: _read1, 2: _read2, 3: _read3}
 
 
 def _values_clause(iris) -> str:
@@ -119,20 +165,20 @@ class ReportCounts(GapCounts):
         (report-concept-links' links of every work, in one query)."""
         if not hasattr(self, "_links"):
             notation = {c: n for c, n in self.graph.values(NOTATIONS)}
-            text = split_order(get_query("report-concept-links").text)[0]
-            start, end = _driver(text).wrapped  # without the page's works: every subject's links, one scan
+            # without the page's works: every subject's links, one scan
+            text = split_order(get_query("report-concept-links").driven_by())[0]
             self._links = list(dict.fromkeys((work, kind, notation.get(concept, concept))
-                                             for work, kind, concept in _csv_rows(self.graph, text[:start] + text[end:])))
+                                             for work, kind, concept in _kept_rows(self.graph, "concept-links", text)))
         return self._links
 
     def cell_links(self) -> dict[str, dict[str, list[str]]]:
         """work -> {"category": [...], "mechanism": [...]} from the plain links (all works)."""
         if self._cell_links is None:
-            found: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"category": [], "mechanism": []})
-            for work, kind, notation in self.concept_links():
-                if kind in ("category", "mechanism"):
-                    found[work][kind].append(notation)
-            self._cell_links = dict(found)
+            self._cell_links = {work: {"category": kinds.get("category", []), "mechanism": kinds.get("mechanism", [])}
+                                for work, kinds in self._links_by_work().items()
+                                if "category" in kinds or "mechanism" in kinds}
+            # what gap-link-counts says of the works placed by their plain links (GapCounts.placed)
+            self._placed_raw = sum(1 for f in self._cell_links.values() if f["category"])
         return self._cell_links
 
     def labels(self) -> dict[str, str]:
@@ -145,6 +191,14 @@ class ReportCounts(GapCounts):
                 labels[work] = w.label or work
             self._work_labels = labels
         return self._work_labels
+
+    def _all_cells(self, by: str | None, works: bool) -> list[dict]:
+        """GapCounts._all_cells; the rows without works are those with works less their lists when
+        these are counted already (both count the same links: cell_links' and the exceptions')."""
+        whole = self._rows.get((by, True))
+        if not works and whole is not None:
+            return [{k: v for k, v in row.items() if k not in WORK_COLUMNS} for row in whole]
+        return super()._all_cells(by, works)
 
     def _works(self, by: str | None) -> dict[tuple, dict[str, float | None]]:
         if by is not None:
@@ -165,15 +219,19 @@ class ReportCounts(GapCounts):
                 found[key][work] = p
         return found
 
-    def years(self) -> dict[str, int | None]:
-        """work -> publication year of every work with one (the last the engine gives)."""
-        return {w: year_of(ys[-1]) for w, ys in self._years_of().items()}
+    def years(self, works=None) -> dict[str, int | None]:
+        """work -> publication year of every work with one (the last the engine gives), or of
+        those of `works` with one."""
+        written = self._years_of()
+        if works is None:
+            return {w: year_of(ys[-1]) for w, ys in written.items()}
+        return {w: year_of(written[w][-1]) for w in works if w in written}
 
     def _years_of(self) -> dict[str, list[str]]:
         """work -> its publication years as written, of every work with one (one lean read)."""
         if not hasattr(self, "_work_years"):
             found: dict[str, list[str]] = defaultdict(list)
-            for w, y in _csv_rows(self.graph, YEARS):
+            for w, y in _kept_rows(self.graph, "years", YEARS):
                 found[w].append(y)
             self._work_years = dict(found)
         return self._work_years
@@ -216,11 +274,9 @@ class ReportCounts(GapCounts):
         if works is not None and self._bib is None:
             works = list(dict.fromkeys(works))
             out: dict[str, dict] = {}
-            text = split_order(get_query("report-works").text)[0]
-            start, end = _driver(text).wrapped  # the page's works, replaced by the given ones
-            for i in range(0, len(works), BIB_BATCH):
-                values = "VALUES ?work { " + _values_clause(works[i:i + BIB_BATCH]) + " }"
-                for row in self.graph.values(text[:start] + values + text[end:]):
+            query = get_query("report-works")
+            for i in range(0, len(works), BIB_BATCH):  # the page's works, replaced by the given ones
+                for row in self.graph.values(split_order(query.driven_by(works=works[i:i + BIB_BATCH]))[0]):
                     out[row[0]] = record(row)
             return out
         if self._bib is None:
@@ -450,7 +506,7 @@ class ReportCounts(GapCounts):
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
         """The k candidates in scope not in `skip`, latest year first, then by label and IRI."""
         # the candidates (one lean read) dated by the years and labelled by the labels read already
-        candidates = [w for (w,) in _csv_rows(self.graph, CANDIDATES) if w not in skip and self._in_corpus(w)]
+        candidates = [w for (w,) in _kept_rows(self.graph, "candidates", CANDIDATES) if w not in skip and self._in_corpus(w)]
         years, labels = self._years_of(), self.labels()
         dated = [w for w in candidates if w in years]
         labels = labels | self._labels_of([w for w in dated if w not in labels])
@@ -517,15 +573,52 @@ class ReportCounts(GapCounts):
         labels = self.concept_counts()[1]
         return labels.get((kind, notation), notation)
 
+    def _links_by_work(self) -> dict[str, dict[str, list[str]]]:
+        """work -> kind -> the notations it links to, each once, in the order the links come
+        (concept_links, plainly; read, not changed, by cell_links and the plain counts)."""
+        if not hasattr(self, "_by_work"):
+            found: dict[str, dict[str, list[str]]] = {}
+            for work, kind, notation in self.concept_links():
+                kinds = found.get(work)
+                if kinds is None:
+                    found[work] = {kind: [notation]}
+                elif kind in kinds:
+                    kinds[kind].append(notation)
+                else:
+                    kinds[kind] = [notation]
+            self._by_work = found
+        return self._by_work
+
+    def _plain_modality_counts(self) -> dict[tuple[str, str], int]:
+        """(modality, category or "" for all) -> works taking the modality in or giving it out
+        (in that category), plainly: report-modality-counts' rows, counted from the links read
+        already instead of by another scan of the store."""
+        plain: dict[tuple, int] = defaultdict(int)
+        for links in self._links_by_work().values():
+            for x in set(links.get("input", ())) | set(links.get("output", ())):
+                plain[(x, "")] += 1
+                for c in links.get("category", ()):
+                    plain[(x, c)] += 1
+        return dict(plain)
+
+    def _plain_cell_datasets(self) -> dict[tuple[str, str, str], int]:
+        """(category, mechanism, dataset) -> works linking to all three, plainly:
+        report-cell-datasets' rows, counted from the links read already."""
+        plain: dict[tuple, int] = defaultdict(int)
+        for links in self._links_by_work().values():
+            cats, mechs, sets = links.get("category", ()), links.get("mechanism", ()), links.get("dataset", ())
+            for c in cats:
+                for m in mechs:
+                    for d in sets:
+                        plain[(c, m, d)] += 1
+        return dict(plain)
+
     def pair_counts(self) -> dict[tuple[str, str], int]:
         """("kind:notation", "kind:notation") -> works holding both (a < b), corrected."""
         if not hasattr(self, "_pairs"):
-            by_work: dict[str, set[str]] = defaultdict(set)
-            for work, kind, notation in self.concept_links():
-                by_work[work].add(f"{kind}:{notation}")
             plain: Counter = Counter()
-            for keys in by_work.values():
-                plain.update(combinations(sorted(keys), 2))
+            for links in self._links_by_work().values():
+                plain.update(combinations(sorted(f"{k}:{n}" for k, ns in links.items() for n in ns), 2))
 
             def contribution(view, counted):
                 keys = sorted({f"{k}:{n}" for k, links in view.items() if k in COMBINATION_KINDS for n in links})
@@ -565,9 +658,7 @@ class ReportCounts(GapCounts):
         from .gaps import MODALITY_COLUMNS, modality_status
 
         counts = self.concept_counts()[0]
-        plain: dict[tuple, int] = {}
-        for modality, category, n in _rows(self.graph, "report-modality-counts"):
-            plain[("either", modality, category)] = int(n)
+        plain = {("either", x, c): n for (x, c), n in self._plain_modality_counts().items()}
 
         def either(view, counted):
             mods = set(view.get("input", {})) | set(view.get("output", {}))
@@ -632,7 +723,7 @@ class ReportCounts(GapCounts):
                 rows.append({"axis": axis, "notation": notation, "label": label,
                              "works": counts.get((axis, notation), 0),
                              "predicted": predicted.get((axis, notation), 0), "datasets": ds, "gap": not ds})
-        plain = {(c, m, d): int(n) for c, m, d, n in _rows(self.graph, "report-cell-datasets")}
+        plain = self._plain_cell_datasets()
 
         def cell_datasets(view, counted):
             cats, mechs = view.get("category", {}), view.get("mechanism", {})

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..errors import KgError
 from ..records.dates import year_of
-from ..sparql.named import run_named
+from ..sparql.named import get_query, run_named, split_order
 from .curation import SOURCE as CURATION_SOURCE
 
 DECISIONS = ("include", "exclude")
@@ -117,7 +117,8 @@ def _queue_order(item: ScreenItem):
 
 
 # screening_head's reads: the progress counted in the store, the relevance the head ends at,
-# then the head's works only (the scope query's columns); a work without a status is undecided.
+# then the head's works only (the scope query, driven by the head's pattern instead of its page of
+# works: NamedQuery.driven_by); a work without a status is undecided.
 # Every work has its label (the counts leave that join out: it costs a third of their time).
 _WORK = "?work a fabio:ScholarlyWork ; rdfs:label ?label ."
 _UNDECIDED = 'OPTIONAL { ?work kg:scopeStatus ?status } FILTER(!BOUND(?status) || STR(?status) = "undecided")'
@@ -131,24 +132,6 @@ _BY_PEOPLE = f"""SELECT (COUNT(?work) AS ?works) WHERE {{
 _HEAD_ENDS = f"""SELECT ?rel WHERE {{
   ?work a fabio:ScholarlyWork . {_UNDECIDED} OPTIONAL {{ ?work kg:relevance ?relevance }} BIND(COALESCE(?relevance, 0) AS ?rel)
 }} ORDER BY DESC(?rel) OFFSET %d LIMIT 1"""
-_HEAD = """SELECT ?work ?label ?relevance ?year ?id ?decidedBy ?source ?at ?why ?title WHERE {
-  { SELECT ?work ?relevance WHERE { %s } }
-  ?work rdfs:label ?label .
-  OPTIONAL { ?work dcterms:title ?title }
-  OPTIONAL { ?work fabio:hasPublicationYear ?year }
-  OPTIONAL { ?work kg:arxivId ?arxiv }
-  OPTIONAL { ?work kg:doi ?doi }
-  OPTIONAL { ?work kg:s2PaperId ?s2 }
-  OPTIONAL { ?work kg:citationKey ?cite }
-  BIND(COALESCE(?arxiv, ?doi, ?s2, ?cite) AS ?id)
-  OPTIONAL {
-    ?work kg:scopeAssessment ?assessment .
-    OPTIONAL { ?assessment prov:wasAttributedTo/rdfs:label ?decidedBy }
-    OPTIONAL { ?assessment prov:wasDerivedFrom ?from . ?from a kg:Source ; dcterms:title ?source }
-    OPTIONAL { ?assessment prov:generatedAtTime ?at }
-    OPTIONAL { ?assessment rdfs:comment ?why }
-  }
-}"""
 
 
 def screening_head(graph, keep: int) -> tuple[Screening, int]:
@@ -179,9 +162,9 @@ def screening_head(graph, keep: int) -> tuple[Screening, int]:
                 f"?work a fabio:ScholarlyWork . {_UNDECIDED}")
     else:  # every undecided work: no relevance counts as 0
         head = f"?work a fabio:ScholarlyWork . {_UNDECIDED} OPTIONAL {{ ?work kg:relevance ?relevance }}"
-    columns = ("work", "label", "relevance", "year", "id", "decidedBy", "source", "at", "why", "title")
-    for values in graph.values(_HEAD % head):
-        row = dict(zip(columns, values))
+    # the scope query itself, its page's works replaced by the head's: the same columns, read by name
+    driver = f"SELECT ?work ?relevance WHERE {{ {head} }}"
+    for row in graph.query(split_order(get_query("scope").driven_by(driver))[0], trusted=True).records():
         rel = float(row["relevance"]) if row.get("relevance") is not None else None
         out.queue.append(_item(row, "undecided", rel))
     out.queue.sort(key=_queue_order)

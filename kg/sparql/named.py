@@ -63,6 +63,26 @@ class NamedQuery:
             return self.text
         return _driver(self.text).flattened()
 
+    def driven_by(self, pattern: str = "", *, works=None) -> str:
+        """This listing's text with its page's driver (the sub-select that picks a page's works)
+        replaced, the rest of the query (its columns, joins and ORDER BY) as shipped:
+
+        - `works` given (IRIs): a VALUES block of exactly those works (for the driver's variable,
+          its last projected one: ?work), e.g. the fields of the works a report lists;
+        - else `pattern`: a group graph pattern that binds the driver's variable itself, e.g.
+          another selection of works (screening's head: the undecided works above a relevance);
+        - neither: nothing at all, so the query answers for every row the rest of its pattern
+          matches, in one scan (not limited to the driver's kind of works).
+        """
+        if self.page_size is None:
+            raise UsageError(f"query {self.name!r} is not paged; it has no driver to replace")
+        driver = _driver(self.text)
+        start, end = driver.wrapped
+        if works is not None:
+            iris = " ".join("<" + str(w).replace(">", "%3E") + ">" for w in works)
+            pattern = f"VALUES ?{driver.variables[-1]} {{ {iris} }}"
+        return self.text[:start] + "{ " + pattern.strip() + " }" + self.text[end:]
+
     def order(self) -> list[tuple[str, bool]]:
         """The outer ORDER BY as (variable, descending) pairs (empty when the engine must sort)."""
         return split_order(self.text)[1]
