@@ -728,6 +728,9 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
                                               add_works=lambda folder: add_new_works(folder, options.new_works,
                                                                                      options.seed))
             entry["comparisons"] = entry.get("comparisons", []) + comparisons(entry["commands"])
+            # kg classify has now labelled the graph: its labels change what some queries read
+            say(f"{papers} papers: named queries' page one again, on the graph kg classify labelled")
+            entry["queries_classified"] = time_classified(store, options.repeats)
             say(f"{papers} papers: the app in headless Chromium (first page, then every page switch; twice)")
             app_rows, app_note = time_app_pages(store)
             entry["commands"] += app_rows
@@ -739,6 +742,23 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
             _rmtree(store)
     entry["notes"] = notes
     return entry
+
+
+def time_classified(store: Path, repeats: int) -> list[dict]:
+    """Page one of every named query (the figure the 0.5 s target applies to) on the store's
+    current generation after `kg classify`: the classifier's labels are what some queries sort
+    out work by work (a query fast on the unlabelled graph can be slow on a labelled one)."""
+    from .store import LocalGraph
+
+    graph = LocalGraph(store)
+    try:
+        plan, _ = query_plan(graph)
+        plan = [p for p in plan if not p.get("whole")]
+        times = time_oxigraph(graph, plan, repeats)
+    finally:
+        graph.close()
+    return [{"name": p["name"], "rows": times[p["name"]]["rows"], "oxigraph_s": round(times[p["name"]]["median_s"], 6),
+             "runs": times[p["name"]]["runs"]} for p in plan]
 
 
 APP_RUNS = ("new build", "views kept")  # a server on a generation it has not seen, then a second server
@@ -934,6 +954,11 @@ def verdict(report: dict) -> list[str]:
             slow = [q["name"] for q in entry["queries"]
                     if not q.get("whole_listing") and q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
             lines.append(f"{n} papers: named queries over 0.5 s median: {', '.join(slow) if slow else 'none'}")
+            if entry.get("queries_classified"):
+                slow = [f"{q['name']} {q['oxigraph_s']:.2f} s" for q in entry["queries_classified"]
+                        if q["oxigraph_s"] > TARGETS["query_median_s_100k"]]
+                lines.append(f"{n} papers, after kg classify: named queries over 0.5 s median: "
+                             f"{', '.join(slow) if slow else 'none'}")
             lines += _command_verdict(entry)
             lines += app_verdict(entry)
         if 10_000 <= n < 100_000 and entry["suite"].get("speedup"):

@@ -190,6 +190,11 @@ def test_bench_times_the_users_commands_as_processes_beside_the_baselines(bench_
     assert 1 <= int(rows[PANDAS_BASELINE]["said"]) <= int(rows[ENGINE_BASELINE]["said"])
     pairs = {(c["path"], c["baseline"]) for c in size["comparisons"]}
     assert {(GAPS, ENGINE_BASELINE), (GAPS, PANDAS_BASELINE)} <= pairs
+    # after kg classify, every named query's page one again, on the graph it labelled
+    before = [q["name"] for q in size["queries"] if not q.get("whole_listing")]
+    after = size["queries_classified"]
+    assert [q["name"] for q in after] == before
+    assert all(q["oxigraph_s"] > 0 and q["runs"] >= 1 for q in after)
 
 
 def test_bench_times_the_app_in_a_browser_or_says_why_not(bench_100):
@@ -229,6 +234,9 @@ def test_verdict_checks_issue_18s_targets_at_100k():
     assert "100000 papers: kg gaps 2.5 s against pandas alone 3.0 s (meets: no slower than pandas)" in lines
     assert not [line for line in lines if "report" in line]  # a failed command is no figure
     assert not [line for line in verdict({"sizes": [{**entry, "papers": 10_000}]}) if "kg gaps" in line]
+    classified = [{"name": "nearest-papers", "oxigraph_s": 4.2}, {"name": "paper", "oxigraph_s": 0.01}]
+    lines = verdict({"sizes": [{**entry, "queries_classified": classified}]})
+    assert "100000 papers, after kg classify: named queries over 0.5 s median: nearest-papers 4.20 s" in lines
     app = [{"name": f"app: {p} ({run})", "seconds": s, "title_s": 0.2, "peak_rss_mb": 500.0, "app_page": p,
             "how": how, "run": run}
            for run, rows in (("new build", [("overview", "first", 12.5), ("gaps", "switch", 1.5), ("network", "switch", 4.0)]),

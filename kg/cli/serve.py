@@ -102,6 +102,13 @@ def _print_bench(report: dict) -> None:
                           "-" if q["rdflib_s"] is None else f"{q['rdflib_s']:.4f}",
                           "-" if q["speedup"] is None else f"{q['speedup']:.1f}x")
         emit(console.out, table, whole=("query",))
+        if entry.get("queries_classified"):
+            table = new_table(title="Named queries' page one after kg classify (the graph it labelled)")
+            for col in ("query", "rows", "oxigraph s"):
+                table.add_column(col, justify="left" if col == "query" else "right")
+            for q in entry["queries_classified"]:
+                table.add_row(q["name"], str(q["rows"]), f"{q['oxigraph_s']:.4f}")
+            emit(console.out, table, whole=("query",))
         for a in entry.get("analyses", []):
             extra = a.get("error") or ", ".join(f"{k}={v}" for k, v in a.items() if k not in ("name", "seconds"))
             console.out.print(f"  {a['name']}: " + (f"{a['seconds']:.3f} s" if "seconds" in a else "failed")
