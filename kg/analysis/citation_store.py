@@ -23,16 +23,22 @@ import numpy as np
 import pandas as pd
 
 from ..derived import derived_path, kept
-from .graph_arrays import CitationArrays, arrays_from_links
+from .graph_arrays import CitationArrays, arrays_from_positions
 
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
 COLUMNS = ["work", "label", "pagerank", "rank", "tied", "community", "cited_by", "references"]
 
-_WORKS = """SELECT ?work ?label WHERE {
-  ?work a fabio:ScholarlyWork ; rdfs:label ?label .
-  FILTER NOT EXISTS { ?work kg:scopeStatus "out" }
-}"""
-_LINKS = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"
+# the works with their labels (one index scan; the few works out of scope are read apart and
+# left out in Python: a FILTER NOT EXISTS per work costs the engine more than the scan)
+_WORKS = "SELECT ?work ?label WHERE { ?work a fabio:ScholarlyWork ; rdfs:label ?label }"
+_OUT = 'SELECT ?work WHERE { ?work kg:scopeStatus "out" }'
+# the links grouped by cited work, the citing ones in one text: the engine decodes each cited
+# IRI once per work instead of once per link (an IRI has no space in it). A group whose text
+# cannot be made (a citing end that is not an IRI: never written by kg) is read link by link
+_LINKS = """SELECT ?cited (GROUP_CONCAT(STR(?citing); separator=" ") AS ?citing) WHERE {
+  ?citing cito:cites ?cited
+} GROUP BY ?cited"""
+_CITING = "SELECT ?citing WHERE { ?citing cito:cites <%s> }"
 
 
 def stored_path(graph, seed: int = 0) -> Path | None:
@@ -42,13 +48,21 @@ def stored_path(graph, seed: int = 0) -> Path | None:
 
 def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
     """The citation graph as arrays, read lean from the store; also each work's label."""
-    pairs = sorted({(label, work) for work, label in graph.values(_WORKS)})
+    out = {w for (w,) in graph.values(_OUT)}
+    pairs = sorted({(label, work) for work, label in graph.values(_WORKS) if work not in out})
     works = [w for _, w in pairs]
     labels = [label for label, _ in pairs]
-    links = graph.values(_LINKS)
-    citing = [a for a, _ in links]
-    cited = [b for _, b in links]
-    return arrays_from_links(works, citing, cited), labels
+    position = {w: i for i, w in enumerate(works)}
+    citing: list[int] = []
+    cited: list[int] = []
+    for work, sources in graph.values(_LINKS):
+        j = position.get(work)
+        if j is None:
+            continue
+        ends = sources.split(" ") if sources is not None else [a for (a,) in graph.values(_CITING % work)]
+        citing += [position.get(a, -1) for a in ends]
+        cited += [j] * len(ends)
+    return arrays_from_positions(works, citing, cited), labels
 
 
 def compute_table(graph, seed: int = 0) -> pd.DataFrame:

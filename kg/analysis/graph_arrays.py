@@ -59,11 +59,20 @@ def arrays_from_links(works, citing, cited) -> CitationArrays:
     them kept, once each, self-citations dropped."""
     works = tuple(works)
     index = pd.Index(works)
-    a = index.get_indexer(pd.Index(citing)).astype(np.int64)
-    b = index.get_indexer(pd.Index(cited)).astype(np.int64)
+    a = index.get_indexer(pd.Index(citing))
+    b = index.get_indexer(pd.Index(cited))
+    return arrays_from_positions(works, a, b)
+
+
+def arrays_from_positions(works, citing, cited) -> CitationArrays:
+    """arrays_from_links with the links given as node numbers (positions in `works`; -1: not a
+    work, such a link is left out)."""
+    works = tuple(works)
+    a = np.asarray(citing, dtype=np.int64)
+    b = np.asarray(cited, dtype=np.int64)
     keep = (a >= 0) & (b >= 0) & (a != b)
-    pairs = np.unique(a[keep] * max(len(works), 1) + b[keep])
     n = max(len(works), 1)
+    pairs = np.unique(a[keep] * n + b[keep])
     citing, cited = (pairs // n).astype(np.int32), (pairs % n).astype(np.int32)
     digest = hashlib.blake2b(digest_size=16)
     digest.update("\n".join(works).encode("utf-8"))

@@ -301,9 +301,10 @@ class LocalGraph:
         straight from the engine: for kg's own bulk reads (hundreds of thousands of rows), where
         building a result table of terms would cost more than the query."""
         try:
-            solutions = self.store.query(sparql, prefixes=PREFIXES)
-            names = [v.value for v in solutions.variables]
-            return [tuple(None if (t := row[n]) is None else t.value for n in names) for row in solutions]
+            # a solution iterates its terms in the variables' order (None when unbound): no
+            # lookup by name per term
+            return [tuple(None if t is None else t.value for t in row)
+                    for row in self.store.query(sparql, prefixes=PREFIXES)]
         except SyntaxError as exc:
             raise parse_error(str(exc), sparql) from None
 
