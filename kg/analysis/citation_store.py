@@ -17,13 +17,15 @@ scope left out), so the table equals citation_metrics(load_corpus(graph)) on the
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..derived import derived_path, kept
-from .graph_arrays import CitationArrays, arrays_from_positions
+from .graph_arrays import CitationArrays, arrays_from_positions, community_membership, pagerank_array
 
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
 COLUMNS = ["work", "label", "pagerank", "rank", "tied", "community", "cited_by", "references"]
@@ -65,11 +67,19 @@ def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
     return arrays_from_positions(works, citing, cited), labels
 
 
-def compute_table(graph, seed: int = 0) -> pd.DataFrame:
-    """The table computed afresh (see citation_table)."""
+def compute_table(graph, seed: int = 0, meanwhile: Callable[[], object] | None = None) -> pd.DataFrame:
+    """The table computed afresh (see citation_table). Louvain runs in a thread of its own:
+    python-igraph lets the interpreter go while it runs, so PageRank, the ranks and
+    `meanwhile()`, when given (a caller's own reading of the graph), run beside it."""
     from .citations import ranked_frame
 
     arrays, labels = read_arrays(graph)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-louvain") as pool:
+        communities = pool.submit(community_membership, arrays, seed)  # cached: ranked_frame reads it back
+        pagerank_array(arrays)
+        if meanwhile is not None:
+            meanwhile()
+        communities.result()
     return ranked_frame(arrays, {"label": labels}, COLUMNS, seed=seed)
 
 
@@ -87,8 +97,9 @@ def _load(path: Path) -> pd.DataFrame:
                             columns=COLUMNS)
 
 
-def citation_table(graph, seed: int = 0) -> pd.DataFrame:
+def citation_table(graph, seed: int = 0, meanwhile: Callable[[], object] | None = None) -> pd.DataFrame:
     """Every work's citation figures, most central first: work, label, pagerank, rank, tied,
     community (-1: no citation link), cited_by, references (in-corpus). Read from the
-    generation's stored table when there is one, else computed and stored (kg.derived)."""
-    return kept(stored_path(graph, seed), _load, lambda: compute_table(graph, seed), _encode)
+    generation's stored table when there is one, else computed and stored (kg.derived).
+    `meanwhile`: called while Louvain runs when the table is computed (not when it is read)."""
+    return kept(stored_path(graph, seed), _load, lambda: compute_table(graph, seed, meanwhile), _encode)

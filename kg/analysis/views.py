@@ -126,8 +126,6 @@ def network_table(graph) -> pd.DataFrame:
     from .citation_store import citation_table
     from .counting import flag, year_of
 
-    table = citation_table(graph)
-
     def first(query, convert=lambda v: v) -> dict:
         found: dict = {}
         for w, v in graph.values(query):
@@ -135,10 +133,19 @@ def network_table(graph) -> pd.DataFrame:
                 found[w] = convert(v)
         return found
 
-    years, categories = first(_YEARS, year_of), first(_CATEGORIES)
-    candidates = {w for w, v in graph.values(_CANDIDATES) if flag(v)}
-    reviews = {row[0] for row in graph.values(_REVIEWS)}
-    counts = first(_CITATION_COUNTS, lambda v: int(float(v)))
+    read: dict = {}
+
+    def attributes() -> None:
+        read.update(years=first(_YEARS, year_of), categories=first(_CATEGORIES),
+                    candidates={w for w, v in graph.values(_CANDIDATES) if flag(v)},
+                    reviews={row[0] for row in graph.values(_REVIEWS)},
+                    counts=first(_CITATION_COUNTS, lambda v: int(float(v))))
+
+    table = citation_table(graph, meanwhile=attributes)  # a table computed now reads them while Louvain runs
+    if not read:
+        attributes()
+    years, categories, candidates, reviews, counts = (read[k] for k in ("years", "categories", "candidates",
+                                                                         "reviews", "counts"))
     works = table["work"]
     out = table.assign(year=pd.Series([years.get(w) for w in works], dtype=object),
                        category=pd.Series([categories.get(w) for w in works], dtype=object),
