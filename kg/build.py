@@ -10,12 +10,14 @@ published only once it is complete; see kg.store.Store.publish).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 from . import __version__
+from .derived import keep
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
 from .classify.curation import read_entity_decisions
@@ -28,7 +30,7 @@ from .records.file import read_records_dir
 from .records import Bundle
 from .classify.keys import KEYS_FILE
 from .classify.scope import ScopingWriter
-from .sparql.stats import graph_stats
+from .sparql.stats import graph_stats, kept_path as stats_kept_path
 from .store import Store
 from .rdf.taxonomy import read_taxonomy
 
@@ -134,6 +136,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
         written = time.perf_counter()
         published = store.publish(made.quads, build_meta(store, corpus), check=checked, files=made.files)
         written = time.perf_counter() - written
+        _keep_counts(store, store.dir.path / published.generation, published.checked)
         return made.report(store, started, published.checked, made.phases(written, checked.seconds))
     with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
@@ -142,7 +145,17 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
             draft.rewrite(made.quads)
         stats = graph_stats(draft.graph)
         draft.files.update(made.files())
+    _keep_counts(store, store.dir.current(), stats)
     return made.report(store, started, stats)
+
+
+def _keep_counts(store: Store, generation: Path | None, counts) -> None:
+    """Keep the counts the check of a new graph made with its generation (kg.derived), as `kg
+    stats` would: the app's Overview and `kg stats` then read them instead of counting again
+    (the triple count reads every triple). A store that cannot be written keeps nothing."""
+    if store.remote or generation is None or not isinstance(counts, dict):
+        return
+    keep(stats_kept_path(generation), json.dumps(counts))
 
 
 class _Timed:

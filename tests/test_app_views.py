@@ -157,3 +157,31 @@ def test_the_network_lane_starts_once_the_overviews_views_are_made(graph_copy, m
     assert asked.index("network-table") > asked.index("stats")
     for name in ("stats", "gap-cells-0.5", data.SCREENING_VIEW, "network-table", "network-sources"):
         assert view_cache.is_stored(graph_copy, name), name
+
+
+def test_a_frames_numbers_flags_and_plain_values_encode_as_one_by_one(graph_copy):
+    """The fast column paths of encode() give the JSON the value-by-value path gave."""
+    import numpy as np
+
+    frame = pd.DataFrame({"i": np.array([1, -2], dtype=np.int64), "f": [0.25, np.nan], "b": [True, False],
+                          "o": pd.Series(["a", np.int64(3)], dtype=object),
+                          "m": pd.Series([np.float64("nan"), {"k": np.int64(1)}], dtype=object)})
+    one_by_one = [[view_cache.encode(view_cache._plain(v)) for v in frame[c].tolist()] for c in frame.columns]
+    assert view_cache.encode(frame)["__frame__"]["data"] == one_by_one
+    assert json.dumps(one_by_one[1]) == "[0.25, null]" and one_by_one[3] == ["a", 3] and one_by_one[4] == [None, {"k": 1}]
+
+
+def test_kg_build_keeps_the_counts_its_check_made(tmp_path):
+    """A new generation comes with `kg stats`' counts (the triple count too): the Overview and
+    `kg stats` read them instead of counting again, and they are what counting gives."""
+    from kg.build import build
+    from kg.sparql.stats import count_graph, graph_stats, stored_path
+
+    build(tmp_path / "store")
+    graph = LocalGraph(tmp_path / "store")
+    try:
+        path = stored_path(graph)
+        assert path is not None and path.is_file()
+        assert json.loads(path.read_text()) == count_graph(graph) == graph_stats(graph)
+    finally:
+        graph.close()

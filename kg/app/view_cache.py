@@ -98,7 +98,7 @@ def encode(value):
     if isinstance(value, pd.DataFrame):
         return {"__frame__": {"columns": [str(c) for c in value.columns],
                               "dtypes": [str(t) for t in value.dtypes],
-                              "data": [[encode(_plain(v)) for v in value[c].tolist()] for c in value.columns],
+                              "data": [_values(value[c]) for c in value.columns],
                               "attrs": encode(dict(value.attrs))}}
     if isinstance(value, dict):
         if "__frame__" in value:
@@ -115,6 +115,18 @@ def _column(values: list, dtype: str) -> pd.Series:
     if dtype == "float64":
         return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
     return pd.Series(values, dtype=object)
+
+
+def _values(column: pd.Series) -> list:
+    """A column's values as encode() makes them: numbers and flags straight from numpy (NaN as
+    None), anything else one by one."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"
+    if kind in "iub":
+        return column.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in column.tolist()]  # NaN is the one value unequal to itself
+    plain = (str, int, bool, type(None))  # what encode() leaves as it is
+    return [v if type(v) in plain else encode(_plain(v)) for v in column.tolist()]
 
 
 def decode(value):
