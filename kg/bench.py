@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench_commands import GAPS as GAPS_COMMAND
-from .bench_commands import PANDAS_BASELINE, time_commands, watch_process
+from .bench_commands import PANDAS_BASELINE, derived_files, time_commands, watch_process
 from .records import Author, Bundle, Citation, Dataset, Label, Source, Work
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -692,6 +692,7 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
         raise RuntimeError(f"kg build failed in the benchmark: {info['stderr'][-1000:]}")
     entry.update({"triples": lines[-1]["triples"], "load_s": round(lines[-1]["build_s"], 3),
                   "peak_rss_mb": info["peak_rss_mb"], "load_cpu_s": info["cpu_s"]})
+    built = derived_files((store / "current").resolve())  # what kg build kept beside its generation
     graph = LocalGraph(store)
     notes: list[str] = []
     try:
@@ -724,7 +725,7 @@ def bench_size(papers: int, workdir: Path, options: BenchOptions, progress=None)
             notes += skipped
         if options.commands:
             say(f"{papers} papers: the user's commands as processes (kg gaps, validate, report, query, classify)")
-            entry["commands"] = time_commands(store, workdir, options.repeats,
+            entry["commands"] = time_commands(store, workdir, options.repeats, built=built,
                                               add_works=lambda folder: add_new_works(folder, options.new_works,
                                                                                      options.seed))
             entry["comparisons"] = entry.get("comparisons", []) + comparisons(entry["commands"])
