@@ -9,6 +9,11 @@ folder) and every later process (the app, the report, the CLI) reads it in milli
 instead of recomputing; a new build is a new generation and computes afresh. A store that
 cannot be written to (or a remote endpoint) computes the table and keeps nothing.
 
+`kg build` keeps the table with the generation it publishes (kg.build: `table_from_links` over
+the works, labels, scopes and citation links its writer wrote, not read back from the store),
+so the first report or Citation network page after a build reads it too. A generation `kg
+classify` publishes as a delta (kg.classify.delta) computes it on first ask, as before.
+
 The works are numbered as the analysis corpus numbers them (by label, then IRI, works out of
 scope left out), so the table equals citation_metrics(load_corpus(graph)) on these columns
 (a test checks it).
