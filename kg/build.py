@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -56,6 +58,23 @@ class GraphPass:
     writer: ScopingWriter
     record_warnings: list[str]
     read_seconds: float = 0.0  # reading the records, before the quads stream
+    rank_citations: bool = True  # make the citation table once the quads are written (see rank)
+    table: Future | None = None  # the citation table, being made (rank)
+
+    def rank(self) -> None:
+        """Start making the citation table (kg.analysis.citation_store) from what the writer
+        wrote: its works in scope with their labels and its citation links, not read back from
+        the store. Called once the last quad is written: PageRank and Louvain (python-igraph,
+        which lets the interpreter go) run in a thread beside the loader's last phase."""
+        writer = self.writer
+        if not self.rank_citations or not writer.labels_exact:
+            return
+        from .analysis.citation_store import table_from_links
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-citations")
+        self.table = pool.submit(table_from_links, list(writer.work_labels), list(writer.work_labels.values()),
+                                 *writer.cites, writer.out_of_scope())
+        pool.shutdown(wait=False)
 
     def files(self) -> dict[str, bytes]:
         """Kept beside the graph in its generation: the keys `kg classify` compares (kg.classify.keys)."""
@@ -118,8 +137,15 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     writer = ScopingWriter(taxonomy, read_scope_decisions(store.curation_file))  # works, then their scope
     ontology = lines_of(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written
-    return GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks())), writer, record_warnings,
-                     time.perf_counter() - started)
+    made = GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks(), _then(lambda: made.rank()))),
+                     writer, record_warnings, time.perf_counter() - started)
+    return made
+
+
+def _then(action) -> Iterator[str]:
+    """An empty part of a stream that calls `action()` when the stream reaches it."""
+    action()
+    yield from ()
 
 
 def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None) -> BuildReport:
@@ -131,21 +157,25 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     started = time.monotonic()
     store = Store.at(store)
     made = graph_pass(store, corpus)
+    made.rank_citations = not store.remote
     if revise is None:
         checked = _Timed(graph_stats)
         written = time.perf_counter()
         published = store.publish(made.quads, build_meta(store, corpus), check=checked, files=made.files)
         written = time.perf_counter() - written
         _keep_counts(store, store.dir.path / published.generation, published.checked)
+        _keep_citations(store, store.dir.path / published.generation, made)
         return made.report(store, started, published.checked, made.phases(written, checked.seconds))
     with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
         if revise(draft.graph):
             made = graph_pass(store, corpus)
+            made.rank_citations = not store.remote
             draft.rewrite(made.quads)
         stats = graph_stats(draft.graph)
         draft.files.update(made.files())
     _keep_counts(store, store.dir.current(), stats)
+    _keep_citations(store, store.dir.current(), made)
     return made.report(store, started, stats)
 
 
@@ -156,6 +186,25 @@ def _keep_counts(store: Store, generation: Path | None, counts) -> None:
     if store.remote or generation is None or not isinstance(counts, dict):
         return
     keep(stats_kept_path(generation), json.dumps(counts))
+
+
+def _keep_citations(store: Store, generation: Path | None, made: GraphPass) -> None:
+    """Keep the citation table the pass made (GraphPass.rank) with the generation it published,
+    where citation_table(graph) reads it: the report and the app's Citation network page then
+    read it instead of computing it on their first ask."""
+    if made.table is None:
+        return
+    try:
+        table = made.table.result()  # made while the loader finished
+    except Exception as error:  # noqa: BLE001  the graph is published: the table is made on first ask instead
+        made.record_warnings.append(f"the citation table was not kept with the graph ({error}); "
+                                    "it is computed when first asked for")
+        return
+    if store.remote or generation is None:
+        return
+    from .analysis.citation_store import keep_table
+
+    keep_table(generation, table)
 
 
 class _Timed:

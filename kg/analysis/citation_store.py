@@ -9,6 +9,11 @@ folder) and every later process (the app, the report, the CLI) reads it in milli
 instead of recomputing; a new build is a new generation and computes afresh. A store that
 cannot be written to (or a remote endpoint) computes the table and keeps nothing.
 
+`kg build` keeps the table with the generation it publishes (kg.build: `table_from_links` over
+the works, labels, scopes and citation links its writer wrote, not read back from the store),
+so the first report or Citation network page after a build reads it too. A generation `kg
+classify` publishes as a delta (kg.classify.delta) computes it on first ask, as before.
+
 The works are numbered as the analysis corpus numbers them (by label, then IRI, works out of
 scope left out), so the table equals citation_metrics(load_corpus(graph)) on these columns
 (a test checks it).
@@ -24,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..derived import derived_path, kept
+from ..derived import DERIVED, derived_path, keep, kept
 from .graph_arrays import CitationArrays, arrays_from_positions, community_membership, pagerank_array
 
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
@@ -43,9 +48,18 @@ _LINKS = """SELECT ?cited (GROUP_CONCAT(STR(?citing); separator=" ") AS ?citing)
 _CITING = "SELECT ?citing WHERE { ?citing cito:cites <%s> }"
 
 
+def _filename(seed: int) -> str:
+    return f"citations-v{FORMAT}-seed{seed}.npz"
+
+
 def stored_path(graph, seed: int = 0) -> Path | None:
     """Where the table of `graph`'s generation lives (None: an endpoint or a graph in memory)."""
-    return derived_path(graph, f"citations-v{FORMAT}-seed{seed}.npz")
+    return derived_path(graph, _filename(seed))
+
+
+def kept_path(generation: Path, seed: int = 0) -> Path:
+    """Where the table of the generation folder `generation` is kept (kg build keeps it there)."""
+    return generation / DERIVED / _filename(seed)
 
 
 def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
@@ -71,9 +85,35 @@ def compute_table(graph, seed: int = 0, meanwhile: Callable[[], object] | None =
     """The table computed afresh (see citation_table). Louvain runs in a thread of its own:
     python-igraph lets the interpreter go while it runs, so PageRank, the ranks and
     `meanwhile()`, when given (a caller's own reading of the graph), run beside it."""
+    arrays, labels = read_arrays(graph)
+    return _ranked(arrays, labels, seed, meanwhile)
+
+
+def table_from_links(works: list[str], labels: list[str], citing, cited, out: set[str] = frozenset(),
+                     seed: int = 0) -> pd.DataFrame:
+    """The table of a graph the caller already holds (kg build: what its writer wrote), equal to
+    compute_table's on that graph: `works[i]` with its rdfs:label `labels[i]`, the links
+    works[citing[k]] cito:cites works[cited[k]] (integer positions), `out`: the works out of
+    scope, left out with their links. The works are numbered as read_arrays numbers them."""
+    # (label, IRI, position): a work is written once, so its position never decides the order
+    ordered = sorted((label, work, i) for i, (work, label) in enumerate(zip(works, labels)) if work not in out)
+    new = np.full(len(works), -1, dtype=np.int64)  # position in `works` -> node number (-1: left out)
+    new[np.array([i for _, _, i in ordered], dtype=np.int64)] = np.arange(len(ordered))
+    citing, cited = np.asarray(citing, dtype=np.int64), np.asarray(cited, dtype=np.int64)
+    arrays = arrays_from_positions([w for _, w, _ in ordered], new[citing], new[cited])
+    return _ranked(arrays, [label for label, _, _ in ordered], seed)
+
+
+def keep_table(generation: Path, table: pd.DataFrame, seed: int = 0) -> bool:
+    """Keep `table` as the citation table of the generation folder `generation` (citation_table
+    then reads it); False when it cannot be kept there."""
+    return keep(kept_path(generation, seed), _encode(table))
+
+
+def _ranked(arrays: CitationArrays, labels: list[str], seed: int,
+            meanwhile: Callable[[], object] | None = None) -> pd.DataFrame:
     from .citations import ranked_frame
 
-    arrays, labels = read_arrays(graph)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-louvain") as pool:
         communities = pool.submit(community_membership, arrays, seed)  # cached: ranked_frame reads it back
         pagerank_array(arrays)

@@ -187,6 +187,10 @@ class ScopingWriter(QuadWriter):
         src = self.sources.get(source_id)
         return src.agent if src else source_id
 
+    def out_of_scope(self) -> set[str]:
+        """The works whose status is "out" (those the citation table leaves out)."""
+        return {s.iri for s in self.scopes if s.status == OUT}
+
     def counts(self) -> dict[str, int]:
         out = {status: 0 for status in STATUSES}
         for s in self.scopes:

@@ -12,6 +12,7 @@ made once and reused.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import quote
@@ -141,6 +142,11 @@ class QuadWriter:
         self._people: dict[str, str] = {}  # author key -> its term
         self._derived: dict[str, tuple[set, set]] = {}  # source id -> (work IRIs, label IRIs) from it
         self._datasets: set[str] = set()  # dataset IRIs the records describe (not minted from mentions)
+        # what the citation table is made of (kg build keeps it with the generation): each work's
+        # rdfs:label, in the order written, and the cito:cites links as positions in that order
+        self.work_labels: dict[str, str] = {}
+        self.cites: tuple[array, array] = (array("i"), array("i"))
+        self.labels_exact = True  # False: a work written twice, the labels above are not the graph's
 
     def take(self) -> list[ox.Quad]:
         """The quads written since the last call (the writer keeps none of them)."""
@@ -197,6 +203,9 @@ class QuadWriter:
             self.add(w, TYPE, _FABIO.ReviewArticle)
         display = first("short_name") or first("title") or node.ids.get("cite") or node.ids.get("url")
         self.add(w, LABEL, _lit(display))
+        if node.iri in self.work_labels or isinstance(display, bool):
+            self.labels_exact = False
+        self.work_labels[node.iri] = display if isinstance(display, str) else str(display)  # _lit's text
         for kind, value in node.ids.items():
             prop = ID_PROPERTIES.get(kind)
             if prop is None:  # a kind with no property of its own (MAG, DBLP, PubMed ...): "kind:value"
@@ -407,8 +416,12 @@ class QuadWriter:
                 cites.add((a.iri, b.iri))
         yield
         cites_p = _CITO.cites
+        position = {iri: i for i, iri in enumerate(self.work_labels)}
+        citing, cited = self.cites
         for n, (a, b) in enumerate(sorted(cites), 1):
             self.add(ox.NamedNode(a), cites_p, ox.NamedNode(b))
+            citing.append(position[a])
+            cited.append(position[b])
             if n % 10_000 == 0:
                 yield
         yield
