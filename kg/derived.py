@@ -23,6 +23,12 @@ UNREADABLE = (OSError, ValueError, KeyError, TypeError)  # what a reader may rai
 
 T = TypeVar("T")
 
+# the results that depend only on the works, their display labels, their scope and the citation
+# links between them (the citation table): what `kg classify` publishes as a delta changes none
+# of these (kg.classify.delta adds the classifier's labels, mentions and dataset uses), so its
+# generation carries them over from the one it is made from instead of computing them again
+CLASSIFIER_INDEPENDENT = ("citations-",)
+
 
 def derived_path(graph, filename: str) -> Path | None:
     """Where `filename` derived from `graph`'s generation is kept (None: no generation folder)."""
@@ -61,3 +67,14 @@ def kept(path: Path | None, read: Callable[[Path], T], compute: Callable[[], T],
             return value
         keep(path, data)
     return value
+
+
+def classifier_independent(generation: Path) -> dict[str, bytes]:
+    """The results kept beside the generation folder `generation` that a classifier delta does
+    not change (CLASSIFIER_INDEPENDENT), as files of the next generation: path under its
+    folder -> content."""
+    folder = Path(generation) / DERIVED
+    if not folder.is_dir():
+        return {}
+    return {f"{DERIVED}/{path.name}": path.read_bytes() for path in sorted(folder.iterdir())
+            if path.is_file() and path.name.startswith(CLASSIFIER_INDEPENDENT)}

@@ -137,6 +137,7 @@ def test_a_synthetic_graph_with_works_added_removed_and_changed(tmp_path):
     report = classify_graph(store)
     assert report.labelled == 40 and report.delta == "delta", report.delta
     _same_as_full_build(store, tmp_path)
+    _citation_table_carried_over(store)
     # five new works go, one changes its text
     added.works = added.works[5:]
     added.works[0].abstract = "A retrieval-augmented personalized dialogue model that reads user profiles."
@@ -148,6 +149,23 @@ def test_a_synthetic_graph_with_works_added_removed_and_changed(tmp_path):
     report = classify_graph(store)
     assert report.rebuilt and report.delta == "delta", report.delta
     _same_as_full_build(store, tmp_path)
+
+
+def _citation_table_carried_over(store) -> None:
+    """The delta's generation keeps the citation table of the generation it was made from (a
+    delta changes no work's label, scope or citation), and it is the table of the new graph."""
+    import pandas as pd
+
+    from kg.analysis.citation_store import compute_table, stored_path
+
+    graph = Store.at(store).open()
+    path = stored_path(graph)
+    previous = Store.at(store).dir.path / Store.at(store).info()["previous"]
+    assert path is not None and path.is_file(), "the delta's generation keeps no citation table"
+    assert path.read_bytes() == (previous / path.relative_to(graph.generation)).read_bytes()
+    from kg.analysis.citation_store import citation_table
+
+    pd.testing.assert_frame_equal(citation_table(graph), compute_table(graph))
 
 
 def test_the_keys_a_build_keeps_equal_the_graph_read_in_full(classified, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from ..derived import classifier_independent
 from ..rdf.quads import MENTION_RELATIONS, QuadWriter
 from ..rdf.taxonomy import read_taxonomy
 from ..records.resolve import Resolver
@@ -113,6 +114,7 @@ def publish(store: Store, written: Written | None, meta: dict) -> str | None:
             keys = base / KEYS_FILE  # the classifier's records change none of the works' keys
             if keys.is_file():
                 draft.files[KEYS_FILE] = keys.read_bytes()
+            draft.files.update(classifier_independent(base))  # the citation table: unchanged too
             _apply(draft.graph.store, old, new, old_writer, new_writer, set(changed), old_sets | new_sets,
                    _datasets(written.after))
     except Unsafe as exc:

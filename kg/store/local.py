@@ -131,7 +131,8 @@ class StoreDir:
             if previous is not None:  # "since the last build": pruning keeps the generation named here
                 meta = {**meta, "previous": previous.name}
             (tmp / "kg-build.json").write_text(json.dumps(meta, indent=2))
-            for file_name, data in (files or {}).items():
+            for file_name, data in (files or {}).items():  # a name may hold a folder (kg-derived/...)
+                (tmp / file_name).parent.mkdir(parents=True, exist_ok=True)
                 (tmp / file_name).write_bytes(data)
         except BaseException as exc:
             store = None
