@@ -122,10 +122,11 @@ def build_meta(store: Store, corpus: Path | None = None) -> dict:
     return meta
 
 
-def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPass:
+def graph_pass(store: Store | str | Path, corpus: Path | None = None, *, rank: bool = True) -> GraphPass:
     """The graph's quads from the store's inputs: ontology, taxonomy, the corpus, the records and
     curation, then the scope of every work. The quads stream a work at a time: whoever stores
-    them, not this process, holds the graph."""
+    them, not this process, holds the graph. `rank`: also make the citation table once the last
+    quad is written (GraphPass.rank)."""
     started = time.perf_counter()
     store = Store.at(store)
     taxonomy = read_taxonomy(store.project.taxonomy_file)
@@ -138,7 +139,7 @@ def graph_pass(store: Store | str | Path, corpus: Path | None = None) -> GraphPa
     ontology = lines_of(iter_ontology_quads([ontology_dir() / "kg.ttl", store.project.taxonomy_file]))
     # the records live on in the stream only: their memory goes back once they are written
     made = GraphPass(NTriples(chain([ontology], writer.iter_ntriples(bundle).chunks(), _then(lambda: made.rank()))),
-                     writer, record_warnings, time.perf_counter() - started)
+                     writer, record_warnings, time.perf_counter() - started, rank_citations=rank)
     return made
 
 
@@ -156,8 +157,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     written again from them. Either way one generation is published (local stores only)."""
     started = time.monotonic()
     store = Store.at(store)
-    made = graph_pass(store, corpus)
-    made.rank_citations = not store.remote
+    made = graph_pass(store, corpus, rank=not store.remote)  # an endpoint keeps nothing beside its graph
     if revise is None:
         checked = _Timed(graph_stats)
         written = time.perf_counter()
@@ -169,8 +169,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
     with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
         if revise(draft.graph):
-            made = graph_pass(store, corpus)
-            made.rank_citations = not store.remote
+            made = graph_pass(store, corpus, rank=not store.remote)
             draft.rewrite(made.quads)
         stats = graph_stats(draft.graph)
         draft.files.update(made.files())

@@ -35,7 +35,13 @@ def derived_path(graph, filename: str) -> Path | None:
     generation = getattr(graph, "generation", None)
     if not isinstance(generation, Path) or not generation.is_dir():
         return None
-    return generation / DERIVED / filename
+    return beside(generation, filename)
+
+
+def beside(generation: Path, filename: str) -> Path:
+    """Where `filename` derived from the generation folder `generation` is kept (what kg build
+    keeps with the generation it publishes, before any graph is opened on it)."""
+    return Path(generation) / DERIVED / filename
 
 
 def keep(path: Path | None, data: str | bytes) -> bool:

@@ -11,8 +11,9 @@ cannot be written to (or a remote endpoint) computes the table and keeps nothing
 
 `kg build` keeps the table with the generation it publishes (kg.build: `table_from_links` over
 the works, labels, scopes and citation links its writer wrote, not read back from the store),
-so the first report or Citation network page after a build reads it too. A generation `kg
-classify` publishes as a delta (kg.classify.delta) computes it on first ask, as before.
+so the first report or Citation network page after a build reads it too; a generation `kg
+classify` publishes as a delta carries it over from the one it is made from (a delta changes
+no work's label, scope or citation: kg.derived.CLASSIFIER_INDEPENDENT).
 
 The works are numbered as the analysis corpus numbers them (by label, then IRI, works out of
 scope left out), so the table equals citation_metrics(load_corpus(graph)) on these columns
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..derived import DERIVED, derived_path, keep, kept
+from ..derived import beside, derived_path, keep, kept
 from .graph_arrays import CitationArrays, arrays_from_positions, community_membership, pagerank_array
 
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
@@ -59,7 +60,7 @@ def stored_path(graph, seed: int = 0) -> Path | None:
 
 def kept_path(generation: Path, seed: int = 0) -> Path:
     """Where the table of the generation folder `generation` is kept (kg build keeps it there)."""
-    return generation / DERIVED / _filename(seed)
+    return beside(generation, _filename(seed))
 
 
 def read_arrays(graph) -> tuple[CitationArrays, list[str]]:

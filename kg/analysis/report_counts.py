@@ -23,6 +23,7 @@ from itertools import combinations
 
 from ..derived import derived_path, kept
 from ..sparql.named import get_query, run_named, split_order
+from ..sparql.text import iri_list
 from .counting import year_of
 from .gap_counts import WORK_COLUMNS, GapCounts, _Work
 
@@ -60,12 +61,12 @@ def _bulk_rows(graph, name: str) -> list[tuple]:
 
 
 def _kept_rows(graph, name: str, text: str) -> list[tuple]:
-    """_lean_rows(graph, text), kept beside the graph's generation (kg.derived, as
+    """graph.values(text), kept beside the graph's generation (kg.derived, as
     report-NAME-vN.json): the report's bulk reads (every work's concept links and years, the
     candidates) ask the store once per generation, and every later report of it (another format,
     category or minimum confidence) reads them back in a fraction of the time."""
     return kept(derived_path(graph, f"report-{name}-v{KEPT_FORMAT}.json"), _read_kept_rows,
-                lambda: _lean_rows(graph, text), _encode_rows)
+                lambda: graph.values(text), _encode_rows)
 
 
 def _encode_rows(rows: list[tuple]) -> str:
@@ -85,43 +86,6 @@ def _read_kept_rows(path) -> list[tuple]:
     if len(rows) != data["rows"] or any(len(c) != len(rows) for c in columns):
         raise ValueError(f"{path}: not the rows it says it keeps")
     return rows
-
-
-def _lean_rows(graph, text: str) -> list[tuple]:
-    """graph.values(text) for reads of many thousand rows: on a local store the engine's solutions
-    are read by position, one small reader per row width (at 100,000 papers 183,800 concept links
-    in about 60% of the time the engine's own CSV answer takes to write and parse again, and about
-    half of what reading each term by its variable's name takes)."""
-    store = getattr(graph, "store", None)
-    if not hasattr(store, "query"):
-        return graph.values(text)
-    from ..store.local import PREFIXES
-
-    solutions = store.query(text, prefixes=PREFIXES)
-    read = _READERS.get(len(solutions.variables))
-    if read is None:
-        return [tuple(None if t is None else t.value for t in row) for row in solutions]
-    return read(solutions)
-
-
-def _read1(solutions) -> list[tuple]:
-    return [(None if (a := r[0]) is None else a.value,) for r in solutions]
-
-
-def _read2(solutions) -> list[tuple]:
-    return [(None if (a := r[0]) is None else a.value, None if (b := r[1]) is None else b.value) for r in solutions]
-
-
-def _read3(solutions) -> list[tuple]:
-    return [(None if (a := r[0]) is None else a.value, None if (b := r[1]) is None else b.value,
-             None if (c := r[2]) is None else c.value) for r in solutions]
-
-
-_READERS = {1: _read1, 2: _read2, 3: _read3}
-
-
-def _values_clause(iris) -> str:
-    return " ".join("<" + str(i).replace(">", "%3E") + ">" for i in iris)
 
 
 class ReportCounts(GapCounts):
@@ -423,7 +387,7 @@ class ReportCounts(GapCounts):
     def _years(self, works: list[str]) -> dict[str, int | None]:
         if not works:
             return {}
-        text = ("SELECT ?work ?year WHERE { VALUES ?work { " + _values_clause(works) + " } "
+        text = ("SELECT ?work ?year WHERE { VALUES ?work { " + iri_list(works) + " } "
                 "?work fabio:hasPublicationYear ?year }")
         return {w: year_of(y) for w, y in self.graph.values(text)}
 
@@ -431,7 +395,7 @@ class ReportCounts(GapCounts):
         works = list(works)
         if not works:
             return {}
-        text = "SELECT ?work ?label WHERE { VALUES ?work { " + _values_clause(works) + " } ?work rdfs:label ?label }"
+        text = "SELECT ?work ?label WHERE { VALUES ?work { " + iri_list(works) + " } ?work rdfs:label ?label }"
         return {w: label for w, label in self.graph.values(text)}
 
     def missed_candidates(self, top: int) -> list[dict]:
@@ -500,7 +464,7 @@ class ReportCounts(GapCounts):
         works = list(works)
         if not works:
             return set()
-        text = "SELECT ?work WHERE { VALUES ?work { " + _values_clause(works) + " } ?work kg:isCandidate true }"
+        text = "SELECT ?work WHERE { VALUES ?work { " + iri_list(works) + " } ?work kg:isCandidate true }"
         return {w for (w,) in self.graph.values(text)}
 
     def _latest_candidates(self, k: int, skip: set[str]) -> list[str]:
@@ -537,7 +501,7 @@ class ReportCounts(GapCounts):
         works = list(works)
         if not works:
             return {}
-        text = ("SELECT ?work ?label ?title ?year ?venue WHERE { VALUES ?work { " + _values_clause(works) + " } "
+        text = ("SELECT ?work ?label ?title ?year ?venue WHERE { VALUES ?work { " + iri_list(works) + " } "
                 "?work rdfs:label ?label . OPTIONAL { ?work dcterms:title ?title } "
                 "OPTIONAL { ?work fabio:hasPublicationYear ?year } OPTIONAL { ?work prism:publicationName ?venue } }")
         return {w: {"label": label, "title": title, "year": year_of(year), "venue": venue}

@@ -23,7 +23,7 @@ from functools import cache
 from ..errors import UsageError
 from ..paths import queries_dir
 from .results import QueryResult, Term
-from .text import Outline, Select, split_order
+from .text import Outline, Select, iri_list, split_order
 
 # A whole listing is read in pages of this many driver rows: fewer, larger requests than
 # the interactive page (each OFFSET skips every earlier row again; 6 s against 11 s for
@@ -79,8 +79,7 @@ class NamedQuery:
         driver = _driver(self.text)
         start, end = driver.wrapped
         if works is not None:
-            iris = " ".join("<" + str(w).replace(">", "%3E") + ">" for w in works)
-            pattern = f"VALUES ?{driver.variables[-1]} {{ {iris} }}"
+            pattern = f"VALUES ?{driver.variables[-1]} {{ {iri_list(works)} }}"
         return self.text[:start] + "{ " + pattern.strip() + " }" + self.text[end:]
 
     def order(self) -> list[tuple[str, bool]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..derived import DERIVED, derived_path, kept
+from ..derived import beside, derived_path, kept
 from .named import run_named
 
 FORMAT = 1  # bumped when the stored counts' meaning changes: older files are then recounted
@@ -29,15 +29,9 @@ def cell_counts(graph) -> dict[str, int]:
 
 def count_graph(graph) -> dict:
     """The counts, read from the graph afresh."""
-    out = {"triples": graph.triple_count()}
-    out.update(index_counts(graph))
-    return out
-
-
-def index_counts(graph) -> dict:
-    """The counts but the triple count (index scans only: the app's Overview shows these first)."""
     counts = run_named(graph, "stats").records()[0]
-    out = {k: int(v or 0) for k, v in counts.items()}
+    out = {"triples": graph.triple_count()}
+    out.update({k: int(v or 0) for k, v in counts.items()})
     out["cells"] = cell_counts(graph)
     return out
 
@@ -45,7 +39,7 @@ def index_counts(graph) -> dict:
 def kept_path(generation: Path) -> Path:
     """Where the counts of the generation folder `generation` are kept (kg build keeps the counts
     its check of the new graph made there)."""
-    return generation / DERIVED / FILE
+    return beside(generation, FILE)
 
 
 def stored_path(graph) -> Path | None:

@@ -410,6 +410,12 @@ def sparql_iri(value: str) -> str:
     return f"<{value}>"
 
 
+def iri_list(iris) -> str:
+    """IRIs as SPARQL text, one `<...>` each, separated by spaces (a VALUES block's body); a `>`
+    in one is written %3E (kg's own IRIs have none)."""
+    return " ".join("<" + str(i).replace(">", "%3E") + ">" for i in iris)
+
+
 def sparql_term(value) -> str:
     """A value as SPARQL term syntax, escaped: the only way values enter query text."""
     kind, text, lang, datatype = _term_parts(value)
