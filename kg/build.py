@@ -19,7 +19,7 @@ from itertools import chain
 from pathlib import Path
 
 from . import __version__
-from .derived import keep
+from .derived import beside, keep
 from .classify.attach import attach_label_records
 from .classify.curation import read_curation, read_scope_decisions
 from .classify.curation import read_entity_decisions
@@ -59,21 +59,23 @@ class GraphPass:
     record_warnings: list[str]
     read_seconds: float = 0.0  # reading the records, before the quads stream
     rank_citations: bool = True  # make the citation table once the quads are written (see rank)
-    table: Future | None = None  # the citation table, being made (rank)
+    table: Future | None = None  # the kept tables (file name -> content), being made (rank)
 
     def rank(self) -> None:
-        """Start making the citation table (kg.analysis.citation_store) from what the writer
-        wrote: its works in scope with their labels and its citation links, not read back from
-        the store. Called once the last quad is written: PageRank and Louvain (python-igraph,
-        which lets the interpreter go) run in a thread beside the loader's last phase."""
+        """Start making what the build keeps for the analyses (kg.analysis.network_store's
+        tables_from_links: the citation table, and the citation network page's table) from what
+        the writer wrote: its works in scope with their labels, their citation links and what the
+        page draws on, not read back from the store. Called once the last quad is written:
+        PageRank and Louvain (python-igraph, which lets the interpreter go) run in a thread beside
+        the loader's last phase."""
         writer = self.writer
         if not self.rank_citations or not writer.labels_exact:
             return
-        from .analysis.citation_store import table_from_links
+        from .analysis.network_store import tables_from_links
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-citations")
-        self.table = pool.submit(table_from_links, list(writer.work_labels), list(writer.work_labels.values()),
-                                 *writer.cites, writer.out_of_scope())
+        self.table = pool.submit(tables_from_links, list(writer.work_labels), list(writer.work_labels.values()),
+                                 *writer.cites, writer.out_of_scope(), writer.work_facts)
         pool.shutdown(wait=False)
 
     def files(self) -> dict[str, bytes]:
@@ -188,22 +190,21 @@ def _keep_counts(store: Store, generation: Path | None, counts) -> None:
 
 
 def _keep_citations(store: Store, generation: Path | None, made: GraphPass) -> None:
-    """Keep the citation table the pass made (GraphPass.rank) with the generation it published,
-    where citation_table(graph) reads it: the report and the app's Citation network page then
-    read it instead of computing it on their first ask."""
+    """Keep the tables the pass made (GraphPass.rank) with the generation it published, where
+    citation_table(graph) and network_table(graph) read them: the report and the app's Citation
+    network page then read them instead of computing them on their first ask."""
     if made.table is None:
         return
     try:
-        table = made.table.result()  # made while the loader finished
+        files = made.table.result()  # made while the loader finished
     except Exception as error:  # noqa: BLE001  the graph is published: the table is made on first ask instead
         made.record_warnings.append(f"the citation table was not kept with the graph ({error}); "
                                     "it is computed when first asked for")
         return
     if store.remote or generation is None:
         return
-    from .analysis.citation_store import keep_table
-
-    keep_table(generation, table)
+    for name, data in files.items():
+        keep(beside(generation, name), data)
 
 
 class _Timed:

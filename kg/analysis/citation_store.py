@@ -9,8 +9,9 @@ folder) and every later process (the app, the report, the CLI) reads it in milli
 instead of recomputing; a new build is a new generation and computes afresh. A store that
 cannot be written to (or a remote endpoint) computes the table and keeps nothing.
 
-`kg build` keeps the table with the generation it publishes (kg.build: `table_from_links` over
-the works, labels, scopes and citation links its writer wrote, not read back from the store),
+`kg build` keeps the table with the generation it publishes (kg.analysis.network_store's
+`tables_from_links`: `table_from_links` over the works, labels, scopes and citation links its
+writer wrote, not read back from the store),
 so the first report or Citation network page after a build reads it too; a generation `kg
 classify` publishes as a delta carries it over from the one it is made from (a delta changes
 no work's label, scope or citation: kg.derived.CLASSIFIER_INDEPENDENT).
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..derived import beside, derived_path, keep, kept
+from ..derived import derived_path, kept
 from .graph_arrays import CitationArrays, arrays_from_positions, community_membership, pagerank_array
 
 FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
@@ -49,18 +50,14 @@ _LINKS = """SELECT ?cited (GROUP_CONCAT(STR(?citing); separator=" ") AS ?citing)
 _CITING = "SELECT ?citing WHERE { ?citing cito:cites <%s> }"
 
 
-def _filename(seed: int) -> str:
+def filename(seed: int = 0) -> str:
+    """The name of the kept table under a generation's kept folder (kg.derived)."""
     return f"citations-v{FORMAT}-seed{seed}.npz"
 
 
 def stored_path(graph, seed: int = 0) -> Path | None:
     """Where the table of `graph`'s generation lives (None: an endpoint or a graph in memory)."""
-    return derived_path(graph, _filename(seed))
-
-
-def kept_path(generation: Path, seed: int = 0) -> Path:
-    """Where the table of the generation folder `generation` is kept (kg build keeps it there)."""
-    return beside(generation, _filename(seed))
+    return derived_path(graph, filename(seed))
 
 
 def read_arrays(graph) -> tuple[CitationArrays, list[str]]:
@@ -105,12 +102,6 @@ def table_from_links(works: list[str], labels: list[str], citing, cited, out: se
     return _ranked(arrays, [label for label, _, _ in ordered], seed)
 
 
-def keep_table(generation: Path, table: pd.DataFrame, seed: int = 0) -> bool:
-    """Keep `table` as the citation table of the generation folder `generation` (citation_table
-    then reads it); False when it cannot be kept there."""
-    return keep(kept_path(generation, seed), _encode(table))
-
-
 def _ranked(arrays: CitationArrays, labels: list[str], seed: int,
             meanwhile: Callable[[], object] | None = None) -> pd.DataFrame:
     from .citations import ranked_frame
@@ -124,7 +115,7 @@ def _ranked(arrays: CitationArrays, labels: list[str], seed: int,
     return ranked_frame(arrays, {"label": labels}, COLUMNS, seed=seed)
 
 
-def _encode(frame: pd.DataFrame) -> bytes:
+def encode(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, work=frame["work"].to_numpy(dtype=str), label=frame["label"].to_numpy(dtype=str),
              **{c: frame[c].to_numpy() for c in COLUMNS[2:]})
@@ -143,4 +134,4 @@ def citation_table(graph, seed: int = 0, meanwhile: Callable[[], object] | None 
     community (-1: no citation link), cited_by, references (in-corpus). Read from the
     generation's stored table when there is one, else computed and stored (kg.derived).
     `meanwhile`: called while Louvain runs when the table is computed (not when it is read)."""
-    return kept(stored_path(graph, seed), _load, lambda: compute_table(graph, seed, meanwhile), _encode)
+    return kept(stored_path(graph, seed), _load, lambda: compute_table(graph, seed, meanwhile), encode)

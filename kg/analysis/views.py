@@ -14,6 +14,7 @@ from dataclasses import replace
 import pandas as pd
 
 from .data import Corpus
+from .network_store import NETWORK_COLUMNS, network_table  # noqa: F401  (the app's entry to them)
 from ..errors import UsageError
 
 WORK_TABLE_COLUMNS = ["label", "year", "venue", "category", "title", "work"]
@@ -104,54 +105,6 @@ def with_kinds(combinations: pd.DataFrame) -> pd.DataFrame:
     out["concept"] = [f"{label} ({kind})" for label, kind in zip(out["a_label"], out["a_kind"])]
     out["with"] = [f"{label} ({kind})" for label, kind in zip(out["b_label"], out["b_kind"])]
     return out
-
-
-# the works' attributes the citation network filters and draws on, read lean: one simple pattern
-# each (a join of OPTIONALs over every work costs more than the five scans together)
-_YEARS = "SELECT ?w ?v WHERE { ?w fabio:hasPublicationYear ?v }"
-_CATEGORIES = "SELECT ?w ?v WHERE { ?w kg:category/skos:notation ?v }"
-_CANDIDATES = "SELECT ?w ?v WHERE { ?w kg:isCandidate ?v }"
-_REVIEWS = "SELECT ?w WHERE { ?w a fabio:ReviewArticle }"
-_CITATION_COUNTS = "SELECT ?w ?v WHERE { ?w kg:citationCount ?v }"
-NETWORK_COLUMNS = ["work", "label", "year", "category", "candidate", "review", "cited_by", "references",
-                   "pagerank", "rank", "tied", "community", "citation_count"]
-
-
-def network_table(graph) -> pd.DataFrame:
-    """Every work's citation figures (kg.analysis.citation_store.citation_table: PageRank, rank,
-    ties, Louvain community, in-corpus degrees; stored per generation) with what the citation
-    network page filters and draws on: year, category (notation or None), candidate, review
-    (a survey or review article), citation_count (external). Most central first; the columns of
-    citation_metrics that the page reads (NETWORK_COLUMNS), without loading the analysis corpus."""
-    from .citation_store import citation_table
-    from .counting import flag, year_of
-
-    def first(query, convert=lambda v: v) -> dict:
-        found: dict = {}
-        for w, v in graph.values(query):
-            if w not in found and v not in (None, ""):
-                found[w] = convert(v)
-        return found
-
-    read: dict = {}
-
-    def attributes() -> None:
-        read.update(years=first(_YEARS, year_of), categories=first(_CATEGORIES),
-                    candidates={w for w, v in graph.values(_CANDIDATES) if flag(v)},
-                    reviews={row[0] for row in graph.values(_REVIEWS)},
-                    counts=first(_CITATION_COUNTS, lambda v: int(float(v))))
-
-    table = citation_table(graph, meanwhile=attributes)  # a table computed now reads them while Louvain runs
-    if not read:
-        attributes()
-    years, categories, candidates, reviews, counts = (read[k] for k in ("years", "categories", "candidates",
-                                                                         "reviews", "counts"))
-    works = table["work"]
-    out = table.assign(year=pd.Series([years.get(w) for w in works], dtype=object),
-                       category=pd.Series([categories.get(w) for w in works], dtype=object),
-                       candidate=[w in candidates for w in works], review=[w in reviews for w in works],
-                       citation_count=pd.Series([counts.get(w) for w in works], dtype=object))
-    return out[NETWORK_COLUMNS]
 
 
 def network_sources(graph, table: pd.DataFrame) -> dict:

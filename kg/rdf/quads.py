@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -131,6 +132,20 @@ def _time(value: str) -> str:
     return _lit(value, XSD + kind)
 
 
+@dataclass(slots=True)
+class WorkFacts:
+    """What the writer wrote of one work that the citation network page filters and draws on
+    (kg.analysis.network_store keeps them with the generation kg build publishes): the text of
+    its fabio:hasPublicationYear, the notations of its kg:category concepts, whether it is marked
+    kg:isCandidate true, whether it is typed fabio:ReviewArticle, its kg:citationCount."""
+
+    review: bool = False
+    year: str | None = None
+    categories: tuple[str, ...] = ()
+    candidate: bool = False
+    citation_count: int | None = None
+
+
 class QuadWriter:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
@@ -146,6 +161,8 @@ class QuadWriter:
         # rdfs:label, in the order written, and the cito:cites links as positions in that order
         self.work_labels: dict[str, str] = {}
         self.cites: tuple[array, array] = (array("i"), array("i"))
+        # and what the citation network page draws on, per work in the same order (WorkFacts)
+        self.work_facts: list[WorkFacts] = []
         self.labels_exact = True  # False: a work written twice, the labels above are not the graph's
 
     def take(self) -> list[ox.Quad]:
@@ -199,13 +216,15 @@ class QuadWriter:
         w = _T(node.iri)
         first = node.first
         self.add(w, TYPE, _FABIO.ScholarlyWork)
-        if any(r.is_survey for r in node.records):
+        facts = WorkFacts(review=any(r.is_survey for r in node.records))
+        if facts.review:
             self.add(w, TYPE, _FABIO.ReviewArticle)
         display = first("short_name") or first("title") or node.ids.get("cite") or node.ids.get("url")
         self.add(w, LABEL, _lit(display))
         if node.iri in self.work_labels or isinstance(display, bool):
             self.labels_exact = False
         self.work_labels[node.iri] = display if isinstance(display, str) else str(display)  # _lit's text
+        self.work_facts.append(facts)
         for kind, value in node.ids.items():
             prop = ID_PROPERTIES.get(kind)
             if prop is None:  # a kind with no property of its own (MAG, DBLP, PubMed ...): "kind:value"
@@ -220,10 +239,12 @@ class QuadWriter:
                 self.add(w, prop, _lit(value))
         if value := first("year"):
             self.add(w, _FABIO.hasPublicationYear, _lit(value, XSD + "gYear"))
+            facts.year = str(value)
         if value := first("date"):
             self.add(w, _DCT.issued, _time(value))
         if (value := first("citation_count")) is not None:
             self.add(w, _K.citationCount, _lit(int(value)))
+            facts.citation_count = int(value)
         for attr, prop in _LINK_FIELDS:
             if value := first(attr):
                 self.add(w, prop, _link(value))
@@ -263,6 +284,8 @@ class QuadWriter:
                 concept = self.taxonomy.get(LABEL_AXIS_SCHEME[axis], value)
                 self.add(w, _n(AXES[axis]), _T(concept.iri))
                 in_taxonomy = in_taxonomy or axis == "category"
+                if axis == "category":
+                    facts.categories += (concept.notation,)
         said: set[tuple[str, str, str]] = set()
         for m in (m for r in node.records for m in r.mentions):
             if (m.kind, m.role, m.key) not in said:
@@ -272,6 +295,7 @@ class QuadWriter:
         placed = in_taxonomy and any(lab.axis == "category" and not is_predicted(lab) for lab in labels)
         if any(r.candidate for r in node.records) and not placed:
             self.add(w, _K.isCandidate, _lit(True))
+            facts.candidate = True
         if any(r.surveyed for r in node.records):
             self.add(w, _K.surveyed, _lit(True))
 
