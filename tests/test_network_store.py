@@ -107,3 +107,26 @@ def test_works_with_two_categories_keep_no_network_table(facts_ok):
     files = network_store.tables_from_links(works, labels, [0], [1], facts=facts)
     assert any(name.startswith("citations-") for name in files)
     assert (FILENAME in files) is facts_ok
+
+
+def test_kept_string_columns_round_trip_any_text(tmp_path):
+    """kg.derived.packed_strings: empty strings, non-ASCII text, a lone surrogate and a string
+    longer than the others come back as they went in; a damaged column is refused."""
+    import io
+
+    import numpy as np
+
+    from kg.derived import packed_strings, unpacked_strings
+
+    values = ["", "Vision–language ✓", "x" * 500, "a\ud800b", " spaced  out ", "日本語", ""]
+    buffer = io.BytesIO()
+    np.savez(buffer, **packed_strings("s", values), **packed_strings("none", []))
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as data:
+        assert unpacked_strings(data, "s") == values and unpacked_strings(data, "none") == []
+    buffer = io.BytesIO()
+    packed = packed_strings("s", values)
+    np.savez(buffer, s=packed["s"][:-3], s_ends=packed["s_ends"])
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as data, pytest.raises(ValueError):
+        unpacked_strings(data, "s")

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..derived import derived_path, kept
+from ..derived import derived_path, kept, packed_strings, unpacked_strings
 from .graph_arrays import CitationArrays, arrays_from_positions, community_membership, pagerank_array
 
-FORMAT = 1  # bumped when the stored table's meaning changes: older files are then recomputed
+FORMAT = 2  # bumped when the stored table's meaning changes: older files are then recomputed
 COLUMNS = ["work", "label", "pagerank", "rank", "tied", "community", "cited_by", "references"]
 
 # the works with their labels (one index scan; the few works out of scope are read apart and
@@ -117,7 +117,7 @@ def _ranked(arrays: CitationArrays, labels: list[str], seed: int,
 
 def encode(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, work=frame["work"].to_numpy(dtype=str), label=frame["label"].to_numpy(dtype=str),
+    np.savez(buffer, **packed_strings("work", frame["work"]), **packed_strings("label", frame["label"]),
              **{c: frame[c].to_numpy() for c in COLUMNS[2:]})
     return buffer.getvalue()
 
@@ -125,7 +125,7 @@ def encode(frame: pd.DataFrame) -> bytes:
 def _load(path: Path) -> pd.DataFrame:
     with np.load(path, allow_pickle=False) as data:
         # IRIs and labels as Python strings: the same column types as compute_table's
-        return pd.DataFrame({c: data[c].tolist() if c in ("work", "label") else data[c] for c in COLUMNS},
+        return pd.DataFrame({c: unpacked_strings(data, c) if c in ("work", "label") else data[c] for c in COLUMNS},
                             columns=COLUMNS)
 
 

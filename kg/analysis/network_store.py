@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..derived import UNREADABLE, derived_path
+from ..derived import UNREADABLE, derived_path, packed_strings, unpacked_strings
 from .citation_store import citation_table, encode, filename as citation_file, table_from_links
 from .counting import flag, year_of
 
-FORMAT = 1  # bumped when the kept table's meaning changes: older files are then recomputed
+FORMAT = 2  # bumped when the kept table's meaning changes: older files are then recomputed
 FILENAME = f"network-v{FORMAT}.npz"
 NETWORK_COLUMNS = ["work", "label", "year", "category", "candidate", "review", "cited_by", "references",
                    "pagerank", "rank", "tied", "community", "citation_count"]
@@ -120,10 +120,10 @@ def _encode(frame: pd.DataFrame) -> bytes:
     """The table as arrays (no pickles): the columns that may be empty as values and a mask."""
     buffer = io.BytesIO()
     year, count = frame["year"], frame["citation_count"]
-    np.savez(buffer, work=frame["work"].to_numpy(dtype=str), label=frame["label"].to_numpy(dtype=str),
+    np.savez(buffer, **packed_strings("work", frame["work"]), **packed_strings("label", frame["label"]),
              year=np.array([0 if v is None else int(v) for v in year], dtype=np.int64),
              year_known=year.notna().to_numpy(dtype=bool),
-             category=np.array(["" if v is None else v for v in frame["category"]], dtype=str),
+             **packed_strings("category", ("" if v is None else v for v in frame["category"])),
              category_known=frame["category"].notna().to_numpy(dtype=bool),
              citation_count=np.array([0 if v is None else int(v) for v in count], dtype=np.int64),
              citation_count_known=count.notna().to_numpy(dtype=bool),
@@ -134,13 +134,15 @@ def _encode(frame: pd.DataFrame) -> bytes:
 
 def _load(path: Path) -> pd.DataFrame:
     with np.load(path, allow_pickle=False) as data:
-        def maybe(column: str) -> pd.Series:
+        def maybe(column: str, values: list) -> pd.Series:
             known = data[f"{column}_known"]
-            return pd.Series([v if k else None for v, k in zip(data[column].tolist(), known.tolist())], dtype=object)
+            return pd.Series([v if k else None for v, k in zip(values, known.tolist())], dtype=object)
 
         # the same column types as compute_network_table's (IRIs, labels, years: Python values)
-        frame = pd.DataFrame({"work": data["work"].tolist(), "label": data["label"].tolist(),
-                              "year": maybe("year"), "category": maybe("category"),
+        frame = pd.DataFrame({"work": unpacked_strings(data, "work"), "label": unpacked_strings(data, "label"),
+                              "year": maybe("year", data["year"].tolist()),
+                              "category": maybe("category", unpacked_strings(data, "category")),
                               "candidate": data["candidate"].tolist(), "review": data["review"].tolist(),
-                              **{c: data[c] for c in _NUMBERS}, "citation_count": maybe("citation_count")})
+                              **{c: data[c] for c in _NUMBERS},
+                              "citation_count": maybe("citation_count", data["citation_count"].tolist())})
     return frame[NETWORK_COLUMNS]
