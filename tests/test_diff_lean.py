@@ -61,3 +61,44 @@ def test_the_diff_of_a_changed_store_is_the_same_either_way(store_copy, tmp_path
     monkeypatch.setattr(diff._State, "__init__", lambda self, g, c, lean=lean: original(self, g, c, lean=lean))
     assert diff_graphs(old, new) == expected
     assert expected["works_added"] and expected["works_removed"] and expected["label_changes"]
+
+
+def _changed_generations(store_copy, tmp_path, kg):
+    store = Store.at(make_changed_store(store_copy, tmp_path, kg))
+    from kg.store.snapshots import resolve
+
+    return (store.open_at(resolve(store, "v1", field="old").generation),
+            store.open_at(resolve(store, None, field="new").generation))
+
+
+def test_the_old_generation_is_read_by_a_second_process_with_the_same_diff(store_copy, tmp_path, kg, monkeypatch):
+    import kg.analysis.diff as diff
+
+    old, new = _changed_generations(store_copy, tmp_path, kg)
+    read_apart = []
+    finish = diff._finish_reading
+
+    def recorded(child):
+        state = finish(child)
+        read_apart.append(state is not None)
+        return state
+
+    monkeypatch.setattr(diff, "_finish_reading", recorded)
+    together = diff_graphs(old, new)
+    assert read_apart == [True]  # the old generation's state came from the second process
+    monkeypatch.setattr(diff, "_start_reading", lambda graph, confidence: None)
+    assert diff_graphs(old, new) == together  # read one after the other in this process
+
+
+def test_a_second_process_that_fails_leaves_the_diff_to_this_one(store_copy, tmp_path, kg, monkeypatch):
+    import sys
+
+    import kg.analysis.diff as diff
+
+    old, new = _changed_generations(store_copy, tmp_path, kg)
+    expected = diff_graphs(old, new)
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")  # a process that exits 1
+    assert diff._finish_reading(diff._start_reading(old, 0.5)) is None
+    assert diff_graphs(old, new) == expected
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))  # none can be started
+    assert diff._start_reading(old, 0.5) is None and diff_graphs(old, new) == expected

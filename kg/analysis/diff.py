@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 
 from .counting import CLASSIFIER_SOURCE, MIN_CONFIDENCE
@@ -92,6 +93,81 @@ class _State:
 
     def label(self, work: str) -> str:
         return (self.works.get(work) or {}).get("label") or work
+
+
+def _states(old_graph, new_graph, confidence: float) -> tuple[_State, _State]:
+    """Both generations' states. Two generations of a local store are read at once, the old one
+    by a second process of its own (the engine holds the interpreter while it reads, so a thread
+    would not help; at 100,000 papers each generation takes about a minute). Any other graph, or
+    a second process that fails, is read here, one after the other."""
+    child = _start_reading(old_graph, confidence)
+    new = _State(new_graph, confidence)
+    old = _finish_reading(child)
+    return (old if old is not None else _State(old_graph, confidence)), new
+
+
+def _start_reading(graph, confidence: float):
+    """A process reading `graph`'s state into a file (see _read_for_parent), or None when the
+    graph is not a generation of a local store, or no process can be started."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from ..store import LocalGraph
+
+    generation = getattr(graph, "generation", None)
+    if not isinstance(graph, LocalGraph) or not isinstance(generation, Path) or not generation.is_dir():
+        return None
+    out = tempfile.NamedTemporaryFile(prefix="kg-diff-", suffix=".pickle", delete=False)
+    out.close()
+    root = str(Path(__file__).resolve().parents[2])  # this kg, wherever the process was started
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from kg.analysis.diff import _read_for_parent; _read_for_parent()",
+             str(graph.dir.path), generation.name, repr(float(confidence)), out.name],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
+    except OSError:
+        os.unlink(out.name)
+        return None
+    return proc, out.name
+
+
+def _finish_reading(child) -> _State | None:
+    """The state the process of _start_reading read, or None when it failed."""
+    import pickle
+
+    if child is None:
+        return None
+    proc, path = child
+    try:
+        if proc.wait() != 0:
+            return None
+        with open(path, "rb") as file:
+            state = pickle.load(file)
+        return state if isinstance(state, _State) else None
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return None
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _read_for_parent() -> None:
+    """In the process _start_reading starts: read the state of one generation and write it to
+    the file the parent named (arguments: store folder, generation, minimum confidence, file)."""
+    import pickle
+    import sys
+
+    from ..store import LocalGraph
+
+    folder, generation, confidence, path = sys.argv[1:5]
+    state = _State(LocalGraph(folder, generation=generation), float(confidence))
+    with open(path, "wb") as file:
+        pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _listed_works(graph) -> dict[str, dict]:
@@ -244,7 +320,7 @@ def diff_graphs(old_graph, new_graph, *, min_confidence: float | None = None, ol
                 new_ref: dict | None = None) -> dict:
     """Everything that changed from `old_graph` to `new_graph` (each a read-only graph)."""
     confidence = MIN_CONFIDENCE if min_confidence is None else min_confidence
-    a, b = _State(old_graph, confidence), _State(new_graph, confidence)
+    a, b = _states(old_graph, new_graph, confidence)
     moved = reidentified(old_graph, new_graph, sorted(set(a.works) - set(b.works)), sorted(set(b.works) - set(a.works)))
     a.rename(moved)
     added = sorted(set(b.works) - set(a.works), key=lambda w: (b.label(w).lower(), w))
