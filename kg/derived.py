@@ -7,11 +7,13 @@ the command line) reads it in milliseconds instead of asking the graph again; a 
 new generation and computes afresh. A graph without a generation folder (a draft, a graph in
 memory, an endpoint) keeps nothing, and neither does a folder that cannot be written: the
 result is then computed at every ask. What is kept is read with a reader of the caller's; a
-file that reader refuses (damaged, foreign, of an older format) is computed and written again.
+file that reader refuses (damaged, foreign, of an older format) is computed again, and written
+again where the caller keeps what it computes (`kept`).
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -19,7 +21,8 @@ from typing import TypeVar
 from .fileio import write_atomic
 
 DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
-UNREADABLE = (OSError, ValueError, KeyError, TypeError)  # what a reader may raise on a bad file
+# what a reader may raise on a bad file (a cut .npz file is a zip file without its end: BadZipFile)
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
 
 T = TypeVar("T")
 

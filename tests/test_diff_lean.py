@@ -47,20 +47,43 @@ def test_a_synthetic_graph_with_works_out_of_scope_and_people_s_decisions(tmp_pa
     assert len(out) == 10 and not out & set(state.labels)  # labels of works out of scope are not compared
 
 
-@pytest.mark.parametrize("lean", [True, False])
-def test_the_diff_of_a_changed_store_is_the_same_either_way(store_copy, tmp_path, kg, lean, monkeypatch):
-    store = Store.at(make_changed_store(store_copy, tmp_path, kg))
-    from kg.store.snapshots import resolve
+def test_a_graph_with_several_values_of_a_property_reads_as_the_listings_pick(make_graph, rec):
+    """The listing's first row of a work: the lowest status, the highest relevance, the lowest
+    label; a source that is the classifier's address as text is not the classifier."""
+    import pyoxigraph as ox
 
-    old = store.open_at(resolve(store, "v1", field="old").generation)
-    new = store.open_at(resolve(store, None, field="new").generation)
-    expected = diff_graphs(old, new)  # lean: the default for a local graph
+    from kg.analysis.counting import CLASSIFIER_SOURCE
+
+    graph = make_graph(rec.bundle([rec.work(1, "retrieval", ["alignment"]), rec.work(2, "retrieval")]))
+    kg_ = "https://w3id.org/kg-survey/ontology#"
+    work = next(w for (w,) in graph.values("SELECT ?w WHERE { ?w kg:arxivId '2401.00001' }"))
+    w, rdfs = ox.NamedNode(work), "http://www.w3.org/2000/01/rdf-schema#"
+    assertion = ox.NamedNode("https://example.org/assertion")
+    for p, o in ((rdfs + "label", ox.Literal("AAA first by label")), (kg_ + "scopeStatus", ox.Literal("in")),
+                 (kg_ + "scopeStatus", ox.Literal("undecided")), (kg_ + "relevance", ox.Literal("0.9", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))),
+                 (kg_ + "relevance", ox.Literal("0.1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))),
+                 (kg_ + "hasLabel", assertion)):
+        graph.store.add(ox.Quad(w, ox.NamedNode(p), o))
+    for p, o in ((kg_ + "axis", ox.NamedNode(kg_ + "mechanism")), (kg_ + "concept", ox.NamedNode("https://example.org/c")),
+                 ("http://www.w3.org/ns/prov#wasDerivedFrom", ox.Literal(CLASSIFIER_SOURCE))):
+        graph.store.add(ox.Quad(assertion, ox.NamedNode(p), o))
+    state = _same_state(graph)
+    row = state.works[work]
+    assert row["label"] == "AAA first by label" and row["relevance"] == 0.9
+    assert state.labels[work]["mechanism"]["https://example.org/c"] == "asserted"
+
+
+def test_the_diff_of_a_changed_store_is_the_same_read_lean_by_two_processes(store_copy, tmp_path, kg, monkeypatch):
     import kg.analysis.diff as diff
 
+    old, new = _changed_generations(store_copy, tmp_path, kg)
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
+    together = diff_graphs(old, new)  # lean, the old generation by a second process
     original = diff._State.__init__
-    monkeypatch.setattr(diff._State, "__init__", lambda self, g, c, lean=lean: original(self, g, c, lean=lean))
-    assert diff_graphs(old, new) == expected
-    assert expected["works_added"] and expected["works_removed"] and expected["label_changes"]
+    monkeypatch.setattr(diff._State, "__init__", lambda self, g, c, lean=None: original(self, g, c, lean=False))
+    monkeypatch.setattr(diff, "_start_reading", lambda graph, confidence: None)
+    assert diff_graphs(old, new) == together  # both read through the listings, here
+    assert together["works_added"] and together["works_removed"] and together["label_changes"]
 
 
 def _changed_generations(store_copy, tmp_path, kg):
@@ -84,6 +107,9 @@ def test_the_old_generation_is_read_by_a_second_process_with_the_same_diff(store
         return state
 
     monkeypatch.setattr(diff, "_finish_reading", recorded)
+    assert diff_graphs(old, new) is not None and read_apart == [False]  # a small graph: read here
+    read_apart.clear()
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
     together = diff_graphs(old, new)
     assert read_apart == [True]  # the old generation's state came from the second process
     monkeypatch.setattr(diff, "_start_reading", lambda graph, confidence: None)
@@ -97,8 +123,36 @@ def test_a_second_process_that_fails_leaves_the_diff_to_this_one(store_copy, tmp
 
     old, new = _changed_generations(store_copy, tmp_path, kg)
     expected = diff_graphs(old, new)
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
     monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")  # a process that exits 1
     assert diff._finish_reading(diff._start_reading(old, 0.5)) is None
     assert diff_graphs(old, new) == expected
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))  # none can be started
     assert diff._start_reading(old, 0.5) is None and diff_graphs(old, new) == expected
+
+
+def test_a_relative_store_path_and_an_interrupted_diff(store_copy, tmp_path, kg, monkeypatch):
+    import kg.analysis.diff as diff
+
+    make_changed_store(store_copy, tmp_path, kg)
+    monkeypatch.chdir(store_copy.parent)
+    store = Store.at(store_copy.name)  # as `kg --store store diff` gives it
+    from kg.store.snapshots import resolve
+
+    old = store.open_at(resolve(store, "v1", field="old").generation)
+    new = store.open_at(resolve(store, None, field="new").generation)
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
+    assert diff._finish_reading(diff._start_reading(old, 0.5)) is not None  # the process found the store
+    started = []
+    start = diff._start_reading
+    monkeypatch.setattr(diff, "_start_reading", lambda g, c: started.append(start(g, c)) or started[-1])
+    original = diff._State.__init__
+
+    def interrupted(self, graph, confidence, lean=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(diff._State, "__init__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        diff_graphs(old, new)
+    assert started and started[0] is not None and started[0].poll() is not None  # stopped, not left running
+    monkeypatch.setattr(diff._State, "__init__", original)

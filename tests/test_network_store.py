@@ -92,10 +92,16 @@ def test_the_classified_bundled_graphs_table_is_kept_by_its_build(classified_sto
     assert kept["category"].notna().sum() > 10
 
 
-def test_a_damaged_kept_table_is_computed_instead(store_copy):
+@pytest.mark.parametrize("damage", ["foreign", "cut"])
+def test_a_damaged_kept_table_is_computed_instead(store_copy, damage):
+    from kg.analysis.citation_store import citation_table, compute_table, stored_path
+
     graph = LocalGraph(store_copy)
-    derived_path(graph, FILENAME).write_bytes(b"not a table")
+    for path in (derived_path(graph, FILENAME), stored_path(graph)):
+        data = path.read_bytes()
+        path.write_bytes(b"not a table" if damage == "foreign" else data[: len(data) // 2])
     pd.testing.assert_frame_equal(network_table(LocalGraph(store_copy)), compute_network_table(graph))
+    pd.testing.assert_frame_equal(citation_table(LocalGraph(store_copy)), compute_table(graph))
 
 
 @pytest.mark.parametrize("facts_ok", [True, False])
@@ -130,3 +136,12 @@ def test_kept_string_columns_round_trip_any_text(tmp_path):
     buffer.seek(0)
     with np.load(buffer, allow_pickle=False) as data, pytest.raises(ValueError):
         unpacked_strings(data, "s")
+
+
+def test_facts_the_network_file_cannot_hold_still_keep_the_citation_table():
+    from kg.rdf.quads import WorkFacts
+
+    works, labels = ["https://example.org/a", "https://example.org/b"], ["A", "B"]
+    facts = [WorkFacts(citation_count=2 ** 63), WorkFacts()]  # more than the file's integers hold
+    files = network_store.tables_from_links(works, labels, [0], [1], facts=facts)
+    assert [name for name in files if name.startswith("citations-")] and FILENAME not in files

@@ -1,9 +1,11 @@
 """What changed between two states of the graph (two snapshots, a snapshot and now, the last build).
 
-Both generations are opened read-only and asked the same named queries (`scope`,
-`analysis-label-assertions`, `datasets`, `methods`), the gap cells with their works counted in
-the store (kg.analysis.gap_counts, as `kg gaps --json`) and the citation links between works in
-scope; the answers are compared as sets, keyed by the work's IRI.
+Both generations are opened read-only and asked the same questions: what the named queries
+`scope` and `analysis-label-assertions` give (read by one lean pattern per property from a local
+store, through the listings from an endpoint), `datasets` and `methods`, the gap cells with
+their works counted in the store (kg.analysis.gap_counts, as `kg gaps --json`) and the citation
+links between works in scope; the answers are compared as sets, keyed by the work's IRI. Two
+generations of a large local store are read at once, the older by a second process.
 
     diff_graphs(old, new)            -> dict (the JSON schema is in docs/living-survey.md)
     diff_store(store, "v1", None)    -> the same, for references kg.store.snapshots resolves
@@ -42,17 +44,24 @@ def _text(value) -> str | None:
 
 
 class _State:
-    """What one generation answers to the diff's named queries. `lean`: read what the diff
-    compares by one lean pattern per property and join it here (a local graph, by default), not
+    """What one generation answers to the diff's named queries. `lean` (a local graph, by
+    default): read what the diff compares by one lean pattern per property and join it here, not
     through the `scope` and `analysis-label-assertions` listings, whose per-work lookups cost the
     engine about 15 us each (at 100,000 papers 34 s against 16 s a generation); both give the
-    same state (a test compares them)."""
+    same state (a test compares them) on graphs kg writes (see _lean_works). An endpoint is read
+    through the listings."""
 
     def __init__(self, graph, min_confidence: float, *, lean: bool | None = None):
-        lean = hasattr(graph, "values") if lean is None else lean
-        self.works: dict[str, dict] = _lean_works(graph) if lean else _listed_works(graph)
+        if lean is None:
+            from ..store import LocalGraph
+
+            lean = isinstance(graph, LocalGraph)
+        if lean:
+            self.works, typed, out = _lean_works(graph)
+            rows = _lean_labels(graph, typed, out)
+        else:
+            self.works, rows = _listed_works(graph), _listed_labels(graph)
         self.labels: dict[str, dict[str, dict[str, str]]] = {}  # work -> axis -> notation -> asserted|predicted
-        rows = _lean_labels(graph) if lean else _listed_labels(graph)
         for work, axis, notation, predicted in rows:
             if axis in MENTION_AXES:
                 continue
@@ -95,23 +104,36 @@ class _State:
         return (self.works.get(work) or {}).get("label") or work
 
 
+# from how many works on a generation is read by a second process (a smaller graph is read here
+# faster than a process starts: 0.08 s against 0.5 s for the bundled graph)
+SECOND_PROCESS_WORKS = 5_000
+_COUNT_WORKS = "SELECT (COUNT(*) AS ?n) WHERE { ?w a fabio:ScholarlyWork }"
+
+
 def _states(old_graph, new_graph, confidence: float) -> tuple[_State, _State]:
-    """Both generations' states. Two generations of a local store are read at once, the old one
-    by a second process of its own (the engine holds the interpreter while it reads, so a thread
-    would not help; at 100,000 papers each generation takes about a minute). Any other graph, or
-    a second process that fails, is read here, one after the other."""
+    """Both generations' states. Two generations of a local store of SECOND_PROCESS_WORKS works
+    or more are read at once, the old one by a second process of its own (the engine holds the
+    interpreter while it reads, so a thread would not help; at 100,000 papers each generation
+    takes about a minute). Any other graph, or a second process that fails, is read here, one
+    after the other. The second process is stopped if this one stops reading."""
     child = _start_reading(old_graph, confidence)
-    new = _State(new_graph, confidence)
-    old = _finish_reading(child)
+    try:
+        new = _State(new_graph, confidence)
+        old = _finish_reading(child)
+    finally:
+        if child is not None and child.poll() is None:  # this reading failed or was interrupted
+            child.kill()
+            child.wait()
     return (old if old is not None else _State(old_graph, confidence)), new
 
 
 def _start_reading(graph, confidence: float):
-    """A process reading `graph`'s state into a file (see _read_for_parent), or None when the
-    graph is not a generation of a local store, or no process can be started."""
+    """A process reading `graph`'s state (see _read_for_parent), or None when the graph is not a
+    generation of a local store, holds fewer than SECOND_PROCESS_WORKS works, or no process can
+    be started."""
+    import site
     import subprocess
     import sys
-    import tempfile
     from pathlib import Path
 
     from ..store import LocalGraph
@@ -119,55 +141,53 @@ def _start_reading(graph, confidence: float):
     generation = getattr(graph, "generation", None)
     if not isinstance(graph, LocalGraph) or not isinstance(generation, Path) or not generation.is_dir():
         return None
-    out = tempfile.NamedTemporaryFile(prefix="kg-diff-", suffix=".pickle", delete=False)
-    out.close()
-    root = str(Path(__file__).resolve().parents[2])  # this kg, wherever the process was started
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from kg.analysis.diff import _read_for_parent; _read_for_parent()",
-             str(graph.dir.path), generation.name, repr(float(confidence)), out.name],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=root)
-    except OSError:
-        os.unlink(out.name)
+    counted = graph.values(_COUNT_WORKS)
+    if not counted or int(counted[0][0] or 0) < SECOND_PROCESS_WORKS:
         return None
-    return proc, out.name
+    root = str(Path(__file__).resolve().parents[2])  # the folder this kg is imported from
+    env = dict(os.environ)
+    if root not in {*site.getsitepackages(), site.getusersitepackages()}:  # a checkout: tell the process
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    try:
+        # -P: no working directory on the import path (a folder named kg there cannot stand in for kg)
+        return subprocess.Popen(
+            [sys.executable, "-P", "-c", "from kg.analysis.diff import _read_for_parent; _read_for_parent()",
+             str(generation.resolve()), repr(float(confidence))],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    except (OSError, TypeError, ValueError):  # no interpreter to start
+        return None
 
 
 def _finish_reading(child) -> _State | None:
-    """The state the process of _start_reading read, or None when it failed."""
+    """The state the process of _start_reading read (sent on its standard output), or None when
+    it failed."""
     import pickle
 
     if child is None:
         return None
-    proc, path = child
     try:
-        if proc.wait() != 0:
+        sent, _ = child.communicate()
+        if child.returncode != 0:
             return None
-        with open(path, "rb") as file:
-            state = pickle.load(file)
-        return state if isinstance(state, _State) else None
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        state = pickle.loads(sent)
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
         return None
-    finally:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+    return state if isinstance(state, _State) else None
 
 
 def _read_for_parent() -> None:
-    """In the process _start_reading starts: read the state of one generation and write it to
-    the file the parent named (arguments: store folder, generation, minimum confidence, file)."""
+    """In the process _start_reading starts: read the state of one generation (arguments: its
+    folder, the minimum confidence) and send it to the parent on the standard output."""
     import pickle
     import sys
+    from pathlib import Path
 
     from ..store import LocalGraph
 
-    folder, generation, confidence, path = sys.argv[1:5]
-    state = _State(LocalGraph(folder, generation=generation), float(confidence))
-    with open(path, "wb") as file:
-        pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+    folder, confidence = Path(sys.argv[1]), float(sys.argv[2])
+    state = _State(LocalGraph(folder.parent, generation=folder.name), confidence)
+    sys.stdout.buffer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.flush()
 
 
 def _listed_works(graph) -> dict[str, dict]:
@@ -191,16 +211,17 @@ def _listed_labels(graph):
         yield str(row["work"]), _local(row["axis"]), str(row["notation"]), bool(row.get("predicted"))
 
 
-# what the `scope` listing gives of each work, one lean pattern each (kg writes one of each per work)
+# what the `scope` listing gives of each work, one lean pattern each
 _WORK_PROPERTIES = (("title", "dcterms:title"), ("year", "fabio:hasPublicationYear"), ("status", "kg:scopeStatus"),
                     ("relevance", "kg:relevance"), ("arxiv", "kg:arxivId"), ("doi", "kg:doi"),
                     ("s2", "kg:s2PaperId"), ("cite", "kg:citationKey"))
 _DECIDED_BY = "SELECT ?w ?v WHERE { ?w kg:scopeAssessment ?a . ?a prov:wasAttributedTo/rdfs:label ?v }"
 _WORKS = "SELECT ?w ?label WHERE { ?w a fabio:ScholarlyWork OPTIONAL { ?w rdfs:label ?label } }"
-_LABELS = """SELECT ?work ?axis ?notation ?from WHERE {
+_LABELS = f"""SELECT ?work ?axis ?notation ?predicted WHERE {{
   ?work kg:hasLabel ?assertion . ?assertion kg:axis ?axis ; kg:concept ?concept ; prov:wasDerivedFrom ?from .
-  OPTIONAL { ?concept skos:notation ?n } BIND(COALESCE(?n, STR(?concept)) AS ?notation)
-}"""
+  OPTIONAL {{ ?concept skos:notation ?n }} BIND(COALESCE(?n, STR(?concept)) AS ?notation)
+  BIND(?from = <{CLASSIFIER_SOURCE}> AS ?predicted)
+}}"""
 
 
 def _year_text(value: str | None) -> str | None:
@@ -213,37 +234,51 @@ def _year_text(value: str | None) -> str | None:
         return value
 
 
-def _lean_works(graph) -> dict[str, dict]:
-    """_listed_works read by one lean pattern per property, joined here."""
-    found: dict[str, dict[str, str]] = {}
+def _lean_works(graph) -> tuple[dict[str, dict], set[str], set[str]]:
+    """_listed_works read by one lean pattern per property, joined here; also every work (with a
+    label or not) and the works marked out of scope. Where a work has several values of a
+    property the listing's first row is taken as it sorts them: the lowest status, the highest
+    relevance, the lowest label; of a title, year, identifier or deciding agent (one each in a
+    graph kg writes, and its shapes say so) the first the store gives."""
+    found: dict[str, dict[str, list[str]]] = {}
     for key, prop in (*_WORK_PROPERTIES, ("decided_by", None)):
-        values: dict[str, str] = {}
+        values: dict[str, list[str]] = {}
         for w, v in graph.values(_DECIDED_BY if prop is None else f"SELECT ?w ?v WHERE {{ ?w {prop} ?v }}"):
             if v is not None:
-                values.setdefault(w, v)
+                values.setdefault(w, []).append(v)
         found[key] = values
-    works: dict[str, dict] = {}
+
+    def first(key: str, work: str) -> str | None:
+        return found[key].get(work, [None])[0]
+
+    labels: dict[str, list[str]] = {}
     for work, label in graph.values(_WORKS):
-        if label is None or work in works:  # the listing's works have a label; a second label: its first row
+        labels.setdefault(work, [])
+        if label is not None:
+            labels[work].append(label)
+    works: dict[str, dict] = {}
+    for work, names in labels.items():
+        if not names:  # the listing's works have a label
             continue
-        relevance = found["relevance"].get(work)
-        ids = (found[k].get(work) for k in ("arxiv", "doi", "s2", "cite"))
+        relevance = max((float(r) for r in found["relevance"].get(work, [])), default=None)
+        statuses = found["status"].get(work)
+        ids = (first(k, work) for k in ("arxiv", "doi", "s2", "cite"))
         works[work] = {
-            "work": work, "label": label, "title": found["title"].get(work), "id": next((i for i in ids if i is not None), None),
-            "year": _year_text(found["year"].get(work)), "status": found["status"].get(work),
-            "relevance": round(float(relevance), 4) if relevance is not None else None,
-            "decided_by": found["decided_by"].get(work)}
-    return works
+            "work": work, "label": min(names), "title": first("title", work),
+            "id": next((i for i in ids if i is not None), None), "year": _year_text(first("year", work)),
+            "status": min(statuses) if statuses else None,
+            "relevance": round(relevance, 4) if relevance is not None else None,
+            "decided_by": first("decided_by", work)}
+    out = {w for w, statuses in found["status"].items() if "out" in statuses}
+    return works, set(labels), out
 
 
-def _lean_labels(graph):
+def _lean_labels(graph, typed: set[str], out: set[str]):
     """_listed_labels of the label assertions (not the mentions, which the diff reports apart)
-    read by one pattern, the works out of scope left out here."""
-    typed = {w for (w,) in graph.values("SELECT ?w WHERE { ?w a fabio:ScholarlyWork }")}
-    out = {w for (w,) in graph.values('SELECT ?w WHERE { ?w kg:scopeStatus "out" }')}
-    for work, axis, notation, source in graph.values(_LABELS):
+    read by one pattern; `typed`: every work, `out`: those out of scope (left out here)."""
+    for work, axis, notation, predicted in graph.values(_LABELS):
         if work in typed and work not in out:
-            yield work, _local(axis), notation, source == CLASSIFIER_SOURCE
+            yield work, _local(axis), notation, predicted == "true"
 
 
 def citation_pairs(graph, works: set[str]) -> set[tuple[str, str]]:

@@ -101,6 +101,17 @@ def tables_from_links(works: list[str], labels: list[str], citing, cited, out: s
     table = table_from_links(works, labels, citing, cited, out)
 
     files = {citation_file(): encode(table)}
+    try:
+        network = _network_from_facts(table, works, facts)
+    except (TypeError, ValueError, OverflowError):  # facts the store would not answer so: computed on first ask
+        network = None
+    if network is not None:
+        files[FILENAME] = network
+    return files
+
+
+def _network_from_facts(table: pd.DataFrame, works: list[str], facts: list | None) -> bytes | None:
+    """The network table's file made from the writer's facts (see tables_from_links), or None."""
     if facts is not None and len(facts) == len(works) and all(len(f.categories) <= 1 for f in facts):
         years, categories, counts = {}, {}, {}
         for work, f in zip(works, facts):
@@ -112,8 +123,8 @@ def tables_from_links(works: list[str], labels: list[str], citing, cited, out: s
                 counts[work] = int(f.citation_count)
         candidates = {w for w, f in zip(works, facts) if f.candidate}
         reviews = {w for w, f in zip(works, facts) if f.review}
-        files[FILENAME] = _encode(_joined(table, years, categories, candidates, reviews, counts))
-    return files
+        return _encode(_joined(table, years, categories, candidates, reviews, counts))
+    return None
 
 
 def _encode(frame: pd.DataFrame) -> bytes:
