@@ -59,25 +59,32 @@ def network_table(graph) -> pd.DataFrame:
 
 def compute_network_table(graph) -> pd.DataFrame:
     """network_table computed from the store: the citation table and five lean reads."""
-    def first(query, convert=lambda v: v) -> dict:
-        found: dict = {}
-        for w, v in graph.values(query):
-            if w not in found and v not in (None, ""):
-                found[w] = convert(v)
-        return found
-
     read: dict = {}
 
     def attributes() -> None:
-        read.update(years=first(_YEARS, year_of), categories=first(_CATEGORIES),
-                    candidates={w for w, v in graph.values(_CANDIDATES) if flag(v)},
-                    reviews={row[0] for row in graph.values(_REVIEWS)},
-                    counts=first(_CITATION_COUNTS, lambda v: int(float(v))))
+        read.update(_attributes(graph.values(_YEARS), graph.values(_CATEGORIES), graph.values(_CANDIDATES),
+                                (w for (w,) in graph.values(_REVIEWS)), graph.values(_CITATION_COUNTS)))
 
     table = citation_table(graph, meanwhile=attributes)  # a table computed now reads them while Louvain runs
     if not read:
         attributes()
     return _joined(table, **read)
+
+
+def _attributes(years, categories, candidates, reviews, counts) -> dict:
+    """The five attributes of the works, each from (work, value as the store writes it) pairs
+    (`reviews`: works), the first value of a work kept: the one way both the store's answers and
+    kg build's facts become the table's columns."""
+    def first(pairs, convert=lambda v: v) -> dict:
+        found: dict = {}
+        for w, v in pairs:
+            if w not in found and v not in (None, ""):
+                found[w] = convert(v)
+        return found
+
+    return {"years": first(years, year_of), "categories": first(categories),
+            "candidates": {w for w, v in candidates if flag(v)}, "reviews": set(reviews),
+            "counts": first(counts, lambda v: int(float(v)))}
 
 
 def _joined(table: pd.DataFrame, years: dict, categories: dict, candidates: set, reviews: set,
@@ -112,19 +119,13 @@ def tables_from_links(works: list[str], labels: list[str], citing, cited, out: s
 
 def _network_from_facts(table: pd.DataFrame, works: list[str], facts: list | None) -> bytes | None:
     """The network table's file made from the writer's facts (see tables_from_links), or None."""
-    if facts is not None and len(facts) == len(works) and all(len(f.categories) <= 1 for f in facts):
-        years, categories, counts = {}, {}, {}
-        for work, f in zip(works, facts):
-            if f.year not in (None, "") and (year := year_of(f.year)) not in (None, ""):
-                years[work] = year
-            if f.categories and f.categories[0] not in (None, ""):
-                categories[work] = f.categories[0]
-            if f.citation_count is not None:
-                counts[work] = int(f.citation_count)
-        candidates = {w for w, f in zip(works, facts) if f.candidate}
-        reviews = {w for w, f in zip(works, facts) if f.review}
-        return _encode(_joined(table, years, categories, candidates, reviews, counts))
-    return None
+    if facts is None or len(facts) != len(works) or any(len(f.categories) > 1 for f in facts):
+        return None
+    pairs = list(zip(works, facts))
+    read = _attributes(((w, f.year) for w, f in pairs), ((w, f.categories[0]) for w, f in pairs if f.categories),
+                       ((w, "true") for w, f in pairs if f.candidate), (w for w, f in pairs if f.review),
+                       ((w, str(f.citation_count)) for w, f in pairs if f.citation_count is not None))
+    return _encode(_joined(table, **read))
 
 
 def _encode(frame: pd.DataFrame) -> bytes:
