@@ -59,7 +59,7 @@ class GraphPass:
     record_warnings: list[str]
     read_seconds: float = 0.0  # reading the records, before the quads stream
     rank_citations: bool = True  # make the citation table once the quads are written (see rank)
-    table: Future | None = None  # the kept tables (file name -> content), being made (rank)
+    kept: Future | None = None  # the files kept for the analyses (name -> content), being made (rank)
 
     def rank(self) -> None:
         """Start making what the build keeps for the analyses (kg.analysis.network_store's
@@ -74,7 +74,7 @@ class GraphPass:
         from .analysis.network_store import tables_from_links
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-citations")
-        self.table = pool.submit(tables_from_links, list(writer.work_labels), list(writer.work_labels.values()),
+        self.kept = pool.submit(tables_from_links, list(writer.work_labels), list(writer.work_labels.values()),
                                  *writer.cites, writer.out_of_scope(), writer.work_facts)
         pool.shutdown(wait=False)
 
@@ -166,7 +166,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
         published = store.publish(made.quads, build_meta(store, corpus), check=checked, files=made.files)
         written = time.perf_counter() - written
         _keep_counts(store, store.dir.path / published.generation, published.checked)
-        _keep_citations(store, store.dir.path / published.generation, made)
+        _keep_tables(store, store.dir.path / published.generation, made)
         return made.report(store, started, published.checked, made.phases(written, checked.seconds))
     with store.draft(build_meta(store, corpus)) as draft:
         draft.write(made.quads)
@@ -176,7 +176,7 @@ def build(store: Store | str | Path, corpus: Path | None = None, *, revise=None)
         stats = graph_stats(draft.graph)
         draft.files.update(made.files())
     _keep_counts(store, store.dir.current(), stats)
-    _keep_citations(store, store.dir.current(), made)
+    _keep_tables(store, store.dir.current(), made)
     return made.report(store, started, stats)
 
 
@@ -189,14 +189,14 @@ def _keep_counts(store: Store, generation: Path | None, counts) -> None:
     keep(stats_kept_path(generation), json.dumps(counts))
 
 
-def _keep_citations(store: Store, generation: Path | None, made: GraphPass) -> None:
+def _keep_tables(store: Store, generation: Path | None, made: GraphPass) -> None:
     """Keep the tables the pass made (GraphPass.rank) with the generation it published, where
     citation_table(graph) and network_table(graph) read them: the report and the app's Citation
     network page then read them instead of computing them on their first ask."""
-    if made.table is None:
+    if made.kept is None:
         return
     try:
-        files = made.table.result()  # made while the loader finished
+        files = made.kept.result()  # made while the loader finished
     except Exception as error:  # noqa: BLE001  the graph is published: the table is made on first ask instead
         made.record_warnings.append(f"the citation table was not kept with the graph ({error}); "
                                     "it is computed when first asked for")

@@ -15,6 +15,7 @@ from kg.bench import synthetic_bundle
 from kg.build import build
 from kg.records.file import write_bundle
 from kg.store import LocalGraph
+from scope_support import write_scope_decisions
 
 
 def _same_as_metrics(table: pd.DataFrame, graph) -> None:
@@ -95,8 +96,7 @@ def _kept_equals_computed(store) -> pd.DataFrame:
 
 
 def _exclude(store, arxiv_ids) -> None:
-    lines = ["decisions:"] + [f"- {{work: {{arxiv: '{a}'}}, scope: exclude, by: tester}}" for a in arxiv_ids]
-    (store / "curation.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_scope_decisions(store, exclude=arxiv_ids)
 
 
 def test_kg_build_keeps_the_table_of_the_bundled_graph(store_copy):

@@ -13,6 +13,7 @@ from kg.build import build
 from kg.records.file import write_bundle
 from kg.store import LocalGraph, Store
 from diff_support import make_changed_store
+from scope_support import write_scope_decisions
 
 
 def _same_state(graph) -> _State:
@@ -35,10 +36,9 @@ def test_a_synthetic_graph_with_works_out_of_scope_and_people_s_decisions(tmp_pa
     store = tmp_path / "store"
     bundle = synthetic_bundle(400, seed=11)
     write_bundle(store / "records" / "bench.jsonl", bundle)
-    lines = ["decisions:"] + [f"- {{work: {{arxiv: '{w.ids['arxiv']}'}}, scope: exclude, by: tester, reason: off topic}}"
-                              for w in bundle.works[:40:4]]
-    lines += [f"- {{work: {{arxiv: '{w.ids['arxiv']}'}}, scope: include, by: another}}" for w in bundle.works[41:50:3]]
-    (store / "curation.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_scope_decisions(store, exclude=[w.ids["arxiv"] for w in bundle.works[:40:4]],
+                          include=[w.ids["arxiv"] for w in bundle.works[41:50:3]], reason="off topic",
+                          include_by="another")
     build(store)
     state = _same_state(LocalGraph(store))
     statuses = {w["status"] for w in state.works.values()}
@@ -86,10 +86,12 @@ def test_the_diff_of_a_changed_store_is_the_same_read_lean_by_two_processes(stor
     assert together["works_added"] and together["works_removed"] and together["label_changes"]
 
 
-def _changed_generations(store_copy, tmp_path, kg):
-    store = Store.at(make_changed_store(store_copy, tmp_path, kg))
+def _changed_generations(store_copy, tmp_path, kg, location=None):
+    """The changed store's snapshot v1 and its graph now; `location`: the store as named by the run."""
     from kg.store.snapshots import resolve
 
+    made = make_changed_store(store_copy, tmp_path, kg)
+    store = Store.at(location or made)
     return (store.open_at(resolve(store, "v1", field="old").generation),
             store.open_at(resolve(store, None, field="new").generation))
 
@@ -134,13 +136,8 @@ def test_a_second_process_that_fails_leaves_the_diff_to_this_one(store_copy, tmp
 def test_a_relative_store_path_and_an_interrupted_diff(store_copy, tmp_path, kg, monkeypatch):
     import kg.analysis.diff as diff
 
-    make_changed_store(store_copy, tmp_path, kg)
     monkeypatch.chdir(store_copy.parent)
-    store = Store.at(store_copy.name)  # as `kg --store store diff` gives it
-    from kg.store.snapshots import resolve
-
-    old = store.open_at(resolve(store, "v1", field="old").generation)
-    new = store.open_at(resolve(store, None, field="new").generation)
+    old, new = _changed_generations(store_copy, tmp_path, kg, store_copy.name)  # as `kg --store store diff` names it
     monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
     assert diff._finish_reading(diff._start_reading(old, 0.5)) is not None  # the process found the store
     started = []

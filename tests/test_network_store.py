@@ -17,6 +17,7 @@ from kg.derived import derived_path
 from kg.records import Label
 from kg.records.file import write_bundle
 from kg.store import LocalGraph
+from scope_support import write_scope_decisions
 
 
 def _kept_equals_computed(store) -> pd.DataFrame:
@@ -77,9 +78,7 @@ def test_a_synthetic_graph_with_works_out_of_scope(tmp_path):
     store = tmp_path / "store"
     bundle = synthetic_bundle(600, seed=7)
     write_bundle(store / "records" / "bench.jsonl", bundle)
-    lines = ["decisions:"] + [f"- {{work: {{arxiv: '{w.ids['arxiv']}'}}, scope: exclude, by: tester}}"
-                              for w in bundle.works[:20:3]]
-    (store / "curation.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_scope_decisions(store, exclude=[w.ids["arxiv"] for w in bundle.works[:20:3]])
     build(store)
     kept = _kept_equals_computed(store)
     assert len(kept) > 500 and kept["candidate"].any() and kept["citation_count"].notna().any()

@@ -115,18 +115,28 @@ def _ranked(arrays: CitationArrays, labels: list[str], seed: int,
     return ranked_frame(arrays, {"label": labels}, COLUMNS, seed=seed)
 
 
+def arrays(frame: pd.DataFrame) -> dict:
+    """The citation table's columns of `frame` as the arrays of an .npz file (columns_of reads
+    them back); kg.analysis.network_store keeps its table's citation columns the same way."""
+    return {**packed_strings("work", frame["work"]), **packed_strings("label", frame["label"]),
+            **{c: frame[c].to_numpy() for c in COLUMNS[2:]}}
+
+
+def columns_of(data) -> dict:
+    """The citation table's columns from a loaded .npz file that `arrays` wrote: IRIs and labels
+    as Python strings, the same column types as compute_table's."""
+    return {c: unpacked_strings(data, c) if c in ("work", "label") else data[c] for c in COLUMNS}
+
+
 def encode(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **packed_strings("work", frame["work"]), **packed_strings("label", frame["label"]),
-             **{c: frame[c].to_numpy() for c in COLUMNS[2:]})
+    np.savez(buffer, **arrays(frame))
     return buffer.getvalue()
 
 
 def _load(path: Path) -> pd.DataFrame:
     with np.load(path, allow_pickle=False) as data:
-        # IRIs and labels as Python strings: the same column types as compute_table's
-        return pd.DataFrame({c: unpacked_strings(data, c) if c in ("work", "label") else data[c] for c in COLUMNS},
-                            columns=COLUMNS)
+        return pd.DataFrame(columns_of(data), columns=COLUMNS)
 
 
 def citation_table(graph, seed: int = 0, meanwhile: Callable[[], object] | None = None) -> pd.DataFrame:

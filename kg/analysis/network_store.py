@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..derived import UNREADABLE, derived_path, packed_strings, unpacked_strings
-from .citation_store import citation_table, encode, filename as citation_file, table_from_links
+from .citation_store import arrays as citation_arrays, citation_table, columns_of as citation_columns, encode
+from .citation_store import filename as citation_file, table_from_links
 from .counting import flag, year_of
 
 FORMAT = 2  # bumped when the kept table's meaning changes: older files are then recomputed
 FILENAME = f"network-v{FORMAT}.npz"
 NETWORK_COLUMNS = ["work", "label", "year", "category", "candidate", "review", "cited_by", "references",
                    "pagerank", "rank", "tied", "community", "citation_count"]
-_NUMBERS = ["cited_by", "references", "pagerank", "rank", "tied", "community"]
 
 # the works' attributes the citation network filters and draws on, read lean: one simple pattern
 # each (a join of OPTIONALs over every work costs more than the five scans together)
@@ -129,18 +129,18 @@ def _network_from_facts(table: pd.DataFrame, works: list[str], facts: list | Non
 
 
 def _encode(frame: pd.DataFrame) -> bytes:
-    """The table as arrays (no pickles): the columns that may be empty as values and a mask."""
+    """The table as arrays (no pickles): the citation table's columns as kg.analysis.citation_store
+    keeps them, the columns that may be empty as values and a mask."""
     buffer = io.BytesIO()
     year, count = frame["year"], frame["citation_count"]
-    np.savez(buffer, **packed_strings("work", frame["work"]), **packed_strings("label", frame["label"]),
+    np.savez(buffer, **citation_arrays(frame),
              year=np.array([0 if v is None else int(v) for v in year], dtype=np.int64),
              year_known=year.notna().to_numpy(dtype=bool),
              **packed_strings("category", ("" if v is None else v for v in frame["category"])),
              category_known=frame["category"].notna().to_numpy(dtype=bool),
              citation_count=np.array([0 if v is None else int(v) for v in count], dtype=np.int64),
              citation_count_known=count.notna().to_numpy(dtype=bool),
-             candidate=frame["candidate"].to_numpy(dtype=bool), review=frame["review"].to_numpy(dtype=bool),
-             **{c: frame[c].to_numpy() for c in _NUMBERS})
+             candidate=frame["candidate"].to_numpy(dtype=bool), review=frame["review"].to_numpy(dtype=bool))
     return buffer.getvalue()
 
 
@@ -151,10 +151,8 @@ def _load(path: Path) -> pd.DataFrame:
             return pd.Series([v if k else None for v, k in zip(values, known.tolist())], dtype=object)
 
         # the same column types as compute_network_table's (IRIs, labels, years: Python values)
-        frame = pd.DataFrame({"work": unpacked_strings(data, "work"), "label": unpacked_strings(data, "label"),
-                              "year": maybe("year", data["year"].tolist()),
+        frame = pd.DataFrame({**citation_columns(data), "year": maybe("year", data["year"].tolist()),
                               "category": maybe("category", unpacked_strings(data, "category")),
                               "candidate": data["candidate"].tolist(), "review": data["review"].tolist(),
-                              **{c: data[c] for c in _NUMBERS},
                               "citation_count": maybe("citation_count", data["citation_count"].tolist())})
     return frame[NETWORK_COLUMNS]
