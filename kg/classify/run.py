@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
@@ -211,7 +211,7 @@ def _write_json(path: Path, data: dict) -> None:
 def _entry(work: GraphWork, axes: list[str], fp: str, labels: list[Label], datasets: list[str],
            mentions: list[EntityMention] = ()) -> dict:
     return {"fp": fp, "ids": work.ids, "title": work.title or None, "year": work.year, "display": work.display,
-            "labels": [lab.__dict__ for lab in labels], "datasets": datasets, "axes": axes,
+            "labels": [asdict(lab) for lab in labels], "datasets": datasets, "axes": axes,
             "mentions": [to_dict(m) for m in mentions]}
 
 
@@ -255,7 +255,7 @@ def _keep_mention_times(new: list[EntityMention], old: list[dict]) -> None:
 
 
 def _values(labels: list[dict] | list[Label], axis: str) -> list[str]:
-    items = [lab if isinstance(lab, dict) else lab.__dict__ for lab in labels]
+    items = [lab if isinstance(lab, dict) else asdict(lab) for lab in labels]
     return sorted(x["value"] for x in items if x["axis"] == axis)
 
 

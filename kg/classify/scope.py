@@ -42,7 +42,7 @@ IN, OUT, UNDECIDED = "in", "out", "undecided"
 STATUSES = (IN, OUT, UNDECIDED)
 
 
-@dataclass
+@dataclass(slots=True)
 class WorkScope:
     """One work's scope, as the build decides it."""
 

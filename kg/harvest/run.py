@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,7 +111,7 @@ def _source(job: Checkpoint, kind: str, title: str, url: str, request: str) -> S
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     src = Source(id=f"{kind}-{time.strftime('%Y%m%dT%H%M%S')}-{job.id[-6:]}", title=title,
                  agent=title.split(" (")[0], url=url, retrieved=stamp, request=request)
-    job.remember("source", src.__dict__)
+    job.remember("source", asdict(src))
     return src
 
 
