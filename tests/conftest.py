@@ -17,6 +17,25 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def pytest_addoption(parser, pluginmanager):
+    """pyproject's addopts ask pytest-xdist (the test extra) for a worker per core. Where it is not
+    installed, or not loaded (`-p no:xdist`), its options are taken here and the tests run in this
+    one process, said once at the start, instead of pytest stopping at "unrecognized arguments"."""
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is not loaded: the tests run in one process")
+    group.addoption("--numprocesses", dest="numprocesses", default=None)
+    group.addoption("--maxprocesses", dest="maxprocesses", default=None)
+    group.addoption("--dist", dest="dist", default="no")
+
+
+def pytest_report_header(config):
+    if not config.pluginmanager.has_plugin("xdist"):
+        return ("pytest-xdist is not loaded, so the tests run in one process "
+                "(pip install \".[test]\" installs it: a worker per core)")
+    return None
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the user's real kg home."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -25,3 +27,15 @@ def test_every_data_file_is_packaged():
         assert any(fnmatch.fnmatch(path.name, pat) for pat in data.get(package, [])), f"{path} is not package data"
     assert SETUP["package-dir"]["kg.ontology"] == "ontology"
     assert {"kg.ttl", "taxonomy.ttl", "shapes.ttl"} <= {p.name for p in (ROOT / "ontology").glob("*.ttl")}
+
+
+def test_the_tests_run_in_one_process_without_pytest_xdist():
+    """pyproject's addopts name pytest-xdist's options; without the plugin (here: not loaded),
+    pytest takes them and says it runs in one process, instead of stopping at "unrecognized
+    arguments: --numprocesses"."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider",
+                          "tests/test_packaging.py::test_every_subpackage_is_packaged"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pytest-xdist is not loaded, so the tests run in one process" in run.stdout
+    assert "1 passed" in run.stdout
