@@ -91,7 +91,7 @@ class NTriples:
     def segments(self, triples: int = 0, ahead: int = 0, buffer: int = 1 << 20) -> Iterator[io.BufferedReader]:
         """The stream as binary files for `Store.bulk_load`, one after the other, each of about
         `triples` lines (0: one file). Oxigraph's bulk loader holds what it sorts in memory
-        until its input ends: loading in parts of half a million triples caps its buffers (326 ->
+        until its input ends: loading in parts (kg.store.LOAD_PART triples) caps its buffers (326 ->
         152 MB for 400,000 triples in parts of 100,000, at the same CPU time). An error in the
         stream's producer reaches the loader's caller as it was raised. `ahead`: chunks made in
         a thread of their own, up to that many ahead of the loader, so that Python can write

@@ -46,7 +46,7 @@ class Publication:
     checked: object = None
 
 
-LOAD_PART = 500_000  # triples per bulk load of a build
+LOAD_PART = 250_000  # triples per bulk load of a build: at 100k papers, 130 MB less peak than 500,000 in the same time (docs/benchmarks.md)
 
 
 class Draft:
