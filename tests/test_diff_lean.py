@@ -16,6 +16,15 @@ from diff_support import make_changed_store
 from scope_support import write_scope_decisions
 
 
+@pytest.fixture(autouse=True)
+def _nothing_kept(monkeypatch):
+    """These tests are about how a generation is read: each diff here reads both, none from a state
+    kept beside its generation by an earlier diff (what is kept: tests/test_diff_kept.py)."""
+    import kg.analysis.diff as diff
+
+    monkeypatch.setattr(diff, "derived_path", lambda graph, filename: None)
+
+
 def _same_state(graph) -> _State:
     lean, listed = _State(graph, 0.5, lean=True), _State(graph, 0.5, lean=False)
     assert lean.works == listed.works

@@ -1,0 +1,96 @@
+"""kg diff keeps what each generation answers beside it (kg.analysis.diff._state, kg.derived): a
+published generation never changes, so a later diff (the next `kg update`'s, the app's What's new)
+reads the kept state instead of the generation, and gives the same diff."""
+
+from __future__ import annotations
+
+import pytest
+
+import kg.analysis.diff as diff
+from kg.analysis.diff import _State, diff_graphs, diff_store
+from kg.derived import derived_path
+from kg.store import Store
+from kg.store.snapshots import resolve
+from diff_support import make_changed_store
+
+
+def _kept_files(graph) -> list:
+    folder = derived_path(graph, "x").parent
+    return sorted(p.name for p in folder.glob("diff-state-*")) if folder.is_dir() else []
+
+
+@pytest.fixture
+def changed(store_copy, tmp_path, kg):
+    store = Store.at(make_changed_store(store_copy, tmp_path, kg))
+    old = store.open_at(resolve(store, "v1", field="old").generation)
+    new = store.open_at(resolve(store, None, field="new").generation)
+    return store, old, new
+
+
+def _no_reading(monkeypatch):
+    def refused(self, graph, confidence, lean=None):
+        raise AssertionError("a generation was read although its state is kept")
+
+    monkeypatch.setattr(_State, "__init__", refused)
+
+
+def test_a_state_keeps_everything_the_diff_compares(changed):
+    _, old, new = changed
+    for graph in (old, new):
+        state = _State(graph, 0.5)
+        again = _State.decode(state.encode())
+        assert (again.works, again.labels, again.citations, again.cells, again.datasets, again.methods) == (
+            state.works, state.labels, state.citations, state.cells, state.datasets, state.methods)
+        assert list(again.cells) == list(state.cells)  # the cells' order, which the diff's follows
+    blob = _State(new, 0.5).encode()
+    for bad in (blob[:-8], blob[:len(blob) // 2], b"{}", b""):  # cut, or not a state at all
+        with pytest.raises(diff.UNREADABLE):
+            _State.decode(bad)
+
+
+def test_the_second_diff_reads_the_kept_states_and_says_the_same(changed, monkeypatch):
+    store, old, new = changed
+    assert _kept_files(old) == [] and _kept_files(new) == []
+    first = diff_store(store, "v1")
+    assert _kept_files(old) == _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+    assert first["works_added"] and first["label_changes"] and first["cells"]
+    _no_reading(monkeypatch)
+    assert diff_store(store, "v1") == first
+    assert diff_graphs(old, new) == {**first, "from": {}, "to": {}}
+    with pytest.raises(AssertionError, match="was read"):  # another minimum confidence is another state
+        diff_graphs(old, new, min_confidence=0.7)
+
+
+def test_one_kept_state_and_the_other_generation_read(changed, monkeypatch):
+    store, old, new = changed
+    expected = diff_graphs(old, new)
+    derived_path(new, diff._state_file(0.5)).unlink()
+    read = []
+    original = _State.__init__
+    monkeypatch.setattr(_State, "__init__", lambda self, g, c, lean=None: read.append(g.generation) or original(self, g, c, lean=lean))
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)  # no second process for a single generation to read
+    assert diff_graphs(old, new) == expected
+    assert read == [new.generation] and _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not gzip at all", b"\x1f\x8b\x08\x00garbage"])
+def test_a_damaged_or_foreign_kept_state_is_read_again_and_kept_anew(changed, damage):
+    _, old, new = changed
+    expected = diff_graphs(old, new)
+    path = derived_path(old, diff._state_file(0.5))
+    path.write_bytes(damage)
+    assert diff_graphs(old, new) == expected
+    assert _State.decode(path.read_bytes()).works  # written again
+    import gzip
+    path.write_bytes(gzip.compress(b'{"format": 0, "works": {}}'))  # an older format
+    assert diff_graphs(old, new) == expected
+
+
+def test_the_second_process_keeps_the_state_it_read(changed, monkeypatch):
+    _, old, new = changed
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
+    child = diff._start_reading(old, 0.5)
+    assert child is not None
+    state = diff._finish_reading(child)
+    assert state is not None and _kept_files(old) == ["diff-state-v1-0.5.json.gz"]
+    assert _State.decode(derived_path(old, diff._state_file(0.5)).read_bytes()).works == state.works
