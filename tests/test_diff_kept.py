@@ -61,16 +61,58 @@ def test_the_second_diff_reads_the_kept_states_and_says_the_same(changed, monkey
         diff_graphs(old, new, min_confidence=0.7)
 
 
-def test_one_kept_state_and_the_other_generation_read(changed, monkeypatch):
+def test_one_kept_state_and_the_other_generation_read_in_two_halves(changed, monkeypatch):
+    """The usual diff of a living survey: the previous generation's state was kept when it was new;
+    the new generation is read by two processes, its people half by the second one."""
     store, old, new = changed
     expected = diff_graphs(old, new)
     derived_path(new, diff._state_file(0.5)).unlink()
-    read = []
-    original = _State.__init__
-    monkeypatch.setattr(_State, "__init__", lambda self, g, c, lean=None: read.append(g.generation) or original(self, g, c, lean=lean))
-    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)  # no second process for a single generation to read
+    analysed, finished = [], []
+    analysis, finish = diff._analysis_part, diff._finish_reading
+    monkeypatch.setattr(diff, "_analysis_part", lambda g, c: analysed.append(g.generation) or analysis(g, c))
+    monkeypatch.setattr(diff, "_finish_reading", lambda child, what=diff.WHOLE: finished.append(
+        (what, child is not None)) or finish(child, what))
+    assert diff_graphs(old, new) == expected  # a small graph: both halves read here
+    assert analysed == [new.generation] and finished == [(diff.PEOPLE, False)]
+    assert _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+    derived_path(new, diff._state_file(0.5)).unlink()
+    analysed.clear(), finished.clear()
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
     assert diff_graphs(old, new) == expected
-    assert read == [new.generation] and _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+    assert analysed == [new.generation] and finished == [(diff.PEOPLE, True)]  # the people half came from the process
+    assert _State.decode(derived_path(new, diff._state_file(0.5)).read_bytes()).works == _State(new, 0.5).works
+
+
+def test_a_failed_second_process_leaves_both_halves_to_this_one(changed, monkeypatch):
+    import shutil
+    import sys
+
+    _, old, new = changed
+    expected = diff_graphs(old, new)
+    derived_path(old, diff._state_file(0.5)).unlink()
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")  # a process that exits 1
+    assert diff._finish_reading(diff._start_reading(old, 0.5, diff.PEOPLE), diff.PEOPLE) is None
+    assert diff_graphs(old, new) == expected
+
+
+def test_an_interrupted_half_reading_stops_the_second_process(changed, monkeypatch):
+    _, old, new = changed
+    diff_graphs(old, new)
+    derived_path(new, diff._state_file(0.5)).unlink()
+    monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
+    started = []
+    start = diff._start_reading
+    monkeypatch.setattr(diff, "_start_reading", lambda g, c, what=diff.WHOLE: started.append(start(g, c, what)) or started[-1])
+
+    def interrupted(graph, confidence):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(diff, "_analysis_part", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        diff_graphs(old, new)
+    assert started and started[0] is not None and started[0].poll() is not None  # stopped, not left running
+    assert _kept_files(new) == []  # nothing half read is kept
 
 
 @pytest.mark.parametrize("damage", [b"", b"not gzip at all", b"\x1f\x8b\x08\x00garbage"])

@@ -16,6 +16,7 @@ generation is read once: the next `kg update`'s diff reads only the new one.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import json
@@ -56,33 +57,20 @@ class _State:
     through the listings."""
 
     def __init__(self, graph, min_confidence: float, *, lean: bool | None = None):
-        if lean is None:
-            from ..store import LocalGraph
+        self._fill(_people_part(graph, lean), _analysis_part(graph, min_confidence))
 
-            lean = isinstance(graph, LocalGraph)
-        if lean:
-            self.works, typed, out = _lean_works(graph)
-            rows = _lean_labels(graph, typed, out)
-        else:
-            self.works, rows = _listed_works(graph), _listed_labels(graph)
-        self.labels: dict[str, dict[str, dict[str, str]]] = {}  # work -> axis -> notation -> asserted|predicted
-        for work, axis, notation, predicted in rows:
-            if axis in MENTION_AXES:
-                continue
-            kinds = self.labels.setdefault(work, {}).setdefault(axis, {})
-            kind = "predicted" if predicted else "asserted"
-            if kinds.get(notation) != "asserted":  # asserted by anyone wins over a prediction
-                kinds[notation] = kind
+    @classmethod
+    def of_parts(cls, people: tuple, analysis: tuple) -> "_State":
+        """The state of a generation whose two halves were read apart (_people_part, _analysis_part)."""
+        state = cls.__new__(cls)
+        state._fill(people, analysis)
+        return state
+
+    def _fill(self, people: tuple, analysis: tuple) -> None:
+        self.works, self.labels = people
+        links, self.cells, self.datasets, self.methods = analysis
         in_scope = {w for w, row in self.works.items() if row["status"] != "out"}
-        self.citations = citation_pairs(graph, in_scope)
-        self.cells = {(r["category"], r["mechanism"]): r
-                      for r in GapCounts(graph, min_confidence).cells(works=True)}
-        self.datasets = {str(r["dataset"]): {"dataset": str(r["dataset"]), "name": _text(r.get("name")),
-                                             "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
-                         for r in run_named(graph, "datasets").records()}
-        self.methods = {str(r["method"]): {"method": str(r["method"]), "name": _text(r.get("name")),
-                                           "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
-                        for r in run_named(graph, "methods").records()}
+        self.citations = {(a, b) for a, b in links if a in in_scope and b in in_scope}
 
     def rename(self, mapping: dict[str, str]) -> None:
         """Call works by other IRIs (old -> new): a work whose IRI changed because it gained an identifier."""
@@ -128,6 +116,42 @@ class _State:
         return state
 
 
+def _people_part(graph, lean: bool | None = None) -> tuple[dict, dict]:
+    """The half of a state about each work: its row (label, title, year, scope...) and its labels
+    (work -> axis -> notation -> asserted|predicted), read lean from a local graph (see _State)."""
+    if lean is None:
+        from ..store import LocalGraph
+
+        lean = isinstance(graph, LocalGraph)
+    if lean:
+        works, typed, out = _lean_works(graph)
+        rows = _lean_labels(graph, typed, out)
+    else:
+        works, rows = _listed_works(graph), _listed_labels(graph)
+    labels: dict[str, dict[str, dict[str, str]]] = {}
+    for work, axis, notation, predicted in rows:
+        if axis in MENTION_AXES:
+            continue
+        kinds = labels.setdefault(work, {}).setdefault(axis, {})
+        kind = "predicted" if predicted else "asserted"
+        if kinds.get(notation) != "asserted":  # asserted by anyone wins over a prediction
+            kinds[notation] = kind
+    return works, labels
+
+
+def _analysis_part(graph, min_confidence: float) -> tuple[list, dict, dict, dict]:
+    """The other half: every citation link (kept between works in scope once the works are
+    known), the gap cells with their works (as `kg gaps --json`), the datasets and the methods."""
+    cells = {(r["category"], r["mechanism"]): r for r in GapCounts(graph, min_confidence).cells(works=True)}
+    datasets = {str(r["dataset"]): {"dataset": str(r["dataset"]), "name": _text(r.get("name")),
+                                    "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
+                for r in run_named(graph, "datasets").records()}
+    methods = {str(r["method"]): {"method": str(r["method"]), "name": _text(r.get("name")),
+                                  "cells": _text(r.get("cells")), "predicted": bool(r.get("predicted"))}
+               for r in run_named(graph, "methods").records()}
+    return _links(graph), cells, datasets, methods
+
+
 # the format of the state kept beside a generation: a change of what _State holds (or of how it
 # reads a generation) bumps it, and states kept before are read again from their generations
 STATE_FORMAT = 1
@@ -137,11 +161,12 @@ def _state_file(confidence: float) -> str:
     return f"diff-state-v{STATE_FORMAT}-{float(confidence)!r}.json.gz"
 
 
-def _state(graph, confidence: float) -> _State:
+def _state(graph, confidence: float, compute=None) -> _State:
     """The graph's state: kept beside its generation (read once, then from the kept file), or
-    read at every ask where the graph has no generation folder (an endpoint, a draft)."""
+    read at every ask where the graph has no generation folder (an endpoint, a draft).
+    `compute()`: how to read it when it is not kept (default: _State here)."""
     return kept(derived_path(graph, _state_file(confidence)), lambda path: _State.decode(path.read_bytes()),
-                lambda: _State(graph, confidence), _State.encode)
+                compute or (lambda: _State(graph, confidence)), _State.encode)
 
 
 def _kept_state(graph, confidence: float) -> _State | None:
@@ -159,34 +184,61 @@ def _kept_state(graph, confidence: float) -> _State | None:
 # faster than a process starts: 0.08 s against 0.5 s for the bundled graph)
 SECOND_PROCESS_WORKS = 5_000
 _COUNT_WORKS = "SELECT (COUNT(*) AS ?n) WHERE { ?w a fabio:ScholarlyWork }"
+WHOLE, PEOPLE = "state", "people"  # what a second process reads: a whole state, or its people half
 
 
 def _states(old_graph, new_graph, confidence: float) -> tuple[_State, _State]:
     """Both generations' states: those kept beside their generations read from there (_state),
-    the others from the graphs. Two generations of a local store of SECOND_PROCESS_WORKS works or
-    more with neither state kept are read at once, the old one by a second process of its own
-    (the engine holds the interpreter while it reads, so a thread would not help; at 100,000
-    papers each generation takes about half a minute). Any other graph, or a second process that
-    fails, is read here, one after the other. The second process is stopped if this one stops
-    reading."""
+    the others from the graphs, each then kept. The engine holds the interpreter while it reads,
+    so a thread would not help; a local store of SECOND_PROCESS_WORKS works or more is read by
+    two processes at once (at 100,000 papers a generation takes about a minute in one):
+
+    - neither state kept: the old generation by a second process, the new one here;
+    - one kept (the usual case of a living survey: the previous generation was diffed when it was
+      new): that generation's people half (_people_part) by a second process, its analysis half
+      here.
+
+    Any other graph, or a second process that fails, is read here, one part after the other. The
+    second process is stopped if this one stops reading."""
     old, new = _kept_state(old_graph, confidence), _kept_state(new_graph, confidence)
-    child = _start_reading(old_graph, confidence) if old is None and new is None else None
-    try:
-        if new is None:
+    if old is None and new is None:
+        child = _start_reading(old_graph, confidence)
+        with _stopped_on_error(child):
             new = _state(new_graph, confidence)
-        if old is None:
             old = _finish_reading(child)
+        return (old if old is not None else _state(old_graph, confidence)), new
+    if new is None:
+        new = _state(new_graph, confidence, lambda: _read_in_halves(new_graph, confidence))
+    if old is None:
+        old = _state(old_graph, confidence, lambda: _read_in_halves(old_graph, confidence))
+    return old, new
+
+
+def _read_in_halves(graph, confidence: float) -> _State:
+    """One generation's state, its people half read by a second process while this one reads the
+    analysis half (both here when no second process can read it)."""
+    child = _start_reading(graph, confidence, PEOPLE)
+    with _stopped_on_error(child):
+        analysis = _analysis_part(graph, confidence)
+        people = _finish_reading(child, PEOPLE)
+    return _State.of_parts(people if people is not None else _people_part(graph), analysis)
+
+
+@contextlib.contextmanager
+def _stopped_on_error(child):
+    """Stops the second process `child` (if any) when the reading beside it fails or is interrupted."""
+    try:
+        yield child
     finally:
         if child is not None and child.poll() is None:  # this reading failed or was interrupted
             child.kill()
             child.wait()
-    return (old if old is not None else _state(old_graph, confidence)), new
 
 
-def _start_reading(graph, confidence: float):
-    """A process reading `graph`'s state (see _read_for_parent), or None when the graph is not a
-    generation of a local store, holds fewer than SECOND_PROCESS_WORKS works, or no process can
-    be started."""
+def _start_reading(graph, confidence: float, what: str = WHOLE):
+    """A process reading `graph`'s state, or its people half (`what`: see _read_for_parent), or
+    None when the graph is not a generation of a local store, holds fewer than
+    SECOND_PROCESS_WORKS works, or no process can be started."""
     import site
     import subprocess
     import sys
@@ -208,15 +260,15 @@ def _start_reading(graph, confidence: float):
         # -P: no working directory on the import path (a folder named kg there cannot stand in for kg)
         return subprocess.Popen(
             [sys.executable, "-P", "-c", "from kg.analysis.diff import _read_for_parent; _read_for_parent()",
-             str(generation.resolve()), repr(float(confidence))],
+             str(generation.resolve()), repr(float(confidence)), what],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     except (OSError, TypeError, ValueError):  # no interpreter to start
         return None
 
 
-def _finish_reading(child) -> _State | None:
-    """The state the process of _start_reading read (sent on its standard output), or None when
-    it failed."""
+def _finish_reading(child, what: str = WHOLE):
+    """What the process of _start_reading read (sent on its standard output): a _State, or for
+    PEOPLE a (works, labels) pair; None when it failed."""
     import pickle
 
     if child is None:
@@ -225,25 +277,29 @@ def _finish_reading(child) -> _State | None:
         sent, _ = child.communicate()
         if child.returncode != 0:
             return None
-        state = pickle.loads(sent)
+        read = pickle.loads(sent)
     except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
         return None
-    return state if isinstance(state, _State) else None
+    if what == PEOPLE:
+        ok = isinstance(read, tuple) and len(read) == 2 and all(isinstance(part, dict) for part in read)
+        return read if ok else None
+    return read if isinstance(read, _State) else None
 
 
 def _read_for_parent() -> None:
-    """In the process _start_reading starts: read the state of one generation (arguments: its
-    folder, the minimum confidence), keep it beside the generation and send it to the parent on
-    the standard output."""
+    """In the process _start_reading starts: read one generation (arguments: its folder, the
+    minimum confidence, and what to read: WHOLE, its state, then kept beside the generation; or
+    PEOPLE, its people half) and send it to the parent on the standard output."""
     import pickle
     import sys
     from pathlib import Path
 
     from ..store import LocalGraph
 
-    folder, confidence = Path(sys.argv[1]), float(sys.argv[2])
-    state = _state(LocalGraph(folder.parent, generation=folder.name), confidence)  # and kept beside it
-    sys.stdout.buffer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    folder, confidence, what = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    graph = LocalGraph(folder.parent, generation=folder.name)
+    read = _people_part(graph) if what == PEOPLE else _state(graph, confidence)
+    sys.stdout.buffer.write(pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.flush()
 
 
@@ -338,14 +394,13 @@ def _lean_labels(graph, typed: set[str], out: set[str]):
             yield work, _local(axis), notation, predicted == "true"
 
 
-def citation_pairs(graph, works: set[str]) -> set[tuple[str, str]]:
-    """The citation links between `works` (the analysis corpus's edges: both ends in scope), read
-    as plain pairs in one lean query (no paging, no per-work rows)."""
+def _links(graph) -> list[tuple[str, str]]:
+    """Every citation link between works, read as plain pairs in one lean query (no paging, no
+    per-work rows); the diff keeps those between works in scope (the analysis corpus's edges)."""
     if hasattr(graph, "values"):
-        links = graph.values(_LINKS)
-    else:  # a graph without kg's bulk reader: the named query, page by page
-        links = [(str(r["citing"]), str(r["cited"])) for r in run_named(graph, "analysis-citation-edges").records()]
-    return {(a, b) for a, b in links if a in works and b in works}
+        return [(a, b) for a, b in graph.values(_LINKS)]
+    # a graph without kg's bulk reader: the named query, page by page
+    return [(str(r["citing"]), str(r["cited"])) for r in run_named(graph, "analysis-citation-edges").records()]
 
 
 _IRI_SAFE = re.compile(r"[^\s<>\"{}|^`\\]+")
