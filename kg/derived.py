@@ -14,6 +14,7 @@ again where the caller keeps what it computes (`kept`).
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -21,8 +22,9 @@ from typing import TypeVar
 from .fileio import write_atomic
 
 DERIVED = "kg-derived"  # the folder, inside a generation's, of results derived from it
-# what a reader may raise on a bad file (a cut .npz file is a zip file without its end: BadZipFile)
-UNREADABLE = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+# what a reader may raise on a bad file (a cut .npz file is a zip file without its end: BadZipFile;
+# damaged compressed data: zlib.error)
+UNREADABLE = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
 
 T = TypeVar("T")
 

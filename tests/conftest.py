@@ -21,16 +21,22 @@ def pytest_addoption(parser, pluginmanager):
     """pyproject's addopts ask pytest-xdist (the test extra) for a worker per core. Where it is not
     installed, or not loaded (`-p no:xdist`), its options are taken here and the tests run in this
     one process, said once at the start, instead of pytest stopping at "unrecognized arguments"."""
-    if pluginmanager.has_plugin("xdist"):
+    if _xdist_loaded(pluginmanager):
         return
     group = parser.getgroup("xdist", "pytest-xdist is not loaded: the tests run in one process")
-    group.addoption("--numprocesses", dest="numprocesses", default=None)
+    # -n as pytest-xdist names it (a lowercase short option: pytest's public addoption refuses those)
+    group._addoption("-n", "--numprocesses", dest="numprocesses", default=None)
     group.addoption("--maxprocesses", dest="maxprocesses", default=None)
     group.addoption("--dist", dest="dist", default="no")
 
 
+def _xdist_loaded(pluginmanager) -> bool:
+    """pytest-xdist registered: by its entry point ("xdist"), or by `-p xdist.plugin`."""
+    return pluginmanager.has_plugin("xdist") or pluginmanager.has_plugin("xdist.plugin")
+
+
 def pytest_report_header(config):
-    if not config.pluginmanager.has_plugin("xdist"):
+    if not _xdist_loaded(config.pluginmanager):
         return ("pytest-xdist is not loaded, so the tests run in one process "
                 "(pip install \".[test]\" installs it: a worker per core)")
     return None

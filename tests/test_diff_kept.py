@@ -52,7 +52,7 @@ def test_the_second_diff_reads_the_kept_states_and_says_the_same(changed, monkey
     store, old, new = changed
     assert _kept_files(old) == [] and _kept_files(new) == []
     first = diff_store(store, "v1")
-    assert _kept_files(old) == _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+    assert _kept_files(old) == _kept_files(new) == [diff._state_file(0.5)]
     assert first["works_added"] and first["label_changes"] and first["cells"]
     _no_reading(monkeypatch)
     assert diff_store(store, "v1") == first
@@ -74,7 +74,7 @@ def test_one_kept_state_and_the_other_generation_read_in_two_halves(changed, mon
         (what, child is not None)) or finish(child, what))
     assert diff_graphs(old, new) == expected  # a small graph: both halves read here
     assert analysed == [new.generation] and finished == [(diff.PEOPLE, False)]
-    assert _kept_files(new) == ["diff-state-v1-0.5.json.gz"]
+    assert _kept_files(new) == [diff._state_file(0.5)]
     derived_path(new, diff._state_file(0.5)).unlink()
     analysed.clear(), finished.clear()
     monkeypatch.setattr(diff, "SECOND_PROCESS_WORKS", 0)
@@ -115,12 +115,18 @@ def test_an_interrupted_half_reading_stops_the_second_process(changed, monkeypat
     assert _kept_files(new) == []  # nothing half read is kept
 
 
-@pytest.mark.parametrize("damage", [b"", b"not gzip at all", b"\x1f\x8b\x08\x00garbage"])
+def _flip_middle(blob: bytes) -> bytes:
+    """The compressed data with bytes in its middle flipped (zlib says the data is damaged)."""
+    middle = len(blob) // 2
+    return blob[:middle] + bytes(b ^ 0x5A for b in blob[middle:middle + 16]) + blob[middle + 16:]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not gzip at all", b"\x1f\x8b\x08\x00garbage", _flip_middle])
 def test_a_damaged_or_foreign_kept_state_is_read_again_and_kept_anew(changed, damage):
     _, old, new = changed
     expected = diff_graphs(old, new)
     path = derived_path(old, diff._state_file(0.5))
-    path.write_bytes(damage)
+    path.write_bytes(damage(path.read_bytes()) if callable(damage) else damage)
     assert diff_graphs(old, new) == expected
     assert _State.decode(path.read_bytes()).works  # written again
     import gzip
@@ -134,5 +140,30 @@ def test_the_second_process_keeps_the_state_it_read(changed, monkeypatch):
     child = diff._start_reading(old, 0.5)
     assert child is not None
     state = diff._finish_reading(child)
-    assert state is not None and _kept_files(old) == ["diff-state-v1-0.5.json.gz"]
+    assert state is not None and _kept_files(old) == [diff._state_file(0.5)]
     assert _State.decode(derived_path(old, diff._state_file(0.5)).read_bytes()).works == state.works
+
+
+def test_a_state_kept_by_other_code_is_not_compared_with_one_read_by_this_code(changed, tmp_path, monkeypatch):
+    """An upgrade that changes how a generation is read (a named query, the gap counts' rules)
+    names its kept states anew: the old ones are not read, so no difference between two versions
+    of kg is reported as a change of the graph."""
+    import shutil
+
+    from kg import paths
+
+    _, old, new = changed
+    expected = diff_graphs(old, new)
+    before = diff._state_file(0.5)
+    queries = tmp_path / "queries"
+    shutil.copytree(paths.queries_dir(), queries)
+    (queries / "datasets.rq").write_text((queries / "datasets.rq").read_text() + "\n# changed\n")
+    monkeypatch.setattr(diff, "queries_dir", lambda: queries)
+    diff._code_key.cache_clear()
+    try:
+        after = diff._state_file(0.5)
+        assert after != before and after.endswith("-0.5.json.gz")
+        assert diff_graphs(old, new) == expected
+        assert _kept_files(new) == sorted([before, after])  # read again, and kept under the new name
+    finally:
+        diff._code_key.cache_clear()

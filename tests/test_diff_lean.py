@@ -18,8 +18,10 @@ from scope_support import write_scope_decisions
 
 @pytest.fixture(autouse=True)
 def _nothing_kept(monkeypatch):
-    """These tests are about how a generation is read: each diff here reads both, none from a state
-    kept beside its generation by an earlier diff (what is kept: tests/test_diff_kept.py)."""
+    """These tests are about how a generation is read: each diff here reads both in this process
+    or the second one, never from a state kept beside its generation by an earlier diff (a second
+    process reading a whole generation still keeps what it read; what is kept and read back:
+    tests/test_diff_kept.py)."""
     import kg.analysis.diff as diff
 
     monkeypatch.setattr(diff, "derived_path", lambda graph, filename: None)

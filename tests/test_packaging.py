@@ -33,9 +33,10 @@ def test_the_tests_run_in_one_process_without_pytest_xdist():
     """pyproject's addopts name pytest-xdist's options; without the plugin (here: not loaded),
     pytest takes them and says it runs in one process, instead of stopping at "unrecognized
     arguments: --numprocesses"."""
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider",
-                          "tests/test_packaging.py::test_every_subpackage_is_packaged"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "pytest-xdist is not loaded, so the tests run in one process" in run.stdout
-    assert "1 passed" in run.stdout
+    for extra in ([], ["-n", "0"]):  # as pyproject asks, and as the README runs one file
+        run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", *extra,
+                              "tests/test_packaging.py::test_every_subpackage_is_packaged"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "pytest-xdist is not loaded, so the tests run in one process" in run.stdout
+        assert "1 passed" in run.stdout

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import html
 import json
 import os
 import re
+from functools import cache
+from pathlib import Path
 
 from .counting import CLASSIFIER_SOURCE, MIN_CONFIDENCE
 from .gap_counts import GapCounts
 from ..derived import UNREADABLE, derived_path, kept
+from ..paths import queries_dir
 from ..sparql.named import run_named
 from ..sparql.text import sparql_term
 
@@ -152,13 +156,29 @@ def _analysis_part(graph, min_confidence: float) -> tuple[list, dict, dict, dict
     return _links(graph), cells, datasets, methods
 
 
-# the format of the state kept beside a generation: a change of what _State holds (or of how it
-# reads a generation) bumps it, and states kept before are read again from their generations
+# the format of the state kept beside a generation: a change of what _State holds bumps it, and
+# states kept before are read again from their generations
 STATE_FORMAT = 1
+# the code a state is read by (besides the named queries): a state kept by another version of it
+# is not compared with one read by this version; it is read again (_code_key)
+_READERS = ("diff.py", "gap_counts.py", "counting.py")
+
+
+@cache
+def _code_key() -> str:
+    """A digest of the code that reads a state (this module, the gap counts' and the named
+    queries'), part of the kept file's name: an upgrade that changes how a generation is read
+    would otherwise compare a state read by the old code with one read by the new, and report
+    the difference as changes of the graph."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in [*(here / name for name in _READERS), *sorted(queries_dir().glob("*.rq"))]:
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _state_file(confidence: float) -> str:
-    return f"diff-state-v{STATE_FORMAT}-{float(confidence)!r}.json.gz"
+    return f"diff-state-v{STATE_FORMAT}-{_code_key()}-{float(confidence)!r}.json.gz"
 
 
 def _state(graph, confidence: float, compute=None) -> _State:
@@ -232,7 +252,7 @@ def _stopped_on_error(child):
     finally:
         if child is not None and child.poll() is None:  # this reading failed or was interrupted
             child.kill()
-            child.wait()
+            child.communicate()  # reaped, and its pipe closed
 
 
 def _start_reading(graph, confidence: float, what: str = WHOLE):
@@ -242,7 +262,6 @@ def _start_reading(graph, confidence: float, what: str = WHOLE):
     import site
     import subprocess
     import sys
-    from pathlib import Path
 
     from ..store import LocalGraph
 
@@ -292,7 +311,6 @@ def _read_for_parent() -> None:
     PEOPLE, its people half) and send it to the parent on the standard output."""
     import pickle
     import sys
-    from pathlib import Path
 
     from ..store import LocalGraph
 

@@ -39,12 +39,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
 from ..fileio import write_atomic
-from ..records import Bundle, Dataset, EntityMention, Label, Source, Work, to_dict
+from ..records import Bundle, Dataset, EntityMention, Label, Source, Work, fields_of, to_dict
 from ..store import Store
 from ..rdf.taxonomy import read_taxonomy
 from . import cache
@@ -211,7 +211,7 @@ def _write_json(path: Path, data: dict) -> None:
 def _entry(work: GraphWork, axes: list[str], fp: str, labels: list[Label], datasets: list[str],
            mentions: list[EntityMention] = ()) -> dict:
     return {"fp": fp, "ids": work.ids, "title": work.title or None, "year": work.year, "display": work.display,
-            "labels": [asdict(lab) for lab in labels], "datasets": datasets, "axes": axes,
+            "labels": [fields_of(lab) for lab in labels], "datasets": datasets, "axes": axes,
             "mentions": [to_dict(m) for m in mentions]}
 
 
@@ -255,7 +255,7 @@ def _keep_mention_times(new: list[EntityMention], old: list[dict]) -> None:
 
 
 def _values(labels: list[dict] | list[Label], axis: str) -> list[str]:
-    items = [lab if isinstance(lab, dict) else asdict(lab) for lab in labels]
+    items = [lab if isinstance(lab, dict) else fields_of(lab) for lab in labels]
     return sorted(x["value"] for x in items if x["axis"] == axis)
 
 

@@ -133,6 +133,12 @@ class Bundle:
         self.citations += other.citations
 
 
+def fields_of(record) -> dict:
+    """A record's fields by name, every one, values as they are (not copied: `asdict` copies
+    nested values, five times slower for a flat record such as a Label)."""
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
 def to_dict(record) -> dict:
     """A record as plain JSON-ready data, without empty fields."""
     return {k: v for k, v in asdict(record).items() if v not in (None, [], {}, False)}
@@ -237,8 +243,9 @@ def _quick_reader(hint):
 def _shared(text: str) -> str:
     """A short text as one object shared by every record that holds it: an axis, a concept, a
     source, an agent, an identifier's kind, a venue, an author's name. JSON gives each occurrence
-    its own string; shared, 100,000 records take about 240 MB less (docs/benchmarks.md, "kg
-    build's peak"). Long texts (titles, abstracts) rarely repeat and stay as they are."""
+    its own string; shared, 100,000 records take about 190 MB less (with the slotted classes 240
+    MB: docs/benchmarks.md, "Issue 18's targets at 100,000 papers, sixth round"). Longer texts
+    (abstracts, most titles) rarely repeat and stay as they are."""
     return sys.intern(text) if len(text) <= SHARED_LENGTH else text
 
 
