@@ -122,12 +122,17 @@ def _flip_middle(blob: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("damage", [b"", b"not gzip at all", b"\x1f\x8b\x08\x00garbage", _flip_middle])
-def test_a_damaged_or_foreign_kept_state_is_read_again_and_kept_anew(changed, damage):
+def test_a_damaged_or_foreign_kept_state_is_read_again_and_kept_anew(changed, damage, monkeypatch):
     _, old, new = changed
     expected = diff_graphs(old, new)
     path = derived_path(old, diff._state_file(0.5))
     path.write_bytes(damage(path.read_bytes()) if callable(damage) else damage)
+    decoded = []
+    decode = _State.decode
+    monkeypatch.setattr(_State, "decode", classmethod(lambda cls, blob: decoded.append(len(blob)) or decode(blob)))
     assert diff_graphs(old, new) == expected
+    assert len(decoded) == 2  # the damaged file once (not again before its generation is read), the new state
+    monkeypatch.undo()
     assert _State.decode(path.read_bytes()).works  # written again
     import gzip
     path.write_bytes(gzip.compress(b'{"format": 0, "works": {}}'))  # an older format

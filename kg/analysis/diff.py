@@ -190,13 +190,17 @@ def _state(graph, confidence: float, compute=None) -> _State:
 
 
 def _kept_state(graph, confidence: float) -> _State | None:
-    """The state kept beside the graph's generation, or None when none is (or it cannot be read)."""
+    """The state kept beside the graph's generation, or None when none is. A file that cannot be
+    read (damaged, cut) is removed, so that reading the generation keeps its state anew without
+    trying the file again."""
     path = derived_path(graph, _state_file(confidence))
     if path is None or not path.is_file():
         return None
     try:
         return _State.decode(path.read_bytes())
     except UNREADABLE:
+        with contextlib.suppress(OSError):  # a store that cannot be written: read again every time
+            path.unlink()
         return None
 
 
