@@ -65,12 +65,24 @@ def kept(path: Path | None, read: Callable[[Path], T], compute: Callable[[], T],
          encode: Callable[[T], str | bytes]) -> T:
     """`read(path)` of the result kept at `path`, else `compute()`'s, kept there as `encode`
     makes it (a value `encode` refuses with TypeError or ValueError is returned, not kept)."""
+    found = read_kept(path, read)
+    return found[0] if found else kept_anew(path, compute(), encode)
+
+
+def read_kept(path: Path | None, read: Callable[[Path], T]) -> tuple[T] | tuple[()]:
+    """(`read(path)`,) of the result kept at `path`, or () when none is kept there or `read`
+    refuses the file (damaged, foreign or older: computed and written again by the caller)."""
     if path is not None and path.is_file():
         try:
-            return read(path)
-        except UNREADABLE:  # damaged, foreign or older: computed and written again
+            return (read(path),)
+        except UNREADABLE:
             pass
-    value = compute()
+    return ()
+
+
+def kept_anew(path: Path | None, value: T, encode: Callable[[T], str | bytes]) -> T:
+    """`value`, computed by the caller, kept at `path` as `encode` makes it (not kept when
+    `encode` refuses it with TypeError or ValueError, or the folder cannot be written)."""
     if path is not None:
         try:
             data = encode(value)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .counting import CLASSIFIER_SOURCE, MIN_CONFIDENCE
 from .gap_counts import GapCounts
-from ..derived import UNREADABLE, derived_path, kept
+from ..derived import derived_path, kept_anew, read_kept
 from ..paths import queries_dir
 from ..sparql.named import run_named
 from ..sparql.text import sparql_term
@@ -182,26 +182,17 @@ def _state_file(confidence: float) -> str:
 
 
 def _state(graph, confidence: float, compute=None) -> _State:
-    """The graph's state: kept beside its generation (read once, then from the kept file), or
-    read at every ask where the graph has no generation folder (an endpoint, a draft).
-    `compute()`: how to read it when it is not kept (default: _State here)."""
-    return kept(derived_path(graph, _state_file(confidence)), lambda path: _State.decode(path.read_bytes()),
-                compute or (lambda: _State(graph, confidence)), _State.encode)
+    """The graph's state read from the graph (`compute()`, default: _State here) and kept beside
+    its generation (where it has one: not an endpoint or a draft)."""
+    state = compute() if compute else _State(graph, confidence)
+    return kept_anew(derived_path(graph, _state_file(confidence)), state, _State.encode)
 
 
 def _kept_state(graph, confidence: float) -> _State | None:
-    """The state kept beside the graph's generation, or None when none is. A file that cannot be
-    read (damaged, cut) is removed, so that reading the generation keeps its state anew without
-    trying the file again."""
-    path = derived_path(graph, _state_file(confidence))
-    if path is None or not path.is_file():
-        return None
-    try:
-        return _State.decode(path.read_bytes())
-    except UNREADABLE:
-        with contextlib.suppress(OSError):  # a store that cannot be written: read again every time
-            path.unlink()
-        return None
+    """The state kept beside the graph's generation, or None when none is or its file cannot be
+    read (then it is read from the graph and kept anew)."""
+    found = read_kept(derived_path(graph, _state_file(confidence)), lambda path: _State.decode(path.read_bytes()))
+    return found[0] if found else None
 
 
 # from how many works on a generation is read by a second process (a smaller graph is read here
