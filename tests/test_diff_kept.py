@@ -4,6 +4,9 @@ reads the kept state instead of the generation, and gives the same diff."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import kg.analysis.diff as diff
@@ -173,3 +176,52 @@ def test_a_state_kept_by_other_code_is_not_compared_with_one_read_by_this_code(c
         assert _kept_files(new) == sorted([before, after])  # read again, and kept under the new name
     finally:
         diff._code_key.cache_clear()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ending with the parent is asked of Linux")
+def test_a_second_process_ends_when_the_diff_is_killed(changed, tmp_path):
+    """A diff killed outright (SIGKILL; SIGTERM alike, neither lets it stop its second process)
+    leaves no process reading behind, nor a state kept for no one: the second process is held
+    still while its parent is killed, then let go, and ends instead of reading on."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    _, old, _ = changed
+    assert _kept_files(old) == []
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from kg.analysis import diff\n"
+        "from kg.store import LocalGraph\n"
+        "diff.SECOND_PROCESS_WORKS = 0\n"
+        f"child = diff._start_reading(LocalGraph({str(old.generation.parent)!r}, generation={old.generation.name!r}), 0.5)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n")
+    root = str(Path(diff.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
+    try:
+        child = int(parent.stdout.readline())
+        os.kill(child, signal.SIGSTOP)  # it reads nothing more until the parent is gone
+        parent.kill()
+        parent.wait()
+        os.kill(child, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child)
+    finally:
+        parent.kill()
+        parent.stdout.close()
+    assert _kept_files(old) == []  # it ended before it had read the generation
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` is alive (a zombie nobody has reaped yet is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False

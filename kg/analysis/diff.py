@@ -274,7 +274,7 @@ def _start_reading(graph, confidence: float, what: str = WHOLE):
         # -P: no working directory on the import path (a folder named kg there cannot stand in for kg)
         return subprocess.Popen(
             [sys.executable, "-P", "-c", "from kg.analysis.diff import _read_for_parent; _read_for_parent()",
-             str(generation.resolve()), repr(float(confidence)), what],
+             str(generation.resolve()), repr(float(confidence)), what, str(os.getpid())],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     except (OSError, TypeError, ValueError):  # no interpreter to start
         return None
@@ -303,17 +303,39 @@ def _finish_reading(child, what: str = WHOLE):
 def _read_for_parent() -> None:
     """In the process _start_reading starts: read one generation (arguments: its folder, the
     minimum confidence, and what to read: WHOLE, its state, then kept beside the generation; or
-    PEOPLE, its people half) and send it to the parent on the standard output."""
+    PEOPLE, its people half; and the parent's process id) and send it to the parent on the
+    standard output. It ends when the parent does (_ends_with_parent)."""
     import pickle
     import sys
 
     from ..store import LocalGraph
 
     folder, confidence, what = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    _ends_with_parent(int(sys.argv[4]))
     graph = LocalGraph(folder.parent, generation=folder.name)
     read = _people_part(graph) if what == PEOPLE else _state(graph, confidence)
     sys.stdout.buffer.write(pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.flush()
+
+
+def _ends_with_parent(parent: int) -> None:
+    """Where the system offers it (Linux's PR_SET_PDEATHSIG), this process is sent SIGTERM when
+    the process that started it ends: a diff killed by a signal that leaves it no time to stop
+    its second process (SIGTERM, SIGKILL) does not leave that process reading, or keeping a state
+    for no one. A parent that ended before this was asked for ends this process at once."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request above
+        os._exit(1)
 
 
 def _listed_works(graph) -> dict[str, dict]:
