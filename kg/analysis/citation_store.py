@@ -37,9 +37,12 @@ from .graph_arrays import CitationArrays, arrays_from_positions, community_membe
 FORMAT = 2  # bumped when the stored table's meaning changes: older files are then recomputed
 COLUMNS = ["work", "label", "pagerank", "rank", "tied", "community", "cited_by", "references"]
 
-# the works with their labels (one index scan; the few works out of scope are read apart and
-# left out in Python: a FILTER NOT EXISTS per work costs the engine more than the scan)
-_WORKS = "SELECT ?work ?label WHERE { ?work a fabio:ScholarlyWork ; rdfs:label ?label }"
+# the works with their labels: the two lists read whole and joined by hash (in one pattern the
+# engine looks each work's label up: 3.1 s against 1.5 s at 100,000 papers); the few works out of
+# scope are read apart and left out in Python (a FILTER NOT EXISTS per work costs the engine more)
+_WORKS = """SELECT ?work ?label WHERE {
+  { SELECT ?work WHERE { ?work a fabio:ScholarlyWork } } { SELECT ?work ?label WHERE { ?work rdfs:label ?label } }
+}"""
 _OUT = 'SELECT ?work WHERE { ?work kg:scopeStatus "out" }'
 # the links grouped by cited work, the citing ones in one text: the engine decodes each cited
 # IRI once per work instead of once per link (an IRI has no space in it). A group whose text
