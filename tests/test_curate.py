@@ -121,6 +121,24 @@ def test_broken_curation_file_stops_the_build_and_keeps_the_graph(kg, store_copy
     assert result.exit_code == 1 and "line" in result.message
 
 
+def test_a_key_written_twice_is_refused_and_no_decision_is_lost(kg, store_copy):
+    """A second `decisions:` appended to curation.yaml (the documented block copied in) would make
+    YAML keep only the last list: the decisions above it vanish, and the next `kg curate` would
+    write the file without them. It is refused, naming both lines, and nothing is rewritten."""
+    for paper, who in (("2406.09400", "Alice"), ("2312.04793", "Bob")):
+        assert kg("curate", paper, "--category", "retrieval", "--by", who, store=store_copy).exit_code == 0
+    path = store_copy / "curation.yaml"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("decisions:\n- paper: 2410.07113\n  category: [text_generation]\n")
+    before = path.read_bytes()
+    first = next(i for i, line in enumerate(before.decode().splitlines(), 1) if line.startswith("decisions:"))
+    for args in (("curate", "--list"), ("build",), ("curate", "2403.10667", "--category", "recommendation")):
+        result = kg(*args, store=store_copy)
+        assert result.exit_code == 1, args
+        assert "'decisions' is written twice" in result.message and f"first at line {first}" in result.message
+    assert path.read_bytes() == before  # Alice's and Bob's decisions are still there
+
+
 def test_decision_for_a_vanished_work_is_set_aside(store_copy):
     (store_copy / "curation.yaml").write_text(yaml.safe_dump({"decisions": [
         {"paper": "gone", "work": {"arxiv": "1111.11111"}, "title": "A paper that left the graph",

@@ -46,9 +46,13 @@ _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 class _Loader(yaml.SafeLoader):
-    """yaml.safe_load, except that identifier values (ID_KEYS) are always read as text."""
+    """yaml.safe_load, except that identifier values (ID_KEYS) are always read as text, and that
+    a key written twice in one mapping is an error: YAML would keep the last value and drop the
+    first without a word (a second `decisions:` appended to curation.yaml would hide every
+    decision above it, and the next `kg curate` would write the file without them)."""
 
     def construct_mapping(self, node, deep=False):
+        _refuse_duplicate_keys(node)
         mapping = super().construct_mapping(node, deep=deep)
         for key_node, value_node in node.value:
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.value in ID_KEYS):
@@ -61,6 +65,23 @@ class _Loader(yaml.SafeLoader):
                 mapping[key] = [item.value if _is_number(item) else value
                                 for item, value in zip(value_node.value, values)]
         return mapping
+
+
+def _refuse_duplicate_keys(node) -> None:
+    """A ConstructorError at the second place a key of the mapping `node` is written."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    first: dict = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = key_node.value
+        if key in first:
+            raise yaml.constructor.ConstructorError(
+                f"in the mapping that starts at line {node.start_mark.line + 1}", node.start_mark,
+                f"the key {key!r} is written twice (first at line {first[key] + 1}); YAML would keep only "
+                "the last one: merge the two into one", key_node.start_mark)
+        first[key] = key_node.start_mark.line
 
 
 def _is_number(node) -> bool:
