@@ -62,3 +62,43 @@ def test_snapshots_are_refused_on_a_remote_store(kg):
     result = kg("snapshot", "create", "v1", store="http://127.0.0.1:9/query")
     assert result.exit_code != 0 and "local store only" in result.message and result.exception is not None
     assert "Traceback" not in result.output
+
+
+def _pin_then_damage(store_copy, kg, damage: str) -> str:
+    """A snapshot of the graph now whose manifest is then overwritten with `damage`."""
+    first = Store.at(store_copy).dir.current().name
+    assert kg("snapshot", "create", "submitted", store=store_copy).exit_code == 0
+    (store_copy / "snapshots" / "submitted.json").write_text(damage.replace("GEN", first))
+    return first
+
+
+def test_a_damaged_manifest_keeps_every_generation_until_it_is_mended_or_deleted(store_copy, kg):
+    """A manifest cut or edited into something unreadable: what it named is unknown, so no build
+    prunes anything; the snapshot is named in the list, refused by diff with the reason, and
+    can be replaced or deleted (then pruning goes on as before)."""
+    first = _pin_then_damage(store_copy, kg, "{")
+    for _ in range(KEEP_GENERATIONS + 2):
+        build(store_copy)
+    gens = _generations(store_copy)
+    assert first in gens and len(gens) == KEEP_GENERATIONS + 3  # nothing pruned
+    listed = kg("snapshot", "list", store=store_copy)
+    assert listed.exit_code == 0 and "'submitted'" in listed.stderr and "cannot be read" in listed.stderr
+    assert json.loads(kg("snapshot", "list", "--json", store=store_copy).stdout) == []
+    diffed = kg("diff", "submitted", store=store_copy)
+    assert diffed.exit_code == 1 and "snapshot 'submitted' cannot be read" in diffed.message
+    again = kg("snapshot", "create", "submitted", store=store_copy)
+    assert again.exit_code == 2 and "damaged manifest" in again.message and "--replace" in again.message
+    assert kg("snapshot", "delete", "submitted", store=store_copy).exit_code == 0
+    build(store_copy)
+    assert first not in _generations(store_copy)
+    assert len(_generations(store_copy)) == KEEP_GENERATIONS
+
+
+def test_a_damaged_manifest_that_still_names_its_generation_pins_only_that_one(store_copy, kg):
+    first = _pin_then_damage(store_copy, kg, '{"name": "submitted", "generation": "GEN", "crea')
+    for _ in range(KEEP_GENERATIONS + 2):
+        build(store_copy)
+    gens = _generations(store_copy)
+    assert first in gens and len(gens) == KEEP_GENERATIONS + 1  # the others are pruned as before
+    assert kg("snapshot", "create", "submitted", "--replace", store=store_copy).exit_code == 0
+    assert [s.name for s in snapshots(store_copy)] == ["submitted"]

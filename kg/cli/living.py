@@ -39,11 +39,15 @@ def snapshot_create(
 def snapshot_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")):
     """The snapshots of the store, oldest first, with the generation each names."""
     from ..output.tables import emit, new_table
-    from ..store.snapshots import snapshots
+    from ..store.snapshots import damaged, snapshots
 
     store = console.store()
     store.require_local("a snapshot", hint="Snapshots name generation folders of a local store.")
     found = snapshots(store.path)
+    for path in damaged(store.path):  # said on stderr, so that --json stays a list of snapshots
+        console.err.print(f"warning: snapshot {path.stem!r}: its manifest {path} cannot be read; every generation "
+                          f"it may name is kept. Mend it, or remove it with `kg snapshot delete {path.stem}`.",
+                          markup=False, highlight=False)
     if as_json:
         sys.stdout.write(json.dumps([s.as_dict() for s in found], ensure_ascii=False, indent=1) + "\n")
         return

@@ -185,7 +185,10 @@ class StoreDir:
         from .snapshots import LOCK, pinned_generations
 
         with file_lock(self.path / LOCK):  # a snapshot being taken names a generation kept here
-            named = pinned_generations(self.path) | {keep.name}
+            pinned = pinned_generations(self.path)
+            if pinned is None:  # a damaged snapshot manifest may name any of them
+                return
+            named = pinned | {keep.name}
             previous = self.generation_info(keep.name).get("previous")
             if previous:
                 named.add(previous)

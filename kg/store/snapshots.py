@@ -55,22 +55,50 @@ def folder(store_path: Path) -> Path:
 
 
 def _read(path: Path) -> Snapshot | None:
+    """The manifest at `path`; None when there is none or it cannot be read (see damaged)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Snapshot(**{k: data[k] for k in Snapshot.__dataclass_fields__ if k in data})
+        snap = Snapshot(**{k: data[k] for k in Snapshot.__dataclass_fields__ if k in data})
     except (OSError, ValueError, TypeError, KeyError):
-        return None  # a damaged manifest is skipped, never fatal
+        return None
+    return snap if isinstance(snap.generation, str) and isinstance(snap.name, str) else None
 
 
 def snapshots(store_path: Path) -> list[Snapshot]:
-    """Every snapshot of the store, oldest first."""
+    """Every snapshot of the store whose manifest can be read, oldest first (the others: damaged)."""
     found = [s for s in (_read(p) for p in sorted(folder(store_path).glob("*.json"))) if s is not None]
     return sorted(found, key=lambda s: (s.created, s.name))
 
 
-def pinned_generations(store_path: Path) -> set[str]:
-    """The generation folders snapshots name (kept by pruning)."""
-    return {s.generation for s in snapshots(store_path)}
+def damaged(store_path: Path) -> list[Path]:
+    """The manifests that are there but cannot be read (cut, edited by hand, not JSON). What they
+    named is not known, so pruning keeps every generation they may name (pinned_generations),
+    and `kg snapshot list` names them; `kg snapshot delete NAME` removes one."""
+    return [p for p in sorted(folder(store_path).glob("*.json")) if p.is_file() and _read(p) is None]
+
+
+_GENERATION = re.compile(r"gen-[0-9]{8}T[0-9]{6}-[0-9]+-[0-9]+")
+
+
+def pinned_generations(store_path: Path) -> set[str] | None:
+    """The generation folders snapshots name (kept by pruning). A damaged manifest pins every
+    generation name still legible in it; one in which none is legible pins them all: None,
+    nothing may be pruned (a snapshot's graph is never removed because its manifest was cut)."""
+    pinned = {s.generation for s in snapshots(store_path)}
+    for path in damaged(store_path):
+        try:
+            legible = set(_GENERATION.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            legible = set()
+        if not legible:
+            return None
+        pinned |= legible
+    return pinned
+
+
+def _damaged_hint(path: Path) -> str:
+    return (f"Its manifest {path} cannot be read, so kg keeps every generation it may name. Mend the file "
+            f"(JSON naming its generation), or remove the snapshot with `kg snapshot delete {path.stem}`.")
 
 
 def check_name(name: str) -> str:
@@ -94,8 +122,11 @@ def create(store, name: str, note: str = "", kind: str = "manual", replace: bool
                           field="store")
         path = folder(store.path) / f"{name}.json"
         if path.exists() and not replace:
-            raise UsageError(f"a snapshot called {name!r} exists already (generation "
-                             f"{(_read(path) or Snapshot(name, '?', '')).generation})",
+            known = _read(path)
+            if known is None:
+                raise UsageError(f"a snapshot called {name!r} exists already, with a damaged manifest",
+                                 hint=_damaged_hint(path) + " Or take it anew with --replace.", field="name")
+            raise UsageError(f"a snapshot called {name!r} exists already (generation {known.generation})",
                              hint="Pick another name, or delete it first with `kg snapshot delete`.", field="name")
         snap = Snapshot(name=name, generation=current.name, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         note=note, kind=kind, built_at=store.dir.generation_info(current.name).get("built_at"))
@@ -109,9 +140,12 @@ def delete(store, name: str) -> Snapshot:
     current one, the previous one or another snapshot's)."""
     store.require_local("a snapshot", hint=LOCAL_ONLY_HINT)
     path = folder(store.path) / f"{name}.json"
-    snap = _read(path) if NAME.match(name or "") else None
-    if snap is None:
+    named = bool(NAME.match(name or "")) and path.is_file()
+    snap = _read(path) if named else None
+    if not named:
         raise UsageError(f"no snapshot called {name!r}", hint=_known(store), field="name")
+    if snap is None:  # a damaged manifest: removed all the same (what it named is kept until then)
+        snap = Snapshot(name=name, generation="unknown: its manifest was damaged", created="")
     with file_lock(store.path / LOCK):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -119,7 +153,7 @@ def delete(store, name: str) -> Snapshot:
 
 
 def _known(store) -> str:
-    names = [s.name for s in snapshots(store.path)]
+    names = [s.name for s in snapshots(store.path)] + [f"{p.stem} (damaged)" for p in damaged(store.path)]
     return ("Snapshots: " + ", ".join(names) + ".") if names else "There are no snapshots yet (`kg snapshot create NAME`)."
 
 
@@ -157,7 +191,10 @@ def resolve(store, ref: str | None, *, default: str = CURRENT_REF, field: str = 
         if store.dir.generation(ref) is None:
             raise KgError(f"no generation {ref!r} in {store.path} (removed, or never published)", field=field)
         return Ref(ref, ref, store.dir.generation_info(ref).get("built_at"))
-    snap = _read(folder(store.path) / f"{ref}.json") if NAME.match(ref) else None
+    path = folder(store.path) / f"{ref}.json"
+    snap = _read(path) if NAME.match(ref) else None
+    if snap is None and NAME.match(ref) and path.is_file():
+        raise KgError(f"snapshot {ref!r} cannot be read", hint=_damaged_hint(path), field=field)
     if snap is None:
         raise UsageError(f"no snapshot called {ref!r}", hint=_known(store), field=field)
     if store.dir.generation(snap.generation) is None:
