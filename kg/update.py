@@ -15,10 +15,13 @@ incrementally (searches since the last update, a day at a time: a run on the day
 update repeats that day's requests, which the response cache answers; list files are read
 again; list URLs are fetched again through the polite client, conditionally when the cached
 answer has an ETag or Last-Modified, and imported only when the text changed);
-an entry that fails (a list URL answering 404, timing out or not text) is an error of its
-step: the other entries run, its source's records stay as they were, and the run exits 1;
-rebuild with the classifier (one generation published, atomically; when no records file and
-not the curation file changed, the graph in place is kept: nothing is rebuilt); compare with the graph
+an entry that fails (a list file missing or with nothing to import, a list URL answering 404,
+timing out or not text, a search or the snowball failing) is an error of its step: the other
+entries run, its source's records stay as they were, the rest of the run is done with what the
+others brought, and the run exits 1 (a failed search's window is searched again next run);
+rebuild with the classifier (one generation published, atomically; when the graph in place was
+built from the records and curation the store holds, it is kept: nothing is rebuilt; records an
+earlier run wrote and never built are built now); compare with the graph
 before (kg.analysis.diff); when something changed, snapshot the new graph (`update-<time>`)
 and write the digest (`<store>/updates/`: digest.md, digest.html and feed.atom, an Atom feed
 of the new in-scope works); record the run in `<store>/updates/state.json` last. Harvests
@@ -257,21 +260,21 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
         report = UpdateReport(since)
         opts = Options(store=store, cache_mode=cache_mode, progress=progress, **harvest_options)
         lists = dict(state.get("lists") or {})  # source id -> sha256 of the list text last imported from a URL
-        inputs = _inputs_fingerprint(store)
+        built_from = _graph_inputs(store, state)
         for entry in entries:
-            report.steps.append(_run_entry(opts, entry, since, lists))
+            report.steps.append(_run_step(opts, entry, since, lists))
         report.requests = sum(s.get("requests", 0) for s in report.steps)
         report.cache_hits = sum(s.get("cache_hits", 0) for s in report.steps)
         from .analysis.diff import diff_graphs
         from .pipeline import refresh
 
-        before = store.dir.current()
-        if before is not None and inputs == _inputs_fingerprint(store):
-            after = before  # no record and no curation changed: the graph in place is this update's graph
+        before, held = store.dir.current(), _inputs_fingerprint(store)
+        if before is not None and built_from == held:
+            after = before  # built from the records and curation held now: the graph in place is this update's
             report.rebuilt = False
         else:
             refresh(store, classify=True)
-            after = store.dir.current()
+            after, held = store.dir.current(), _inputs_fingerprint(store)  # the classifier's records included
         if before is not None and after != before:
             report.diff = diff_graphs(store.open_at(before.name), store.open_at(after.name),
                                       old_ref={"ref": state.get("snapshot") or "before this update",
@@ -286,10 +289,48 @@ def run_update(store, *, since: str | None = None, cache_mode: str = "use", prog
             if report.diff is not None:
                 report.digest = write_digest(store, report)
         write_atomic(updates_dir(store) / "state.json", json.dumps(
-            {"date": today, "since": since, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            {"date": _searched_to(entries, report, today), "since": since,
+             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              "snapshot": report.snapshot or state.get("snapshot"), "nothing_new": report.nothing_new,
-             "lists": lists}, indent=1))
+             "lists": lists, "graph": {"generation": after.name, "inputs": held}}, indent=1))
     return report
+
+
+def _searched_to(entries: list[dict], report: UpdateReport, today: str) -> str | None:
+    """The `date` the next run searches from: today, unless a search of this run failed; then this
+    run's start again (None: from the start), so the failed search loses no day (the searches that
+    ran are asked the same again, which the response cache answers)."""
+    failed = any(step.get("error") and entry["kind"] in SEARCH_KINDS for entry, step in zip(entries, report.steps))
+    return report.since if failed else today
+
+
+def _graph_inputs(store, state: dict) -> str | None:
+    """The fingerprint (_inputs_fingerprint) of the records and curation the graph in place was
+    built from, or None when it may be older than them. Known from the last update's state when
+    that run left this generation; else trusted when the generation's build recorded the record
+    files and curation the store holds now (kg.build.build_meta's `inputs`: sizes and change
+    times). Why: an earlier run that wrote records and stopped before its rebuild (killed, or a
+    failure) leaves a graph older than its records, which this run must build, though its own
+    entries change nothing."""
+    current = store.dir.current()
+    if current is None:
+        return None
+    graph = state.get("graph") or {}
+    if graph.get("generation") == current.name:
+        return graph.get("inputs")
+    recorded, held = (store.info().get("inputs") or {}), store.inputs()
+    if all(_inputs_part(recorded, key) == _inputs_part(held, key) for key in ("records", "curation")):
+        return _inputs_fingerprint(store)
+    return None
+
+
+def _inputs_part(inputs: dict, key: str):
+    """One part of Store.inputs, without the records folder's hidden files (its `.lock`, touched
+    by every write of records, is no input of the graph)."""
+    part = inputs.get(key)
+    if key == "records" and isinstance(part, dict):
+        return {name: stat for name, stat in part.items() if not Path(name).name.startswith(".")}
+    return part
 
 
 def _inputs_fingerprint(store) -> str:
@@ -305,6 +346,25 @@ def _inputs_fingerprint(store) -> str:
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+def _run_step(opts, entry: dict, since: str | None, lists: dict) -> dict:
+    """Run one plan entry. Its failure (a KgError: a list file missing or with nothing to import,
+    an importer's or a harvest's error; or a file that cannot be read) is this step's error, not
+    the run's: the other entries still run and the run exits 1 at its end."""
+    try:
+        return _run_entry(opts, entry, since, lists)
+    except KgError as exc:
+        error = _step_error(entry, exc.message, exc.hint)
+    except OSError as exc:
+        error = _step_error(entry, f"{exc.filename or 'a file'}: {exc.strerror or exc}")
+    return {"entry": describe(entry), "added": 0, "updated": 0, "removed": 0, "requests": 0, "cache_hits": 0,
+            "warnings": [], "error": error}
+
+
+def _step_error(entry: dict, message: str, hint: str | None = None) -> str:
+    """A failed step's message, naming its entry."""
+    return f"{describe(entry)}: {message}" + (f" ({hint})" if hint else "")
 
 
 def _run_entry(opts, entry: dict, since: str | None, lists: dict) -> dict:
@@ -363,7 +423,7 @@ def _import_url(opts, entry: dict, lists: dict) -> dict:
             step["entry"] = describe(entry)
             lists[source_id] = digest
     except KgError as exc:  # HarvestError included: 404, timeouts, offline misses
-        step["error"] = f"{describe(entry)}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+        step["error"] = _step_error(entry, exc.message, exc.hint)
     step.update(requests=counters.requests, cache_hits=counters.cache_hits)
     return step
 
