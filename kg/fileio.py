@@ -6,6 +6,8 @@ between processes: the one way kg writes the files it keeps, and the one lock it
         fh.write(...)
     with file_lock(folder / ".lock"):          # one writer at a time, across processes
         ...
+    path = output_path(given, "gaps.md")       # a file a user asked for, checked before the work
+    write_output(path, text)                   # written atomically; failures said as a KgError
 
 Both atomic forms write a temporary file in the same folder (`.<name>.<random>.<pid>.tmp`),
 fsync it and rename it over `path` with os.replace, so a reader sees the old file or the
@@ -59,6 +61,42 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
     """Write `data` (text or bytes) as the whole of `path`, atomically."""
     with atomic_file(path, "wb" if isinstance(data, bytes) else "w", encoding=encoding, newline=newline) as fh:
         fh.write(data)
+
+
+def output_path(given: str | Path, example: str = "output") -> Path:
+    """The file a user asked a command to write (`--output`), checked before any work is done: a
+    folder, a folder that does not exist or a file standing where a folder should are said as a
+    KgError naming the path (`example`: a file name to suggest inside a folder given instead)."""
+    from .errors import KgError, UsageError
+
+    path = Path(given).expanduser()
+    if path.is_dir():
+        raise UsageError(f"the output {path} is a folder; give a file name such as {path / example}", field="output")
+    parent = path.parent
+    if not parent.exists():
+        raise KgError(f"cannot write {path}: the folder {parent} does not exist", field="output")
+    if not parent.is_dir():
+        raise KgError(f"cannot write {path}: {parent} is a file, not a folder", field="output")
+    return path
+
+
+@contextlib.contextmanager
+def writing_output(path: Path) -> Iterator[None]:
+    """Around writing the file a user asked for: a failure of the system (no permission, a
+    read-only disk, a full one) becomes a KgError saying which file could not be written, and
+    nothing is left half written (the writes are atomic)."""
+    from .errors import KgError
+
+    try:
+        yield
+    except OSError as exc:
+        raise KgError(f"cannot write {path}: {exc.strerror or exc}", field="output") from None
+
+
+def write_output(path: Path, data: str | bytes, **options) -> None:
+    """write_atomic for a file a user asked for (see writing_output)."""
+    with writing_output(path):
+        write_atomic(path, data, **options)
 
 
 @contextlib.contextmanager

@@ -143,6 +143,25 @@ def test_console_script_says_the_disk_is_full(tmp_path):
     assert "Traceback" not in proc.stderr and "disk is full" in proc.stderr
 
 
+def test_console_script_names_a_file_it_may_not_write(store_copy):
+    """A store kg may not write in (read-only, someone else's): the lock or file refused is named,
+    with no traceback, and the store is as it was."""
+    lock = store_copy / ".snapshots.lock"
+    script = ("import errno, sys\n"
+              "import kg.fileio\n"
+              "def refused(path):\n"
+              "    raise PermissionError(errno.EACCES, 'Permission denied', str(path))\n"
+              "kg.fileio.file_lock = refused\n"
+              "from kg.cli import main\n"
+              f"sys.argv = ['kg', '--store', {str(store_copy)!r}, 'snapshot', 'create', 'v1']\n"
+              "main()\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and f"{lock}: Permission denied" in proc.stderr
+    assert "give yourself access" in proc.stderr
+    assert not (store_copy / "snapshots" / "v1.json").exists()
+
+
 # ---------------------------------------------------------------- broken record file lines
 GOOD = [{"type": "source", "id": "t", "title": "A test import", "agent": "tester"},
         {"type": "work", "ids": {"arxiv": "2401.00001"}, "sources": ["t"], "title": "A fine paper", "year": 2024}]

@@ -14,7 +14,8 @@
 Each command is thin wiring from arguments to library calls. The command modules import
 console.py, never this module; this module imports them. `main()` is the console script:
 domain errors (kg.errors.KgError) become a message on stderr and the error's exit code, and
-so do a full disk and damaged graph files (exit code 1); nothing else is caught, so bugs
+so do a full disk, a folder kg may not write in and damaged graph files (exit code 1); nothing
+else is caught, so bugs
 still show their traceback.
 """
 

@@ -139,12 +139,17 @@ def error_lines(exc: KgError) -> list[str]:
 
 
 def storage_problem(exc: BaseException) -> tuple[str, str] | None:
-    """(message, hint) for a full disk or damaged graph files met outside kg's own checks; else None."""
+    """(message, hint) for a full disk, a folder kg may not write in, or damaged graph files met
+    outside kg's own checks; else None."""
     import errno
 
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
     if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in detail:
         return (f"error: the disk is full ({detail})", "Free some disk space, then run the command again.")
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS) and getattr(exc, "filename", None):
+        return (f"error: {exc.filename}: {exc.strerror or detail}",
+                "This command reads and writes there (a lock, the store's files): give yourself access to it, or "
+                "work on a copy of the store. kg writes every file whole, so nothing was left half written.")
     if detail.startswith(("Corruption:", "IO error:")):
         return (f"error: the graph's files in {store()} are damaged ({detail})",
                 "Rebuild it with `kg build`: that publishes a fresh generation from the records and "
@@ -153,8 +158,9 @@ def storage_problem(exc: BaseException) -> tuple[str, str] | None:
 
 
 def run(app) -> None:
-    """Run the typer app as the `kg` console script: a KgError, a full disk or damaged graph files
-    become a message on stderr and an exit code; anything else (a bug) keeps its traceback."""
+    """Run the typer app as the `kg` console script: a KgError, a full disk, a folder kg may not
+    write in or damaged graph files become a message on stderr and an exit code; anything else
+    (a bug) keeps its traceback."""
     try:
         app()
     except KgError as exc:

@@ -162,20 +162,20 @@ def _report_since(fmt: str, output: str | None, category: str | None, min_confid
     """`kg report --since X`: the report with a section of what changed from X to the graph now."""
     from ..analysis.diff import SINCE_FORMATS, diff_store, with_changes
     from ..errors import UsageError
-    from ..fileio import write_atomic
+    from ..fileio import output_path, write_output
     from ..report import build_report, render
 
     if fmt not in SINCE_FORMATS:
         raise UsageError(f"--since adds a section to the {', '.join(SINCE_FORMATS)} reports, not to {fmt!r}",
                          field=("since", "fmt"))
+    path = None if output in (None, "-") else output_path(output, f"gaps.{fmt}")
     store = console.store()
     changes = diff_store(store, since, None, min_confidence=min_confidence)
     graph = store.open_at(changes["to"]["generation"])  # the same generation the diff read
     text = with_changes(render(build_report(graph, category, min_confidence=min_confidence, works_per_cell=cap), fmt),
                         fmt, changes)
-    if output in (None, "-"):
+    if path is None:
         sys.stdout.write(text)
         return
-    path = Path(output).expanduser()
-    write_atomic(path, text)
+    write_output(path, text)
     console.out.print(f"Wrote {path} ({fmt}, {path.stat().st_size} bytes)", markup=False, highlight=False)

@@ -84,10 +84,12 @@ def diff(
     """What changed between two states of the graph: works, labels, scope, citations, cells, datasets, methods."""
     from ..analysis.diff import FORMATS, diff_store, headline, lines, render
     from ..errors import UsageError
-    from ..fileio import write_atomic
+    from ..fileio import output_path, write_output
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}", field="fmt")
+    if output is not None and fmt != "table":
+        output = output_path(output, f"changes.{fmt}")  # before the diff: a bad path costs no reading
     result = diff_store(console.store(), old, new, min_confidence=min_confidence)
     if fmt == "table":
         if output is not None:
@@ -104,7 +106,7 @@ def diff(
     if output is None:
         sys.stdout.write(text)
         return
-    write_atomic(output, text)
+    write_output(output, text)
     _say(f"Wrote {output} ({fmt}, {len(text.encode())} bytes)")
 
 

@@ -11,8 +11,8 @@ import pyoxigraph as ox
 
 from ..analysis.link_graph import build_link_graph
 from .csvfile import writer as csv_writer
-from ..errors import KgError, UsageError
-from ..fileio import atomic_file, write_atomic
+from ..errors import UsageError
+from ..fileio import atomic_file, output_path, write_atomic, writing_output
 from ..sparql.named import run_named
 from ..vocab import PREFIXES
 
@@ -26,11 +26,12 @@ def export(graph, fmt: str, output: Path) -> str:
     """Write the graph to `output` in `fmt`; returns a one-line summary."""
     if fmt not in ALL_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; valid: {', '.join(ALL_FORMATS)}")
-    output = Path(output)
-    if output.is_dir():
-        raise UsageError(f"{output} is a folder; give a file name")
-    if not output.parent.exists():
-        raise KgError(f"the folder {output.parent} does not exist")
+    output = output_path(output, f"graph.{fmt}")
+    with writing_output(output):
+        return _write(graph, fmt, output)
+
+
+def _write(graph, fmt: str, output: Path) -> str:
     if fmt in RDF_FORMATS:
         write_atomic(output, _serialise(graph, RDF_FORMATS[fmt]))
         summary = f"{graph.triple_count()} triples"

@@ -25,8 +25,8 @@ import json
 from functools import cache
 from pathlib import Path
 
-from ..errors import KgError, UsageError
-from ..fileio import write_atomic
+from ..errors import UsageError
+from ..fileio import output_path, write_output
 from .bib import render_bibtex
 from .content import WORKS_PER_CELL, build_report
 from .latex import render_latex, render_tex_table
@@ -95,20 +95,11 @@ def write_report(source, fmt: str, output: str | Path, category: str | None = No
     the references need); without either it raises KgError saying how to install them.
     works_per_cell: see works_per_cell_for (the format's default unless given)."""
     check_format(fmt)
-    path = Path(output).expanduser()
-    if path.is_dir():
-        suffix = "tex" if fmt == "tex-table" else fmt
-        raise UsageError(f"the output {path} is a folder; give a file name such as {path / ('gaps.' + suffix)}",
-                         field="output")
-    if not path.parent.is_dir():
-        raise KgError(f"cannot write {path}: the folder {path.parent} does not exist")
+    path = output_path(output, "gaps." + ("tex" if fmt == "tex-table" else fmt))
     report = build_report(source, category, min_confidence=min_confidence,
                           works_per_cell=works_per_cell_for(fmt, works_per_cell))
     data = compile_pdf(render_latex(report)) if fmt == "pdf" else render(report, fmt).encode("utf-8")
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise KgError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_output(path, data)
     return path
 
 
