@@ -783,9 +783,11 @@ def make_server(location: str, port: int = DEFAULT_PORT, limits: QueryLimits | N
         raise UsageError("the query workers must be at least 1", field="workers")
     if max_queries < 1:
         raise UsageError("the queries running at once must be at least 1", field="max_queries")
+    limits = limits or QueryLimits()
+    limits.check()  # a NaN time limit would fail every query with a 500
     origins = tuple(dict.fromkeys(normalize_origin(o) for o in cors_origins))
     hosts = tuple(dict.fromkeys(_allowed_host(h) for h in allow_hosts))
-    return SparqlServer(ServeConfig(location, limits or QueryLimits(), workers, quiet, max_queries,
+    return SparqlServer(ServeConfig(location, limits, workers, quiet, max_queries,
                                     origins, hosts), port)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ..errors import KgError
+from ..errors import KgError, UsageError
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -177,3 +177,42 @@ def run(app) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+
+
+# ---------------------------------------------------------------- number options
+# One checker for every number option of the command line (query, serve, harvest and bench
+# limits): each option names its range with positive_limit() or limit_at_least(n) as its typer
+# callback, so NaN (which passes no comparison: it crashed a query and made a server answer 500),
+# infinity, 0 and -1 are refused alike while the command line is parsed, with exit 2 and the
+# flag's name, before a store is opened or a request made.
+def positive_limit(*, infinite: bool = False):
+    """The option callback for a limit above 0 (seconds, MB); infinity too when `infinite`, where
+    kg reads it as no limit (as QueryLimits.unbounded does)."""
+    return _limit_callback(0, strict=True, infinite=infinite,
+                           wording="a positive number" + (" (or inf: no limit)" if infinite else ""))
+
+
+def limit_at_least(least: float):
+    """The option callback for a count or limit of `least` or more, finite."""
+    return _limit_callback(least, strict=False, infinite=False, wording=f"at least {_shown(least)}")
+
+
+def _limit_callback(least: float, *, strict: bool, infinite: bool, wording: str):
+    """A typer/click option callback (ctx, param, value) raising UsageError '--flag must be
+    <wording>, not <value>' for a number out of range; None (not given) passes, and so does each
+    item of a repeated option that is in range."""
+    from ..sparql.guard import within
+
+    def check(ctx, param, value):
+        for number in value if isinstance(value, (list, tuple)) else (value,):
+            if number is not None and not within(number, least, strict=strict, infinite=infinite):
+                flag = max(param.opts, key=len)  # --min-links, not -k
+                raise UsageError(f"{flag} must be {wording}, not {_shown(number)}")
+        return value
+
+    return check
+
+
+def _shown(number: float) -> str:
+    """A number as a user types it: 0, -1, 2.5, nan, inf."""
+    return f"{number:g}" if isinstance(number, float) else str(number)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ..records import ids
 from ..errors import KgError, UsageError
+from ..sparql.guard import QueryLimits
 from ..sparql.results import QueryResult
 from ..output.tables import emit, new_table
 from ..vocab import compact
@@ -97,15 +98,17 @@ def query(
     list_: bool = typer.Option(False, "--list", help="List the named queries and what each answers."),
     fmt: str = typer.Option("table", "--format", help="table | csv | json (W3C SPARQL results JSON; JSON-LD for graphs) | nt"),
     bind: list[str] = typer.Option([], "--bind", "-b", help="Bind a variable: NAME=VALUE (e.g. id=2406.09400)."),
-    limit: int = typer.Option(10_000, "--max-rows", help="Stop after this many rows."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Stop after this many seconds."),
-    max_mb: float = typer.Option(64.0, "--max-mb", help="Stop when the answer's values pass this many MB."),
+    limit: int = typer.Option(10_000, "--max-rows", callback=console.limit_at_least(1), help="Stop after this many rows."),
+    timeout: float = typer.Option(30.0, "--timeout", callback=console.positive_limit(infinite=True),
+                                  help="Stop after this many seconds (inf: never)."),
+    max_mb: float = typer.Option(64.0, "--max-mb", callback=console.positive_limit(infinite=True),
+                                 help="Stop when the answer's values pass this many MB (inf: never)."),
     page: Optional[int] = typer.Option(None, "--page", help="A paged named listing: this page (from 1)."),
     all_pages: bool = typer.Option(False, "--all", help="A paged named listing: every page, in order."),
 ):
     """Ask the graph in SPARQL (read-only), or run a named query."""
-    from ..sparql.guard import QueryLimits
     from ..sparql.named import (
+        check_notations,
         get_query,
         named_queries,
         names_a_work,
@@ -113,6 +116,7 @@ def query(
         require_params,
         run_named,
     )
+    from ..sparql.text import check_bindings
 
     if list_:
         table = new_table("Named queries")
@@ -130,8 +134,6 @@ def query(
     if len(given) != 1:
         raise UsageError("give exactly one of: a SPARQL query, --file F, --name NAME (or --list)")
     bindings = dict(_parse_binding(b) for b in bind)
-    if limit < 1 or timeout <= 0 or max_mb <= 0:
-        raise UsageError("--max-rows, --timeout and --max-mb must be positive")
     limits = QueryLimits(max_rows=limit, timeout_s=timeout, max_bytes=max_mb * 2**20)
     if (page is not None or all_pages) and not name:
         raise UsageError("--page and --all are for paged named queries (--name; see --list)")
@@ -145,6 +147,7 @@ def query(
             raise KgError(f"no work in the graph has the id {bindings['id']!r}",
                           hint="Give an arXiv id, DOI, S2 or OpenAlex id, citation key, short name or the work's "
                                "IRI; `kg query --name papers` lists them.")
+        check_notations(graph, named, bindings)  # an unknown cell answers nothing: say so instead
         paged = named.page_size is not None and not all_pages  # one page, page one unless --page
         pages = page_count(graph, named, bindings) if paged else 1
         if page is not None and not 1 <= page <= pages:
@@ -165,6 +168,7 @@ def query(
             raise UsageError(f"cannot read {file}: {exc}") from None
     else:
         text = sparql
+    check_bindings(text, bindings)
     result = console.graph().query(text, bindings, limits)
     _print_result(result, fmt)
     _truncation_note(result, limit)

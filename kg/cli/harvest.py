@@ -72,8 +72,6 @@ def _options(refresh: bool, offline: bool, timeout: Optional[float], retries: Op
 
     if refresh and offline:
         raise UsageError("--refresh and --offline exclude each other")
-    if timeout is not None and timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     # a remote store's cache, checkpoints and records go to its local workspace (Store.path);
@@ -128,9 +126,9 @@ _REFRESH = typer.Option(False, "--refresh", help="Ignore cached answers: ask the
 _OFFLINE = typer.Option(False, "--offline", help="Use only cached answers; never touch the network.")
 _STATS = typer.Option(False, "--stats", help="Print requests made, cache hits, papers added/updated, requests per paper.")
 _JSON = typer.Option(False, "--json", help="Print the outcome as one JSON object.")
-_TIMEOUT = typer.Option(None, "--timeout", help="Seconds to wait for connecting and for each read (default: 30); "
+_TIMEOUT = typer.Option(None, "--timeout", callback=console.positive_limit(), help="Seconds to wait for connecting and for each read (default: 30); "
                         "a whole request, body included, is cut off after max(4 x timeout, 30) s.")
-_RETRIES = typer.Option(None, "--retries", help="Retries after 429, 5xx, timeouts and broken answers (default: 4).")
+_RETRIES = typer.Option(None, "--retries", callback=console.limit_at_least(0), help="Retries after 429, 5xx, timeouts and broken answers (default: 4).")
 _VERBOSE = typer.Option(False, "--verbose", "-v", help="Log every request.")
 
 

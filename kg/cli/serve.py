@@ -30,20 +30,19 @@ def app_command(
 
 def serve(
     port: int = typer.Option(7070, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a query may run before it is stopped."),
-    max_rows: int = typer.Option(10_000, "--max-rows", help="Rows a query may return."),
+    timeout: float = typer.Option(30.0, "--timeout", callback=console.positive_limit(infinite=True),
+                                  help="Seconds a query may run before it is stopped (inf: never)."),
+    max_rows: int = typer.Option(10_000, "--max-rows", callback=console.limit_at_least(1), help="Rows a query may return."),
     workers: int = typer.Option(2, "--workers", help="Query worker processes kept ready."),
     max_queries: int = typer.Option(8, "--max-queries", help="Queries running at once (one worker each), shared fairly between clients."),
-    max_mb: float = typer.Option(64.0, "--max-mb", help="MB of values an answer may hold before it is cut."),
+    max_mb: float = typer.Option(64.0, "--max-mb", callback=console.positive_limit(infinite=True),
+                                 help="MB of values an answer may hold before it is cut (inf: never)."),
     cors_origin: list[str] = typer.Option([], "--cors-origin", help="An origin whose web pages may query the endpoint, e.g. https://yasgui.triply.cc; repeatable (pages from 127.0.0.1 and localhost always may)."),
     allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name to answer to (a reverse proxy's); repeatable (127.0.0.1, localhost and [::1] always work)."),
 ):
     """Serve the graph as a read-only SPARQL 1.1 endpoint on 127.0.0.1 (YASGUI, SPARQLWrapper, rdflib)."""
     from ..sparql.guard import QueryLimits
     from ..serve import serve as run_serve
-
-    if timeout <= 0 or max_rows < 1 or max_mb <= 0:
-        raise UsageError("--timeout and --max-mb must be positive and --max-rows at least 1")
 
     def ready(url: str) -> None:
         sys.stdout.write(f"SPARQL endpoint: {url} (read-only; Ctrl-C stops)\n")
@@ -59,10 +58,12 @@ def serve(
 def bench(
     papers: list[int] = typer.Option([], "--papers", help="Corpus size in papers; repeat for several (default: 1000 10000 100000)."),
     repeats: int = typer.Option(3, "--repeats", help="Runs per query (the median is reported)."),
-    rdflib_max: int = typer.Option(10_000, "--rdflib-max", help="Run the rdflib comparison up to this many papers."),
-    rdflib_cap: float = typer.Option(300.0, "--rdflib-cap", min=1.0,
+    rdflib_max: int = typer.Option(10_000, "--rdflib-max", callback=console.limit_at_least(0),
+                                   help="Run the rdflib comparison up to this many papers."),
+    rdflib_cap: float = typer.Option(300.0, "--rdflib-cap", callback=console.limit_at_least(1),
                                      help="Stop an rdflib query after this many seconds (reported as stopped)."),
-    pyshacl_max: int = typer.Option(1_000, "--pyshacl-max", help="Time the pySHACL baseline of validation up to this many papers."),
+    pyshacl_max: int = typer.Option(1_000, "--pyshacl-max", callback=console.limit_at_least(0),
+                                    help="Time the pySHACL baseline of validation up to this many papers."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
     analyses: bool = typer.Option(True, "--analyses/--no-analyses", help="Also time gaps, citation analysis, classification, report and app data loading."),
     commands: bool = typer.Option(True, "--commands/--no-commands", help="Also time the user's commands as "
@@ -75,7 +76,7 @@ def bench(
     from ..bench import DEFAULT_SIZES, BenchOptions, run_bench
 
     if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
+        _keep_folder(keep)
     options = BenchOptions(sizes=tuple(papers) or DEFAULT_SIZES, repeats=repeats, rdflib_max=rdflib_max,
                            rdflib_query_cap_s=rdflib_cap,
                            pyshacl_max=pyshacl_max, seed=seed, analyses=analyses, commands=commands, keep=keep)
@@ -84,6 +85,17 @@ def bench(
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return
     _print_bench(report)
+
+
+def _keep_folder(keep: Path) -> None:
+    """Make the --keep folder before any corpus is built: a file in its way, or a folder that cannot
+    be made (no permission, a file among its parents), is a usage error, not a traceback."""
+    if keep.exists() and not keep.is_dir():
+        raise UsageError(f"--keep {keep}: that is a file, not a folder; give a folder (made when missing)")
+    try:
+        keep.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--keep {keep}: cannot make the folder ({exc.strerror or exc})") from None
 
 
 def _print_bench(report: dict) -> None:

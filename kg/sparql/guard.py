@@ -19,7 +19,7 @@ What a user query may do is decided in three walls:
 
 Limits (`QueryLimits`): rows, bytes of answer, wall-clock time and memory.
 The sandbox (kg.store.sandbox) runs queries in killable worker processes and
-enforces them there.
+enforces them there. `within` says whether a limit is in its range (NaN never is).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 from . import text as sparql_text
-from ..errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError
+from ..errors import QueryLimitExceeded, QueryRefused, QuerySyntaxError, UsageError
 from .text import QUERY_FORMS, REMOTE_KEYWORDS, UPDATE_KEYWORDS
 
 _PARSED_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
@@ -275,6 +275,14 @@ class QueryLimits:
     def start(self) -> "_Clock":
         return _Clock(self.timeout_s)
 
+    def check(self) -> None:
+        """UsageError naming the first limit that is not above 0 (inf is: no limit). NaN never is,
+        and a server given it would fail every query (its clock cannot wait NaN seconds)."""
+        for name in ("max_rows", "timeout_s", "max_memory_mb", "max_bytes"):
+            value = getattr(self, name)
+            if not within(value, 0, strict=True, infinite=True):
+                raise UsageError(f"the query limit {name} must be above 0, not {value!r}", field=name)
+
 
 class _Clock:
     """Checks the deadline between result rows (the sandbox enforces it inside the engine too)."""
@@ -286,6 +294,14 @@ class _Clock:
     def tick(self, done: int) -> None:
         if done % 256 == 0 and time.monotonic() > self.deadline:
             raise time_limit_error(self.timeout_s)
+
+
+def within(number: float, least: float, *, strict: bool, infinite: bool) -> bool:
+    """Whether `number` is above `least` (or equal to it unless `strict`) and finite unless
+    `infinite`. NaN never is: every comparison with it is false (kg.cli.console's option checks
+    use this too)."""
+    above = number > least if strict else number >= least
+    return above and (infinite or not math.isinf(number))
 
 
 def time_limit_error(timeout_s: float) -> QueryLimitExceeded:

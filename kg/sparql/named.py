@@ -2,7 +2,10 @@
 
 Each file starts with comment lines: `# title:`, `# answers:` (may continue on
 indented comment lines) and optionally `# params: a, b` for variables a caller
-must bind.
+must bind (and the only ones it may). A parameter named after a taxonomy axis
+(category, mechanism, modality, task, metric: AXIS_PARAMS) takes a notation of
+that axis, as papers-by-cell lists them; `check_notations` refuses any other
+value, where the query would quietly answer nothing.
 
 A listing (one row per work, edge or label, as many as the graph holds) is
 paged: `# pages: N` and one sub-select `{ SELECT ... LIMIT N OFFSET 0 }` that
@@ -182,10 +185,38 @@ def names_a_work(graph, value) -> bool:
 
 
 def require_params(query: NamedQuery, bindings: dict) -> None:
-    """Every parameter the query declares must be bound."""
+    """Every parameter the query declares must be bound, and nothing else: its `# params:` are what
+    it takes (another variable would reach the engine, which refuses it in words of its own)."""
     missing = [p for p in query.params if p not in bindings]
     if missing:
         raise UsageError(f"query {query.name!r} needs a value for {missing[0]}", hint=query.answers, field="bindings")
+    extra = [b for b in bindings if b not in query.params]
+    if extra:
+        takes = f"its parameters are {', '.join(query.params)}" if query.params else "it takes none"
+        raise UsageError(f"query {query.name!r} has no parameter {extra[0]}; {takes}", hint=query.answers,
+                         field="bindings")
+
+
+# A named query's parameter of one of these names takes a notation of that taxonomy axis (the
+# axes of the analysis-taxonomy query, whose rows say which notations each axis has).
+AXIS_PARAMS = ("category", "mechanism", "modality", "task", "metric")
+
+
+def check_notations(graph, query: NamedQuery, bindings: dict) -> None:
+    """Refuse a bound axis parameter (AXIS_PARAMS) that is no notation of its axis in the graph's
+    taxonomy, naming the valid ones, as kg gaps refuses an unknown --category: the query would
+    answer no rows, as if the cell were empty. One small read of the taxonomy, only when the
+    query has such a parameter."""
+    axes = [p for p in query.params if p in AXIS_PARAMS and p in bindings]
+    if not axes:
+        return
+    concepts = run_named(graph, "analysis-taxonomy").records()
+    for axis in axes:
+        valid = list(dict.fromkeys(str(r["notation"]) for r in concepts if str(r["axis"]) == axis))
+        value = str(getattr(bindings[axis], "value", bindings[axis]))  # a string or a Term
+        if value not in valid:
+            raise UsageError(f"unknown {axis} {value!r} for query {query.name!r}; "
+                             f"valid: {', '.join(valid) or '(none in this taxonomy)'}", field="bindings")
 
 
 def _sorted_query(graph, text: str, bindings: dict | None, limits) -> QueryResult:

@@ -18,7 +18,8 @@ keywords or variables.
   `split_order` takes a final ORDER BY off for the caller to sort.
 - `sparql_term(value)` writes a value as a SPARQL term, escaped, and
   `substitute(text, bindings)` puts such terms in place of bound variables:
-  values never enter query text as pasted strings.
+  values never enter query text as pasted strings; `check_bindings` refuses a
+  variable a query cannot have bound (one it lacks, or its SELECT does not list).
 """
 
 from __future__ import annotations
@@ -506,6 +507,21 @@ def substitute(text: str, bindings: dict | None) -> str:
     for start, end, value in positions:
         out = out[:start] + value + out[end:]
     return out
+
+
+def check_bindings(text: str, names) -> None:
+    """Refuse a bound variable the query cannot take, in words, before an engine does in its own:
+    one the query never mentions (binding it would change nothing), or one its SELECT does not list
+    (a bound variable keeps its value in the answers, so Oxigraph's substitution wants it among
+    their columns: `SELECT *` or the variable listed)."""
+    used = variables(text)
+    select = Outline(text).query
+    for name in (n.lstrip("?$") for n in names):
+        if name not in used:
+            raise UsageError(f"cannot bind ?{name}: the query has no such variable", field="bindings")
+        if select is not None and not select.star and name not in select.variables:
+            raise UsageError(f"cannot bind ?{name}: the query's SELECT does not list it "
+                             f"(add ?{name} to it, or use SELECT *)", field="bindings")
 
 
 def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
