@@ -425,6 +425,10 @@ class Classifier:
 
     # ------------------------------------------------------------ prediction
     def predict(self, docs: list[Doc], explain: bool = True) -> list[Prediction]:
+        """One prediction per doc, in order; no docs, no predictions (scikit-learn's
+        transformers refuse an empty batch, and a caller may have nothing left to ask)."""
+        if not docs:
+            return []
         with threadpool_limits(limits=1, user_api="blas"):
             return self._predict(docs, explain)
 

@@ -132,9 +132,23 @@ def _parse(text: str):
     return data, None
 
 
+def _input_name(path: Path) -> str:
+    """How messages name the --input file ('-' is the standard input)."""
+    return "the standard input" if str(path) == "-" else str(path)
+
+
+def _predict_docs(store: Store, docs: list, review_threshold: float, encoder) -> list:
+    """The classifier's predictions for the readable input lines; none (and no model trained or
+    loaded) when every line was malformed, so those lines are answered with their errors alone."""
+    from ..classify.run import train_from_graph
+
+    if not docs:
+        return []
+    return train_from_graph(store, review_threshold=review_threshold, encoder=encoder).predict(docs)
+
+
 def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) -> None:
     from ..classify.model import Doc
-    from ..classify.run import train_from_graph
 
     out, err, store = _ctx()
     rows, problems = [], []
@@ -146,14 +160,14 @@ def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) 
         else:
             rows.append((lineno, Doc(data.get("title") or "", data.get("abstract") or "", data.get("id")), None))
     if not rows:
-        raise UsageError(f"{path} holds no lines to classify")
-    clf = train_from_graph(store, review_threshold=review_threshold, encoder=encoder)
+        raise UsageError(f"{_input_name(path)} holds no lines to classify (one JSON object a line: "
+                         '{"id", "title", "abstract"})')
     docs = [doc for _, doc, _ in rows if doc is not None]
-    results = iter(clf.predict(docs))
-    table = None if as_json else _prediction_table()
+    results = iter(_predict_docs(store, docs, review_threshold, encoder))
+    table = None if as_json or not docs else _prediction_table()
     for lineno, doc, problem in rows:
         if problem:
-            err.print(f"error: {path}, line {lineno}: {problem}", markup=False, highlight=False)
+            err.print(f"error: {_input_name(path)}, line {lineno}: {problem}", markup=False, highlight=False)
             if as_json:
                 _emit({"line": lineno, "error": problem})
             continue
@@ -167,9 +181,17 @@ def _classify_file(path: Path, as_json: bool, review_threshold: float, encoder) 
     if table is not None:
         emit(out, table, whole=("paper",), wrap=("category", "mechanisms", "input", "output", "datasets", "methods"))
     if problems:
-        first = ", ".join(f"line {n}" for n, _ in problems[:5])
-        raise KgError(f"{len(problems)} of {len(rows)} input lines could not be classified ({first}); "
-                      "the others were answered")
+        raise KgError(_problems_message(problems, len(rows)))
+
+
+def _problems_message(problems: list[tuple[int, str]], lines: int) -> str:
+    """What the run ends with when input lines could not be classified: how many, the first few,
+    and whether any line was answered at all."""
+    first = ", ".join(f"line {n}" for n, _ in problems[:5])
+    if len(problems) == lines:
+        return (f"none of the {lines} input line(s) could be classified ({first}); "
+                'each line is to be a JSON object {"id", "title", "abstract"}')
+    return f"{len(problems)} of {lines} input lines could not be classified ({first}); the others were answered"
 
 
 # ---------------------------------------------------------------- printing

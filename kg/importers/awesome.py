@@ -23,7 +23,9 @@ Understood:
 - Paper links: arXiv (abs, pdf, html, with versions), DOIs, and proceedings (ACL
   Anthology, OpenReview, CVF, NeurIPS, PMLR, ...). GitHub links are the work's code,
   project pages its page. One entry gives one work with one arXiv id; a paper listed
-  twice is one record (a note says so).
+  twice is one record (a note says so). An entry that links no paper (only its code or
+  page) is given a citation key (kg.importers.keys), so the work has an identifier; a
+  note names the key.
 - Section headings (and `<details>` summaries, and list items that only group other
   items) are kept as the work's list section: the heading path below the list's title.
   Modalities are matched against the taxonomy's modality concepts (label, notation,
@@ -59,6 +61,7 @@ from ..records import Bundle, Dataset, Label, Source, Work
 from ..records.titles import is_generic_title
 from ..vocab import slug
 from .bibtex import Problem
+from .keys import KeyMaker
 from .text import plain_text, read_text_file, repair_mojibake, web_url
 from .list_fields import (LETTER, choose_title, good_title, is_tag, split_segments, strip_brackets, tidy_title,
                           venue_year, year_date)
@@ -211,6 +214,7 @@ class _Importer:
         self.hints: list[str | None] = []  # <details> summaries and grouping list items
         self.skipped = 0
         self.seen: dict[str, _Found] = {}
+        self.keys = KeyMaker()  # citation keys for works with no paper link (kg.importers.keys)
         self.fresh_heading: tuple[str, int, int] | None = None  # a heading just before this block: text, line, level
         self.html = _Html(self)
 
@@ -317,9 +321,17 @@ class _Importer:
             else:
                 self.problem(line, title, f"listed again (first at line {earlier.line}); merged")
             return
+        self.give_key(line, work)
         self.works.append(work)
         for key in keys:
             self.seen.setdefault(key, _Found(work, line))
+
+    def give_key(self, line: int, work: Work) -> None:
+        """A citation key for a work whose entry links no paper (only code, a project page, or links
+        that are no web addresses): a work needs an identifier (kg.importers.keys); noted."""
+        key = self.keys.give(work)
+        if key:
+            self.problem(line, work.title, f"no arXiv, DOI or paper link; given the citation key {key!r}")
 
     # ------------------------------------------------------------ tables
     def table(self, header: list[_Cell] | None, rows: list[tuple[int, list[_Cell], int]], html: bool = False) -> None:

@@ -6,7 +6,10 @@ the file gives them) and name what they cannot read; `collect` turns the referen
 bundle the way the BibTeX importer does: an untitled reference is named and skipped,
 unusable fields (a DOI that is not one, a `javascript:` link, a year that is not a year)
 are named and left out, duplicate keys are merged, and references that name the same work
-are noted.
+are noted. A reference with a title and no identifier (no key, DOI, arXiv id or web link) is
+given a citation key (kg.importers.keys), as every BibTeX entry has one. No note says so: a
+reference manager's record without a DOI or link (a book, a thesis, a work an exported graph
+knows only by its title) is nothing to fix, and an export opens back without notes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..records import ids
 from ..errors import UsageError
 from ..records import Author, Bundle, Source, Work
 from ..records.resolve import keys_of
+from .keys import KeyMaker
 from .text import plain_text, web_url
 
 # 'arXiv:2406.09400v2', 'arXiv: 2406.09400 [cs]', 'arxiv.org/abs/astro-ph/0601001', 'arXiv preprint arXiv:...'
@@ -222,10 +226,13 @@ def to_work(ref: Reference, source_id: str, problems: list[Problem]) -> Work | N
 
 
 def collect(refs: list[Reference], source: Source, problems: list[Problem]) -> ImportResult:
-    """References -> a bundle: duplicate keys merged into the first, same works noted."""
+    """References -> a bundle: duplicate keys merged into the first, same works noted, and a work
+    with no identifier at all given a citation key (kg.importers.keys), so the graph holds no
+    work its shapes refuse."""
     bundle = Bundle(sources=[source])
     by_key: dict[str, tuple[Work, str]] = {}
     by_id: dict[str, tuple[str, str]] = {}
+    keys = KeyMaker(ref.key for ref in refs)
     for ref in refs:
         work = to_work(ref, source.id, problems)
         if work is None:
@@ -252,6 +259,7 @@ def collect(refs: list[Reference], source: Source, problems: list[Problem]) -> I
             by_id.setdefault(key, (ref.name or "an earlier reference", ref.where))
         if ref.key:
             by_key[ref.key] = (work, ref.where)
+        keys.give(work)
         bundle.works.append(work)
     return ImportResult(bundle, sorted(problems, key=lambda p: p.order), len(refs))
 
