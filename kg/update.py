@@ -71,15 +71,43 @@ def read_plan(store) -> list[dict]:
     path = plan_file(store)
     if not path.is_file():
         return []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise KgError(f"{path}: cannot read the harvest plan ({exc})", field="plan") from None
+    from .records.corpus import read_yaml  # line numbers, a key written twice refused
+
+    data = read_yaml(path) or {}
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("kind") in KINDS for e in entries):
         raise KgError(f"{path}: the plan must be a mapping with a list 'entries' of mappings, each with a kind "
                       f"({', '.join(KINDS)})", field="plan")
+    for number, entry in enumerate(entries, 1):
+        problem = _entry_problem(entry)
+        if problem:
+            raise KgError(f"{path}: plan entry {number} ({entry['kind']}): {problem}", field="plan",
+                          hint="Mend or delete it in the file (`kg plan add` writes entries of the right shape).")
     return entries
+
+
+def _entry_problem(entry: dict) -> str | None:
+    """What a plan entry (edited by hand, perhaps) lacks to be run, as kg plan add writes it; None
+    when nothing."""
+    def text(key: str) -> bool:
+        return isinstance(entry.get(key), str) and bool(entry[key].strip())
+
+    def count(key: str) -> bool:  # absent, or a whole number of at least 1
+        value = entry.get(key, 1)
+        return (isinstance(value, int) and not isinstance(value, bool) and value >= 1) or (
+            isinstance(value, str) and value.strip().isdigit() and int(value) >= 1)
+
+    kind = entry["kind"]
+    if kind in SEARCH_KINDS:
+        if not text("query"):
+            return "a search needs its query (query: ...)"
+        return None if count("max") else f"max must be a whole number of at least 1, not {entry.get('max')!r}"
+    if kind == "s2":
+        bad = [key for key in ("min_links", "depth") if not count(key)]
+        return f"{bad[0]} must be a whole number of at least 1, not {entry.get(bad[0])!r}" if bad else None
+    if not (text("file") or text("url")):
+        return "a list entry needs its file (file: ...) or its URL (url: ...)"
+    return None if text("source_id") else "a list entry needs the source id its records are kept under (source_id: ...)"
 
 
 def write_plan(store, entries: list[dict]) -> Path:

@@ -138,3 +138,21 @@ def test_an_update_after_an_import_of_its_list_keeps_the_graph_in_place(store_co
     kept = kg("update", "--offline", store=store_copy)
     assert kept.exit_code == 0 and "graph in place was kept" in kept.output, kept.output
     assert Store(store_copy).dir.current() == generation
+
+
+@pytest.mark.parametrize("body, said", [
+    ("entries:\n- kind: arxiv\n", "plan entry 1 (arxiv): a search needs its query"),
+    ("entries:\n- kind: arxiv\n  query: x\n  max: lots\n", "max must be a whole number of at least 1, not 'lots'"),
+    ("entries:\n- kind: bibtex\n  file: a.bib\n", "needs the source id"),
+    ("entries:\n- kind: awesome\n  source_id: x\n", "needs its file (file: ...) or its URL"),
+    ("entries:\n- kind: s2\n  references: true\n  depth: 0\n", "depth must be a whole number of at least 1, not 0"),
+    ("entries: []\nentries: []\n", "'entries' is written twice"),
+])
+def test_a_hand_edited_plan_entry_that_cannot_run_is_named(kg, store_copy, body, said):
+    """A plan edited by hand: an entry missing what it needs, or a number that is none, is said
+    with the file and the entry's number before anything runs (a KeyError traceback before)."""
+    (store_copy / "plan.yaml").write_text(body)
+    for args in (("plan", "show"), ("update", "--offline")):
+        result = kg(*args, store=store_copy)
+        assert result.exit_code == 1 and said in result.message, (args, result.output)
+        assert "plan.yaml" in result.message
