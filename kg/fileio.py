@@ -63,6 +63,18 @@ def write_atomic(path: str | Path, data: str | bytes, *, encoding: str = "utf-8"
         fh.write(data)
 
 
+def need_file(path: Path, field: str | None = None) -> Path:
+    """`path`, when it is a file a command is to read; else a UsageError saying what stands there
+    instead (nothing, or a folder)."""
+    from .errors import UsageError
+
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file", field=field)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file", field=field)
+    return path
+
+
 def output_path(given: str | Path, example: str = "output") -> Path:
     """The file a user asked a command to write (`--output`), checked before any work is done: a
     folder, a folder that does not exist or a file standing where a folder should are said as a

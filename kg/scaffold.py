@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from .errors import KgError, UsageError
+from .fileio import need_file
 from .paths import corpus_dir, ontology_dir
 from .project import CONFIG, CORPUS_DIR, STORE_DIR, TAXONOMY_FILE, _TEMPLATE, Project, _toml_string
 from .rdf.taxonomy import read_taxonomy
@@ -38,8 +39,7 @@ def init_project(folder: str | Path, taxonomy: str | Path | None = None, corpus:
         corpus_src: Path | None = Path(corpus).expanduser()
     else:
         corpus_src = corpus_dir() if taxonomy is None else None
-    if not taxonomy_src.is_file():
-        raise UsageError(f"{taxonomy_src}: no such file", field="taxonomy")
+    need_file(taxonomy_src, field="taxonomy")
     if corpus_src is not None and not corpus_src.is_dir():
         raise UsageError(f"{corpus_src}: no such folder", field="corpus")
     vocabulary = read_taxonomy(taxonomy_src).vocabulary()  # both checked before anything is written

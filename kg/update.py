@@ -47,7 +47,7 @@ from xml.etree import ElementTree as ET
 import yaml
 
 from .errors import KgError, UsageError
-from .fileio import write_atomic
+from .fileio import need_file, write_atomic
 from .harvest.http import Policy
 from .harvest.publish import IMPORT_KINDS
 
@@ -148,9 +148,7 @@ def add_entry(store, kind: str, value: str | None = None, *, max_results: int | 
     else:
         if not value:
             raise UsageError(f"a {kind} entry needs the list file or its http(s) URL", field="value")
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file", field="value")
+        path = need_file(Path(value).expanduser(), field="value")
         from .harvest.publish import import_source_id
 
         path = path.resolve()

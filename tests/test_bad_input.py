@@ -312,3 +312,26 @@ def test_bibtex_url_must_be_a_web_address(tmp_path):
     notes = [str(p) for p in result.problems]
     assert any("evil" in n and "not a web address" in n for n in notes)
     assert any("data" in n and "not a web address" in n for n in notes)
+
+
+def test_a_folder_given_for_a_file_is_called_a_folder(kg, store_copy, tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    for args in (("import", "bibtex", str(folder)), ("plan", "add", "awesome", str(folder))):
+        result = kg(*args, store=store_copy)
+        assert result.exit_code == 2 and f"{folder} is a folder; give a file" in result.message, args
+    missing = kg("import", "bibtex", str(tmp_path / "nope.bib"), store=store_copy)
+    assert missing.exit_code == 2 and "no such file" in missing.message
+    assert not (store_copy / "plan.yaml").exists()
+
+
+def test_gaps_by_year_on_a_graph_without_counted_works_says_why(kg, tmp_path, monkeypatch):
+    rag = Path(__file__).resolve().parents[1] / "examples" / "rag" / "taxonomy.ttl"
+    assert kg("init", str(tmp_path / "e"), "--taxonomy", str(rag)).exit_code == 0
+    monkeypatch.chdir(tmp_path / "e")
+    monkeypatch.delenv("KG_STORE", raising=False)
+    assert kg("build").exit_code == 0
+    for by, what in (("year", "a publication year"), ("modality", "a modality")):
+        result = kg("gaps", "--by", by)
+        assert result.exit_code == 0 and f"has {what} yet: there are no cells by {by}" in result.stdout
+    assert "no category x mechanism cells" not in kg("gaps").stdout

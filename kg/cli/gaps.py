@@ -61,7 +61,9 @@ def gaps(
         return
     head = counts.summary()
     if not cells:
-        console.out.print("The taxonomy has no category x mechanism cells.")
+        console.out.print("The taxonomy has no category x mechanism cells." if by is None else
+                          f"No work counted in a cell has {'a publication year' if by == 'year' else 'a modality'} "
+                          f"yet: there are no cells by {by}.")
         return
     if by is None:
         table = new_table(f"Papers per cell: asserted (+ predicted, confidence >= {counts.min_confidence:g})")

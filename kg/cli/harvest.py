@@ -231,10 +231,9 @@ def _import_report(kind: str, result, published, as_json: bool) -> None:
 
 
 def _need_file(path: Path) -> None:
-    from ..errors import UsageError
+    from ..fileio import need_file
 
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    need_file(path)
 
 
 _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (default: the file's name and a "
