@@ -50,6 +50,12 @@ REFUSED = [
     (["bench", "--papers", "10", "--rdflib-cap", "inf"], "--rdflib-cap"),
     (["bench", "--papers", "10", "--rdflib-max", "-1"], "--rdflib-max"),
     (["bench", "--papers", "10", "--pyshacl-max", "-1"], "--pyshacl-max"),
+    (["gaps", "--min-confidence", "nan"], "--min-confidence"),
+    (["gaps", "--min-confidence", "1.5"], "--min-confidence"),
+    (["report", "--format", "md", "--min-confidence", "-0.1"], "--min-confidence"),
+    (["diff", "--min-confidence", "nan"], "--min-confidence"),
+    (["classify", "--review-threshold", "nan"], "--review-threshold"),
+    (["classify", "--min-relevance", "inf"], "--min-relevance"),
 ]
 
 

@@ -56,11 +56,11 @@ def classify(
         help="Train the model again and label every paper again (by default only new or changed papers are "
              "labelled, with the model kept from the last run while its training data are the same)."),
     review_threshold: float = typer.Option(
-        0.5, "--review-threshold", min=0.0, max=1.0, help="Predicted labels below this confidence are marked 'needs review'."),
+        0.5, "--review-threshold", callback=console.fraction(), help="Predicted labels below this confidence are marked 'needs review'."),
     embeddings: bool = typer.Option(False, "--embeddings", help='Add the sentence-embedding layer (needs the extra: pip install "kg\\[embeddings]").'),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds for --evaluate."),
     min_relevance: Optional[float] = typer.Option(
-        None, "--min-relevance", min=0.0, max=1.0,
+        None, "--min-relevance", callback=console.fraction(),
         help="Leave undecided works below this relevance out of the taxonomy (default 0.1; see kg screen)."),
 ):
     """Place papers in the taxonomy (category, mechanisms, modalities, datasets, methods) with confidence and evidence.

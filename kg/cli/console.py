@@ -197,7 +197,12 @@ def limit_at_least(least: float):
     return _limit_callback(least, strict=False, infinite=False, wording=f"at least {_shown(least)}")
 
 
-def _limit_callback(least: float, *, strict: bool, infinite: bool, wording: str):
+def fraction():
+    """The option callback for a share or confidence: a number from 0 to 1 (NaN is none)."""
+    return _limit_callback(0, strict=False, infinite=False, wording="a number from 0 to 1", most=1)
+
+
+def _limit_callback(least: float, *, strict: bool, infinite: bool, wording: str, most: float | None = None):
     """A typer/click option callback (ctx, param, value) raising UsageError '--flag must be
     <wording>, not <value>' for a number out of range; None (not given) passes, and so does each
     item of a repeated option that is in range."""
@@ -205,7 +210,8 @@ def _limit_callback(least: float, *, strict: bool, infinite: bool, wording: str)
 
     def check(ctx, param, value):
         for number in value if isinstance(value, (list, tuple)) else (value,):
-            if number is not None and not within(number, least, strict=strict, infinite=infinite):
+            if number is not None and not (within(number, least, strict=strict, infinite=infinite)
+                                           and (most is None or number <= most)):
                 flag = max(param.opts, key=len)  # --min-links, not -k
                 raise UsageError(f"{flag} must be {wording}, not {_shown(number)}")
         return value

@@ -43,7 +43,7 @@ def gaps(
         False, "--json", help="Print a JSON list of cells: category, mechanism (plus modality or year), asserted, "
                               "predicted, total (= count), expected, score, status, asserted_expected, "
                               "asserted_status, papers, works, predicted_works."),
-    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", callback=console.fraction(),
                                                    help=MIN_CONFIDENCE_HELP),
 ):
     """The taxonomy gap matrix: papers per category x mechanism cell (asserted + predicted), expected count, score."""
@@ -124,7 +124,7 @@ def report(
                                          help="File to write ('-' for standard output, the default; "
                                               "gaps-report.pdf for --format pdf)."),
     category: Optional[str] = typer.Option(None, "--category", "-c", help="Only this category (a notation, e.g. retrieval)."),
-    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", callback=console.fraction(),
                                                    help=MIN_CONFIDENCE_HELP),
     since: Optional[str] = typer.Option(None, "--since", help="Add what changed since this snapshot (or "
                                         "'previous': the build before the current one); md, html and json."),

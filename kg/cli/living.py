@@ -77,7 +77,7 @@ def diff(
     new: Optional[str] = typer.Argument(None, help="To: a snapshot, 'current' or a generation (default: current)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table | json | md | html"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
-    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0,
+    min_confidence: Optional[float] = typer.Option(None, "--min-confidence", callback=console.fraction(),
                                                    help="Predicted labels count in the cells at this confidence "
                                                         "or more (default 0.5)."),
 ):
