@@ -335,3 +335,13 @@ def test_gaps_by_year_on_a_graph_without_counted_works_says_why(kg, tmp_path, mo
         result = kg("gaps", "--by", by)
         assert result.exit_code == 0 and f"has {what} yet: there are no cells by {by}" in result.stdout
     assert "no category x mechanism cells" not in kg("gaps").stdout
+
+
+@pytest.mark.parametrize("service", ["arxiv", "s2", "openalex"])
+def test_a_harvest_of_ids_none_of_which_is_one_is_refused(kg, tmp_path, service):
+    """Only ids given, and none of them of a form the service takes: refused before anything is
+    asked or written (before, it wrote an empty source, rebuilt the graph and exited 0)."""
+    store = tmp_path / "store"
+    result = kg("harvest", service, "--offline", "--id", "notanid", "--id", "nope", store=store)
+    assert result.exit_code == 2 and "none of the ids given is" in result.message and "'notanid'" in result.message
+    assert not (store / "records").exists()

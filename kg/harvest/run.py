@@ -134,6 +134,15 @@ def _start(report: HarvestReport, job: Checkpoint) -> None:
 
 
 # ====================================================================== arXiv
+def _some_ids(id_list: list[str] | None, parse, what: str) -> None:
+    """When only ids are given, at least one must be `what` (`parse` says which are): a harvest of
+    none would ask nothing, write an empty source and rebuild the graph for nothing, and say
+    'done'. Ids of the right form that the service does not know stay warnings (report.unknown)."""
+    if id_list and not any(parse(raw) for raw in id_list):
+        shown = ", ".join(repr(raw) for raw in id_list[:5]) + (" ..." if len(id_list) > 5 else "")
+        raise UsageError(f"none of the ids given is {what}: {shown}", field="id_list")
+
+
 def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str] | None = None,
                   profile: str | None = None, taxonomy_file: Path | None = None, since: str | None = None,
                   max_results: int = 100, page_size: int = 100) -> HarvestReport:
@@ -152,6 +161,8 @@ def harvest_arxiv(opts: Options, *, query: str | None = None, id_list: list[str]
                          field=("query", "id_list", "profile"))
     if max_results < 1 or page_size < 1:
         raise UsageError("the most papers a query may fetch must be at least 1", field="max_results")
+    if not queries:
+        _some_ids(id_list, ids.arxiv_id, "an arXiv id")
     since = _check_date(since)
     report = HarvestReport("arxiv")
     url = ax.base_url()
@@ -244,6 +255,7 @@ def harvest_s2(opts: Options, *, id_list: list[str] | None = None, from_graph: b
     if query and (references or citations):
         raise UsageError("references and citations are followed from seeds (ids, or the graph's papers), not from "
                          "a search query", field=("references", "citations", "query"))
+    _some_ids(id_list, s2.parse_user_id, "an arXiv id, DOI, CorpusId or S2 paper id")
     report = HarvestReport("s2")
     seeds: list[tuple[str, str]] = []
     if id_list:
@@ -403,6 +415,8 @@ def harvest_openalex(opts: Options, *, query: str | None = None, id_list: list[s
     if bool(query) == bool(id_list):
         raise UsageError("give a search query or ids to look up (OpenAlex W-ids, DOIs or arXiv ids)",
                          field=("query", "id_list"))
+    _some_ids(id_list, lambda raw: (ids.parse_any(raw) or ("",))[0] in ("openalex", "doi", "arxiv"),
+              "an OpenAlex id, DOI or arXiv id")
     since = _check_date(since)
     report = HarvestReport("openalex")
     url = oa.base_url()
