@@ -92,19 +92,22 @@ def _entry_problem(entry: dict) -> str | None:
     def text(key: str) -> bool:
         return isinstance(entry.get(key), str) and bool(entry[key].strip())
 
-    def count(key: str) -> bool:  # absent, or a whole number of at least 1
-        value = entry.get(key, 1)
+    def count(key: str) -> bool:  # a whole number of at least 1 (kg plan add always writes one)
+        value = entry.get(key)
         return (isinstance(value, int) and not isinstance(value, bool) and value >= 1) or (
             isinstance(value, str) and value.strip().isdigit() and int(value) >= 1)
+
+    def shown(key: str) -> str:
+        return repr(entry[key]) if key in entry else "missing"
 
     kind = entry["kind"]
     if kind in SEARCH_KINDS:
         if not text("query"):
             return "a search needs its query (query: ...)"
-        return None if count("max") else f"max must be a whole number of at least 1, not {entry.get('max')!r}"
+        return None if count("max") else f"max must be a whole number of at least 1, not {shown('max')}"
     if kind == "s2":
         bad = [key for key in ("min_links", "depth") if not count(key)]
-        return f"{bad[0]} must be a whole number of at least 1, not {entry.get(bad[0])!r}" if bad else None
+        return f"{bad[0]} must be a whole number of at least 1, not {shown(bad[0])}" if bad else None
     if not (text("file") or text("url")):
         return "a list entry needs its file (file: ...) or its URL (url: ...)"
     return None if text("source_id") else "a list entry needs the source id its records are kept under (source_id: ...)"

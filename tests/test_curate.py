@@ -137,6 +137,11 @@ def test_a_key_written_twice_is_refused_and_no_decision_is_lost(kg, store_copy):
         assert result.exit_code == 1, args
         assert "'decisions' is written twice" in result.message and f"first at line {first}" in result.message
     assert path.read_bytes() == before  # Alice's and Bob's decisions are still there
+    from kg.records.corpus import load_yaml_text
+
+    assert load_yaml_text("1: a\n'1': b\n") == {1: "a", "1": "b"}  # two keys, not one written twice
+    merged = "a: &a {y: 0}\nouter: {b: &b {<<: *a, y: 1}}\nc: {<<: *b}\n"  # merge keys are no duplicates
+    assert load_yaml_text(merged) == yaml.safe_load(merged)
 
 
 def test_decision_for_a_vanished_work_is_set_aside(store_copy):

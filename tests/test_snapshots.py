@@ -102,3 +102,14 @@ def test_a_damaged_manifest_that_still_names_its_generation_pins_only_that_one(s
     assert first in gens and len(gens) == KEEP_GENERATIONS + 1  # the others are pruned as before
     assert kg("snapshot", "create", "submitted", "--replace", store=store_copy).exit_code == 0
     assert [s.name for s in snapshots(store_copy)] == ["submitted"]
+
+
+def test_a_manifest_cut_inside_its_generations_name_pins_them_all(store_copy, kg):
+    """'gen-...-4242-123' of 'gen-...-4242-12340' is legible but names no folder: it pins nothing,
+    so the manifest is taken as unreadable, and no build prunes anything."""
+    first = Store.at(store_copy).dir.current().name
+    _pin_then_damage(store_copy, kg, '{"name": "submitted", "generation": "' + first[:-2])
+    for _ in range(KEEP_GENERATIONS + 2):
+        build(store_copy)
+    gens = _generations(store_copy)
+    assert first in gens and len(gens) == KEEP_GENERATIONS + 3

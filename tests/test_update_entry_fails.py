@@ -142,10 +142,13 @@ def test_an_update_after_an_import_of_its_list_keeps_the_graph_in_place(store_co
 
 @pytest.mark.parametrize("body, said", [
     ("entries:\n- kind: arxiv\n", "plan entry 1 (arxiv): a search needs its query"),
+    ("entries:\n- kind: arxiv\n  query: persona\n", "max must be a whole number of at least 1, not missing"),
+    ("entries:\n- kind: s2\n  references: true\n", "min_links must be a whole number of at least 1, not missing"),
     ("entries:\n- kind: arxiv\n  query: x\n  max: lots\n", "max must be a whole number of at least 1, not 'lots'"),
     ("entries:\n- kind: bibtex\n  file: a.bib\n", "needs the source id"),
     ("entries:\n- kind: awesome\n  source_id: x\n", "needs its file (file: ...) or its URL"),
-    ("entries:\n- kind: s2\n  references: true\n  depth: 0\n", "depth must be a whole number of at least 1, not 0"),
+    ("entries:\n- kind: s2\n  references: true\n  min_links: 2\n  depth: 0\n",
+     "depth must be a whole number of at least 1, not 0"),
     ("entries: []\nentries: []\n", "'entries' is written twice"),
 ])
 def test_a_hand_edited_plan_entry_that_cannot_run_is_named(kg, store_copy, body, said):

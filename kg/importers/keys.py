@@ -7,8 +7,10 @@ typed in by hand) and an awesome-list entry (a title with only a code or project
 none of them; imported as they stand, they would make a graph that fails its own validation.
 
 Such a work is given a citation key made the way BibTeX keys usually are: the first author's
-surname, the year and the first words of the title, in ASCII ('smith2020onlytitlehere'), unique
-within the import (a letter is added when two works would share one). The key is made from the
+surname, the year and the words of the title, in ASCII ('smith2020onlytitlehere'), unique
+within the import (a letter is added when two works would share one). A citation key merges the
+records that hold it, so the key follows the whole title: works of one author and year whose
+titles only begin alike get two keys, in one import or in two. The key is made from the
 work alone, so importing the same file again gives the same keys. The RIS and CSL-JSON importers
 give keys silently (a BibTeX entry's key needs no note either); the awesome-list importer names
 each one in a note, as an entry that links no paper is worth a look.
@@ -25,7 +27,7 @@ from ..records import Work
 
 # What kgs:WorkShape counts as an identifier (kg.vocab.ID_PROPS names the properties).
 IDENTIFIER_KINDS = ("arxiv", "doi", "s2", "openalex", "corpus", "cite", "url")
-TITLE_WORDS = 4  # title words in a key: enough that two works rarely share one, short enough to type
+TITLE_LETTERS = 48  # of the title in a key; a longer title is cut and ends in a digest of the whole
 
 
 def has_identifier(work: Work) -> bool:
@@ -40,14 +42,21 @@ def _ascii(text: str) -> str:
 
 
 def base_key(work: Work) -> str:
-    """Surname + year + the first title words longer than two letters ('smith2020onlytitlehere'),
-    or without an author the title words + year ('onlytitlehere2020': a key starts with a letter
-    where it can); a title with no such words in ASCII (another script) is stood for by a digest."""
+    """Surname + year + the title's words longer than two letters ('smith2020onlytitlehere'), or
+    without an author the title words + year ('onlytitlehere2020': a key starts with a letter
+    where it can). The whole title counts: a citation key merges the records that hold it
+    (kg.records.resolve), so two works that share an author, a year and their first words
+    ('Deep Learning for Medical Imaging: A Survey', '... Segmentation') must get two keys. A long
+    title is cut and ends in a digest of the whole; a title with no such words in ASCII (another
+    script) is stood for by a digest."""
     surname = _ascii(work.authors[0].name.split()[-1]) if work.authors and work.authors[0].name.split() else ""
     words = [w for w in (_ascii(w) for w in re.split(r"\W+", work.title or "")) if len(w) > 2]
-    title = "".join(words[:TITLE_WORDS])
+    title = "".join(words)
+    whole = hashlib.sha1((work.title or "").strip().lower().encode("utf-8")).hexdigest()
+    if len(title) > TITLE_LETTERS:
+        title = title[:TITLE_LETTERS - 7] + whole[:6]
     if not title:
-        title = "t" + hashlib.sha1((work.title or "").strip().lower().encode("utf-8")).hexdigest()[:8]
+        title = "t" + whole[:8]
     year = str(work.year or "")
     return f"{surname}{year}{title}" if surname else f"{title}{year}"
 

@@ -27,27 +27,26 @@ def export(graph, fmt: str, output: Path) -> str:
     if fmt not in ALL_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; valid: {', '.join(ALL_FORMATS)}")
     output = output_path(output, f"graph.{fmt}")
-    with writing_output(output):
-        return _write(graph, fmt, output)
-
-
-def _write(graph, fmt: str, output: Path) -> str:
+    # the graph is read first, then the file written: only a failure to write is said as one
     if fmt in RDF_FORMATS:
-        write_atomic(output, _serialise(graph, RDF_FORMATS[fmt]))
+        data = _serialise(graph, RDF_FORMATS[fmt])
+        with writing_output(output):
+            write_atomic(output, data)
         summary = f"{graph.triple_count()} triples"
     elif fmt in REFERENCE_FORMATS:
         from .references import render
 
         text, summary = render(graph, fmt)
-        write_atomic(output, text, newline="")  # line ends as written (RIS: CRLF)
+        with writing_output(output):
+            write_atomic(output, text, newline="")  # line ends as written (RIS: CRLF)
     elif fmt == "graphml":
         g = build_link_graph(graph)
-        with atomic_file(output, "wb") as fh:
+        with writing_output(output), atomic_file(output, "wb") as fh:
             nx.write_graphml(g, fh)
         summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
     else:
         result = run_named(graph, "papers")
-        with atomic_file(output, newline="") as fh:
+        with writing_output(output), atomic_file(output, newline="") as fh:
             writer = csv_writer(fh)  # formulas neutralised, bidi controls dropped
             writer.writerow(result.vars)
             for row in result.records():

@@ -51,8 +51,12 @@ class _Loader(yaml.SafeLoader):
     first without a word (a second `decisions:` appended to curation.yaml would hide every
     decision above it, and the next `kg curate` would write the file without them)."""
 
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        _refuse_duplicate_keys(node)  # as written, before merge keys (<<) are flattened into it
+        return node
+
     def construct_mapping(self, node, deep=False):
-        _refuse_duplicate_keys(node)
         mapping = super().construct_mapping(node, deep=deep)
         for key_node, value_node in node.value:
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.value in ID_KEYS):
@@ -75,11 +79,11 @@ def _refuse_duplicate_keys(node) -> None:
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
             continue
-        key = key_node.value
+        key = (key_node.tag, key_node.value)  # 1 and '1' are two keys
         if key in first:
             raise yaml.constructor.ConstructorError(
                 f"in the mapping that starts at line {node.start_mark.line + 1}", node.start_mark,
-                f"the key {key!r} is written twice (first at line {first[key] + 1}); YAML would keep only "
+                f"the key {key_node.value!r} is written twice (first at line {first[key] + 1}); YAML would keep only "
                 "the last one: merge the two into one", key_node.start_mark)
         first[key] = key_node.start_mark.line
 

@@ -81,16 +81,19 @@ _GENERATION = re.compile(r"gen-[0-9]{8}T[0-9]{6}-[0-9]+-[0-9]+")
 
 
 def pinned_generations(store_path: Path) -> set[str] | None:
-    """The generation folders snapshots name (kept by pruning). A damaged manifest pins every
-    generation name still legible in it; one in which none is legible pins them all: None,
-    nothing may be pruned (a snapshot's graph is never removed because its manifest was cut)."""
+    """The generation folders snapshots name (kept by pruning). A damaged manifest pins the
+    generation whose whole name is still legible in it; one in which no such name (or more than
+    one) is legible pins them all: None, nothing may be pruned (a snapshot's graph is never
+    removed because its manifest was cut)."""
     pinned = {s.generation for s in snapshots(store_path)}
+    existing = {p.name for p in Path(store_path).glob("gen-*") if p.is_dir()}
     for path in damaged(store_path):
         try:
             legible = set(_GENERATION.findall(path.read_text(encoding="utf-8", errors="replace")))
         except OSError:
             legible = set()
-        if not legible:
+        legible &= existing  # a name cut short ('...-123' of '...-12340') names no folder: it pins nothing
+        if len(legible) != 1:
             return None
         pinned |= legible
     return pinned
