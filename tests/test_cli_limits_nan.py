@@ -173,3 +173,16 @@ def test_bench_keep_that_is_a_file_is_a_usage_error(kg, tmp_path, nothing_runs):
     assert afile.read_text() == "not a folder\n"
     below = kg("bench", "--keep", str(afile / "sub"), "--papers", "10")
     assert below.exit_code == 2 and "--keep" in below.message and "cannot make the folder" in below.message
+
+
+def test_an_endpoints_query_may_bind_a_variable_its_select_does_not_list():
+    """A remote store's query has the values written into its text: a variable bound but not
+    listed in the SELECT is fine there; a local store's engine wants it listed, and is told so."""
+    from kg.sparql.text import check_bindings
+
+    text = "SELECT ?s WHERE { ?s ?p ?o }"
+    check_bindings(text, ["p"], projected=False)
+    with pytest.raises(UsageError, match="SELECT does not list it"):
+        check_bindings(text, ["p"])
+    with pytest.raises(UsageError, match="no such variable"):
+        check_bindings(text, ["x"], projected=False)

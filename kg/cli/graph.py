@@ -168,7 +168,7 @@ def query(
             raise UsageError(f"cannot read {file}: {exc}") from None
     else:
         text = sparql
-    check_bindings(text, bindings)
+    check_bindings(text, bindings, projected=not console.store().remote)
     result = console.graph().query(text, bindings, limits)
     _print_result(result, fmt)
     _truncation_note(result, limit)

@@ -509,17 +509,18 @@ def substitute(text: str, bindings: dict | None) -> str:
     return out
 
 
-def check_bindings(text: str, names) -> None:
+def check_bindings(text: str, names, *, projected: bool = True) -> None:
     """Refuse a bound variable the query cannot take, in words, before an engine does in its own:
-    one the query never mentions (binding it would change nothing), or one its SELECT does not list
-    (a bound variable keeps its value in the answers, so Oxigraph's substitution wants it among
-    their columns: `SELECT *` or the variable listed)."""
+    one the query never mentions (binding it would change nothing), or, when `projected` (a local
+    store: Oxigraph binds by substitution), one its SELECT does not list (a bound variable keeps
+    its value in the answers, so Oxigraph wants it among their columns: `SELECT *` or the variable
+    listed). An endpoint's query has the values written into its text, which needs neither."""
     used = variables(text)
     select = Outline(text).query
     for name in (n.lstrip("?$") for n in names):
         if name not in used:
             raise UsageError(f"cannot bind ?{name}: the query has no such variable", field="bindings")
-        if select is not None and not select.star and name not in select.variables:
+        if projected and select is not None and not select.star and name not in select.variables:
             raise UsageError(f"cannot bind ?{name}: the query's SELECT does not list it "
                              f"(add ?{name} to it, or use SELECT *)", field="bindings")
 
