@@ -113,32 +113,31 @@ def test_damaged_generation_names_the_folder_and_says_rebuild(kg, store_copy, tm
     assert sorted(p.name for p in (store_copy / "records").glob("*")) == records_before
 
 
+def _console_script(patch: str, store, *args: str) -> subprocess.CompletedProcess:
+    """`kg --store STORE ARGS` run as the console script in a process of its own, after `patch`
+    (Python lines that make the world break in the way a test needs)."""
+    script = (patch + "import sys\nfrom kg.cli import main\n"
+              f"sys.argv = ['kg', '--store', {str(store)!r}, *{list(args)!r}]\nmain()\n")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
 def test_console_script_names_damaged_files_without_a_traceback(store_copy):
     """Damage found outside kg's own checks (while counting, say) still gives a message."""
-    script = ("import kg.sparql.stats\n"
-              "def damaged(graph):\n"
-              "    raise RuntimeError('Corruption: block checksum mismatch in 000010.sst')\n"
-              "kg.sparql.stats.graph_stats = damaged\n"
-              "import sys\n"
-              "from kg.cli import main\n"
-              f"sys.argv = ['kg', '--store', {str(store_copy)!r}, 'stats']\n"
-              "main()\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = _console_script("import kg.sparql.stats\n"
+                           "def damaged(graph):\n"
+                           "    raise RuntimeError('Corruption: block checksum mismatch in 000010.sst')\n"
+                           "kg.sparql.stats.graph_stats = damaged\n", store_copy, "stats")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "damaged" in proc.stderr and "kg build" in proc.stderr
 
 
 def test_console_script_says_the_disk_is_full(tmp_path):
-    script = ("import errno, sys\n"
-              "import kg.build\n"
-              "def full(*a, **k):\n"
-              "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
-              "kg.build.build = full\n"
-              "from kg.cli import main\n"
-              f"sys.argv = ['kg', '--store', {str(tmp_path / 's')!r}, 'build']\n"
-              "main()\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = _console_script("import errno\n"
+                           "import kg.build\n"
+                           "def full(*a, **k):\n"
+                           "    raise OSError(errno.ENOSPC, 'No space left on device')\n"
+                           "kg.build.build = full\n", tmp_path / "s", "build")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "disk is full" in proc.stderr
 
@@ -147,15 +146,11 @@ def test_console_script_names_a_file_it_may_not_write(store_copy):
     """A store kg may not write in (read-only, someone else's): the lock or file refused is named,
     with no traceback, and the store is as it was."""
     lock = store_copy / ".snapshots.lock"
-    script = ("import errno, sys\n"
-              "import kg.fileio\n"
-              "def refused(path):\n"
-              "    raise PermissionError(errno.EACCES, 'Permission denied', str(path))\n"
-              "kg.fileio.file_lock = refused\n"
-              "from kg.cli import main\n"
-              f"sys.argv = ['kg', '--store', {str(store_copy)!r}, 'snapshot', 'create', 'v1']\n"
-              "main()\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    proc = _console_script("import errno\n"
+                           "import kg.fileio\n"
+                           "def refused(path):\n"
+                           "    raise PermissionError(errno.EACCES, 'Permission denied', str(path))\n"
+                           "kg.fileio.file_lock = refused\n", store_copy, "snapshot", "create", "v1")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and f"{lock}: Permission denied" in proc.stderr
     assert "give yourself access" in proc.stderr
