@@ -230,12 +230,6 @@ def _import_report(kind: str, result, published, as_json: bool) -> None:
                   f"{published.build.stats.get('datasets')} datasets", highlight=False)
 
 
-def _need_file(path: Path) -> None:
-    from ..fileio import need_file
-
-    need_file(path)
-
-
 _SOURCE_ID = typer.Option(None, "--source-id", help="The import's source id (default: the file's name and a "
                           "hash of its path). The same id again updates that source's records; another never does.")
 
@@ -277,9 +271,10 @@ def import_awesome(
 def _import_file(kind: str, file: Path, as_json: bool, source_id: str | None = None) -> None:
     """`kg import KIND FILE`: read the file, name what cannot be read, publish the rest, rebuild."""
     from ..errors import KgError
+    from ..fileio import need_file
     from ..harvest.publish import import_source_id, read_import
 
-    _need_file(file)
+    need_file(file)
     store = console.store()
     source_id = import_source_id(kind, file, source_id)
     result = read_import(store, kind, file, source_id)

@@ -64,9 +64,14 @@ def _read(path: Path) -> Snapshot | None:
     return snap if isinstance(snap.generation, str) and isinstance(snap.name, str) else None
 
 
+def _manifests(store_path: Path) -> list[tuple[Path, Snapshot | None]]:
+    """Every manifest file of the store, each read once: (its path, its snapshot or None)."""
+    return [(p, _read(p)) for p in sorted(folder(store_path).glob("*.json")) if p.is_file()]
+
+
 def snapshots(store_path: Path) -> list[Snapshot]:
     """Every snapshot of the store whose manifest can be read, oldest first (the others: damaged)."""
-    found = [s for s in (_read(p) for p in sorted(folder(store_path).glob("*.json"))) if s is not None]
+    found = [snap for _, snap in _manifests(store_path) if snap is not None]
     return sorted(found, key=lambda s: (s.created, s.name))
 
 
@@ -74,7 +79,7 @@ def damaged(store_path: Path) -> list[Path]:
     """The manifests that are there but cannot be read (cut, edited by hand, not JSON). What they
     named is not known, so pruning keeps every generation they may name (pinned_generations),
     and `kg snapshot list` names them; `kg snapshot delete NAME` removes one."""
-    return [p for p in sorted(folder(store_path).glob("*.json")) if p.is_file() and _read(p) is None]
+    return [path for path, snap in _manifests(store_path) if snap is None]
 
 
 _GENERATION = re.compile(r"gen-[0-9]{8}T[0-9]{6}-[0-9]+-[0-9]+")
@@ -85,9 +90,10 @@ def pinned_generations(store_path: Path) -> set[str] | None:
     generation whose whole name is still legible in it; one in which no such name (or more than
     one) is legible pins them all: None, nothing may be pruned (a snapshot's graph is never
     removed because its manifest was cut)."""
-    pinned = {s.generation for s in snapshots(store_path)}
+    manifests = _manifests(store_path)
+    pinned = {snap.generation for _, snap in manifests if snap is not None}
     existing = {p.name for p in Path(store_path).glob("gen-*") if p.is_dir()}
-    for path in damaged(store_path):
+    for path in (path for path, snap in manifests if snap is None):
         try:
             legible = set(_GENERATION.findall(path.read_text(encoding="utf-8", errors="replace")))
         except OSError:
